@@ -1,0 +1,116 @@
+# One command per loop: `make run`, `make test`, `make lint`; `make help` lists every target.
+#
+# Set-up is shared and incremental: `venv` creates .venv and installs requirements.txt, and is
+# skipped while requirements.txt is unchanged (a stamp file records the last install); `sysdeps`
+# makes sure Graphviz's dot is there, `sysdeps-browser` dot and Chromium. A new target names
+# the set-up it needs and calls tools from $(BIN); its `## text` is what `make help` shows:
+#
+#     bench: venv sysdeps  ## Time the engine on large graphs
+#     	$(BIN)/python -m backprop_viz.bench
+#
+# Kept to GNU make 3.81 (macOS's /usr/bin/make): no .ONESHELL, no !=, no .SHELLFLAGS.
+
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-installed
+
+# The browser the browser tests drive; set BROWSER_PATH to use another Chromium or Chrome.
+ifeq ($(shell uname -s),Darwin)
+BROWSER_PATH ?= /Applications/Chromium.app/Contents/MacOS/Chromium
+else
+BROWSER_PATH ?= /usr/bin/chromium
+endif
+export BROWSER_PATH
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint clean venv sysdeps sysdeps-browser
+
+help:  ## List the targets
+	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: venv sysdeps  ## Set up, then serve the app at http://127.0.0.1:5000
+	$(BIN)/python -m flask --app app run --host $(HOST) --port $(PORT)
+
+test: venv sysdeps-browser  ## Set up (Chromium too), then run the whole suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv  ## ruff check over the repository
+	$(BIN)/ruff check .
+
+clean:  ## Remove .venv, caches and build output
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis shots build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# ---- Python: .venv with exactly what requirements.txt pins ----------------------------------
+
+venv: $(STAMP)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "Need Python 3.11 or newer as '$(PYTHON)'; install it or run e.g." \
+	    "make PYTHON=python3.11 ..." >&2; exit 1; }
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || ! command -v apt-get >/dev/null 2>&1 || { \
+	  echo "Installing python3-venv with apt-get"; $(call apt_install,python3-venv); }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+
+# --no-deps, then pip check: a dependency missing from requirements.txt fails here, loudly.
+$(STAMP): requirements.txt | $(BIN)/python
+	@echo "Installing requirements.txt into $(VENV)"
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.txt
+	@$(BIN)/python -m pip check || { \
+	  echo "requirements.txt must pin every dependency: add the ones named above" >&2; exit 1; }
+	@touch $@
+
+# ---- System tools: Graphviz's dot, Chromium ---------------------------------------------------
+
+sysdeps:
+	@$(call ensure_tools,dot)
+
+sysdeps-browser:
+	@$(call ensure_tools,dot chromium)
+
+# apt-get as root, or through sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# $(call apt_install,PACKAGES): one apt-get update, then one non-interactive install.
+apt_install = \
+	{ [ -z "$(SUDO)" ] || command -v sudo >/dev/null 2>&1 || { \
+	  echo "Not root and no sudo: as root, run apt-get install $(1)" >&2; exit 1; }; } && \
+	$(SUDO) apt-get update -q && \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -q --no-install-recommends $(1)
+
+# $(call ensure_tools,TOOLS): make sure each of TOOLS (dot, chromium) is present. What is missing
+# is installed with apt-get (Debian/Ubuntu) or Homebrew (macOS, dot only); anything still missing
+# after that is named, with how to get it, and the target fails.
+ensure_tools = \
+	apt=; brew=; \
+	for tool in $(1); do case $$tool in \
+	  dot) command -v dot >/dev/null 2>&1 || { apt="$$apt graphviz"; brew="$$brew graphviz"; }; \
+	    [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || \
+	      apt="$$apt fonts-dejavu-core";; \
+	  chromium) [ -x "$(BROWSER_PATH)" ] || [ "$(BROWSER_PATH)" != /usr/bin/chromium ] || \
+	    apt="$$apt chromium";; \
+	esac; done; \
+	if [ -n "$$apt" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing$$apt with apt-get"; $(call apt_install,$$apt) || exit 1; \
+	elif [ -n "$$brew" ] && [ "$$(uname -s)" = Darwin ] && command -v brew >/dev/null 2>&1; then \
+	  echo "Installing$$brew with Homebrew"; brew install $$brew || exit 1; \
+	fi; \
+	for tool in $(1); do case $$tool in \
+	  dot) command -v dot >/dev/null 2>&1 || { \
+	    echo "Graphviz's dot is missing. Install Graphviz (Debian/Ubuntu: apt-get install" \
+	      "graphviz fonts-dejavu-core; macOS: brew install graphviz; elsewhere:" \
+	      "https://graphviz.org/download/) and run make again." >&2; exit 1; };; \
+	  chromium) [ -x "$(BROWSER_PATH)" ] || { \
+	    echo "No browser at BROWSER_PATH=$(BROWSER_PATH). Install Chromium (Debian:" \
+	      "apt-get install chromium; macOS: brew install --cask chromium) or point" \
+	      "BROWSER_PATH at a Chromium or Chrome binary, e.g. make test" \
+	      "BROWSER_PATH='/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'." >&2; \
+	    exit 1; };; \
+	esac; done
