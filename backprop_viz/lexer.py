@@ -1,0 +1,108 @@
+"""Text → tokens. Knows the characters of the language, nothing of its grammar."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .errors import BackpropError
+
+TRANSPOSE_MARK = "ᵀ"  # U+1D40: str.isalpha() says it is a letter, but it is never part of a name
+
+# Symbols and their token kinds, two-character spellings first so that they win.
+# `^T` and `.T` are always transpose, whatever follows: `u^Th` is uᵀ h.
+SYMBOLS: tuple[tuple[str, str], ...] = (
+    ("**", "power"), ("^T", "transpose"), (".T", "transpose"), ("^", "power"),
+    (TRANSPOSE_MARK, "transpose"), ("'", "transpose"),
+    ("+", "+"), ("-", "-"), ("−", "−"), ("@", "@"), ("·", "·"), ("*", "*"), ("⊙", "⊙"),
+    ("∘", "∘"), ("/", "/"), ("(", "("), (")", ")"), ("[", "["), ("]", "]"), (",", ","),
+    ("=", "="),
+)
+OPENERS, CLOSERS = frozenset("(["), frozenset(")]")
+NEWLINES = "\n\r"
+_NAME_REST = frozenset("0123456789_")  # after the first letter: `W1`, `x_in`
+
+# An exponent part only when digits follow it: `2e` is 2 times e, `2x` is 2 times x.
+_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str   # "number" | "name" | "transpose" | "power" | "sep" | "end" | the symbol itself
+    text: str   # as written
+    pos: int    # 0-based offset in the source
+
+
+def tokenize(source: str) -> list[Token]:
+    """Split the source into tokens, ending with an "end" token at len(source).
+
+    A newline or `;` outside brackets separates statements (kind "sep"); inside brackets a
+    newline is whitespace and `;` is the stack's row separator (kind ";"), so a stack or a
+    parenthesised sum can span lines.
+    """
+    tokens: list[Token] = []
+    depth = 0
+    i = 0
+    while i < len(source):
+        ch = source[i]
+        if ch in NEWLINES or ch == ";":
+            if depth == 0:
+                tokens.append(Token("sep", ch, i))
+            elif ch == ";":
+                tokens.append(Token(";", ch, i))
+            i += 1
+        elif ch.isspace():
+            i += 1
+        elif number := _NUMBER.match(source, i):
+            if not math.isfinite(float(number.group())):
+                raise BackpropError(f"the number at {location(source, i)} is too large", i)
+            tokens.append(Token("number", number.group(), i))
+            i = number.end()
+        elif is_letter(ch):
+            end = i + 1
+            while end < len(source) and (is_letter(source[end]) or source[end] in _NAME_REST):
+                end += 1
+            tokens.append(Token("name", source[i:end], i))
+            i = end
+        else:
+            symbol = next(((t, k) for t, k in SYMBOLS if source.startswith(t, i)), None)
+            if symbol is None:
+                raise BackpropError(f"unexpected character {_show(ch)} at {location(source, i)}", i)
+            text, kind = symbol
+            depth += (kind in OPENERS) - (kind in CLOSERS and depth > 0)
+            tokens.append(Token(kind, text, i))
+            i += len(text)
+    tokens.append(Token("end", "", len(source)))
+    return tokens
+
+
+def is_letter(ch: str) -> bool:
+    """A letter that can start or continue a name (Greek included, the transpose mark not)."""
+    return ch.isalpha() and ch != TRANSPOSE_MARK
+
+
+def location(source: str, pos: int) -> str:
+    """Where `pos` is, in the user's terms: "column 5", or "line 2, column 3" in a program of
+    several lines. Columns are 1-based."""
+    breaks = list(_LINE_BREAK.finditer(source, 0, pos))
+    if not breaks and not _LINE_BREAK.search(source):
+        return f"column {pos + 1}"
+    return f"line {len(breaks) + 1}, column {pos - (breaks[-1].end() if breaks else 0) + 1}"
+
+
+def describe(token: Token) -> str:
+    """A token as an error message names it: `')'`, `end of line`, `end of input`."""
+    if token.kind == "end":
+        return "end of input"
+    if token.kind == "sep" and token.text in NEWLINES:
+        return "end of line"
+    return _show(token.text)
+
+
+def _show(text: str) -> str:
+    """Quote what the user wrote; name invisible characters by code point."""
+    if len(text) == 1 and not text.isprintable():
+        return f"U+{ord(text):04X}"
+    return f'"{text}"' if "'" in text else f"'{text}'"

@@ -1,0 +1,466 @@
+"""Tokens → AST: a small Pratt parser with one precedence table, plus the AST's two printed forms
+(S-expressions for tests, `unparse` for the response's `parsed` field). No numpy, no eval."""
+
+from __future__ import annotations
+
+import difflib
+from itertools import pairwise
+
+from .errors import BackpropError
+from .lexer import Token, describe, location, tokenize
+from .syntax import (
+    ALIASES,
+    FUNCTIONS,
+    Binary,
+    Call,
+    Expr,
+    Name,
+    Num,
+    Power,
+    Program,
+    Stack,
+    Statement,
+    Transpose,
+    Unary,
+)
+
+MAX_DEPTH = 200  # deepest bracket nesting, and tallest expression tree, a statement may have
+
+# Precedence levels, loosest first. Calls, transposes and powers bind tighter than unary signs,
+# which bind tighter than any binary operator: `-x^2` is -(x^2), `-a b` is (-a) b.
+SUM, PRODUCT, PREFIX, POWER, POSTFIX, ATOM = range(1, 7)
+
+# The binary operators: token kind → (level, op, sym). All associate to the left.
+BINARY: dict[str, tuple[int, str, str]] = {
+    "+": (SUM, "add", "+"), "-": (SUM, "sub", "-"), "−": (SUM, "sub", "-"),
+    "@": (PRODUCT, "matmul", "·"), "·": (PRODUCT, "matmul", "·"),
+    "*": (PRODUCT, "mul", "*"), "⊙": (PRODUCT, "mul", "⊙"), "∘": (PRODUCT, "mul", "∘"),
+    "/": (PRODUCT, "div", "/"),
+}
+# Two operands side by side (`Wx`, `2 x`, `W(x + b)`) are a product at the same level.
+JUXTAPOSITION: tuple[int, str, str] = (PRODUCT, "matmul", "·")
+OPERAND_START = frozenset({"name", "number", "(", "["})
+SIGNS = frozenset({"+", "-", "−"})
+_LEVEL_OF_OP = {op: level for level, op, _ in BINARY.values()}
+
+
+def parse(source: str, declared: frozenset[str] = frozenset()) -> Program:
+    """Parse a program; `declared` names (the request's variables) are never split into letters.
+
+    Raises BackpropError, and nothing else, for any input a user can type.
+    """
+    tokens = tokenize(source)
+    assigned = _assigned_names(tokens)
+    parser = _Parser(source, _split_runs(tokens, declared | assigned), declared, assigned)
+    return Program(parser.program(), source)
+
+
+def _assigned_names(tokens: list[Token]) -> frozenset[str]:
+    """Names written as `name =` at a statement's start: known before parsing, so that a
+    run-together name assigned in a later statement is not split in an earlier one."""
+    starts = [0] + [i + 1 for i, tok in enumerate(tokens) if tok.kind == "sep"]
+    return frozenset(tokens[i].text for i in starts
+                     if tokens[i].kind == "name" and tokens[i + 1].kind == "=")
+
+
+def _splittable(name: str, keep: frozenset[str]) -> bool:
+    """A run of letters such as `Wx` is a product of one-letter variables, unless it is known."""
+    return len(name) > 1 and name.isalpha() and _function(name) is None and name not in keep
+
+
+def _directly_called(token: Token, after: Token) -> bool:
+    return after.kind == "(" and after.pos == token.pos + len(token.text)
+
+
+def _split_runs(tokens: list[Token], keep: frozenset[str]) -> list[Token]:
+    """`Wx` → `W` `x`, each letter at its own offset. A run directly followed by `(` stays whole:
+    it is a misspelt function (`tanhh(z)`), which the parser reports."""
+    out: list[Token] = []
+    for tok, after in pairwise(tokens):
+        if tok.kind == "name" and _splittable(tok.text, keep) and not _directly_called(tok, after):
+            out.extend(Token("name", letter, tok.pos + k) for k, letter in enumerate(tok.text))
+        else:
+            out.append(tok)
+    out.append(tokens[-1])
+    return out
+
+
+def _function(name: str) -> str | None:
+    """The canonical function a name stands for (`σ` → sigmoid), or None."""
+    name = ALIASES.get(name, name)
+    return name if name in FUNCTIONS else None
+
+
+class _Parser:
+    """One pass over the tokens. Names are resolved as they are met, statement by statement,
+    so that errors come in the order of the source."""
+
+    def __init__(self, source: str, tokens: list[Token], declared: frozenset[str],
+                 assigned: frozenset[str]) -> None:
+        self.source = source
+        self.tokens = tokens
+        self.i = 0
+        self.declared = declared
+        self.will_assign = assigned           # assigned by some statement of the program
+        self.assigned: set[str] = set()       # assigned by the statements parsed so far
+        self.open: list[Token] = []           # brackets not closed yet, innermost last
+
+    # ----- tokens -----
+
+    def peek(self, ahead: int = 0) -> Token:
+        return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        tok = self.peek()
+        self.i += 1
+        return tok
+
+    def at(self, pos: int) -> str:
+        return location(self.source, pos)
+
+    def error(self, tok: Token, message: str) -> BackpropError:
+        """The error for finding `tok`; running out of input inside brackets blames the bracket."""
+        if tok.kind == "end" and self.open:
+            bracket = self.open[-1]
+            return BackpropError(f"'{bracket.text}' at {self.at(bracket.pos)} is never closed",
+                                 bracket.pos)
+        return BackpropError(message, tok.pos)
+
+    def unexpected(self, tok: Token, hint: str = "") -> BackpropError:
+        return self.error(tok, f"unexpected {describe(tok)} at {self.at(tok.pos)}{hint}")
+
+    def open_bracket(self) -> Token:
+        bracket = self.advance()
+        self.open.append(bracket)
+        if len(self.open) > MAX_DEPTH:
+            raise BackpropError(f"nesting deeper than {MAX_DEPTH} levels", bracket.pos)
+        return bracket
+
+    def close_bracket(self, closer: str) -> None:
+        tok = self.peek()
+        if tok.kind != closer:
+            bracket = self.open[-1]
+            hint = (f": '{bracket.text}' at {self.at(bracket.pos)} must be closed with '{closer}'"
+                    if tok.kind in (")", "]") else "")
+            raise self.unexpected(tok, hint)
+        self.advance()
+        self.open.pop()
+
+    # ----- statements -----
+
+    def program(self) -> tuple[Statement, ...]:
+        statements: list[Statement] = []
+        while True:
+            while self.peek().kind == "sep":
+                self.advance()
+            if self.peek().kind == "end":
+                break
+            if statements and statements[-1].name is None:
+                raise BackpropError("only the last statement may be a bare expression: "
+                                    "name it, as in z = ...", statements[-1].pos)
+            statements.append(self.statement())
+            _check_height(statements[-1].expr)
+        if not statements:
+            raise BackpropError("the expression is empty", 0)
+        return tuple(statements)
+
+    def statement(self) -> Statement:
+        first = self.peek()
+        name = None
+        if first.kind == "name" and self.peek(1).kind == "=":
+            name = first.text
+            self.check_target(first)
+            self.advance()
+            self.advance()
+        expr = self.expr(0)
+        after = self.peek()
+        if after.kind == "=":
+            raise self.unexpected(after, ": a statement assigns one name" if name else
+                                  ": only a single name may stand left of '='")
+        if after.kind not in ("sep", "end"):
+            raise self.unexpected(after)
+        if name is not None:
+            self.assigned.add(name)
+        return Statement(name, expr, first.pos)
+
+    def check_target(self, target: Token) -> None:
+        name = target.text
+        if _function(name):
+            raise BackpropError(f"{name} is a function and cannot be assigned", target.pos)
+        if name in self.assigned:
+            raise BackpropError(f"{name} is assigned twice", target.pos)
+        if name in self.declared:
+            raise BackpropError(f"{name} is assigned by the expression, so it cannot be given "
+                                "a value or shape", target.pos)
+
+    # ----- expressions -----
+
+    def expr(self, min_level: int) -> Expr:
+        """The Pratt loop: an operand, then binary operators that bind tighter than `min_level`.
+
+        Worked example, `a + b c * d` from expr(0): the operand is a; '+' (SUM) binds tighter
+        than 0, so its right side is expr(SUM): operand b, then c starts an operand with no
+        operator between (juxtaposition, PRODUCT > SUM), so the right side of that is
+        expr(PRODUCT): operand c, and '*' (PRODUCT) does not bind tighter than PRODUCT, so c is
+        returned; b c becomes (matmul b c); '*' binds tighter than SUM, giving
+        (mul (matmul b c) d); end of input returns it as the right side of '+':
+        (add a (mul (matmul b c) d)). Left associativity falls out of the strict `>`.
+
+        Leading signs are taken here, not in a function of their own, to keep each bracket
+        level to three Python frames (expr → operand → call or stack): MAX_DEPTH levels must
+        fit well inside Python's recursion limit.
+        """
+        signs: list[Token] = []
+        while self.peek().kind in SIGNS:
+            signs.append(self.advance())
+        left = self.operand()
+        for sign in reversed(signs):
+            if sign.kind != "+":
+                left = Unary("neg", left, sign.pos)
+        while True:
+            tok = self.peek()
+            if tok.kind in BINARY:
+                level, op, sym = BINARY[tok.kind]
+            elif tok.kind in OPERAND_START:
+                level, op, sym = JUXTAPOSITION
+            else:
+                return left
+            if level <= min_level:
+                return left
+            if tok.kind in BINARY:
+                self.advance()
+            left = Binary(op, left, self.expr(level), tok.pos, sym)
+
+    def operand(self) -> Expr:
+        """A number, name, call, (group) or [stack], with its postfix transposes and at most one
+        power: `xᵀ^2` is (xᵀ)^2. A transpose mark after an exponent applies to the whole power,
+        since the exponent is a bare number: `x^2ᵀ` is (x^2)ᵀ."""
+        tok = self.peek()
+        if tok.kind == "number":
+            self.advance()
+            node: Expr = Num(float(tok.text), tok.text, tok.pos)
+        elif tok.kind == "name":
+            func = _function(tok.text)
+            node = self.call(func) if func else self.variable()
+        elif tok.kind == "(":
+            self.open_bracket()
+            node = self.expr(0)
+            self.close_bracket(")")
+        elif tok.kind == "[":
+            node = self.stack()
+        else:
+            raise self.missing_operand(tok)
+        node = self.postfix(node)
+        power = self.peek()
+        if power.kind == "power":
+            self.advance()
+            exponent, text = self.exponent()
+            node = self.postfix(Power(node, exponent, text, power.pos))
+            if self.peek().kind == "power":
+                raise BackpropError("the exponent must be a number constant: write a power of "
+                                    "a power with parentheses, (a^2)^3", self.peek().pos)
+        return node
+
+    def missing_operand(self, tok: Token) -> BackpropError:
+        before = self.tokens[self.i - 1] if self.i > 0 else None
+        if before is None or before.kind == "sep":
+            return self.unexpected(tok)
+        return self.error(tok, f"expected an operand after {describe(before)} at "
+                               f"{self.at(before.pos)}")
+
+    def postfix(self, node: Expr) -> Expr:
+        while self.peek().kind == "transpose":
+            node = Transpose(node, self.advance().pos)
+        return node
+
+    def exponent(self) -> tuple[float, str]:
+        """A number constant with an optional sign, optionally in parentheses: `2`, `-1`,
+        `(-0.5)`; anything else is an error at the exponent."""
+        start = self.peek()
+        parenthesised = start.kind == "("
+        if parenthesised:
+            self.open_bracket()
+        sign = self.advance() if self.peek().kind in SIGNS else None
+        negative = sign is not None and sign.kind != "+"
+        number = self.peek()
+        if number.kind != "number" or (parenthesised and self.peek(1).kind != ")"):
+            raise self.error(start, "the exponent must be a number constant")
+        self.advance()
+        if parenthesised:
+            self.close_bracket(")")
+        text = "-" + number.text if negative else number.text
+        return -float(number.text) if negative else float(number.text), text
+
+    def variable(self) -> Name:
+        """A variable, or the node of a name assigned by an earlier statement."""
+        tok = self.advance()
+        known = tok.text in self.declared or tok.text in self.will_assign
+        if len(tok.text) > 1 and not known and _directly_called(tok, self.peek()):
+            close = difflib.get_close_matches(tok.text.lower(), [*FUNCTIONS, *ALIASES], n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise BackpropError(f"unknown function '{tok.text}'{hint}", tok.pos)
+        if tok.text in self.will_assign and tok.text not in self.assigned:
+            raise BackpropError(f"{tok.text} is used before it is assigned", tok.pos)
+        return Name(tok.text, tok.pos)
+
+    def call(self, func: str) -> Call:
+        func_token = self.advance()
+        if self.peek().kind != "(":
+            raise BackpropError(f"{func_token.text} needs parentheses: {func_token.text}(...)",
+                                func_token.pos)
+        self.open_bracket()
+        args: list[Expr] = []
+        if self.peek().kind != ")":
+            args.append(self.expr(0))
+            while self.peek().kind == ",":
+                self.advance()
+                args.append(self.expr(0))
+        self.close_bracket(")")
+        counts = FUNCTIONS[func]
+        if len(args) not in counts:
+            takes = " or ".join(map(str, counts))
+            plural = "" if counts == (1,) else "s"
+            raise BackpropError(f"{func_token.text} takes {takes} argument{plural}, "
+                                f"got {len(args)}", func_token.pos)
+        return Call(func, tuple(args), func_token.pos)
+
+    def stack(self) -> Expr:
+        """`[a; b]` stacks rows, `[a, b]` puts side by side, `[a, b; c, d]` does both; `[a]` is
+        a. A row of a several-row stack is at the position of its first item."""
+        bracket = self.open_bracket()
+        if self.peek().kind == "]":
+            raise BackpropError("[] is empty: a stack needs at least one item", bracket.pos)
+        rows: list[tuple[int, list[Expr]]] = []
+        while True:
+            start = self.peek().pos
+            items = [self.expr(0)]
+            while self.peek().kind == ",":
+                self.advance()
+                items.append(self.expr(0))
+            rows.append((start, items))
+            if self.peek().kind != ";":
+                break
+            self.advance()
+        self.close_bracket("]")
+        if len(rows) == 1:
+            return _side_by_side(rows[0][1], bracket.pos)
+        return Stack(tuple(_side_by_side(items, start) for start, items in rows), 0, bracket.pos)
+
+
+def _side_by_side(items: list[Expr], pos: int) -> Expr:
+    return items[0] if len(items) == 1 else Stack(tuple(items), 1, pos)
+
+
+def _children(expr: Expr) -> tuple[Expr, ...]:
+    match expr:
+        case Binary(left=left, right=right):
+            return (left, right)
+        case Unary(operand=child) | Transpose(operand=child) | Power(base=child):
+            return (child,)
+        case Call(args=children) | Stack(items=children):
+            return children
+    return ()
+
+
+def _check_height(expr: Expr) -> None:
+    """Reject a tree taller than MAX_DEPTH, so that everything after the parser may recurse.
+
+    Chains such as `x + x + … + x` or `----x` are parsed by loops, not recursion, but make trees
+    as tall as they are long. The tree is walked bottom-up with an explicit stack; the first
+    node found too tall (the 201st '+' of a long sum) is where the error points.
+    """
+    heights: dict[int, int] = {}
+    todo: list[tuple[Expr, bool]] = [(expr, False)]
+    while todo:
+        node, children_done = todo.pop()
+        children = _children(node)
+        if not children_done:
+            todo.append((node, True))
+            todo.extend((child, False) for child in reversed(children))
+            continue
+        height = 1 + max((heights[id(child)] for child in children), default=-1)
+        if height > MAX_DEPTH:
+            raise BackpropError(f"nesting deeper than {MAX_DEPTH} levels: split the expression "
+                                "into several statements", node.pos)
+        heights[id(node)] = height
+
+
+# ----- printing -----
+
+def to_sexpr(node: Expr | Statement | Program) -> str:
+    """The tree as an S-expression, for tests: `s = uᵀh` → `(= s (matmul (T u) h))`."""
+    match node:
+        case Program(statements=statements):
+            return " ".join(map(to_sexpr, statements))
+        case Statement(name=None, expr=expr):
+            return to_sexpr(expr)
+        case Statement(name=name, expr=expr):
+            return f"(= {name} {to_sexpr(expr)})"
+        case Num(text=text):
+            return text
+        case Name(name=name):
+            return name
+        case Call(func=func, args=args):
+            return f"({func} {' '.join(map(to_sexpr, args))})"
+        case Unary(op=op, operand=operand):
+            return f"({op} {to_sexpr(operand)})"
+        case Binary(op=op, left=left, right=right):
+            return f"({op} {to_sexpr(left)} {to_sexpr(right)})"
+        case Transpose(operand=operand):
+            return f"(T {to_sexpr(operand)})"
+        case Power(base=base, exponent_text=text):
+            return f"(pow {to_sexpr(base)} {text})"
+        case Stack(items=items, axis=axis):
+            return f"({('vstack', 'hstack')[axis]} {' '.join(map(to_sexpr, items))})"
+    raise TypeError(f"not a syntax node: {node!r}")
+
+
+def unparse(program: Program) -> str:
+    """The program as it was read, with explicit operators and only the parentheses precedence
+    needs: `s = uᵀ f(Wx + b)` → `s = uᵀ · f(W · x + b)`."""
+    return "; ".join(f"{st.name} = {_unparse(st.expr)}" if st.name else _unparse(st.expr)
+                     for st in program.statements)
+
+
+def _level(expr: Expr) -> int:
+    match expr:
+        case Binary(op=op):
+            return _LEVEL_OF_OP[op]
+        case Unary():
+            return PREFIX
+        case Power():
+            return POWER
+        case Transpose():
+            return POSTFIX
+    return ATOM
+
+
+def _wrap(expr: Expr, min_level: int) -> str:
+    text = _unparse(expr)
+    return f"({text})" if _level(expr) < min_level else text
+
+
+def _unparse(expr: Expr) -> str:
+    match expr:
+        case Num(text=text):
+            return text
+        case Name(name=name):
+            return name
+        case Call(func=func, args=args):
+            return f"{func}({', '.join(map(_unparse, args))})"
+        case Unary(operand=operand):
+            return "-" + _wrap(operand, PREFIX)
+        case Binary(op=op, left=left, right=right, sym=sym):
+            level = _LEVEL_OF_OP[op]
+            return f"{_wrap(left, level)} {sym} {_wrap(right, level + 1)}"
+        case Transpose(operand=operand):
+            return _wrap(operand, POSTFIX) + "ᵀ"
+        case Power(base=base, exponent_text=text):
+            return f"{_wrap(base, POSTFIX)}**{text}"
+        case Stack(items=items, axis=1):
+            return f"[{', '.join(map(_unparse, items))}]"
+        case Stack(items=rows):
+            return "[" + "; ".join(
+                ", ".join(map(_unparse, row.items)) if isinstance(row, Stack) and row.axis == 1
+                else _unparse(row) for row in rows) + "]"
+    raise TypeError(f"not an expression: {expr!r}")

@@ -1,0 +1,89 @@
+"""The abstract syntax tree: frozen dataclasses, no numpy. Positions are 0-based offsets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Function names the language knows, with the argument counts each accepts.
+# `f` is the placeholder bound to the request's nonlinearity; `σ` is an alias of `sigmoid`.
+FUNCTIONS: dict[str, tuple[int, ...]] = {
+    "tanh": (1,), "sigmoid": (1,), "relu": (1,), "exp": (1,), "log": (1,), "sqrt": (1,),
+    "abs": (1,), "sin": (1,), "cos": (1,), "f": (1,),
+    "sum": (1,), "mean": (1,), "softmax": (1,), "max": (1, 2), "min": (1, 2),
+}
+ALIASES: dict[str, str] = {"σ": "sigmoid"}
+# Nonlinearities the request's `f` may name.
+F_CHOICES: tuple[str, ...] = ("tanh", "sigmoid", "relu")
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float
+    text: str          # as written: "0.5", "1e-3"
+    pos: int
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str          # canonical name from FUNCTIONS ("sigmoid" for σ)
+    args: tuple[Expr, ...]
+    pos: int           # position of the function name
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str            # "neg" (unary plus is dropped by the parser)
+    operand: Expr
+    pos: int
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str            # "matmul" | "mul" | "div" | "add" | "sub"
+    left: Expr
+    right: Expr
+    pos: int           # position of the operator (of the right operand for juxtaposition)
+    sym: str           # as displayed in `parsed`: "·" for juxtaposition/@/·, else as written
+
+
+@dataclass(frozen=True)
+class Transpose:
+    operand: Expr
+    pos: int           # position of the transpose mark
+
+
+@dataclass(frozen=True)
+class Power:
+    base: Expr
+    exponent: float
+    exponent_text: str  # "2", "-1", "0.5"
+    pos: int           # position of the operator
+
+
+@dataclass(frozen=True)
+class Stack:
+    items: tuple[Expr, ...]
+    axis: int          # 0: [a; b] stacks rows (vertical); 1: [a, b] side by side
+    pos: int           # position of the '['
+
+
+Expr = Num | Name | Call | Unary | Binary | Transpose | Power | Stack
+
+
+@dataclass(frozen=True)
+class Statement:
+    name: str | None   # None for a bare last expression (labelled `out`)
+    expr: Expr
+    pos: int           # position of the statement's first character
+
+
+@dataclass(frozen=True)
+class Program:
+    statements: tuple[Statement, ...]
+    source: str

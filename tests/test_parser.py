@@ -1,0 +1,350 @@
+"""The expression language as a spec: source → S-expression, source → `parsed`, and bad input →
+error message and position."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backprop_viz.errors import BackpropError
+from backprop_viz.parser import MAX_DEPTH, parse, to_sexpr, unparse
+from backprop_viz.syntax import Binary, Name, Num, Stack, Statement
+
+# ----- source → S-expression -----
+
+OPERATORS = [
+    # transpose, every spelling; postfix, so it binds tighter than anything around it
+    ("xᵀ", "(T x)"),
+    ("x^T", "(T x)"),
+    ("x.T", "(T x)"),
+    ("x'", "(T x)"),
+    ("xᵀᵀ", "(T (T x))"),
+    ("x.T'", "(T (T x))"),
+    ("(a + b)ᵀ", "(T (add a b))"),
+    ("u^Th", "(matmul (T u) h)"),
+    ("u.Th", "(matmul (T u) h)"),
+    ("u'h", "(matmul (T u) h)"),
+    # power, both spellings, by a number constant with an optional sign; right of transpose
+    ("x^2", "(pow x 2)"),
+    ("x**2", "(pow x 2)"),
+    ("x ** 0.5", "(pow x 0.5)"),
+    ("x^-1", "(pow x -1)"),
+    ("x**−1", "(pow x -1)"),
+    ("x^+2", "(pow x 2)"),
+    ("x^(-1)", "(pow x -1)"),
+    ("2^-1", "(pow 2 -1)"),
+    ("xᵀ^2", "(pow (T x) 2)"),
+    ("x^2ᵀ", "(T (pow x 2))"),
+    ("(x^2)^3", "(pow (pow x 2) 3)"),
+    ("x^2 y", "(matmul (pow x 2) y)"),
+    # unary minus and plus, looser than power, tighter than any binary operator
+    ("-x", "(neg x)"),
+    ("−x", "(neg x)"),
+    ("+x", "x"),
+    ("--x", "(neg (neg x))"),
+    ("-x^2", "(neg (pow x 2))"),
+    ("-a b", "(matmul (neg a) b)"),
+    ("a * -b", "(mul a (neg b))"),
+    ("a -b", "(sub a b)"),
+    ("-2", "(neg 2)"),
+    # juxtaposition: a matrix product
+    ("Wx", "(matmul W x)"),
+    ("uᵀh", "(matmul (T u) h)"),
+    ("2x", "(matmul 2 x)"),
+    ("2 x", "(matmul 2 x)"),
+    ("W(x+b)", "(matmul W (add x b))"),
+    ("(a)(b)", "(matmul a b)"),
+    ("Wxᵀ", "(matmul W (T x))"),
+    ("xᵀ A x", "(matmul (matmul (T x) A) x)"),
+    ("2e", "(matmul 2 e)"),
+    ("2 tanh(x)", "(matmul 2 (tanh x))"),
+    # the binary operators
+    ("a @ b", "(matmul a b)"),
+    ("a · b", "(matmul a b)"),
+    ("a * b", "(mul a b)"),
+    ("a ⊙ b", "(mul a b)"),
+    ("a ∘ b", "(mul a b)"),
+    ("a / b", "(div a b)"),
+    ("a + b", "(add a b)"),
+    ("a - b", "(sub a b)"),
+    ("a − b", "(sub a b)"),
+    # one product level and one sum level, both left-associative
+    ("a + b * c", "(add a (mul b c))"),
+    ("a * b + c", "(add (mul a b) c)"),
+    ("a - b - c", "(sub (sub a b) c)"),
+    ("a / b * c", "(mul (div a b) c)"),
+    ("a @ b * c", "(mul (matmul a b) c)"),
+    ("a * b c", "(matmul (mul a b) c)"),
+    ("a b / c", "(div (matmul a b) c)"),
+    ("a + b c * d", "(add a (mul (matmul b c) d))"),
+    # numbers, printed as written
+    ("0.5", "0.5"),
+    (".5", ".5"),
+    ("1e-3", "1e-3"),
+    ("2E+4", "2E+4"),
+    ("2e3x", "(matmul 2e3 x)"),
+    # stacking
+    ("[a; b; c]", "(vstack a b c)"),
+    ("[a, b]", "(hstack a b)"),
+    ("[a, b; c, d]", "(vstack (hstack a b) (hstack c d))"),
+    ("[a]", "a"),
+    ("[[a; b], c]", "(hstack (vstack a b) c)"),
+    ("[a;\n b;\n c]", "(vstack a b c)"),
+    ("W [x; 1]", "(matmul W (vstack x 1))"),
+]
+
+FUNCTIONS = [
+    ("tanh(z)", "(tanh z)"),
+    ("sigmoid(z)", "(sigmoid z)"),
+    ("σ(z)", "(sigmoid z)"),
+    ("relu(z)", "(relu z)"),
+    ("exp(z)", "(exp z)"),
+    ("log(z)", "(log z)"),
+    ("sqrt(z)", "(sqrt z)"),
+    ("abs(z)", "(abs z)"),
+    ("sin(z)", "(sin z)"),
+    ("cos(z)", "(cos z)"),
+    ("f(z)", "(f z)"),
+    ("sum(z)", "(sum z)"),
+    ("mean(z)", "(mean z)"),
+    ("softmax(z)", "(softmax z)"),
+    ("max(z)", "(max z)"),
+    ("max(a, b)", "(max a b)"),
+    ("min(z)", "(min z)"),
+    ("min(a, b)", "(min a b)"),
+    ("tanh (z)", "(tanh z)"),
+    ("exp(-x)", "(exp (neg x))"),
+    ("f(Wx + b)", "(f (add (matmul W x) b))"),
+    ("σ(z)ᵀ", "(T (sigmoid z))"),
+]
+
+SPLITTING = [
+    ("ab", "(matmul a b)"),
+    ("xyz", "(matmul (matmul x y) z)"),
+    ("αβ", "(matmul α β)"),
+    ("W1 x", "(matmul W1 x)"),
+    ("W1x", "W1x"),
+    ("x_in", "x_in"),
+    ("h_2", "h_2"),
+    ("exp(x)", "(exp x)"),
+    ("expx", "(matmul (matmul (matmul e x) p) x)"),
+    ("xy = a + b; 2 xy", "(= xy (add a b)) (matmul 2 xy)"),
+    ("hid = Wx\nuᵀhid", "(= hid (matmul W x)) (matmul (T u) hid)"),
+]
+
+LECTURE = [
+    ("s = uᵀ f(Wx + b)", "(= s (matmul (T u) (f (add (matmul W x) b))))"),
+    ("s = u.T @ tanh(W @ x + b)", "(= s (matmul (T u) (tanh (add (matmul W x) b))))"),
+    ("z = Wx + b\nh = f(z)\ns = uᵀh",
+     "(= z (add (matmul W x) b)) (= h (f z)) (= s (matmul (T u) h))"),
+    ("(x + y) * z", "(mul (add x y) z)"),
+    ("1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))",
+     "(div 1 (add 1 (exp (neg (add (add (mul w0 x0) (mul w1 x1)) w2)))))"),
+    ("x = [x_museums; x_in; x_Paris; x_are; x_amazing]",
+     "(= x (vstack x_museums x_in x_Paris x_are x_amazing))"),
+]
+
+PROGRAMS = [
+    ("z = Wx + b; h = f(z); s = uᵀh",
+     "(= z (add (matmul W x) b)) (= h (f z)) (= s (matmul (T u) h))"),
+    ("a = x; b = a * 2;", "(= a x) (= b (mul a 2))"),
+    ("\n\nz = x + 1\n\n;; z * 2\n", "(= z (add x 1)) (mul z 2)"),
+    ("z = x\r\nz + 1", "(= z x) (add z 1)"),
+    ("x = [a;\n     b]\ny = x + 1", "(= x (vstack a b)) (= y (add x 1))"),
+    ("z = (a +\n b)\nz", "(= z (add a b)) z"),
+    ("a = x\nb = a + a\nc = a b", "(= a x) (= b (add a a)) (= c (matmul a b))"),
+]
+
+ALL_VALID = OPERATORS + FUNCTIONS + SPLITTING + LECTURE + PROGRAMS
+
+
+@pytest.mark.parametrize(("source", "expected"), ALL_VALID)
+def test_source_to_sexpr(source: str, expected: str) -> None:
+    assert to_sexpr(parse(source)) == expected
+
+
+@pytest.mark.parametrize(("source", "declared", "expected"), [
+    ("Wx", {"Wx"}, "Wx"),
+    ("Wx + b", {"W", "x"}, "(add (matmul W x) b)"),
+    ("xy z", {"xy"}, "(matmul xy z)"),
+    ("ab(c)", {"ab"}, "(matmul ab c)"),
+])
+def test_declared_names_are_never_split(source: str, declared: set[str], expected: str) -> None:
+    assert to_sexpr(parse(source, frozenset(declared))) == expected
+
+
+def test_nodes_carry_values_and_positions() -> None:
+    """Each split letter keeps its own offset; juxtaposition sits at its right operand."""
+    program = parse("h = 0.5Wx")
+    assert program.source == "h = 0.5Wx"
+    assert program.statements == (Statement("h", Binary(
+        "matmul", Binary("matmul", Num(0.5, "0.5", 4), Name("W", 7), 7, "·"),
+        Name("x", 8), 8, "·"), 0),)
+    assert parse("x = 1\n  [a, b; c, d]").statements[1] == Statement(None, Stack((
+        Stack((Name("a", 9), Name("b", 12)), 1, 9),
+        Stack((Name("c", 15), Name("d", 18)), 1, 15)), 0, 8), 8)
+    assert parse("1e-3").statements[0].expr.value == 0.001
+
+
+# ----- source → `parsed` -----
+
+@pytest.mark.parametrize(("source", "parsed"), [
+    ("s = uᵀ f(Wx + b)", "s = uᵀ · f(W · x + b)"),
+    ("z = Wx + b\nh = f(z)\ns = uᵀh", "z = W · x + b; h = f(z); s = uᵀ · h"),
+    ("(x + y) * z", "(x + y) * z"),
+    ("x*y+z", "x * y + z"),
+    ("a - (b - c)", "a - (b - c)"),
+    ("(a - b) - c", "a - b - c"),
+    ("a / (b * c)", "a / (b * c)"),
+    ("(a * b) / c", "a * b / c"),
+    ("a − b", "a - b"),
+    ("−x", "-x"),
+    ("-(a + b)", "-(a + b)"),
+    ("a * -b", "a * -b"),
+    ("a @ b", "a · b"),
+    ("a ⊙ b ∘ c", "a ⊙ b ∘ c"),
+    ("2x", "2 · x"),
+    (".5x", ".5 · x"),
+    ("x^2", "x**2"),
+    ("x^-1", "x**-1"),
+    ("(-x)^2", "(-x)**2"),
+    ("-x^2", "-x**2"),
+    ("x^2ᵀ", "(x**2)ᵀ"),
+    ("(xy)ᵀ", "(x · y)ᵀ"),
+    ("x.T", "xᵀ"),
+    ("x'", "xᵀ"),
+    ("σ(z)", "sigmoid(z)"),
+    ("max(a,b)", "max(a, b)"),
+    ("[a;b]", "[a; b]"),
+    ("[a,b;c,d]", "[a, b; c, d]"),
+    ("[[a; b], c]", "[[a; b], c]"),
+    ("1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))", "1 / (1 + exp(-(w0 * x0 + w1 * x1 + w2)))"),
+])
+def test_unparse(source: str, parsed: str) -> None:
+    assert unparse(parse(source)) == parsed
+
+
+@pytest.mark.parametrize(("source", "expected"), ALL_VALID)
+def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
+    assert to_sexpr(parse(unparse(parse(source)))) == expected
+
+
+# ----- bad input → error and position -----
+
+@pytest.mark.parametrize(("source", "message", "position"), [
+    ("", "the expression is empty", 0),
+    (" \n ;; \n", "the expression is empty", 0),
+    ("x + $", "unexpected character '$' at column 5", 4),
+    ("x\u200b", "unexpected character U+200B at column 2", 1),
+    ("x.y", "unexpected character '.' at column 2", 1),
+    ("s = (a + b))", "unexpected ')' at column 12", 11),
+    ("a, b", "unexpected ',' at column 2", 1),
+    ("ᵀx", "unexpected 'ᵀ' at column 1", 0),
+    ("(a]", "unexpected ']' at column 3: '(' at column 1 must be closed with ')'", 2),
+    ("(a; b)", "unexpected ';' at column 3", 2),
+    ("s = (a + b", "'(' at column 5 is never closed", 4),
+    ("[a; b", "'[' at column 1 is never closed", 0),
+    ("f((x)", "'(' at column 2 is never closed", 1),
+    ("x +", "expected an operand after '+' at column 3", 3),
+    ("x + * y", "expected an operand after '+' at column 3", 4),
+    ("x +\ny", "expected an operand after '+' at line 1, column 3", 3),
+    ("x =", "expected an operand after '=' at column 3", 3),
+    ("x = ; y = 1", "expected an operand after '=' at column 3", 4),
+    ("x + 1 = y", "unexpected '=' at column 7: only a single name may stand left of '='", 6),
+    ("x = y = 1", "unexpected '=' at column 7: a statement assigns one name", 6),
+    ("= x", "unexpected '=' at column 1", 0),
+    ("tanh z", "tanh needs parentheses: tanh(...)", 0),
+    ("f z", "f needs parentheses: f(...)", 0),
+    ("y = σ x", "σ needs parentheses: σ(...)", 4),
+    ("tanhh(z)", "unknown function 'tanhh' (did you mean tanh?)", 0),
+    ("ReLU(z)", "unknown function 'ReLU' (did you mean relu?)", 0),
+    ("x + W1(z)", "unknown function 'W1'", 4),
+    ("max(a, b, c)", "max takes 1 or 2 arguments, got 3", 0),
+    ("tanh(a, b)", "tanh takes 1 argument, got 2", 0),
+    ("sum()", "sum takes 1 argument, got 0", 0),
+    ("x^y", "the exponent must be a number constant", 2),
+    ("x ^ T", "the exponent must be a number constant", 4),
+    ("x**(1/2)", "the exponent must be a number constant", 3),
+    ("x^", "the exponent must be a number constant", 2),
+    ("x^2^3", "the exponent must be a number constant: write a power of a power", 3),
+    ("[]", "[] is empty", 0),
+    ("x = 1e999", "the number at column 5 is too large", 4),
+    ("z = x; z = y", "z is assigned twice", 7),
+    ("z = 1\nz = 2", "z is assigned twice", 6),
+    ("z = h + 1; h = x", "h is used before it is assigned", 4),
+    ("x = x + 1", "x is used before it is assigned", 4),
+    ("tanh = x", "tanh is a function and cannot be assigned", 0),
+    ("σ = x", "σ is a function and cannot be assigned", 0),
+    ("x + 1; y = x", "only the last statement may be a bare expression", 0),
+    ("(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1), "nesting deeper than 200 levels",
+     MAX_DEPTH),
+    ("+".join(["x"] * (MAX_DEPTH + 2)), "nesting deeper than 200 levels: split", 2 * MAX_DEPTH + 1),
+])
+def test_bad_input(source: str, message: str, position: int) -> None:
+    with pytest.raises(BackpropError) as error:
+        parse(source)
+    assert message in error.value.message
+    assert error.value.position == position
+
+
+def test_unknown_function_without_a_close_name_has_no_suggestion() -> None:
+    with pytest.raises(BackpropError) as error:
+        parse("xy(z)")
+    assert error.value.message == "unknown function 'xy'"
+
+
+def test_a_declared_variable_cannot_be_assigned() -> None:
+    with pytest.raises(BackpropError) as error:
+        parse("y = 2\nx = y", frozenset({"x"}))
+    assert error.value.message == ("x is assigned by the expression, so it cannot be given a "
+                                   "value or shape")
+    assert error.value.position == 6
+
+
+# ----- robustness -----
+
+@pytest.mark.parametrize("source", [
+    "(" * MAX_DEPTH + "x" + ")" * MAX_DEPTH,
+    "f(" * MAX_DEPTH + "x" + ")" * MAX_DEPTH,
+    "[x, " * MAX_DEPTH + "x" + "]" * MAX_DEPTH,
+    "+".join(["x"] * (MAX_DEPTH + 1)),
+])
+def test_the_deepest_allowed_nesting_parses_and_prints(source: str) -> None:
+    program = parse(source)
+    assert to_sexpr(parse(unparse(program))) == to_sexpr(program)
+
+
+@pytest.mark.parametrize("source", ["(" * 10_000, "(" * 10_000 + "x" + ")" * 10_000,
+                                    "-" * 10_000 + "x", "x" + "ᵀ" * 10_000])
+def test_deep_input_is_an_error_not_a_recursion_error(source: str) -> None:
+    with pytest.raises(BackpropError, match="nesting deeper than 200 levels"):
+        parse(source)
+
+
+# Pieces of the language, mixed with any character at all.
+LANGUAGE_TEXT = st.lists(st.one_of(
+    st.sampled_from([*"xyWbuhσαz012.eE_ ᵀT'^*@·⊙∘/+-−()[],;=\n", "tanh", "max", "f", "sum",
+                     "**", "^T", ".T", "x_in", "1e-3"]),
+    st.characters(),
+)).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(LANGUAGE_TEXT)
+def test_any_text_is_a_program_or_a_backprop_error(source: str) -> None:
+    try:
+        program = parse(source)
+    except BackpropError as error:
+        assert error.position is None or 0 <= error.position <= len(source)
+    else:
+        assert to_sexpr(parse(unparse(program))) == to_sexpr(program)
+
+
+def test_the_parser_does_not_import_numpy() -> None:
+    code = "import sys, backprop_viz.parser; assert 'numpy' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
