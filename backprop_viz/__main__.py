@@ -1,0 +1,73 @@
+"""Command line: `python -m backprop_viz "s = uᵀ f(Wx + b)" --json`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+
+import numpy as np
+
+from .engine import run
+from .errors import BackpropError, show_position
+from .syntax import F_CHOICES
+
+SHAPE = re.compile(r"^\s*(\d+)\s*[x×]\s*(\d+)\s*$")
+
+
+def parse_var(text: str) -> tuple[str, dict]:
+    """`W=3x4` is a shape; `x=1,2,3` a column vector; `A=1,2;3,4` a matrix; `y=-2` a scalar."""
+    name, sep, spec = text.partition("=")
+    if not sep or not name.strip() or not spec.strip():
+        raise argparse.ArgumentTypeError(f"--var {text!r}: write NAME=3x4 or NAME=1,2,3")
+    m = SHAPE.match(spec)
+    if m:
+        return name.strip(), {"shape": [int(m[1]), int(m[2])]}
+    try:
+        rows = [[float(v) for v in row.split(",")] for row in spec.split(";")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--var {text!r}: values must be numbers, e.g. x=1,2,3 or A=1,2;3,4") from None
+    if len(rows) == 1:
+        value = rows[0][0] if len(rows[0]) == 1 else rows[0]
+    else:
+        value = rows
+    return name.strip(), {"value": value}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m backprop_viz",
+                                description="Forward and backward pass of an expression, "
+                                            "step by step.")
+    p.add_argument("expression", help='e.g. "s = uᵀ f(Wx + b)"')
+    p.add_argument("--f", default="tanh", choices=F_CHOICES, help="the nonlinearity f")
+    p.add_argument("--seed", type=int, default=0, help="seed for values not given (default 0)")
+    p.add_argument("--var", action="append", type=parse_var, default=[], metavar="NAME=SPEC",
+                   help="a shape (W=3x4) or a value (x=1,2,3,4; A=1,2;3,4; y=-2)")
+    p.add_argument("--json", action="store_true", help="print the whole trace as JSON")
+    args = p.parse_args(argv)
+    try:
+        trace = run(args.expression, dict(args.var), args.f, args.seed)
+    except BackpropError as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        if e.position is not None:
+            print(show_position(args.expression, e.position), file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(trace.to_json(), sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    out = trace.graph.output_name
+    print(trace.parsed)
+    print(f"{out} = {trace.value:.6g}")
+    with np.printoptions(precision=4, suppress=True):
+        for name in trace.graph.variables:
+            print(f"∂{out}/∂{name} =\n{trace.gradient(name)}")
+    for w in trace.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

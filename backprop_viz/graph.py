@@ -1,0 +1,155 @@
+"""AST → a networkx computation graph with stable ids, inferred shapes and explicit repeat nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import networkx as nx
+
+from . import shapes
+from .errors import BackpropError
+from .limits import MAX_NODES
+from .ops import FUNCTION_OPS, get_op
+from .syntax import Binary, Call, Expr, Name, Num, Power, Program, Stack, Transpose, Unary
+
+ATOM = 100  # precedence of a name, a number or a call: never parenthesised
+BINARY_OPS = {"matmul": "matmul", "mul": "mul", "div": "div", "add": "add", "sub": "sub"}
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The computation graph: node attributes `kind`, `op`, `params`, `name`, `text`, `pos`,
+    `shape`; edges keyed by `port`, the input's position at its target."""
+
+    g: nx.MultiDiGraph
+    order: tuple[str, ...]      # a topological order, the same for the same expression
+    output: str
+    output_name: str
+    variables: dict[str, str]   # variable name → node id, in order of first use
+
+    def inputs(self, node: str) -> list[str]:
+        return _inputs(self.g, node)
+
+    def label(self, node: str) -> str:
+        attrs = self.g.nodes[node]
+        return attrs.get("name") or attrs["text"]
+
+
+def _inputs(g: nx.MultiDiGraph, node: str) -> list[str]:
+    return [src for src, _, _ in sorted(g.in_edges(node, keys=True), key=lambda e: e[2])]
+
+
+class _Builder:
+    def __init__(self, f: str, declared_shapes: Mapping[str, tuple[int, int]]) -> None:
+        self.g = nx.MultiDiGraph()
+        self.f = f
+        self.declared_shapes = declared_shapes
+        self.env: dict[str, str] = {}          # every name the expression can refer to
+        self.variables: dict[str, str] = {}
+
+    def add(self, inputs: list[str] = (), **attrs) -> str:
+        if len(self.g) >= MAX_NODES:
+            raise BackpropError(
+                f"the expression needs more than {MAX_NODES} nodes; the limit is {MAX_NODES}",
+                attrs.get("pos"))
+        node = f"n{len(self.g)}"
+        self.g.add_node(node, **{"name": None, "params": {}, **attrs})
+        for port, src in enumerate(inputs):
+            self.g.add_edge(src, node, key=port, port=port)
+        return node
+
+    def expr(self, e: Expr) -> str:
+        if isinstance(e, Num):
+            return self.add(kind="constant", op=None, constant=e.value, text=e.text, pos=e.pos)
+        if isinstance(e, Name):
+            if e.name not in self.env:
+                node = self.add(kind="variable", op=None, text=e.name, pos=e.pos,
+                                declared_shape=self.declared_shapes.get(e.name))
+                self.g.nodes[node]["name"] = e.name
+                self.env[e.name] = self.variables[e.name] = node
+            return self.env[e.name]
+        if isinstance(e, Call):
+            op = self.f if e.func == "f" else FUNCTION_OPS[(e.func, len(e.args))]
+            return self.op(op, [self.expr(a) for a in e.args], e.pos)
+        if isinstance(e, Unary):
+            return self.op("neg", [self.expr(e.operand)], e.pos)
+        if isinstance(e, Binary):
+            return self.op(BINARY_OPS[e.op], [self.expr(e.left), self.expr(e.right)], e.pos)
+        if isinstance(e, Transpose):
+            return self.op("transpose", [self.expr(e.operand)], e.pos)
+        if isinstance(e, Power):
+            return self.op("pow", [self.expr(e.base)], e.pos, k=e.exponent)
+        if isinstance(e, Stack):
+            return self.op("stack", [self.expr(i) for i in e.items], e.pos, axis=e.axis)
+        raise TypeError(f"no graph rule for {type(e).__name__}")
+
+    def op(self, op: str, inputs: list[str], pos: int, **params) -> str:
+        node = self.add(inputs, kind="op", op=op, pos=pos, params=params, text="")
+        _set_text(self.g, node)
+        return node
+
+
+def _set_text(g: nx.MultiDiGraph, node: str) -> None:
+    """Write the node as an expression over its inputs' labels, parenthesised by precedence."""
+    attrs = g.nodes[node]
+    op = get_op(attrs["op"])
+    labels = []
+    for port, src in enumerate(_inputs(g, node)):
+        child = g.nodes[src]
+        text = child.get("name") or child["text"]
+        named = child.get("name") or child["kind"] != "op"
+        prec = ATOM if named else get_op(child["op"]).precedence
+        if op.precedence < ATOM and (prec < op.precedence or (
+                prec == op.precedence and (op.arity != 2 or port == 1))):
+            text = f"({text})"
+        labels.append(text)
+    attrs["text"] = op.text(tuple(labels), attrs["params"])
+
+
+def build(program: Program, f: str, declared_shapes: Mapping[str, tuple[int, int]]) -> Graph:
+    """Build the graph of a parsed program; shapes are inferred and broadcasts made explicit."""
+    b = _Builder(f, declared_shapes)
+    for st in program.statements:
+        node = b.expr(st.expr)
+        if st.name is not None:
+            b.env[st.name] = node
+            if not b.g.nodes[node]["name"]:
+                b.g.nodes[node]["name"] = st.name
+    last = program.statements[-1]
+    output_name = last.name or "out"
+    output = b.env[last.name] if last.name else node
+    if not b.g.nodes[output]["name"]:
+        b.g.nodes[output]["name"] = output_name
+    g = b.g
+    order = [f"n{i}" for i in range(len(g))]
+    inferred = shapes.infer(g, order, lambda n: _inputs(g, n), output, output_name,
+                            last.pos)
+    for node, shape in inferred.shapes.items():
+        g.nodes[node]["shape"] = shape
+    for node in inferred.scalings:
+        g.nodes[node]["op"] = "scale"
+    order = _insert_repeats(b, order)
+    for node in order:
+        if g.nodes[node]["kind"] == "op":
+            _set_text(g, node)
+    return Graph(g, tuple(order), output, output_name, dict(b.variables))
+
+
+def _insert_repeats(b: _Builder, order: list[str]) -> list[str]:
+    """Where an elementwise op broadcasts an input, put a repeat node on that edge."""
+    g = b.g
+    out: list[str] = []
+    for node in order:
+        attrs = g.nodes[node]
+        if attrs["kind"] == "op" and get_op(attrs["op"]).shape_rule == "broadcast":
+            for port, src in enumerate(_inputs(g, node)):
+                if g.nodes[src]["shape"] != attrs["shape"]:
+                    g.remove_edge(src, node, key=port)
+                    rep = b.add([src], kind="op", op="repeat", pos=attrs["pos"], text="",
+                                params={"shape": attrs["shape"]})
+                    g.nodes[rep]["shape"] = attrs["shape"]
+                    g.add_edge(rep, node, key=port, port=port)
+                    out.append(rep)
+        out.append(node)
+    return out

@@ -1,0 +1,246 @@
+"""Shape inference by unification: every dimension is a variable, every op a set of equations.
+
+Worked example, `s = uᵀ f(Wx + b)` with nothing declared (dims written d1, d2, …):
+    u: d1×d2        uᵀ: d2×d1
+    W: d3×d4        x: d5×d6       W·x: d4 = d5 → d3×d6
+    b: d7×d8        W·x + b: d3 = d7, d6 = d8   f(·): d3×d6
+    uᵀ·h: d1 = d3 → s: d2×d6;  the output is 1×1 → d2 = 1, d6 = 1
+Free classes, in order of first appearance, get 3, 4, …: {d1, d3, d7} = 3, {d4, d5} = 4,
+so W is 3×4, x 4×1, b 3×1, u 3×1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+
+from .errors import BackpropError
+from .limits import DEFAULT_FIRST_DIM
+from .ops import get_op
+
+
+class _Dims:
+    """Union-find over dimension variables; a class may be bound to a number."""
+
+    def __init__(self) -> None:
+        self.parent: list[int] = []
+        self.value: list[int | None] = []
+
+    def new(self, value: int | None = None) -> int:
+        self.parent.append(len(self.parent))
+        self.value.append(value)
+        return len(self.parent) - 1
+
+    def find(self, d: int) -> int:
+        while self.parent[d] != d:
+            self.parent[d] = self.parent[self.parent[d]]
+            d = self.parent[d]
+        return d
+
+    def get(self, d: int) -> int | None:
+        return self.value[self.find(d)]
+
+    def unify(self, a: int, b: int) -> bool:
+        """Merge two classes; False when both are bound to different numbers."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        va, vb = self.value[ra], self.value[rb]
+        if va is not None and vb is not None and va != vb:
+            return False
+        # the older class stays the root, so "first appearance" is the root's index
+        ra, rb = min(ra, rb), max(ra, rb)
+        self.parent[rb] = ra
+        self.value[ra] = va if va is not None else vb
+        return True
+
+    def bind(self, d: int, value: int) -> bool:
+        return self.unify(d, self.new(value))
+
+
+Shape = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Inference:
+    shapes: dict[str, Shape]
+    scalings: frozenset[str]   # product nodes where one side is 1×1: scaling, not matmul
+
+
+@dataclass
+class _Sum:
+    """A stacked dimension: total = sum(parts)."""
+
+    total: int
+    parts: list[int]
+    pos: int | None
+    text: str
+
+
+def infer(
+    graph: nx.MultiDiGraph,
+    order: Sequence[str],
+    inputs: Callable[[str], list[str]],
+    output: str,
+    output_name: str,
+    output_pos: int | None,
+) -> Inference:
+    """Give every node a concrete 2-D shape, or raise a BackpropError naming the conflict."""
+    dims = _Dims()
+    shape: dict[str, tuple[int, int]] = {}
+    sums: list[_Sum] = []
+    scalings: set[str] = set()
+
+    def known(node: str) -> Shape | None:
+        r, c = (dims.get(d) for d in shape[node])
+        return (r, c) if r is not None and c is not None else None
+
+    def show(node: str) -> str:
+        return "×".join(str(dims.get(d) or "?") for d in shape[node])
+
+    def label(node: str) -> str:
+        return graph.nodes[node]["text"]
+
+    def fail(node: str, detail: str) -> None:
+        attrs = graph.nodes[node]
+        raise BackpropError(f"{attrs['text']}: {detail}", attrs.get("pos"))
+
+    def same(node: str, a: str, b: str) -> None:
+        ok = all(dims.unify(x, y) for x, y in zip(shape[a], shape[b], strict=True))
+        if not ok:
+            fail(node, f"{label(a)} is {show(a)} but {label(b)} is {show(b)}")
+
+    for node in order:
+        attrs = graph.nodes[node]
+        kind = attrs["kind"]
+        if kind == "constant":
+            shape[node] = (dims.new(1), dims.new(1))
+            continue
+        if kind == "variable":
+            declared = attrs.get("declared_shape")
+            shape[node] = (dims.new(declared[0]), dims.new(declared[1])) if declared else (
+                dims.new(), dims.new())
+            continue
+        args = inputs(node)
+        rule = get_op(attrs["op"]).shape_rule
+        if rule in ("elementwise", "columnwise", "power"):
+            shape[node] = shape[args[0]]
+        elif rule == "transpose":
+            r, c = shape[args[0]]
+            shape[node] = (c, r)
+        elif rule == "reduce":
+            shape[node] = (dims.new(1), dims.new(1))
+        elif rule == "broadcast":
+            shape[node] = _broadcast(node, args, known, shape, same, fail, show, label)
+        elif rule in ("matmul", "scale"):
+            a, b = args
+            if known(a) == (1, 1) or known(b) == (1, 1):
+                scalings.add(node)
+                shape[node] = shape[b] if known(a) == (1, 1) else shape[a]
+                continue
+            if not dims.unify(shape[a][1], shape[b][0]):
+                inner = f"{dims.get(shape[a][1])} ≠ {dims.get(shape[b][0])}"
+                fail(node, f"{label(a)} is {show(a)} but {label(b)} is {show(b)} "
+                           f"(inner dimensions {inner})")
+            shape[node] = (shape[a][0], shape[b][1])
+        elif rule == "stack":
+            shape[node] = _stack(node, attrs, args, dims, shape, sums, same)
+        else:  # a new shape rule must be taught here; fail loudly rather than guess
+            raise NotImplementedError(f"no shape rule {rule!r} (op {attrs['op']})")
+
+    rows_ok = dims.bind(shape[output][0], 1)
+    if not (dims.bind(shape[output][1], 1) and rows_ok):
+        raise BackpropError(
+            f"the output {output_name} is {show(output)}, not a scalar: try sum(...)",
+            output_pos,
+        )
+    _settle(order, shape, dims, sums)
+    return Inference({n: (dims.get(r), dims.get(c)) for n, (r, c) in shape.items()},
+                     frozenset(scalings))
+
+
+def _broadcast(node, args, known, shape, same, fail, show, label):
+    """`+ - * /`: equal shapes, unless one side is 1×1 or both are known and broadcast."""
+    a, b = args
+    ka, kb = known(a), known(b)
+    if ka == (1, 1):
+        return shape[b]
+    if kb == (1, 1):
+        return shape[a]
+    if ka and kb and ka != kb:
+        if all(x == y or 1 in (x, y) for x, y in zip(ka, kb, strict=True)):
+            # numpy broadcasting between two declared shapes: the larger side of each axis
+            return tuple(shape[a][i] if ka[i] != 1 else shape[b][i] for i in range(2))
+        fail(node, f"{label(a)} is {show(a)} but {label(b)} is {show(b)}")
+    same(node, a, b)
+    return shape[a]
+
+
+def _stack(node, attrs, args, dims, shape, sums, same):
+    """`[a; b]` adds rows and keeps columns (axis 0); `[a, b]` the other way round.
+
+    Parts whose stacked dimension nothing fixes yet are taken to be the same size, as the
+    word vectors of the lecture's window `[x_museums; x_in; x_Paris; x_are; x_amazing]` are.
+    """
+    axis = attrs["params"]["axis"]
+    keep, grow = 1 - axis, axis
+    for other in args[1:]:
+        if not dims.unify(shape[args[0]][keep], shape[other][keep]):
+            same(node, args[0], other)
+    parts = [shape[a][grow] for a in args]
+    if all(dims.get(p) is None for p in parts):
+        for p in parts[1:]:
+            dims.unify(parts[0], p)
+    total = dims.new()
+    sums.append(_Sum(total, parts, attrs.get("pos"), attrs["text"]))
+    out = [None, None]
+    out[keep], out[grow] = shape[args[0]][keep], total
+    return tuple(out)
+
+
+def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:
+    """Solve stacked sums, then give each free class a distinct default, oldest first."""
+    next_default = DEFAULT_FIRST_DIM
+
+    def solve() -> None:
+        changed = True
+        while changed:
+            changed = False
+            for s in sums:
+                values = [dims.get(p) for p in s.parts]
+                total = dims.get(s.total)
+                if None not in values:
+                    if not dims.bind(s.total, sum(values)):
+                        raise BackpropError(
+                            f"{s.text}: its parts add up to {sum(values)} but {total} are needed",
+                            s.pos)
+                    changed |= total is None
+                elif total is not None and len({dims.find(p) for p in s.parts
+                                                if dims.get(p) is None}) == 1:
+                    # the unknown parts are one class, taken m times: m · part = total − known
+                    unknown = [p for p, v in zip(s.parts, values, strict=True) if v is None]
+                    rest = total - sum(v for v in values if v is not None)
+                    if rest < len(unknown) or rest % len(unknown):
+                        raise BackpropError(
+                            f"{s.text}: it must have {total} rows/columns, which its parts "
+                            f"cannot make", s.pos)
+                    dims.bind(unknown[0], rest // len(unknown))
+                    changed = True
+
+    pending = {dims.find(s.total) for s in sums}
+    solve()
+    for node in order:
+        for d in shape[node]:
+            root = dims.find(d)
+            if dims.get(root) is None and root not in pending:
+                dims.bind(root, next_default)
+                next_default += 1
+                solve()
+    for node in order:  # totals whose parts were free are now solved; anything left gets one
+        for d in shape[node]:
+            if dims.get(d) is None:
+                dims.bind(d, next_default)
+                next_default += 1
+                solve()

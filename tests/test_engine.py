@@ -1,0 +1,246 @@
+"""Whole expressions against known numbers, the lecture's closed forms, and the step invariants."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from backprop_viz.engine import BackwardStep, ForwardStep, run, trace_json
+from backprop_viz.errors import BackpropError
+
+LECTURE = "s = uᵀ f(Wx + b)"
+SIGMOID_NEURON = "1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))"
+
+
+def val(v):
+    return {"value": v}
+
+
+def test_cs231n_add_multiply():
+    t = run("(x + y) * z", {"x": val(-2), "y": val(5), "z": val(-4)})
+    assert t.value == -12
+    assert [t.gradient(n).item() for n in "xyz"] == [-4, -4, 3]
+
+
+def test_sigmoid_neuron():
+    t = run(SIGMOID_NEURON, {"w0": val(2), "w1": val(-3), "w2": val(-3),
+                             "x0": val(-1), "x1": val(-2)})
+    assert t.value == pytest.approx(0.7311, abs=1e-4)
+    got = [t.gradient(n).item() for n in ("w0", "w1", "w2", "x0", "x1")]
+    assert got == pytest.approx([-0.20, -0.39, 0.20, 0.39, -0.59], abs=0.005)
+
+
+DERIVATIVES = {
+    "tanh": lambda z: 1 - np.tanh(z) ** 2,
+    "sigmoid": lambda z: (s := 1 / (1 + np.exp(-z))) * (1 - s),
+    "relu": lambda z: (z > 0).astype(float),
+}
+ACTIVATIONS = {"tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+               "relu": lambda z: np.maximum(z, 0)}
+
+
+@pytest.mark.parametrize("f", sorted(DERIVATIVES))
+@pytest.mark.parametrize("source", [LECTURE, "z = Wx + b\nh = f(z)\ns = uᵀh",
+                                    "s = u.T @ f(W @ x + b)"])
+def test_lecture_closed_forms(source, f):
+    t = run(source, f=f, seed=3)
+    W, x, b, u = (t.values[t.graph.variables[n]] for n in "Wxbu")
+    z = W @ x + b
+    h = ACTIVATIONS[f](z)
+    delta = u * DERIVATIVES[f](z)          # δ = u ∘ f′(z)
+    assert t.value == pytest.approx((u.T @ h).item(), abs=1e-12)
+    np.testing.assert_allclose(t.gradient("W"), delta @ x.T, atol=1e-12)   # δ xᵀ
+    np.testing.assert_allclose(t.gradient("b"), delta, atol=1e-12)         # δ
+    np.testing.assert_allclose(t.gradient("x"), W.T @ delta, atol=1e-12)   # Wᵀ δ
+    np.testing.assert_allclose(t.gradient("u"), h, atol=1e-12)             # h
+
+
+@pytest.mark.parametrize("source, variables, shapes", [
+    (LECTURE, None, {"W": (3, 4), "x": (4, 1), "b": (3, 1), "u": (3, 1)}),
+    ("(x + y) * z", None, {"x": (1, 1), "y": (1, 1), "z": (1, 1)}),
+    (SIGMOID_NEURON, None, {n: (1, 1) for n in ("w0", "x0", "w1", "x1", "w2")}),
+    (LECTURE, {"W": {"shape": [5, 2]}}, {"W": (5, 2), "x": (2, 1), "b": (5, 1), "u": (5, 1)}),
+    (LECTURE, {"x": val([1, 2])}, {"W": (3, 2), "x": (2, 1), "b": (3, 1), "u": (3, 1)}),
+    ("s = xᵀ A x", None, {"x": (3, 1), "A": (3, 3)}),
+    ("s = sum(W X)", None, {"W": (3, 4), "X": (4, 5)}),
+    ("x = [x_museums; x_in; x_Paris; x_are; x_amazing]\ns = uᵀ f(Wx + b)", None,
+     {"x_museums": (3, 1), "x_Paris": (3, 1), "x_amazing": (3, 1), "W": (4, 15), "u": (4, 1)}),
+    ("x = [a; b]\ns = sum(W x)", {"W": {"shape": [2, 7]}, "a": {"shape": [3, 1]}},
+     {"a": (3, 1), "b": (4, 1)}),
+    ("s = sum([A, B])", {"A": {"shape": [2, 2]}}, {"A": (2, 2), "B": (2, 3)}),
+    ("s = sum(2x)", None, {"x": (3, 4)}),
+])
+def test_inferred_shapes(source, variables, shapes):
+    t = run(source, variables)
+    got = {name: t.values[t.graph.variables[name]].shape for name in shapes}
+    assert got == shapes
+
+
+EXPRESSIONS = [
+    (LECTURE, None),
+    ("(x + y) * z", None),
+    (SIGMOID_NEURON, None),
+    ("h1 = f(W1 x + b1)\nh2 = f(W2 h1 + b2)\ns = uᵀ h2", None),
+    ("x = [x_museums; x_in; x_Paris; x_are; x_amazing]\ns = uᵀ f(Wx + b)", None),
+    ("s = sum(softmax(W x) * y)", None),
+    ("z = x * y\ns = sum(z + z * x)", None),              # fan-out at z and x
+    ("s = sum(W X + b)", {"W": {"shape": [3, 4]}, "X": {"shape": [4, 5]},
+                          "b": {"shape": [3, 1]}}),      # bias repeated over a mini-batch
+    ("s = mean(max(x, 0.5) - min(x, y) / 2 + x ** 2 - sqrt(abs(x)) + sin(x) cos(x))", None),
+    ("s = max(relu(x)) + min(exp(-x)) + sum(log(x * x + 1))", None),
+    ("s = sum([a, b; c, d] ^ 3)", None),
+    ("s = -xᵀ (2 A) x'", None),
+]
+
+
+@pytest.mark.parametrize("source, variables", EXPRESSIONS)
+def test_downstream_is_upstream_times_local(source, variables):
+    t = run(source, variables, seed=1)
+    backward = [s for s in t.steps if isinstance(s, BackwardStep)]
+    assert backward and backward[0].node == t.graph.output
+    np.testing.assert_array_equal(backward[0].upstream, [[1.0]])
+    for step in backward:
+        for edge in step.inputs:
+            assert edge.local is not None
+            np.testing.assert_allclose(edge.downstream.ravel(),
+                                       step.upstream.ravel() @ edge.local, atol=1e-12)
+            assert edge.downstream.shape == t.values[edge.node].shape
+            assert edge.local_formula
+        # fan-out: a node's upstream is the sum of what its consumers sent back
+        if step.node != t.graph.output:
+            np.testing.assert_allclose(step.upstream, sum(d for _, d in step.contributions),
+                                       atol=1e-12)
+
+
+@pytest.mark.parametrize("source, variables", EXPRESSIONS)
+def test_gradients_match_central_differences(source, variables):
+    """Each variable's gradient against (s(v + h) − s(v − h)) / 2h, element by element."""
+    t = run(source, variables, seed=2)
+    given = {name: {"value": t.values[n].tolist()} for name, n in t.graph.variables.items()}
+    h = 1e-6
+    for name, node in t.graph.variables.items():
+        base = t.values[node]
+        for idx in np.ndindex(base.shape):
+            plus, minus = base.copy(), base.copy()
+            plus[idx] += h
+            minus[idx] -= h
+            s_plus = run(source, {**given, name: {"value": plus.tolist()}}).value
+            s_minus = run(source, {**given, name: {"value": minus.tolist()}}).value
+            assert t.gradient(name)[idx] == pytest.approx((s_plus - s_minus) / (2 * h),
+                                                          rel=1e-5, abs=1e-6), (name, idx)
+
+
+def test_steps_forward_then_backward():
+    t = run(LECTURE)
+    phases = [type(s) for s in t.steps]
+    n_forward = phases.count(ForwardStep)
+    assert n_forward == len(t.graph.order)
+    assert all(p is BackwardStep for p in phases[n_forward:])
+    forward_nodes = [s.node for s in t.steps[:n_forward]]
+    assert forward_nodes == list(t.graph.order)
+    formulas = {s.formula for s in t.steps[:n_forward]}
+    assert "s = uᵀ · tanh(W · x + b)" in formulas
+
+
+def test_fan_out_sums_contributions():
+    t = run("s = x * x", {"x": val(3)})
+    step = next(s for s in t.steps if isinstance(s, BackwardStep) and s.node == "n0")
+    assert len(step.contributions) == 2
+    assert t.gradient("x").item() == 6
+
+
+def test_broadcast_makes_a_repeat_node():
+    t = run("s = sum(W X + b)", {"W": {"shape": [3, 4]}, "X": {"shape": [4, 5]},
+                                 "b": {"shape": [3, 1]}})
+    ops = [t.graph.g.nodes[n]["op"] for n in t.graph.order]
+    assert ops.count("repeat") == 1
+    b = t.values[t.graph.variables["b"]]
+    assert t.gradient("b").shape == b.shape
+    np.testing.assert_allclose(t.gradient("b"), np.ones((3, 5)).sum(axis=1, keepdims=True))
+
+
+def test_scalar_times_matrix_is_scaling_with_a_repeat_for_elementwise():
+    t = run("s = sum(2 x + 1)", {"x": {"shape": [2, 3]}})
+    ops = [t.graph.g.nodes[n]["op"] for n in t.graph.order]
+    assert "scale" in ops and "matmul" not in ops and ops.count("repeat") == 1
+    np.testing.assert_allclose(t.gradient("x"), np.full((2, 3), 2.0))
+
+
+def test_same_request_same_trace_and_ids():
+    a = trace_json(LECTURE, seed=7)
+    b = trace_json(LECTURE, seed=7)
+    assert a == b
+    assert [n["id"] for n in a["nodes"]] == [f"n{i}" for i in range(len(a["nodes"]))]
+    assert trace_json(LECTURE, seed=8)["variables"] != a["variables"]
+
+
+def test_trace_json_has_every_api_field():
+    t = trace_json(LECTURE)
+    assert set(t) >= {"expression", "parsed", "output", "value", "variables", "gradients",
+                      "nodes", "edges", "steps"}
+    assert t["parsed"] == "s = uᵀ · f(W · x + b)"
+    assert t["output"] == "s"
+    for node in t["nodes"]:
+        assert set(node) >= {"id", "label", "kind", "op", "shape", "value", "grad"}
+    labels = {n["label"] for n in t["nodes"]}
+    assert {"W", "x", "b", "u", "s"} <= labels
+    json.dumps(t, allow_nan=False)
+
+
+def test_constants_get_no_gradient():
+    t = trace_json("s = 2 * x + 3", {"x": val(1.5)})
+    constants = [n for n in t["nodes"] if n["kind"] == "constant"]
+    assert len(constants) == 2 and all(n["grad"] is None for n in constants)
+    backward_nodes = {s["node"] for s in t["steps"] if s["phase"] == "backward"}
+    assert not backward_nodes & {n["id"] for n in constants}
+
+
+def test_non_finite_values_are_encoded_and_warned():
+    t = trace_json("s = sum(log(x))", {"x": val([-1, 2])})
+    assert t["value"] == "NaN"
+    assert t["warnings"] and "not finite" in t["warnings"][0]
+    json.dumps(t, allow_nan=False)
+
+
+def test_unused_variable_is_a_warning():
+    t = trace_json("s = x * y", {"q": val(1)})
+    assert any("q" in w for w in t["warnings"])
+
+
+@pytest.mark.parametrize("source, variables, fragment, position", [
+    ("s = W x", {"W": {"shape": [3, 4]}}, "the output s is 3×1, not a scalar: try sum(...)", 0),
+    ("s = sum(W x)", {"W": {"shape": [3, 4]}, "x": val([1, 2, 3, 4, 5])},
+     "inner dimensions 4 ≠ 5", 10),
+    ("s = sum(x + y)", {"x": {"shape": [3, 1]}, "y": {"shape": [4, 1]}},
+     "x is 3×1 but y is 4×1", 10),
+    ("s = sum([a; b])", {"a": {"shape": [2, 1]}, "b": {"shape": [2, 3]}}, "a is 2×1 but b is 2×3",
+     8),
+    ("s = x", {"x": val([[1, 2], [3]])}, "ragged", None),
+    ("s = x", {"x": val([1, "a"])}, "is not a number", None),
+    ("s = x", {"x": {"shape": [0, 3]}}, "at least 1×1", None),
+    ("s = x", {"x": {"shape": [3]}}, "two whole numbers", None),
+    ("s = x", {"x": {"shape": [2, 2], "value": [1, 2]}}, "shape says 2×2", None),
+    ("s = x", {"x": {"size": 3}}, "unknown field 'size'", None),
+    ("s = x", {"<b>": val(1)}, "is not a variable name", None),
+    ("z = x\ns = z", {"z": val(1)}, "z is assigned by the expression", 0),
+    ("s = sum(x)", {"x": {"shape": [100000, 1]}}, "larger than the limit", None),
+    ("s = sum(A B)", {"A": {"shape": [5000, 5000]}}, "more than the limit", None),
+])
+def test_errors(source, variables, fragment, position):
+    with pytest.raises(BackpropError) as e:
+        run(source, variables)
+    assert fragment in e.value.message
+    assert e.value.position == position
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"f": "softplus"}, "f must be one of"),
+    ({"seed": -1}, "seed must be"),
+    ({"seed": True}, "seed must be"),
+    ({"variables": [1, 2]}, "variables must be an object"),
+])
+def test_request_errors(kwargs, fragment):
+    with pytest.raises(BackpropError, match=fragment):
+        run("s = x", **kwargs)
