@@ -1,0 +1,86 @@
+"""The HTTP layer: JSON in, JSON out; it only translates between HTTP and the package.
+
+Every error a caller can cause is a BackpropError, answered as 400 `{"error", "position"}`; the
+engine checks `f`, `seed` and `variables`, this layer the body and the export's query.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from . import render
+from .engine import trace_json
+from .errors import BackpropError
+from .syntax import F_CHOICES
+
+bp = Blueprint("web", __name__)
+
+DEFAULT_EXPRESSION = "s = uᵀ f(Wx + b)"
+
+
+@bp.get("/")
+def index() -> str:
+    """The step-through page; it asks /api/trace for the graph itself."""
+    return render_template("index.html", expression=DEFAULT_EXPRESSION, f_choices=F_CHOICES)
+
+
+@bp.post("/api/trace")
+def trace() -> Response:
+    """The trace of API.md, with the SVG laid out once."""
+    result = _trace()
+    return jsonify({**result, "svg": render.render_svg(result)})
+
+
+@bp.post("/api/export")
+def export() -> Response:
+    """The diagram at step k as a download: svg, png, pdf or dot."""
+    fmt = request.args.get("format", "")
+    if fmt not in render.EXPORT_TYPES:
+        raise BackpropError(f"format must be one of {', '.join(render.EXPORT_TYPES)}, "
+                            f"not {fmt!r}")
+    result = _trace()
+    n = len(result["steps"])
+    step = _step(request.args.get("step"), n)
+    name = result["output"] if re.fullmatch(r"[A-Za-z0-9_]+", result["output"]) else "graph"
+    return Response(
+        render.export(result, fmt, step), content_type=render.EXPORT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="backprop-{name}-step{step}.{fmt}"'},
+    )
+
+
+@bp.errorhandler(BackpropError)
+def user_error(err: BackpropError) -> tuple[Response, int]:
+    return jsonify(err.to_json()), 400
+
+
+@bp.errorhandler(500)
+def server_error(_err: Exception) -> tuple[Response, int]:
+    """A fault of ours: said plainly, with no traceback."""
+    return jsonify({"error": "internal server error", "position": None}), 500
+
+
+def _trace() -> dict[str, Any]:
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise BackpropError('the request body must be a JSON object: {"expression": "..."}')
+    expression = body.get("expression")
+    if expression is None:
+        raise BackpropError("expression is required")
+    if not isinstance(expression, str):
+        raise BackpropError("expression must be a string")
+    if not expression.strip():
+        raise BackpropError("expression is empty: type one, e.g. s = uᵀ f(Wx + b)")
+    return trace_json(expression, body.get("variables"), body.get("f", "tanh"),
+                      body.get("seed", 0))
+
+
+def _step(raw: str | None, n: int) -> int:
+    """The export's step k, 0 ≤ k ≤ N; absent means N (everything computed)."""
+    if raw is None:
+        return n
+    if not re.fullmatch(r"\d+", raw) or int(raw) > n:
+        raise BackpropError(f"step must be a whole number from 0 to {n}, not {raw!r}")
+    return int(raw)

@@ -1,0 +1,205 @@
+"""The page in headless Chromium: stepping, re-rendering, errors, permalinks, exports."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from urllib.parse import urlencode
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+LECTURE = "s = uᵀ f(Wx + b)"
+
+
+def api_trace(base: str, expression: str) -> dict:
+    """The trace the page will get, fetched straight from the API."""
+    request = urllib.request.Request(
+        base + "/api/trace", data=json.dumps({"expression": expression}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
+
+
+def open_page(page, base: str, **params) -> None:
+    page.goto(base + "/" + ("?" + urlencode(params) if params else ""))
+    page.wait_for_selector("#graph svg g.node")
+
+
+def current_id(page) -> str | None:
+    return page.evaluate(
+        "() => document.querySelector('#graph g.node.current')?.id ?? null")
+
+
+def test_page_opens_on_the_lecture_graph(page, live_server):
+    trace = api_trace(live_server, LECTURE)
+    open_page(page, live_server)
+    assert page.input_value("#expr") == LECTURE
+    assert page.locator("#graph g.node").count() == len(trace["nodes"])
+    assert page.locator("#counter").inner_text() == f"step 0 of {len(trace['steps'])} · forward"
+    assert current_id(page) is None
+
+
+def test_right_arrow_walks_every_step_without_a_request(page, live_server):
+    trace = api_trace(live_server, LECTURE)
+    open_page(page, live_server)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    n = len(trace["steps"])
+    for k, step in enumerate(trace["steps"], start=1):
+        page.keyboard.press("ArrowRight")
+        assert current_id(page) == step["node"], k
+        assert page.locator("#counter").inner_text() == f"step {k} of {n} · {step['phase']}"
+        assert page.locator(f'#graph g.node[id="{step["node"]}"]').get_attribute(
+            "class").split().count("current") == 1
+        assert page.locator("#graph g.node.current").count() == 1
+    page.keyboard.press("ArrowRight")  # past the end: stays
+    assert current_id(page) == trace["steps"][-1]["node"]
+    page.keyboard.press("Home")
+    assert current_id(page) is None
+    page.keyboard.press("End")
+    assert current_id(page) == trace["steps"][-1]["node"]
+    page.keyboard.press("ArrowLeft")
+    assert current_id(page) == trace["steps"][-2]["node"]
+    assert not [url for url in requests if "/api/" in url], requests
+
+
+def test_gradients_show_only_once_the_backward_pass_reaches_a_node(page, live_server):
+    trace = api_trace(live_server, LECTURE)
+    first_backward = next(k for k, s in enumerate(trace["steps"], 1) if s["phase"] == "backward")
+    open_page(page, live_server, expr=LECTURE, step=first_backward)
+    output = trace["steps"][first_backward - 1]["node"]
+    shown = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+        '#graph g.node')].map(g => [g.id, [...g.querySelectorAll('text')].filter(
+        t => getComputedStyle(t).visibility === 'visible').map(t => t.textContent)]))""")
+    for node_id, lines in shown.items():
+        if node_id == output:
+            assert "not yet computed" not in lines
+        else:
+            assert lines.count("not yet computed") == 1, (node_id, lines)
+
+
+def test_buttons_and_slider_step_too(page, live_server):
+    trace = api_trace(live_server, LECTURE)
+    open_page(page, live_server)
+    page.click("#next")
+    page.click("#next")
+    assert current_id(page) == trace["steps"][1]["node"]
+    page.click("#prev")
+    assert current_id(page) == trace["steps"][0]["node"]
+    page.click("#last")
+    assert current_id(page) == trace["steps"][-1]["node"]
+    page.locator("#timeline").fill("3")
+    assert current_id(page) == trace["steps"][2]["node"]
+    page.click("#first")
+    assert current_id(page) is None
+
+
+def test_arrow_keys_do_not_hijack_typing(page, live_server):
+    open_page(page, live_server)
+    page.click("#expr")
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")
+    assert current_id(page) is None
+    assert page.locator("#counter").inner_text().startswith("step 0 ")
+
+
+def test_pasting_an_expression_renders_it(page, live_server):
+    expression = "out = (x + y) * z"
+    trace = api_trace(live_server, expression)
+    open_page(page, live_server)
+    page.fill("#expr", expression)
+    page.press("#expr", "Control+Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#graph g.node').length === n", arg=len(trace["nodes"]))
+    assert page.locator("#graph svg").count() == 1
+    assert "expr=out" in page.url
+
+
+def test_a_bad_expression_shows_an_error_with_a_caret(page, live_server):
+    open_page(page, live_server)
+    nodes = page.locator("#graph g.node").count()
+    page.fill("#expr", "s = uᵀ tanhh(Wx + b)")
+    page.click("#render")
+    error = page.locator("#expr-error")
+    error.wait_for(state="visible")
+    assert "tanhh" in error.inner_text()
+    line, caret = page.locator("#expr-error pre").inner_text().split("\n")
+    assert line == "s = uᵀ tanhh(Wx + b)"
+    assert caret == " " * 7 + "^"
+    assert page.locator("#graph g.node").count() == nodes  # the last good diagram stays
+
+
+def test_a_permalink_reload_lands_on_the_same_step(page, live_server):
+    trace = api_trace(live_server, LECTURE)
+    open_page(page, live_server)
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    assert "step=5" in page.url
+    page.reload()
+    page.wait_for_selector("#graph g.node.current")
+    assert current_id(page) == trace["steps"][4]["node"]
+    assert page.locator("#counter").inner_text().startswith("step 5 of")
+    shared = api_trace(live_server, "h = tanh(x); s = sum(h * h)")
+    open_page(page, live_server, expr="h = tanh(x); s = sum(h * h)", f="tanh", seed=0, step=7)
+    assert page.input_value("#expr") == "h = tanh(x); s = sum(h * h)"
+    assert current_id(page) == shared["steps"][6]["node"]
+
+
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf", "dot"])
+def test_each_export_button_downloads_a_file(page, live_server, fmt):
+    open_page(page, live_server, expr=LECTURE, step=4)
+    with page.expect_download() as download:
+        page.click(f'.exports button[data-format="{fmt}"]')
+    path = download.value.path()
+    assert download.value.suggested_filename == f"backprop-s-step4.{fmt}"
+    assert path.stat().st_size > 0
+
+
+def test_every_control_is_labelled(page, live_server):
+    open_page(page, live_server)
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll(
+        'button, input, select, textarea')].filter(e => !(e.labels?.length
+        || e.getAttribute('aria-label') || e.textContent.trim())).map(e => e.outerHTML)""")
+    assert unlabelled == []
+    assert page.get_attribute("#panel", "aria-live") == "polite"
+
+
+def test_play_steps_on_its_own_and_pauses(page, live_server):
+    open_page(page, live_server)
+    page.click("#play")
+    assert page.get_attribute("#play", "aria-pressed") == "true"
+    page.wait_for_function("() => document.querySelector('#timeline').value >= 2")
+    page.click("#play")
+    assert page.get_attribute("#play", "aria-pressed") == "false"
+    k = page.input_value("#timeline")
+    page.wait_for_timeout(1200)
+    assert page.input_value("#timeline") == k
+
+
+def test_edited_variables_are_sent_and_kept_in_the_url(page, live_server):
+    open_page(page, live_server, expr="out = (x + y) * z")
+    for name, value in (("x", "-2"), ("y", "5"), ("z", "-4")):
+        page.fill(f'#vars-table textarea[aria-label^="value of {name},"]', value)
+    page.click("#render")
+    page.wait_for_function("() => document.querySelector('#parsed').textContent.includes('−12')")
+    assert "vars=" in page.url
+    page.reload()
+    page.wait_for_function("() => document.querySelector('#parsed').textContent.includes('−12')")
+    assert page.input_value('#vars-table textarea[aria-label^="value of x,"]') == "-2"
+
+
+def test_the_page_keeps_to_a_strict_content_security_policy(page, live_server):
+    page.add_init_script("""window.__violations = [];
+        document.addEventListener('securitypolicyviolation',
+            e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));""")
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_page(page, live_server)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("End")
+    with page.expect_download():
+        page.click('.exports button[data-format="png"]')
+    assert page.evaluate("() => window.__violations") == []
+    assert errors == []

@@ -1,0 +1,165 @@
+"""The HTTP API of API.md through Flask's test client."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from app import create_app
+from backprop_viz import web
+
+LECTURE = "s = uᵀ f(Wx + b)"
+XYZ = {"expression": "out = (x + y) * z",
+       "variables": {"x": {"value": -2}, "y": {"value": 5}, "z": {"value": -4}}}
+
+
+def trace(client, body):
+    return client.post("/api/trace", json=body)
+
+
+# ---------------------------------------------------------------- the page
+
+def test_page_is_served_with_its_own_assets_only(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'id="expr"' in html and LECTURE in html
+    assert "/static/app.js" in html and "/static/app.css" in html
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html), "no inline script"
+    assert not re.search(r"\son[a-z]+\s*=", html), "no inline event handler"
+    assert not re.search(r"\sstyle\s*=|<style", html), "no inline style"
+    assert not re.search(r"(src|href)=\"(https?:)?//", html), "no CDN"
+    for asset in ("/static/app.js", "/static/app.css"):
+        assert client.get(asset).status_code == 200
+
+
+# ---------------------------------------------------------------- /api/trace
+
+def test_trace_has_every_field_of_the_api(client):
+    response = trace(client, {"expression": LECTURE})
+    assert response.status_code == 200 and response.is_json
+    data = response.get_json()
+    assert {"expression", "parsed", "output", "value", "variables", "gradients", "nodes",
+            "edges", "steps", "svg", "f", "seed", "warnings"} <= set(data)
+    assert data["expression"] == LECTURE and data["output"] == "s"
+    assert data["parsed"] == "s = uᵀ · f(W · x + b)"
+    assert isinstance(data["value"], float)
+    assert set(data["variables"]) == set(data["gradients"]) == {"u", "W", "x", "b"}
+    assert data["variables"]["W"]["shape"] == [3, 4]
+    for node in data["nodes"]:
+        assert {"id", "label", "kind", "op", "shape", "value", "grad"} <= set(node)
+    for edge in data["edges"]:
+        assert set(edge) == {"source", "target", "port"}
+    forward = [s for s in data["steps"] if s["phase"] == "forward"]
+    backward = [s for s in data["steps"] if s["phase"] == "backward"]
+    assert data["steps"] == forward + backward
+    assert {"node", "formula", "value"} <= set(forward[0])
+    assert backward[0]["upstream"] == [[1.0]]
+    for step in backward:
+        assert {"node", "upstream", "inputs"} <= set(step)
+        for edge in step["inputs"]:
+            assert {"node", "local", "local_formula", "downstream"} <= set(edge)
+
+
+def test_trace_svg_has_an_element_per_node_id(client):
+    data = trace(client, {"expression": LECTURE}).get_json()
+    root = ET.fromstring(data["svg"])
+    ids = {e.get("id") for e in root.iter()}
+    assert {n["id"] for n in data["nodes"]} <= ids
+
+
+def test_trace_uses_the_given_values(client):
+    data = trace(client, XYZ).get_json()
+    assert data["value"] == -12.0
+    assert data["gradients"] == {"x": [[-4.0]], "y": [[-4.0]], "z": [[3.0]]}
+
+
+def test_trace_honours_f_and_seed(client):
+    tanh = trace(client, {"expression": LECTURE, "seed": 3}).get_json()
+    relu = trace(client, {"expression": LECTURE, "seed": 3, "f": "relu"}).get_json()
+    assert tanh["seed"] == 3 and relu["f"] == "relu"
+    assert tanh["variables"] == relu["variables"]
+    assert trace(client, {"expression": LECTURE, "seed": 3}).get_json() == tanh
+
+
+# ---------------------------------------------------------------- /api/export
+
+@pytest.mark.parametrize("fmt, magic", [
+    ("svg", b"<svg"), ("png", b"\x89PNG"), ("pdf", b"%PDF"), ("dot", b"digraph"),
+])
+@pytest.mark.parametrize("step", [None, "0", "5"])
+def test_export_answers_a_file(client, fmt, magic, step):
+    query = f"?format={fmt}" + (f"&step={step}" if step is not None else "")
+    response = client.post("/api/export" + query, json=XYZ)
+    assert response.status_code == 200
+    data = response.data
+    if fmt == "svg":
+        data = re.sub(rb"^(<\?xml[^>]*>|<!--.*?-->|<!DOCTYPE[^>]*>|\s)*", b"", data, flags=re.S)
+    assert data.startswith(magic)
+    disposition = response.headers["Content-Disposition"]
+    assert re.fullmatch(rf'attachment; filename="[\w.-]+\.{fmt}"', disposition)
+    assert f"step{step or 10}." in disposition
+
+
+def test_export_bakes_the_step_in(client):
+    early = client.post("/api/export?format=dot&step=0", json=XYZ).get_data(as_text=True)
+    final = client.post("/api/export?format=dot", json=XYZ).get_data(as_text=True)
+    assert "not yet computed" in early and "not yet computed" not in final
+
+
+# ---------------------------------------------------------------- errors
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"not json", "application/json"),
+    (b"", "application/json"),
+    (b"[1, 2]", "application/json"),
+    (b'"s = x"', "application/json"),
+    (b"{}", "application/json"),
+    (b'{"expression": 42}', "application/json"),
+    (b'{"expression": "   "}', "application/json"),
+    (b'{"expression": "s = sum(x)", "seed": "1"}', "application/json"),
+    (b'{"expression": "s = sum(x)", "seed": -1}', "application/json"),
+    (b'{"expression": "s = sum(x)", "seed": true}', "application/json"),
+    (b'{"expression": "s = sum(x)", "f": "softplus"}', "application/json"),
+    (b'{"expression": "s = sum(x)", "variables": [1]}', "application/json"),
+    (b'{"expression": "s = sum(x)", "variables": {"x": 3}}', "application/json"),
+    (b'{"expression": "s = sum(x)", "variables": {"x": {"value": [[1, 2], [3]]}}}',
+     "application/json"),
+    (b'{"expression": "s = sum(x)", "variables": {"x": {"shape": [2]}}}', "application/json"),
+])
+@pytest.mark.parametrize("url", ["/api/trace", "/api/export?format=svg"])
+def test_bad_requests_are_400_with_an_error(client, url, body, content_type):
+    response = client.post(url, data=body, content_type=content_type)
+    assert response.status_code == 400
+    error = response.get_json()
+    assert set(error) == {"error", "position"} and error["error"]
+
+
+def test_an_error_in_the_expression_has_its_position(client):
+    response = trace(client, {"expression": "s = uᵀ tanhh(Wx + b)"})
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "unknown function 'tanhh' (did you mean tanh?)",
+                                   "position": 7}
+
+
+@pytest.mark.parametrize("query", [
+    "", "?format=gif", "?format=SVG", "?format=svg&step=-1", "?format=svg&step=11",
+    "?format=svg&step=abc", "?format=svg&step=1.5", "?format=svg&step=",
+])
+def test_bad_export_queries_are_400(client, query):
+    response = client.post("/api/export" + query, json=XYZ)
+    assert response.status_code == 400
+    assert response.get_json()["error"]
+
+
+def test_a_fault_of_ours_is_a_500_without_traceback(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(web, "trace_json", broken)
+    response = create_app().test_client().post("/api/trace", json={"expression": "s = x"})
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "internal server error", "position": None}
+    assert b"secret" not in response.data and b"Traceback" not in response.data
