@@ -1,9 +1,23 @@
-"""Every size limit in one place, so a public server can be tuned without hunting for numbers."""
+"""Every size limit in one place, so a public server can be tuned without hunting for numbers.
+
+Values and gradients travel to the browser in full, several times over (node, step, edge), so
+the element limits keep one answer to about ten megabytes of JSON at worst.
+"""
 
 MAX_EXPRESSION_CHARS = 10_000   # characters in one expression
 MAX_NODES = 2_000               # nodes in the computation graph
 MAX_DIM = 10_000                # any one dimension of any array
-MAX_ELEMENTS_PER_ARRAY = 1_000_000
-MAX_ELEMENTS_TOTAL = 1_000_000  # all nodes' arrays together, checked before any is allocated
+MAX_ELEMENTS_PER_ARRAY = 200_000
+MAX_ELEMENTS_TOTAL = 200_000    # all nodes' arrays together, checked before any is allocated
 MAX_JACOBIAN_NUMBERS = 4_096    # a local Jacobian larger than this is sent as null
-DEFAULT_FIRST_DIM = 3           # free dimensions get 3, 4, 5, … in order of first appearance
+MAX_BODY_BYTES = 2 * 1024 * 1024  # a request body (Flask's MAX_CONTENT_LENGTH)
+DOT_TIMEOUT_SECONDS = 10.0      # Graphviz's layout of one graph
+# `dot`'s cost grows with the ranks its edges span (each rank crossed is a virtual node), and
+# edge labels multiply it. Measured here: a span of 1,500 lays out with labels in 0.5 s;
+# without edge labels a span of 20,000 takes about 5 s. Past the first the graph is drawn
+# without edge labels (values stay in the nodes and the step panel); past the second it is refused.
+LAYOUT_SPAN_LABELLED = 1_500
+LAYOUT_SPAN_MAX = 20_000
+# Free dimensions get these in turn, in order of first appearance: distinct for the first few
+# (W is 3×4 in the lecture's expression), small for many (a 300-variable graph stays small).
+DEFAULT_DIMS = (3, 4, 5, 6, 7)

@@ -10,10 +10,14 @@ No arithmetic on values happens here: every number comes from the trace.
 from __future__ import annotations
 
 import html
+import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import graphviz
+
+from .errors import BackpropError
+from .limits import DOT_TIMEOUT_SECONDS, LAYOUT_SPAN_LABELLED, LAYOUT_SPAN_MAX
 
 # ---------------------------------------------------------------- colours, fonts, shapes
 
@@ -211,10 +215,24 @@ def _edge_label(lines: list[Line]) -> tuple[str, list[str]]:
 
 # ---------------------------------------------------------------- the DOT graph
 
-def _digraph() -> graphviz.Digraph:
+def layout_span(trace: dict) -> int:
+    """How many ranks the edges cross in all, ranks by longest path as `dot` assigns them:
+    the measure of what laying the graph out will cost."""
+    preds: dict[str, list[str]] = {n["id"]: [] for n in trace["nodes"]}
+    for e in trace["edges"]:
+        preds[e["target"]].append(e["source"])
+    rank: dict[str, int] = {}
+    for node in trace["nodes"]:            # the trace lists nodes in topological order
+        rank[node["id"]] = max((rank[p] + 1 for p in preds[node["id"]]), default=0)
+    return sum(rank[e["target"]] - rank[e["source"]] for e in trace["edges"])
+
+
+def _digraph(summarised: bool) -> graphviz.Digraph:
     g = graphviz.Digraph("backprop", engine="dot")
     g.attr(rankdir="LR", bgcolor="transparent", nodesep="0.3", ranksep="0.35",
            fontname=FONT, ordering="in")
+    if summarised:  # bound network simplex's iterations: a slightly looser layout, in time
+        g.attr(nslimit="0.2")
     g.attr("node", shape="box", style="rounded,filled", fontname=FONT, margin="0.06,0.04",
            color=PALETTE["ink"], penwidth="1.2")
     g.attr("edge", fontname=FONT, color=PALETTE["ink"], arrowsize="0.7")
@@ -224,11 +242,17 @@ def _digraph() -> graphviz.Digraph:
 def build(trace: dict, step: int | None = None) -> tuple[graphviz.Digraph, dict[str, list[str]]]:
     """The DOT graph and each element's text roles. step None: every text, states left to the
     page's classes; step k: what step k knows, with its colours, baked in."""
+    span = layout_span(trace)
+    if span > LAYOUT_SPAN_MAX:
+        raise BackpropError(f"the graph is too tangled to draw: its edges cross {span} ranks in "
+                            f"all, the limit is {LAYOUT_SPAN_MAX}; split it into smaller "
+                            f"expressions or reuse fewer names far apart")
+    summarised = span > LAYOUT_SPAN_LABELLED
     state = None if step is None else state_at(trace, step)
     grads = _edge_grads(trace)
     nodes = {n["id"]: n for n in trace["nodes"]}
     output = _output_node(trace)
-    g = _digraph()
+    g = _digraph(summarised)
     roles: dict[str, list[str]] = {}
     for node in trace["nodes"]:
         nid = node["id"]
@@ -256,7 +280,7 @@ def build(trace: dict, step: int | None = None) -> tuple[graphviz.Digraph, dict[
                      (line.role == "edge-val" and src in state.forward)
                      or (line.role == "edge-grad" and edge["target"] in state.backward)]
             attrs.update(_baked_edge(edge, state))
-        label, roles[eid] = _edge_label(lines)
+        label, roles[eid] = _edge_label([] if summarised else lines)
         if label:
             attrs["label"] = label
         g.edge(src, edge["target"], **attrs)
@@ -294,7 +318,7 @@ def render_svg(trace: dict) -> str:
     """The page's SVG: laid out once; every `<text>` classed by role; node and edge groups
     carry the trace's ids (edges also data-source/-target/-port) for the page to class."""
     g, roles = build(trace)
-    root = ET.fromstring(g.pipe(format="svg"))
+    root = ET.fromstring(_run_dot(g, "svg"))
     edges = {edge_id(e): e for e in trace["edges"]}
     labels = {n["id"]: n["label"] for n in trace["nodes"]}
     for group in root.iter(f"{{{SVG_NS}}}g"):
@@ -338,4 +362,16 @@ def export(trace: dict, fmt: str, step: int) -> bytes:
         return g.source.encode()
     if fmt == "png":
         g.attr(dpi="144")   # twice the default: sharp on a slide or a high-density screen
-    return g.pipe(format=fmt)
+    return _run_dot(g, fmt)
+
+
+def _run_dot(g: graphviz.Digraph, fmt: str) -> bytes:
+    """Graphviz's `dot` under a time limit (the graphviz package's pipe has none): past it the
+    process is killed and reaped by subprocess.run, and the caller gets a clear error."""
+    try:
+        done = subprocess.run(["dot", f"-T{fmt}"], input=g.source.encode(), capture_output=True,
+                              timeout=DOT_TIMEOUT_SECONDS, check=True)
+    except subprocess.TimeoutExpired:
+        raise BackpropError(f"laying out the graph took longer than the limit of "
+                            f"{DOT_TIMEOUT_SECONDS:g} s: try a smaller expression") from None
+    return done.stdout

@@ -5,19 +5,20 @@ Worked example, `s = uᵀ f(Wx + b)` with nothing declared (dims written d1, d2,
     W: d3×d4        x: d5×d6       W·x: d4 = d5 → d3×d6
     b: d7×d8        W·x + b: d3 = d7, d6 = d8   f(·): d3×d6
     uᵀ·h: d1 = d3 → s: d2×d6;  the output is 1×1 → d2 = 1, d6 = 1
-Free classes, in order of first appearance, get 3, 4, …: {d1, d3, d7} = 3, {d4, d5} = 4,
-so W is 3×4, x 4×1, b 3×1, u 3×1.
+Free classes, in order of first appearance, get 3, 4, … in turn (limits.DEFAULT_DIMS):
+{d1, d3, d7} = 3, {d4, d5} = 4, so W is 3×4, x 4×1, b 3×1, u 3×1.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
 
 from .errors import BackpropError
-from .limits import DEFAULT_FIRST_DIM
+from .limits import DEFAULT_DIMS
 from .ops import get_op
 
 
@@ -201,8 +202,8 @@ def _stack(node, attrs, args, dims, shape, sums, same):
 
 
 def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:
-    """Solve stacked sums, then give each free class a distinct default, oldest first."""
-    next_default = DEFAULT_FIRST_DIM
+    """Solve stacked sums, then give each free class the next default, oldest first."""
+    defaults = itertools.cycle(DEFAULT_DIMS)
 
     def solve() -> None:
         changed = True
@@ -235,12 +236,10 @@ def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:
         for d in shape[node]:
             root = dims.find(d)
             if dims.get(root) is None and root not in pending:
-                dims.bind(root, next_default)
-                next_default += 1
+                dims.bind(root, next(defaults))
                 solve()
     for node in order:  # totals whose parts were free are now solved; anything left gets one
         for d in shape[node]:
             if dims.get(d) is None:
-                dims.bind(d, next_default)
-                next_default += 1
+                dims.bind(d, next(defaults))
                 solve()
