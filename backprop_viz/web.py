@@ -6,17 +6,33 @@ engine checks `f`, `seed` and `variables`, this layer the body and the export's 
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import render
 from .engine import trace_json
 from .errors import BackpropError
+from .limits import MAX_BODY_BYTES
 from .syntax import F_CHOICES
 
 bp = Blueprint("web", __name__)
+log = logging.getLogger("backprop_viz.web")
+
+REQUEST_FIELDS = ("expression", "variables", "f", "seed")
+# Only the app's own files: no inline script or style, no CDN, never inside a frame.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
 
 DEFAULT_EXPRESSION = "s = uᵀ f(Wx + b)"
 
@@ -56,16 +72,49 @@ def user_error(err: BackpropError) -> tuple[Response, int]:
     return jsonify(err.to_json()), 400
 
 
-@bp.errorhandler(500)
+@bp.app_errorhandler(RequestEntityTooLarge)
+def too_large(_err: RequestEntityTooLarge) -> tuple[Response, int]:
+    size = request.content_length
+    said = f"{size} bytes" if size is not None else "larger than that"
+    return jsonify({"error": f"the request body is {said}; the limit is {MAX_BODY_BYTES} bytes",
+                    "position": None}), 400
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(err: HTTPException) -> tuple[Response, int]:
+    """404, 405 …: JSON like every other answer, with the status Werkzeug chose."""
+    return jsonify({"error": err.description, "position": None}), err.code or 500
+
+
+@bp.app_errorhandler(500)
 def server_error(_err: Exception) -> tuple[Response, int]:
-    """A fault of ours: said plainly, with no traceback."""
+    """A fault of ours (Flask has logged its traceback): said plainly, with no traceback."""
     return jsonify({"error": "internal server error", "position": None}), 500
+
+
+@bp.before_app_request
+def _start_clock() -> None:
+    g.started = time.perf_counter()
+
+
+@bp.after_app_request
+def _headers_and_log(response: Response) -> Response:
+    """Security headers on every answer, and one log line per request: status and duration."""
+    response.headers.update(SECURITY_HEADERS)
+    ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    log.info("%s %s %d %.1fms", request.method, request.full_path.rstrip("?"),
+             response.status_code, ms)
+    return response
 
 
 def _trace() -> dict[str, Any]:
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
         raise BackpropError('the request body must be a JSON object: {"expression": "..."}')
+    unknown = sorted(set(body) - set(REQUEST_FIELDS))
+    if unknown:
+        raise BackpropError(f"unknown field {unknown[0]!r}: a request takes "
+                            f"{', '.join(REQUEST_FIELDS)}")
     expression = body.get("expression")
     if expression is None:
         raise BackpropError("expression is required")

@@ -27,21 +27,10 @@ def client(app):
     return app.test_client()
 
 
-# As strict as the one the app will get: the page must work with only its own files.
-STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
-              "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-
-
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
-    """The app served from a thread on a free port, under a strict CSP; yields its base URL."""
+    """The app served from a thread on a free port (under the app's own strict CSP)."""
     app = create_app({"TESTING": True})
-
-    @app.after_request
-    def csp(response):
-        response.headers["Content-Security-Policy"] = STRICT_CSP
-        return response
-
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

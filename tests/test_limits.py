@@ -1,0 +1,134 @@
+"""A public server's limits: each a fast, clear 400 naming the limit and the value."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+from app import create_app
+from backprop_viz import limits, render
+from backprop_viz.engine import trace_json
+from backprop_viz.web import SECURITY_HEADERS
+
+
+def chain(n: int) -> str:
+    """A long chain reusing a few names far apart: the shape `dot` finds hardest."""
+    lines = ["a0 = x"] + [f"a{i} = tanh(a{i - 1}) * x{i % 7}" for i in range(1, n)]
+    return "\n".join([*lines, f"s = sum(a{n - 1})"])
+
+
+def error_of(client, body, path="/api/trace"):
+    r = client.post(path, json=body)
+    assert r.status_code == 400, r.data[:300]
+    return r.get_json()
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ({"expression": "s = x + " + "x + " * 2600}, "the limit is 10000"),
+    ({"expression": "s = " + "(" * 3000 + "x" + ")" * 3000}, "nesting deeper than 200"),
+    ({"expression": "s = sum(x)", "variables": {"x": {"shape": [20000, 1]}}},
+     "dimension 20000 is larger than the limit 10000"),
+    ({"expression": "s = sum(x)", "variables": {"x": {"shape": [1000, 1000]}}},
+     "1000×1000 = 1000000 numbers is more than the limit 200000"),
+    ({"expression": "s = sum(A B)", "variables": {"A": {"shape": [300, 300]},
+                                                   "B": {"shape": [300, 300]}}},
+     "the graph would hold 270001 numbers in all, more than the limit 200000"),
+    ({"expression": ";".join(f"a{i}=x{i}+1" for i in range(700)) + ";s=a0"},
+     "more than 2000 nodes"),
+    ({"expression": "s = x", "seed": 1, "extra": True}, "unknown field 'extra'"),
+    ({"expression": chain(150)}, "too tangled to draw"),
+])
+def test_limits_answer_400_naming_the_limit(client, body, fragment):
+    assert fragment in error_of(client, body)["error"]
+
+
+def test_body_size_is_refused_before_it_is_read(client):
+    r = client.post("/api/trace", data=b"x" * (limits.MAX_BODY_BYTES + 1),
+                    content_type="application/json")
+    assert r.status_code == 400
+    assert r.get_json()["error"] == (f"the request body is {limits.MAX_BODY_BYTES + 1} bytes; "
+                                     f"the limit is {limits.MAX_BODY_BYTES} bytes")
+
+
+def test_many_free_dimensions_stay_small():
+    t = trace_json("\n".join(f"a{i} = sum(x{i})" for i in range(40)) + "\ns = a0")
+    assert max(max(v["shape"]) for v in t["variables"].values()) <= max(limits.DEFAULT_DIMS)
+
+
+def test_a_tangled_graph_is_drawn_without_edge_labels(client):
+    """Past LAYOUT_SPAN_LABELLED the graph is summarised, not refused: values stay in nodes."""
+    small, big = trace_json("s = uᵀ f(Wx + b)"), trace_json(chain(60))
+    assert render.layout_span(small) <= limits.LAYOUT_SPAN_LABELLED < render.layout_span(big)
+    assert 'class="edge-val"' in render.render_svg(small)
+    svg = render.render_svg(big)
+    assert 'class="edge-val"' not in svg and 'class="val"' in svg
+    assert client.post("/api/trace", json={"expression": chain(60)}).status_code == 200
+
+
+def _dot_children() -> list[int]:
+    """Processes named dot whose parent is this process (alive or zombie)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name == "dot" and int(fields[1]) == os.getpid():
+            found.append(int(pid))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to look for children")
+def test_graphviz_past_its_time_limit_is_a_clear_error_and_leaves_no_process(client, monkeypatch):
+    monkeypatch.setattr(render, "DOT_TIMEOUT_SECONDS", 0.001)
+    for path in ("/api/trace", "/api/export?format=png"):
+        err = error_of(client, {"expression": chain(40)}, path)
+        assert err["error"] == ("laying out the graph took longer than the limit of 0.001 s: "
+                                "try a smaller expression")
+    assert _dot_children() == []
+
+
+def test_every_answer_has_the_security_headers(client):
+    for r in (client.get("/"), client.post("/api/trace", json={"expression": "s = x"}),
+              client.post("/api/trace", data="nope"), client.get("/static/app.js"),
+              client.get("/no-such-page")):
+        for name, value in SECURITY_HEADERS.items():
+            assert r.headers[name] == value
+    csp = SECURITY_HEADERS["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+
+
+def test_one_log_line_per_request_with_status_and_duration(client, caplog):
+    with caplog.at_level(logging.INFO, logger="backprop_viz.web"):
+        client.post("/api/trace", json={"expression": "s = (x"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "backprop_viz.web"]
+    assert len(lines) == 1
+    method, path, status, duration = lines[0].split()
+    assert (method, path, status) == ("POST", "/api/trace", "400")
+    assert duration.endswith("ms") and float(duration[:-2]) >= 0
+
+
+def test_a_server_fault_logs_its_traceback_and_answers_generic_json(caplog, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise ZeroDivisionError("a bug of ours")
+
+    monkeypatch.setattr("backprop_viz.web.trace_json", broken)
+    with caplog.at_level(logging.ERROR):
+        app = create_app({"PROPAGATE_EXCEPTIONS": False})   # as in production
+        r = app.test_client().post("/api/trace", json={"expression": "s = x"})
+    assert r.status_code == 500
+    assert r.get_json() == {"error": "internal server error", "position": None}
+    assert b"ZeroDivisionError" not in r.data and b"Traceback" not in r.data
+    assert any(rec.exc_info and rec.exc_info[0] is ZeroDivisionError for rec in caplog.records)
+
+
+def test_unknown_pages_answer_json(client):
+    assert client.get("/nope").status_code == 404
+    assert client.get("/api/trace").status_code == 405
+    assert client.get("/api/trace").get_json()["position"] is None
