@@ -6,9 +6,11 @@ import argparse
 import json
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 
+from . import render
 from .engine import run
 from .errors import BackpropError, show_position
 from .syntax import F_CHOICES
@@ -46,9 +48,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--var", action="append", type=parse_var, default=[], metavar="NAME=SPEC",
                    help="a shape (W=3x4) or a value (x=1,2,3,4; A=1,2;3,4; y=-2)")
     p.add_argument("--json", action="store_true", help="print the whole trace as JSON")
+    p.add_argument("--export", type=Path, metavar="FILE",
+                   help="write the diagram to FILE (.svg, .png, .pdf or .dot)")
+    p.add_argument("--step", type=int, metavar="K",
+                   help="with --export: draw the diagram after K steps (default: all)")
     args = p.parse_args(argv)
+    fmt = args.export.suffix.lstrip(".").lower() if args.export else None
+    if args.export and fmt not in render.EXPORT_TYPES:
+        p.error(f"--export: the file must end in one of "
+                f"{', '.join('.' + t for t in render.EXPORT_TYPES)}")
     try:
         trace = run(args.expression, dict(args.var), args.f, args.seed)
+        if args.export:
+            traced = trace.to_json()
+            step = len(traced["steps"]) if args.step is None else args.step
+            if not 0 <= step <= len(traced["steps"]):
+                p.error(f"--step must be from 0 to {len(traced['steps'])}")
+            args.export.write_bytes(render.export(traced, fmt, step))
     except BackpropError as e:
         print(f"error: {e.message}", file=sys.stderr)
         if e.position is not None:

@@ -61,3 +61,21 @@ def test_runs_as_a_module():
     bad = subprocess.run([sys.executable, "-m", "backprop_viz", "s = tanhh(x)"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "did you mean tanh" in bad.stderr
+
+
+@pytest.mark.parametrize("suffix, magic", [("svg", b"<svg"), ("png", b"\x89PNG"),
+                                           ("pdf", b"%PDF"), ("dot", b"digraph")])
+def test_export_writes_the_diagram(tmp_path, suffix, magic):
+    out = tmp_path / f"graph.{suffix}"
+    assert main(["(x + y) * z", "--export", str(out), "--step", "3"]) == 0
+    assert magic in out.read_bytes()[:400]
+
+
+def test_export_refuses_a_bad_suffix_or_step(tmp_path, capsys):
+    for argv in (["x", "--export", str(tmp_path / "g.gif")],
+                 ["x", "--export", str(tmp_path / "g.svg"), "--step", "99"]):
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "must end in one of .svg, .png, .pdf, .dot" in err and "--step must be from 0 to" in err
