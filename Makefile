@@ -15,6 +15,12 @@ VENV ?= .venv
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+WORKERS ?=
+FUZZ_EXAMPLES ?= 10000
+LOAD_SECONDS ?= 30
+
+# `make serve` listens on 8000 unless PORT is given (5000 is the Flask development server's).
+SERVE_PORT := $(if $(filter file,$(origin PORT)),8000,$(PORT))
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
@@ -28,7 +34,7 @@ endif
 export BROWSER_PATH
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint clean venv sysdeps sysdeps-browser
+.PHONY: help run test lint clean serve fuzz load venv sysdeps sysdeps-browser sysdeps-load
 
 help:  ## List the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +47,16 @@ test: venv sysdeps-browser  ## Set up (Chromium too), then run the whole suite
 
 lint: venv  ## ruff check over the repository
 	$(BIN)/ruff check .
+
+serve: venv sysdeps  ## Serve with gunicorn at http://127.0.0.1:8000 (HOST, PORT, WORKERS)
+	HOST=$(HOST) PORT=$(SERVE_PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py app:app
+
+fuzz: venv sysdeps  ## Fuzz /api/trace and the engine, FUZZ_EXAMPLES (10000) per test
+	BACKPROP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
+	  $(BIN)/python -m pytest tests/test_fuzz.py -s $(PYTEST_ARGS)
+
+load: venv sysdeps-load  ## Load gunicorn on loopback with wrk, 32 clients, LOAD_SECONDS (30)
+	$(BIN)/python tools/load.py --seconds $(LOAD_SECONDS) $(if $(WORKERS),--workers $(WORKERS))
 
 clean:  ## Remove .venv, caches and build output
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis shots build dist *.egg-info
@@ -66,13 +82,16 @@ $(STAMP): requirements.txt | $(BIN)/python
 	  echo "requirements.txt must pin every dependency: add the ones named above" >&2; exit 1; }
 	@touch $@
 
-# ---- System tools: Graphviz's dot, Chromium ---------------------------------------------------
+# ---- System tools: Graphviz's dot, Chromium, wrk ----------------------------------------------
 
 sysdeps:
 	@$(call ensure_tools,dot)
 
 sysdeps-browser:
 	@$(call ensure_tools,dot chromium)
+
+sysdeps-load:
+	@$(call ensure_tools,dot wrk)
 
 # apt-get as root, or through sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -85,8 +104,8 @@ apt_install = \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -q --no-install-recommends $(1)
 
-# $(call ensure_tools,TOOLS): make sure each of TOOLS (dot, chromium) is present. What is missing
-# is installed with apt-get (Debian/Ubuntu) or Homebrew (macOS, dot only); anything still missing
+# $(call ensure_tools,TOOLS): make sure each of TOOLS (dot, chromium, wrk) is present. What is
+# missing is installed with apt-get (Debian/Ubuntu) or Homebrew (macOS: dot, wrk); anything missing
 # after that is named, with how to get it, and the target fails.
 ensure_tools = \
 	apt=; brew=; \
@@ -96,6 +115,7 @@ ensure_tools = \
 	      apt="$$apt fonts-dejavu-core";; \
 	  chromium) [ -x "$(BROWSER_PATH)" ] || [ "$(BROWSER_PATH)" != /usr/bin/chromium ] || \
 	    apt="$$apt chromium";; \
+	  wrk) command -v wrk >/dev/null 2>&1 || { apt="$$apt wrk"; brew="$$brew wrk"; };; \
 	esac; done; \
 	if [ -n "$$apt" ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "Installing$$apt with apt-get"; $(call apt_install,$$apt) || exit 1; \
@@ -112,5 +132,9 @@ ensure_tools = \
 	      "apt-get install chromium; macOS: brew install --cask chromium) or point" \
 	      "BROWSER_PATH at a Chromium or Chrome binary, e.g. make test" \
 	      "BROWSER_PATH='/Applications/Google Chrome.app/Contents/MacOS/Google Chrome'." >&2; \
+	    exit 1; };; \
+	  wrk) command -v wrk >/dev/null 2>&1 || { \
+	    echo "wrk is missing. Install it (Debian/Ubuntu: apt-get install wrk; macOS:" \
+	      "brew install wrk; elsewhere: https://github.com/wg/wrk) and run make again." >&2; \
 	    exit 1; };; \
 	esac; done

@@ -1,0 +1,162 @@
+"""What every answer of /api/trace must satisfy, whatever was asked: shared by the fuzz tests and
+the test that serves the app through gunicorn, so both hold the server to the same contract."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+TRACE_FIELDS = {"expression", "parsed", "output", "value", "variables", "gradients", "nodes",
+                "edges", "steps"}
+NODE_FIELDS = {"id", "label", "kind", "op", "shape", "value", "grad"}
+
+
+def strict_json(text: str) -> Any:
+    """JSON as RFC 8259 has it: Python's json module would accept bare NaN and Infinity."""
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def check_error(body: Any, expression: Any) -> None:
+    """A 400: exactly `{"error", "position"}`, the position inside the expression or null."""
+    assert isinstance(body, dict) and set(body) == {"error", "position"}, body
+    assert isinstance(body["error"], str) and body["error"].strip(), body
+    check_position(body["position"], expression)
+
+
+def check_position(position: Any, expression: Any) -> None:
+    if position is None:
+        return
+    assert type(position) is int, position
+    assert isinstance(expression, str), (position, expression)
+    assert 0 <= position <= len(expression), (position, len(expression))
+
+
+def matrix(value: Any, shape: list[int] | tuple[int, int] | None = None) -> np.ndarray:
+    """A 2-D array of the response's numbers, "NaN"/"±Infinity" read back as floats."""
+    assert isinstance(value, list) and value and all(isinstance(row, list) for row in value)
+    assert len({len(row) for row in value}) == 1, "ragged"
+    array = np.array([[number(v) for v in row] for row in value], dtype=float)
+    if shape is not None:
+        assert list(array.shape) == list(shape), (array.shape, shape)
+    return array
+
+
+def number(v: Any) -> float:
+    if isinstance(v, str):
+        assert v in NON_FINITE, v
+        return NON_FINITE[v]
+    assert isinstance(v, int | float) and not isinstance(v, bool), v
+    assert math.isfinite(v), v
+    return float(v)
+
+
+def check_trace(trace: Any, expression: str, *, svg: bool) -> None:
+    """A 200: the fields of API.md, a consistent graph, and downstream = upstream · local on
+    every backward edge that shows its local Jacobian."""
+    assert isinstance(trace, dict)
+    assert TRACE_FIELDS | ({"svg"} if svg else set()) <= set(trace), set(trace)
+    assert trace["expression"] == expression
+    assert isinstance(trace["parsed"], str) and trace["parsed"]
+    assert isinstance(trace["output"], str) and trace["output"]
+    number(trace["value"])
+
+    nodes = _check_nodes(trace["nodes"])
+    assert set(trace["variables"]) == set(trace["gradients"])
+    for name, spec in trace["variables"].items():
+        shape = spec["shape"]
+        matrix(spec["value"], shape)
+        matrix(trace["gradients"][name], shape)
+    edges = _check_edges(trace["edges"], nodes)
+    forward = [s for s in trace["steps"] if s["phase"] == "forward"]
+    backward = trace["steps"][len(forward):]
+    assert all(s["phase"] == "backward" for s in backward), "forward steps come first"
+    _check_forward(forward, nodes, edges)
+    _check_backward(backward, nodes, edges, trace["value"])
+    if svg:
+        assert isinstance(trace["svg"], str) and "<svg" in trace["svg"]
+        for nid in nodes:
+            assert f'id="{nid}"' in trace["svg"], nid
+
+
+def _check_nodes(nodes: Any) -> dict[str, dict]:
+    assert isinstance(nodes, list) and nodes
+    by_id = {}
+    for node in nodes:
+        assert NODE_FIELDS <= set(node), node
+        assert node["id"] not in by_id, f"duplicate id {node['id']}"
+        assert node["kind"] in ("variable", "constant", "op")
+        assert (node["op"] is None) == (node["kind"] != "op"), node
+        rows, cols = node["shape"]
+        assert type(rows) is int and type(cols) is int and rows >= 1 and cols >= 1
+        matrix(node["value"], node["shape"])
+        if node["grad"] is not None:
+            matrix(node["grad"], node["shape"])
+        by_id[node["id"]] = node
+    return by_id
+
+
+def _check_edges(edges: Any, nodes: dict[str, dict]) -> set[tuple[str, str]]:
+    ports: dict[str, list[int]] = {}
+    for edge in edges:
+        assert edge["source"] in nodes and edge["target"] in nodes, edge
+        assert type(edge["port"]) is int
+        ports.setdefault(edge["target"], []).append(edge["port"])
+    for target, seen in ports.items():
+        assert sorted(seen) == list(range(len(seen))), (target, seen)
+    return {(e["source"], e["target"]) for e in edges}
+
+
+def _check_forward(steps: list[dict], nodes: dict[str, dict],
+                   edges: set[tuple[str, str]]) -> None:
+    """Every node once, each after all of its inputs."""
+    order = [s["node"] for s in steps]
+    assert sorted(order) == sorted(nodes), "each node has exactly one forward step"
+    done: set[str] = set()
+    for step in steps:
+        assert all(src in done for src, dst in edges if dst == step["node"]), step["node"]
+        matrix(step["value"], nodes[step["node"]]["shape"])
+        done.add(step["node"])
+
+
+def _check_backward(steps: list[dict], nodes: dict[str, dict], edges: set[tuple[str, str]],
+                    value: Any) -> None:
+    if not steps:   # nothing depends on a variable (`s = 2`): no node has a gradient
+        return
+    output = nodes[steps[0]["node"]]
+    assert output["shape"] == [1, 1]
+    assert matrix(steps[0]["upstream"], [1, 1]).tolist() == [[1.0]]
+    assert output["value"] == [[value]]
+    for step in steps:
+        node = nodes[step["node"]]
+        upstream = matrix(step["upstream"], node["shape"]).ravel()
+        for edge in step["inputs"]:
+            source = nodes[edge["node"]]
+            assert (edge["node"], step["node"]) in edges, edge["node"]
+            assert isinstance(edge["local_formula"], str) and edge["local_formula"]
+            downstream = matrix(edge["downstream"], source["shape"]).ravel()
+            if edge["local"] is None:
+                continue
+            local = matrix(edge["local"], [upstream.size, downstream.size])
+            _check_product(downstream, upstream, local)
+
+
+def _check_product(downstream: np.ndarray, upstream: np.ndarray, local: np.ndarray) -> None:
+    """flatten(downstream) ≈ flatten(upstream) @ local, to rounding relative to the terms' size;
+    skipped where a NaN or ∞ takes part, since NaN ≠ NaN and ∞ − ∞ has no value."""
+    with np.errstate(all="ignore"):
+        expected = upstream @ local
+        scale = np.abs(upstream) @ np.abs(local)
+    if not (np.isfinite(upstream).all() and np.isfinite(local).all()
+            and np.isfinite(downstream).all() and np.isfinite(scale).all()):
+        return
+    # The absolute term covers cancellation in a VJP whose Jacobian is nearly zero: softmax of
+    # a column with one dominant entry computes p ∘ (g − pᵀg) ≈ 1 · (g − g).
+    tolerance = 1e-9 * scale + 1e-12 * np.abs(upstream).max()
+    assert (np.abs(downstream - expected) <= tolerance).all(), (downstream, expected)
