@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -150,9 +151,12 @@ def _as_array(name: str, value: Any) -> np.ndarray:
     def number(v: Any) -> float:
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise _spec_error(name, f"{v!r} is not a number")
-        if not math.isfinite(v):
-            raise _spec_error(name, "values must be finite numbers")
-        return float(v)
+        try:
+            if math.isfinite(v):
+                return float(v)
+        except OverflowError:   # an integer beyond float's range, e.g. 10**400
+            pass
+        raise _spec_error(name, f"values must be finite numbers within ±{sys.float_info.max:.3g}")
 
     if not isinstance(value, list):
         return np.array([[number(value)]])

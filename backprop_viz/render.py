@@ -231,8 +231,8 @@ def _digraph(summarised: bool) -> graphviz.Digraph:
     g = graphviz.Digraph("backprop", engine="dot")
     g.attr(rankdir="LR", bgcolor="transparent", nodesep="0.3", ranksep="0.35",
            fontname=FONT, ordering="in")
-    if summarised:  # bound network simplex's iterations: a slightly looser layout, in time
-        g.attr(nslimit="0.2")
+    if summarised:  # bound network simplex and mincross: a slightly looser layout, in time
+        g.attr(nslimit="0.2", mclimit="0.1")
     g.attr("node", shape="box", style="rounded,filled", fontname=FONT, margin="0.06,0.04",
            color=PALETTE["ink"], penwidth="1.2")
     g.attr("edge", fontname=FONT, color=PALETTE["ink"], arrowsize="0.7")
