@@ -179,8 +179,11 @@ function caret(expression, position) {
   const lineNo = chars.slice(0, start).filter((c) => c === "\n").length + 1;
   const where = `line ${lineNo}, column ${pos - start + 1}`;
   return el("figure", { class: "caret-fig" },
+    // The caret's line repeats the text before it, invisibly, so the ^ lands under the right
+    // character even where a glyph (ᵀ, σ) is wider or narrower than the monospace cell.
     el("pre", { class: "caret", "aria-label": `at ${where}: ${line}` },
-      `${line}\n${" ".repeat(pos - start)}^`),
+      `${line}\n`, el("span", { class: "caret-pad", "aria-hidden": "true" },
+        chars.slice(start, pos).join("").replace(/\t/g, " ")), "^"),
     el("figcaption", {}, where));
 }
 
