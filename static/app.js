@@ -289,13 +289,17 @@ function applyClasses() {
   if (current) keepInView(state.groups.get(current.node));
 }
 
-// Scroll the graph box sideways (never the page) so the current node is visible.
+// Scroll the graph box (never the page) so the current node is visible: a large graph scrolls
+// inside its box, which is at most 80% of the window high.
 function keepInView(group) {
   const box = $("graph");
   const view = box.getBoundingClientRect();
   const node = group.getBoundingClientRect();
   if (node.left < view.left || node.right > view.right) {
     box.scrollLeft += node.left - view.left - (view.width - node.width) / 2;
+  }
+  if (node.top < view.top || node.bottom > view.bottom) {
+    box.scrollTop += node.top - view.top - (view.height - node.height) / 2;
   }
 }
 

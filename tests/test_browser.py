@@ -213,3 +213,21 @@ def test_the_page_keeps_to_a_strict_content_security_policy(page, live_server):
         page.click('.exports button[data-format="png"]')
     assert page.evaluate("() => window.__violations") == []
     assert errors == []
+
+
+def test_a_large_graph_scrolls_inside_its_box_to_the_current_node(page, live_server):
+    """A graph taller and wider than the window: each step brings its node into the box."""
+    lines = ["a0 = x"] + [f"a{i} = tanh(a{i - 1}) * x{i % 7}" for i in range(1, 60)]
+    expression = "\n".join([*lines, "s = sum(a59)"])
+    n = len(api_trace(live_server, expression)["steps"])
+    open_page(page, live_server, expr=expression, step=n // 2)
+    for _ in range(3):
+        inside = page.evaluate("""() => {
+          const box = document.getElementById('graph').getBoundingClientRect();
+          const node = document.querySelector('#graph g.node.current').getBoundingClientRect();
+          return node.left >= box.left && node.right <= box.right
+              && node.top >= box.top && node.bottom <= box.bottom
+              && box.height <= window.innerHeight;
+        }""")
+        assert inside
+        page.keyboard.press("ArrowRight")
