@@ -34,7 +34,7 @@ endif
 export BROWSER_PATH
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint clean serve fuzz load venv sysdeps sysdeps-browser sysdeps-load
+.PHONY: help run test lint clean serve fuzz load bench venv sysdeps sysdeps-browser sysdeps-load
 
 help:  ## List the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,6 +57,9 @@ fuzz: venv sysdeps  ## Fuzz /api/trace and the engine, FUZZ_EXAMPLES (10000) per
 
 load: venv sysdeps-load  ## Load gunicorn on loopback with wrk, 32 clients, LOAD_SECONDS (30)
 	$(BIN)/python tools/load.py --seconds $(LOAD_SECONDS) $(if $(WORKERS),--workers $(WORKERS))
+
+bench: venv sysdeps  ## Where a request's time goes, per lecture preset, measured in one run
+	$(BIN)/python tools/bench.py
 
 clean:  ## Remove .venv, caches and build output
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis shots build dist *.egg-info
