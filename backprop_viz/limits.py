@@ -22,3 +22,7 @@ LAYOUT_SPAN_MAX = 8_000
 # Free dimensions get these in turn, in order of first appearance: distinct for the first few
 # (W is 3×4 in the lecture's expression), small for many (a 300-variable graph stays small).
 DEFAULT_DIMS = (3, 4, 5, 6, 7)
+# Each worker remembers the SVG layouts of its latest graphs (a DOT source of at most this many
+# characters; the lecture's graphs are 12–19 thousand): at most about 32 × 120 kB of SVG.
+LAYOUT_CACHE_ENTRIES = 32
+LAYOUT_CACHE_SOURCE_CHARS = 64_000

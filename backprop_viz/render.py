@@ -9,6 +9,7 @@ No arithmetic on values happens here: every number comes from the trace.
 
 from __future__ import annotations
 
+import functools
 import html
 import subprocess
 import xml.etree.ElementTree as ET
@@ -17,7 +18,13 @@ from dataclasses import dataclass
 import graphviz
 
 from .errors import BackpropError
-from .limits import DOT_TIMEOUT_SECONDS, LAYOUT_SPAN_LABELLED, LAYOUT_SPAN_MAX
+from .limits import (
+    DOT_TIMEOUT_SECONDS,
+    LAYOUT_CACHE_ENTRIES,
+    LAYOUT_CACHE_SOURCE_CHARS,
+    LAYOUT_SPAN_LABELLED,
+    LAYOUT_SPAN_MAX,
+)
 
 # ---------------------------------------------------------------- colours, fonts, shapes
 
@@ -318,7 +325,9 @@ def render_svg(trace: dict) -> str:
     """The page's SVG: laid out once; every `<text>` classed by role; node and edge groups
     carry the trace's ids (edges also data-source/-target/-port) for the page to class."""
     g, roles = build(trace)
-    root = ET.fromstring(_run_dot(g, "svg"))
+    source = g.source
+    raw = _layout(source) if len(source) <= LAYOUT_CACHE_SOURCE_CHARS else _run_dot(source, "svg")
+    root = ET.fromstring(raw)
     edges = {edge_id(e): e for e in trace["edges"]}
     labels = {n["id"]: n["label"] for n in trace["nodes"]}
     for group in root.iter(f"{{{SVG_NS}}}g"):
@@ -362,14 +371,21 @@ def export(trace: dict, fmt: str, step: int) -> bytes:
         return g.source.encode()
     if fmt == "png":
         g.attr(dpi="144")   # twice the default: sharp on a slide or a high-density screen
-    return _run_dot(g, fmt)
+    return _run_dot(g.source, fmt)
 
 
-def _run_dot(g: graphviz.Digraph, fmt: str) -> bytes:
+@functools.lru_cache(maxsize=LAYOUT_CACHE_ENTRIES)
+def _layout(source: str) -> bytes:
+    """The page's layout, remembered: a class opening the same preset asks for the same graph
+    again and again, and `dot` is nearly all of such a request's time (`make bench`)."""
+    return _run_dot(source, "svg")
+
+
+def _run_dot(source: str, fmt: str) -> bytes:
     """Graphviz's `dot` under a time limit (the graphviz package's pipe has none): past it the
     process is killed and reaped by subprocess.run, and the caller gets a clear error."""
     try:
-        done = subprocess.run(["dot", f"-T{fmt}"], input=g.source.encode(), capture_output=True,
+        done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode(), capture_output=True,
                               timeout=DOT_TIMEOUT_SECONDS, check=True)
     except subprocess.TimeoutExpired:
         raise BackpropError(f"laying out the graph took longer than the limit of "

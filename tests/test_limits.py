@@ -86,6 +86,7 @@ def _dot_children() -> list[int]:
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to look for children")
 def test_graphviz_past_its_time_limit_is_a_clear_error_and_leaves_no_process(client, monkeypatch):
     monkeypatch.setattr(render, "DOT_TIMEOUT_SECONDS", 0.001)
+    render._layout.cache_clear()
     for path in ("/api/trace", "/api/export?format=png"):
         err = error_of(client, {"expression": chain(40)}, path)
         assert err["error"] == ("laying out the graph took longer than the limit of 0.001 s: "

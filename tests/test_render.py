@@ -178,3 +178,22 @@ def test_hover_titles_name_the_node_not_its_id(xyz_trace):
     found = groups(render.render_svg(xyz_trace))
     assert found["n2"].find("svg:title", NS).text == "x + y"
     assert found["edge-n2-n4-0"].find("svg:title", NS).text == "x + y → out"
+
+
+def test_the_page_layout_is_remembered_per_graph(monkeypatch):
+    """The same graph twice runs `dot` once; another graph runs it again."""
+    calls = []
+    real_run = render.subprocess.run
+
+    def counting_run(*args, **kwargs):
+        calls.append(args[0])
+        return real_run(*args, **kwargs)
+
+    render._layout.cache_clear()
+    monkeypatch.setattr(render.subprocess, "run", counting_run)
+    lecture, other = trace_json("s = uᵀ f(Wx + b)"), trace_json("(x + y) * z")
+    first = render.render_svg(lecture)
+    assert render.render_svg(lecture) == first
+    assert len(calls) == 1
+    render.render_svg(other)
+    assert len(calls) == 2
