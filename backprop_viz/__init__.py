@@ -1,0 +1,18 @@
+"""backprop_viz: an expression → its computation graph, forward and backward, step by step.
+
+`from backprop_viz import trace` is the whole pipeline; it is imported on first use, so that
+importing a part (the parser, which must not touch numpy) does not import everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["trace"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "trace":
+        from .inputs import trace
+        return trace
+    raise AttributeError(f"module 'backprop_viz' has no attribute {name!r}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -11,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from . import render
-from .engine import run
 from .errors import BackpropError, show_position
+from .inputs import trace as run_trace
 from .syntax import F_CHOICES
 
 SHAPE = re.compile(r"^\s*(\d+)\s*[x×]\s*(\d+)\s*$")
@@ -58,27 +57,26 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--export: the file must end in one of "
                 f"{', '.join('.' + t for t in render.EXPORT_TYPES)}")
     try:
-        trace = run(args.expression, dict(args.var), args.f, args.seed)
+        trace = run_trace(args.expression, dict(args.var), args.f, args.seed)
         if args.export:
-            traced = trace.to_json()
-            step = len(traced["steps"]) if args.step is None else args.step
-            if not 0 <= step <= len(traced["steps"]):
-                p.error(f"--step must be from 0 to {len(traced['steps'])}")
-            args.export.write_bytes(render.export(traced, fmt, step))
+            n = len(trace.steps)
+            step = n if args.step is None else args.step
+            if not 0 <= step <= n:
+                p.error(f"--step must be from 0 to {n}")
+            args.export.write_bytes(render.export(trace, fmt, step))
     except BackpropError as e:
         print(f"error: {e.message}", file=sys.stderr)
         if e.position is not None:
             print(show_position(args.expression, e.position), file=sys.stderr)
         return 2
-    if args.json:
-        json.dump(trace.to_json(), sys.stdout, ensure_ascii=False, indent=1)
-        print()
+    if args.json:   # the answer of POST /api/trace, without the SVG
+        sys.stdout.buffer.write(trace.to_json() + b"\n")
         return 0
-    out = trace.graph.output_name
+    out = trace.output_name
     print(trace.parsed)
     print(f"{out} = {trace.value:.6g}")
     with np.printoptions(precision=4, suppress=True):
-        for name in trace.graph.variables:
+        for name in trace.variables:
             print(f"∂{out}/∂{name} =\n{trace.gradient(name)}")
     for w in trace.warnings:
         print(f"warning: {w}", file=sys.stderr)

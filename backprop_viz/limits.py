@@ -1,14 +1,16 @@
 """Every size limit in one place, so a public server can be tuned without hunting for numbers.
 
-Values and gradients travel to the browser in full, several times over (node, step, edge), so
-the element limits keep one answer to about ten megabytes of JSON at worst.
+Values and gradients travel to the browser in full: each node's value and gradient once, each
+edge's downstream once, and the variables' again at the top of the answer. At about 20 bytes a
+number, a graph at the element limit answers in about 60 MB of JSON (`make bench`: the lecture's
+expression with W 512×512, 262,144 numbers in W, answers 26 MB).
 """
 
 MAX_EXPRESSION_CHARS = 10_000   # characters in one expression
 MAX_NODES = 2_000               # nodes in the computation graph
 MAX_DIM = 10_000                # any one dimension of any array
-MAX_ELEMENTS_PER_ARRAY = 200_000
-MAX_ELEMENTS_TOTAL = 200_000    # all nodes' arrays together, checked before any is allocated
+MAX_ELEMENTS_PER_ARRAY = 1_048_576   # 1024×1024
+MAX_ELEMENTS_TOTAL = 1_048_576  # all nodes' arrays together, checked before any is allocated
 MAX_JACOBIAN_NUMBERS = 4_096    # a local Jacobian larger than this is sent as null
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a request body (Flask's MAX_CONTENT_LENGTH)
 DOT_TIMEOUT_SECONDS = 10.0      # Graphviz's layout of one graph
@@ -22,7 +24,6 @@ LAYOUT_SPAN_MAX = 8_000
 # Free dimensions get these in turn, in order of first appearance: distinct for the first few
 # (W is 3×4 in the lecture's expression), small for many (a 300-variable graph stays small).
 DEFAULT_DIMS = (3, 4, 5, 6, 7)
-# Each worker remembers the SVG layouts of its latest graphs (a DOT source of at most this many
-# characters; the lecture's graphs are 12–19 thousand): at most about 32 × 120 kB of SVG.
-LAYOUT_CACHE_ENTRIES = 32
-LAYOUT_CACHE_SOURCE_CHARS = 64_000
+# Each worker remembers the SVG layouts of its latest structures, by the SHA-256 of their DOT,
+# up to this many bytes of SVG in all (the lecture's is about 9 kB, a 200-layer net about 1 MB).
+LAYOUT_CACHE_BYTES = 32 * 1024 * 1024

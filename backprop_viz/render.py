@@ -1,39 +1,49 @@
-"""Trace → Graphviz: the graph is laid out once, and every step is only a change of classes.
+"""Trace → Graphviz. The layout depends on the graph's structure alone, so it is laid out once
+per structure and remembered; the numbers go into fixed-size slots afterwards.
 
-The page's SVG (`svg`) holds every text a node or edge can ever show — name, symbol, shape, value
-lines, gradient lines, and a "not yet computed" line over each — each `<text>` tagged with a class
-(its role), so the page's CSS shows what step k knows without laying anything out again. Exports
-(`export`) bake step k into the DOT attributes instead, because no CSS reaches a PNG or a PDF.
-No arithmetic on values happens here: every number comes from the trace.
+The page's SVG (`svg`) comes from a DOT source that holds no number: every node is a box of a
+fixed size with four lines (title, shape, value slot, gradient slot), and every edge that
+carries a scalar a label of a fixed size with two (value slot above, gradient slot below), as
+CS231n draws them. An edge carrying an array has no label: its source node shows the array.
+The page fills the slots from the trace at each step. Exports (`export`) fill the same slots
+here, from the same trace and the same number format, in a DOT whose boxes and labels have the
+same sizes, so `dot` places everything where the page has it. No arithmetic on values happens here.
 """
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import html
+import os
+import re
+import selectors
 import subprocess
-import xml.etree.ElementTree as ET
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
-import graphviz
-
+from . import numbers
+from .engine import BackwardStep, Edge, Node, State, Trace
 from .errors import BackpropError
 from .limits import (
     DOT_TIMEOUT_SECONDS,
-    LAYOUT_CACHE_ENTRIES,
-    LAYOUT_CACHE_SOURCE_CHARS,
+    LAYOUT_CACHE_BYTES,
     LAYOUT_SPAN_LABELLED,
     LAYOUT_SPAN_MAX,
 )
 
-# ---------------------------------------------------------------- colours, fonts, shapes
+# ---------------------------------------------------------------- colours, fonts, sizes
 
 FONT = "Helvetica,Arial,sans-serif"
+# Light theme; the page's CSS has the same roles (and a dark theme) in static/app.css. Values
+# and gradients differ in luminance and in a cue that is not colour: a gradient line starts
+# with ∇, and a node whose gradient is known has a dashed, thicker border.
 PALETTE = {
-    "value": "#1a7f37",        # forward values, green as CS231n draws them
-    "grad": "#c62828",         # gradients, red
-    "muted": "#6b6b6b",        # shapes, row labels, "not yet computed"
-    "ink": "#1f1f1f",          # names, symbols, finished edges
+    "value": "#0b4f8a",        # forward values: dark blue
+    "grad": "#b34700",         # gradients: orange-brown, lighter than the blue
+    "muted": "#6b6b6b",        # shapes, "?"
+    "ink": "#1f1f1f",
     "pending_fill": "#f3f3f3",
     "pending_line": "#b5b5b5",
     "fill": "#ffffff",
@@ -44,8 +54,13 @@ PALETTE = {
 }
 FILL = {"variable": PALETTE["variable_fill"], "constant": PALETTE["constant_fill"],
         "op": PALETTE["fill"]}
-PENDING = "not yet computed"
-SVG_NS = "http://www.w3.org/2000/svg"
+FONT_SIZE = 12                 # points; the page draws 1 point as 1 CSS px at 100 %
+EDGE_FONT_SIZE = 12
+CHAR_WIDTH = 0.57              # of the font size: Helvetica's digits are 0.556, − 0.584
+LINE_HEIGHT = 1.22             # of the font size
+PENDING = "?"                  # a slot whose number is not computed yet
+GRAD_MARK = "∇ "               # the non-colour cue of a gradient line
+NAME_CHARS = 16                # a longer unnamed label is cut; the panel has it whole
 EXPORT_TYPES = {
     "svg": "image/svg+xml",
     "png": "image/png",
@@ -53,332 +68,336 @@ EXPORT_TYPES = {
     "dot": "text/vnd.graphviz; charset=utf-8",
 }
 
-ET.register_namespace("", SVG_NS)
-ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
-
 
 def escape(text: str) -> str:
-    """Text for a Graphviz HTML-like label: markup in a name or number stays text."""
+    """Text for a DOT string or a Graphviz HTML-like label: markup stays text."""
     return html.escape(text, quote=True)
 
 
-# ---------------------------------------------------------------- numbers → text
-
-MINUS = "\u2212"
-NON_FINITE = {"NaN": "NaN", "Infinity": "∞", "-Infinity": f"{MINUS}∞"}
-
-
-def fmt_number(v: float | str) -> str:
-    """Three significant digits, a true minus sign; the engine's "NaN"/"±Infinity" as symbols."""
-    if isinstance(v, str):
-        return NON_FINITE.get(v, v)
-    text = f"{v:.3g}"
-    return "0" if text == "-0" else text.replace("-", MINUS)
-
-
-def fmt_shape(shape: list[int]) -> str:
-    return f"{shape[0]}×{shape[1]}"
-
-
-def _row(values: list) -> str:
-    return "[" + ", ".join(fmt_number(v) for v in values) + "]"
-
-
-def value_lines(a: list[list]) -> list[str]:
-    """Up to 4×4 in full, one line per row (a column stays a column); larger ones summarised
-    as their first entries, the shape being on the line above."""
-    rows, cols = len(a), len(a[0])
-    if rows * cols == 1:
-        return [fmt_number(a[0][0])]
-    if rows <= 4 and cols <= 4:
-        return [_row(r) for r in a]
-    flat = [v for r in a[:2] for v in r][:3]
-    return ["[" + ", ".join(fmt_number(v) for v in flat) + ", …]"]
-
-
-def edge_text(a: list[list]) -> str:
-    """What an edge carries, kept short (edge labels widen the layout): a scalar in full, an
-    array as its first entry and an ellipsis."""
-    if len(a) * len(a[0]) == 1:
-        return fmt_number(a[0][0])
-    return f"[{fmt_number(a[0][0])}, …]"
-
-
-def short_label(label: str, limit: int = 16) -> str:
-    """A node's name as drawn: an unnamed node's long expression text is cut, the panel has it."""
+def short_label(label: str, limit: int = NAME_CHARS) -> str:
     return label if len(label) <= limit else label[:limit - 1] + "…"
 
 
-# ---------------------------------------------------------------- step k → state
+def title(node: Node) -> str:
+    """A node's first line: its op's symbol and its name (an op), or its name."""
+    name = short_label(node.label)
+    return f"{node.symbol}  {name}" if node.kind == "op" else name
+
+
+# ---------------------------------------------------------------- slots
 
 @dataclass(frozen=True)
-class State:
-    """What step k knows: nodes with a value, nodes with a gradient, the current node."""
+class Slots:
+    """The texts step k shows in a node's or an edge's two slots."""
 
-    forward: frozenset[str]
-    backward: frozenset[str]
-    current: str | None
-
-
-def state_at(trace: dict, k: int) -> State:
-    """k steps applied (0 ≤ k ≤ N); the page computes the same in static/app.js."""
-    done = trace["steps"][:k]
-    return State(
-        forward=frozenset(s["node"] for s in done if s["phase"] == "forward"),
-        backward=frozenset(s["node"] for s in done if s["phase"] == "backward"),
-        current=done[-1]["node"] if done else None,
-    )
+    value: str
+    grad: str
 
 
-def _edge_grads(trace: dict) -> dict[tuple[str, str, int], list[list]]:
-    """(source, target, port) → the gradient that edge carries back (the target's downstream)."""
-    return {(i["node"], s["node"], i["port"]): i["downstream"]
-            for s in trace["steps"] if s["phase"] == "backward" for i in s["inputs"]}
-
-
-def edge_id(edge: dict) -> str:
-    return f"edge-{edge['source']}-{edge['target']}-{edge['port']}"
-
-
-# ---------------------------------------------------------------- labels
-
-@dataclass(frozen=True)
-class Line:
-    """One `<text>` of a label: its role (the class the page styles) and its content."""
-
-    role: str
-    text: str
-    color: str
-    size: int = 10
-    bold: bool = False
-    italic: bool = False
-
-    def html(self) -> str:
-        body = escape(self.text)
-        if self.bold:
-            body = f"<B>{body}</B>"
-        if self.italic:
-            body = f"<I>{body}</I>"
-        return f'<FONT COLOR="{self.color}" POINT-SIZE="{self.size}">{body}</FONT>'
-
-
-SPAN2 = ' COLSPAN="2"'
-MIN_WIDTH = ' WIDTH="78"'   # room for "not yet computed" where the page shows it
-
-
-def _cell(line: Line, extra: str = "") -> str:
-    return f'<TD ALIGN="LEFT"{extra}>{line.html()}</TD>'
-
-
-def _array_rows(tag: str, lines: list[Line]) -> tuple[list[str], list[str]]:
-    """A row label ("value"/"grad") spanning its lines; the first line reserves room for
-    "not yet computed" so the page can show it in that line's place."""
-    label = Line(f"{tag}-label", "value" if tag == "val" else "grad", PALETTE["muted"], 8)
-    rows = [f'<TR><TD ALIGN="LEFT" VALIGN="TOP" ROWSPAN="{len(lines)}">{label.html()}</TD>'
-            f"{_cell(lines[0], MIN_WIDTH)}</TR>"]
-    rows += [f"<TR>{_cell(line)}</TR>" for line in lines[1:]]
-    return rows, [label.role] + [line.role for line in lines]
-
-
-def _node_label(node: dict, show_value: bool | None, show_grad: bool | None,
-                ) -> tuple[str, list[str]]:
-    """The HTML-like label and the role of each `<text>` Graphviz will draw from it, in order.
-    show_* None: every text, for the page; True/False: baked for an export at some step."""
-    ink = PALETTE["ink"]
-    name = Line("name", short_label(node["label"]), ink, 11, bold=True)
-    if node["kind"] == "op":
-        symbol = Line("symbol", node["symbol"] or node["op"], ink, 13, bold=True)
-        rows = [f"<TR>{_cell(symbol)}{_cell(name)}</TR>"]
-        roles = ["symbol", "name"]
+def node_slots(trace: Trace, node: Node, state: State) -> Slots:
+    n = numbers.NODE_ENTRIES
+    value = numbers.brief(node.value, n) if node.id in state.forward else PENDING
+    if node.grad is None:
+        grad = ""
+    elif node.id in state.backward:
+        grad = GRAD_MARK + numbers.brief(node.grad, n)
     else:
-        rows = [f"<TR>{_cell(name, SPAN2)}</TR>"]
-        roles = ["name"]
-    shape = Line("shape", fmt_shape(node["shape"]), PALETTE["muted"], 8)
-    rows.append(f"<TR>{_cell(shape, SPAN2)}</TR>")
-    roles.append("shape")
-    arrays = [("val", node["value"], PALETTE["value"], show_value)]
-    if node["grad"] is not None:
-        arrays.append(("grad", node["grad"], PALETTE["grad"], show_grad))
-    for tag, array, color, shown in arrays:
-        if shown is False:
-            lines = [Line(f"{tag}-pending", PENDING, PALETTE["muted"], 9, italic=True)]
-        else:
-            lines = [Line(tag, text, color) for text in value_lines(array)]
-        more_rows, more_roles = _array_rows(tag, lines)
-        rows += more_rows
-        roles += more_roles
-    table = ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-             + "".join(rows) + "</TABLE>>")
-    return table, roles
+        grad = GRAD_MARK + PENDING
+    return Slots(value, grad)
 
 
-def _edge_label(lines: list[Line]) -> tuple[str, list[str]]:
-    if not lines:
-        return "", []
-    rows = "".join(f"<TR>{_cell(line)}</TR>" for line in lines)
-    table = f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>>'
-    return table, [line.role for line in lines]
+def labelled(trace: Trace, edge: Edge) -> bool:
+    """Whether an edge has a label: it carries a scalar."""
+    return trace.node(edge.source).shape == (1, 1)
 
 
-# ---------------------------------------------------------------- the DOT graph
+def edge_slots(trace: Trace, edge: Edge, state: State) -> Slots:
+    grad = trace.edge_grads.get((edge.source, edge.target, edge.port))
+    source = trace.node(edge.source)
+    value = numbers.number(float(source.value[0, 0])) if edge.source in state.forward else ""
+    shown = grad is not None and edge.target in state.backward
+    return Slots(value, GRAD_MARK + numbers.number(float(grad[0, 0])) if shown else "")
 
-def layout_span(trace: dict) -> int:
-    """How many ranks the edges cross in all, ranks by longest path as `dot` assigns them:
-    the measure of what laying the graph out will cost."""
-    preds: dict[str, list[str]] = {n["id"]: [] for n in trace["nodes"]}
-    for e in trace["edges"]:
-        preds[e["target"]].append(e["source"])
+
+def _points(chars: int, size: int) -> float:
+    return chars * size * CHAR_WIDTH
+
+
+def _node_size(node: Node) -> tuple[float, float]:
+    """Width and height in inches: room for the title and the widest number the slots hold."""
+    slot = numbers.brief_chars(node.shape, numbers.NODE_ENTRIES) + len(GRAD_MARK)
+    chars = max(len(title(node)) + (2 if node.kind == "op" else 0), slot, 5)
+    width = _points(chars, FONT_SIZE) + 12
+    height = 4 * LINE_HEIGHT * FONT_SIZE + 8
+    return round(width / 72, 3), round(height / 72, 3)
+
+
+EDGE_LABEL_SIZE = (round(_points(numbers.WIDEST + len(GRAD_MARK), EDGE_FONT_SIZE)),
+                   round(2 * LINE_HEIGHT * EDGE_FONT_SIZE))
+
+
+# ---------------------------------------------------------------- the DOT source
+
+def layout_span(trace: Trace) -> int:
+    """How many ranks the edges cross in all, ranks as `dot` assigns them: the measure of what
+    laying the graph out will cost. A node is ranked by its longest path from a source, except
+    a source itself (W_i, b_i), which `dot` places just before its first consumer."""
     rank: dict[str, int] = {}
-    for node in trace["nodes"]:            # the trace lists nodes in topological order
-        rank[node["id"]] = max((rank[p] + 1 for p in preds[node["id"]]), default=0)
-    return sum(rank[e["target"]] - rank[e["source"]] for e in trace["edges"])
+    for node in trace.nodes:            # topological order
+        rank[node.id] = max((rank[i] + 1 for i in node.inputs), default=0)
+    consumers: dict[str, list[str]] = {}
+    for e in trace.edges:
+        consumers.setdefault(e.source, []).append(e.target)
+    for node in trace.nodes:
+        if not node.inputs and node.id in consumers:
+            rank[node.id] = min(rank[t] for t in consumers[node.id]) - 1
+    return sum(rank[e.target] - rank[e.source] for e in trace.edges)
 
 
-def _digraph(summarised: bool) -> graphviz.Digraph:
-    g = graphviz.Digraph("backprop", engine="dot")
-    g.attr(rankdir="LR", bgcolor="transparent", nodesep="0.3", ranksep="0.35",
-           fontname=FONT, ordering="in")
-    if summarised:  # bound network simplex and mincross: a slightly looser layout, in time
-        g.attr(nslimit="0.2", mclimit="0.1")
-    g.attr("node", shape="box", style="rounded,filled", fontname=FONT, margin="0.06,0.04",
-           color=PALETTE["ink"], penwidth="1.2")
-    g.attr("edge", fontname=FONT, color=PALETTE["ink"], arrowsize="0.7")
-    return g
-
-
-def build(trace: dict, step: int | None = None) -> tuple[graphviz.Digraph, dict[str, list[str]]]:
-    """The DOT graph and each element's text roles. step None: every text, states left to the
-    page's classes; step k: what step k knows, with its colours, baked in."""
+def _check_span(trace: Trace) -> bool:
+    """Whether edge labels are drawn; refuses a graph that would take too long to lay out."""
     span = layout_span(trace)
     if span > LAYOUT_SPAN_MAX:
         raise BackpropError(f"the graph is too tangled to draw: its edges cross {span} ranks in "
                             f"all, the limit is {LAYOUT_SPAN_MAX}; split it into smaller "
                             f"expressions or reuse fewer names far apart")
-    summarised = span > LAYOUT_SPAN_LABELLED
-    state = None if step is None else state_at(trace, step)
-    grads = _edge_grads(trace)
-    nodes = {n["id"]: n for n in trace["nodes"]}
-    output = _output_node(trace)
-    g = _digraph(summarised)
-    roles: dict[str, list[str]] = {}
-    for node in trace["nodes"]:
-        nid = node["id"]
-        attrs = {"id": nid, "class": f"kind-{node['kind']}", "fillcolor": FILL[node["kind"]]}
-        if nid == output:
-            attrs["class"] += " output"
-            attrs["peripheries"] = "2"
-        if node["kind"] == "constant":
-            attrs["style"] = "rounded,filled,dashed"
-        if state is None:
-            label, roles[nid] = _node_label(node, None, None)
-        else:
-            label, roles[nid] = _node_label(node, nid in state.forward, nid in state.backward)
-            attrs.update(_baked_node(nid, state))
-        g.node(nid, label=label, **attrs)
-    for edge in trace["edges"]:
-        src, eid = edge["source"], edge_id(edge)
-        key = (src, edge["target"], edge["port"])
-        lines = [Line("edge-val", edge_text(nodes[src]["value"]), PALETTE["value"], 9)]
-        if key in grads and nodes[src]["kind"] != "constant":
-            lines.append(Line("edge-grad", edge_text(grads[key]), PALETTE["grad"], 9))
-        attrs = {"id": eid}
-        if state is not None:
-            lines = [line for line in lines if
-                     (line.role == "edge-val" and src in state.forward)
-                     or (line.role == "edge-grad" and edge["target"] in state.backward)]
-            attrs.update(_baked_edge(edge, state))
-        label, roles[eid] = _edge_label([] if summarised else lines)
-        if label:
-            attrs["label"] = label
-        g.edge(src, edge["target"], **attrs)
-    return g, roles
+    return span <= LAYOUT_SPAN_LABELLED
 
 
-def _output_node(trace: dict) -> str:
-    """The output node's id: the first node of the backward pass, else the last one forward."""
-    backward = [s for s in trace["steps"] if s["phase"] == "backward"]
-    return backward[0]["node"] if backward else trace["steps"][-1]["node"]
+def _head(labels: bool) -> list[str]:
+    loose = "" if labels else " nslimit=0.2 mclimit=0.1"   # bounded work for huge graphs
+    return [
+        "digraph backprop {",
+        f'graph [id="graph-layout" rankdir=LR bgcolor=transparent nodesep=0.25 ranksep=0.3 '
+        f'ordering=in fontname="{FONT}"{loose}]',
+        f'node [shape=box style="rounded,filled" fixedsize=true fontname="{FONT}" '
+        f'fontsize={FONT_SIZE} color="{PALETTE["ink"]}" penwidth=1.2]',
+        f'edge [fontname="{FONT}" fontsize={EDGE_FONT_SIZE} color="{PALETTE["ink"]}" '
+        f'arrowsize=0.7]',
+    ]
 
 
-def _baked_node(nid: str, state: State) -> dict[str, str]:
-    if nid == state.current:
-        return {"fillcolor": PALETTE["current_fill"], "color": PALETTE["current_line"],
-                "penwidth": "3"}
+def _node_attrs(trace: Trace, node: Node) -> str:
+    width, height = _node_size(node)
+    cls = f"kind-{node.kind}" + (" output" if node.id == trace.output else "")
+    extra = ' peripheries=2' if node.id == trace.output else ""
+    if node.kind == "constant":
+        extra += ' style="rounded,filled,dashed"'
+    return (f'id="{node.id}" class="{cls}" width={width} height={height} '
+            f'fillcolor="{FILL[node.kind]}"{extra}')
+
+
+def _edge_label(lines: list[str]) -> str:
+    """A label of a fixed size whatever its text, so the layout never depends on a number."""
+    width, height = EDGE_LABEL_SIZE
+    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
+            f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height}">{"<BR/>".join(lines)}'
+            f"</TD></TR></TABLE>>")
+
+
+def structure(trace: Trace) -> str:
+    """The page's DOT: the graph's structure, its labels and slot placeholders, no number."""
+    labels = _check_span(trace)
+    out = _head(labels)
+    for node in trace.nodes:
+        lines = [title(node), numbers.shape(node.shape), PENDING, PENDING]
+        label = "\\n".join(escape(line).replace("\\", "\\\\") for line in lines)
+        out.append(f'{node.id} [{_node_attrs(trace, node)} label="{label}"]')
+    for e in trace.edges:
+        label = f" label={_edge_label([PENDING, PENDING])}" if labels and labelled(trace, e) \
+            else ""
+        out.append(f'{e.source} -> {e.target} [id="{e.id}"{label}]')
+    out.append("}")
+    return "\n".join(out)
+
+
+def _font(text: str, color: str) -> str:
+    return f'<FONT COLOR="{color}">{escape(text) or " "}</FONT>'
+
+
+def export_source(trace: Trace, step: int) -> str:
+    """The DOT of step k: the page's boxes and labels, sizes unchanged, slots filled and
+    coloured, and step k's states drawn as the page's CSS draws them."""
+    labels = _check_span(trace)
+    state = trace.state_at(step)
+    current = state.current.node if state.current else None
+    out = _head(labels)
+    for node in trace.nodes:
+        slots = node_slots(trace, node, state)
+        muted = PALETTE["muted"]
+        rows = [
+            _font(title(node), PALETTE["ink"] if node.id in state.forward else muted),
+            _font(numbers.shape(node.shape), muted),
+            _font(slots.value, PALETTE["value"] if node.id in state.forward else muted),
+            _font(slots.grad, PALETTE["grad"] if node.id in state.backward else muted),
+        ]
+        label = "<" + "<BR/>".join(rows) + ">"
+        style = _node_state(node.id, state, current)
+        out.append(f"{node.id} [{_node_attrs(trace, node)} label={label}{style}]")
+    for e in trace.edges:
+        slots = edge_slots(trace, e, state)
+        label = ""
+        if labels and labelled(trace, e):
+            lines = [_font(slots.value, PALETTE["value"]), _font(slots.grad, PALETTE["grad"])]
+            label = f" label={_edge_label(lines)}"
+        out.append(f'{e.source} -> {e.target} [id="{e.id}"{label}{_edge_state(e, state)}]')
+    out.append("}")
+    return "\n".join(out)
+
+
+def _node_state(nid: str, state: State, current: str | None) -> str:
+    if nid == current:
+        return (f' fillcolor="{PALETTE["current_fill"]}" color="{PALETTE["current_line"]}" '
+                f"penwidth=3")
     if nid in state.backward:
-        return {"color": PALETTE["grad"], "penwidth": "1.6"}
+        return f' color="{PALETTE["grad"]}" penwidth=2.2 style="rounded,filled,dashed"'
     if nid in state.forward:
-        return {"color": PALETTE["value"], "penwidth": "1.4"}
-    return {"fillcolor": PALETTE["pending_fill"], "color": PALETTE["pending_line"]}
+        return f' color="{PALETTE["value"]}" penwidth=1.4'
+    return f' fillcolor="{PALETTE["pending_fill"]}" color="{PALETTE["pending_line"]}"'
 
 
-def _baked_edge(edge: dict, state: State) -> dict[str, str]:
-    if edge["target"] == state.current:
-        return {"color": PALETTE["current_line"], "penwidth": "2.2"}
-    if edge["source"] in state.forward:
-        return {}
-    return {"color": PALETTE["pending_line"]}
+def _edge_state(edge: Edge, state: State) -> str:
+    current = state.current
+    if current is not None and edge.target == current.node:
+        return f' color="{PALETTE["current_line"]}" penwidth=2.2'
+    if (current is not None and isinstance(current, BackwardStep)
+            and edge.source == current.node):
+        return f' color="{PALETTE["current_line"]}" penwidth=2.2 style=dashed'
+    if edge.source in state.forward:
+        return ""
+    return f' color="{PALETTE["pending_line"]}"'
 
 
 # ---------------------------------------------------------------- outputs
 
-def render_svg(trace: dict) -> str:
-    """The page's SVG: laid out once; every `<text>` classed by role; node and edge groups
-    carry the trace's ids (edges also data-source/-target/-port) for the page to class."""
-    g, roles = build(trace)
-    source = g.source
-    raw = _layout(source) if len(source) <= LAYOUT_CACHE_SOURCE_CHARS else _run_dot(source, "svg")
-    root = ET.fromstring(raw)
-    edges = {edge_id(e): e for e in trace["edges"]}
-    labels = {n["id"]: n["label"] for n in trace["nodes"]}
-    for group in root.iter(f"{{{SVG_NS}}}g"):
-        gid = group.get("id")
-        if gid not in roles:
-            continue
-        title = group.find(f"{{{SVG_NS}}}title")   # the hover text: the full name, not "n3"
-        title.text = labels[gid] if gid in labels else (
-            f"{labels[edges[gid]['source']]} → {labels[edges[gid]['target']]}")
-        texts = group.findall(f"{{{SVG_NS}}}text")
-        if len(texts) != len(roles[gid]):
-            raise RuntimeError(f"{gid}: Graphviz drew {len(texts)} texts, expected "
-                               f"{len(roles[gid])}")
-        for i, (text, role) in enumerate(zip(texts, roles[gid], strict=True)):
-            text.set("class", role)
-            if role in ("val", "grad") and roles[gid].index(role) == i:
-                _add_pending(group, text, f"{role}-pending")
-        if gid in edges:
-            for attr in ("source", "target", "port"):
-                group.set(f"data-{attr}", str(edges[gid][attr]))
-    return ET.tostring(root, encoding="unicode")
+class LayoutCache:
+    """SVG layouts by the SHA-256 of their DOT source, least recently used first out, bounded
+    in bytes: a class opening one preset with new seeds asks for the same structure again."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._entries: OrderedDict[bytes, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, source: str) -> tuple[str, bool]:
+        """The SVG of `source`, laid out now or remembered, and whether it was remembered."""
+        key = hashlib.sha256(source.encode()).digest()
+        with self._lock:
+            svg = self._entries.get(key)
+            if svg is not None:
+                self._entries.move_to_end(key)
+                return svg, True
+        svg = _svg_only(DOT.svg(source))
+        with self._lock:
+            if key not in self._entries and len(svg) <= self.max_bytes:
+                self._entries[key] = svg
+                self.size += len(svg)
+                while self.size > self.max_bytes:
+                    _, old = self._entries.popitem(last=False)
+                    self.size -= len(old)
+        return svg, False
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.size = 0
 
 
-def _add_pending(group: ET.Element, line: ET.Element, role: str) -> None:
-    """A "not yet computed" text over the first value/gradient line; hidden unless the page's
-    CSS shows it, so the SVG on its own reads as the finished pass."""
-    pending = ET.Element(f"{{{SVG_NS}}}text", {
-        "class": role, "text-anchor": "start", "x": line.get("x", "0"), "y": line.get("y", "0"),
-        "font-family": FONT, "font-size": "9.00", "font-style": "italic",
-        "fill": PALETTE["muted"], "visibility": "hidden",
-    })
-    pending.text = PENDING
-    pending.tail = line.tail
-    group.insert(list(group).index(line) + 1, pending)
+class DotProcess:
+    """One `dot -Tsvg` kept running, fed one graph after another on its standard input: it
+    reads and lays out each graph as it comes, and starting it (process, plugins, fonts) is
+    about 12 ms of the 13 ms a small graph costs (`make bench`). One per process (a gunicorn
+    worker forks after import); a layout past the time limit kills it, the next starts anew."""
+
+    END = b"</svg>\n"
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._owner = 0
+        self._lock = threading.Lock()
+
+    def svg(self, source: str) -> str:
+        with self._lock:
+            proc = self._process()
+            try:
+                proc.stdin.write(source.encode() + b"\n")
+                proc.stdin.flush()
+                return self._read(proc).decode()
+            except BaseException:
+                self._stop()
+                raise
+
+    def _process(self) -> subprocess.Popen:
+        if self._proc is None or self._owner != os.getpid() or self._proc.poll() is not None:
+            self._proc = subprocess.Popen(["dot", "-Tsvg"], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self._owner = os.getpid()
+        return self._proc
+
+    def _read(self, proc: subprocess.Popen) -> bytes:
+        deadline = time.monotonic() + DOT_TIMEOUT_SECONDS
+        out, err = bytearray(), bytearray()
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ, out)
+            sel.register(proc.stderr, selectors.EVENT_READ, err)
+            while not out.endswith(self.END):
+                left = deadline - time.monotonic()
+                ready = sel.select(left) if left > 0 else []
+                if not ready:
+                    raise BackpropError(f"laying out the graph took longer than the limit of "
+                                        f"{DOT_TIMEOUT_SECONDS:g} s: try a smaller expression")
+                for key, _ in ready:
+                    chunk = os.read(key.fd, 1 << 16)
+                    if not chunk:
+                        raise RuntimeError(f"dot stopped: {err.decode(errors='replace')}")
+                    key.data.extend(chunk)
+                if b"Error" in err:
+                    raise RuntimeError(f"dot refused the graph: {err.decode(errors='replace')}")
+        return bytes(out)
+
+    def _stop(self) -> None:
+        """Kill and reap the process, so no `dot` outlives a failed layout."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            for pipe in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
+                pipe.close()
+            self._proc = None
 
 
-def export(trace: dict, fmt: str, step: int) -> bytes:
+DOT = DotProcess()
+LAYOUTS = LayoutCache(LAYOUT_CACHE_BYTES)
+
+
+def render_svg(trace: Trace) -> str:
+    """The page's SVG: laid out once per structure. Each node's `<g>` has the node's id and
+    four `<text>` (title, shape, value slot, gradient slot); each edge's `<g>` has the edge's
+    id and, when labelled, two (value slot, gradient slot)."""
+    return LAYOUTS.get(structure(trace))[0]
+
+
+# What the page's CSS sets (fonts), what nobody reads (comments) and the number a long-running
+# `dot` gives each graph it lays out ("page3,1_"), cut in one pass over the text: a 50-layer
+# net's SVG loses a third of its bytes.
+_NOISE = re.compile(
+    r' font-family="[^"]*" font-size="[0-9.]+"|<!--.*?-->\n|(?<=<g id=")page\d+,\d+_')
+
+
+def _svg_only(svg: str) -> str:
+    """From the `<svg` tag on (the XML prolog and doctype are of no use in a page), less the
+    noise above."""
+    return _NOISE.sub("", svg[svg.index("<svg"):])
+
+
+def export(trace: Trace, fmt: str, step: int) -> bytes:
     """The diagram at step k as a file: svg, png, pdf, or the DOT source."""
-    g, _ = build(trace, step)
+    source = export_source(trace, step)
     if fmt == "dot":
-        return g.source.encode()
-    if fmt == "png":
-        g.attr(dpi="144")   # twice the default: sharp on a slide or a high-density screen
-    return _run_dot(g.source, fmt)
-
-
-@functools.lru_cache(maxsize=LAYOUT_CACHE_ENTRIES)
-def _layout(source: str) -> bytes:
-    """The page's layout, remembered: a class opening the same preset asks for the same graph
-    again and again, and `dot` is nearly all of such a request's time (`make bench`)."""
-    return _run_dot(source, "svg")
+        return source.encode()
+    if fmt == "png":   # twice the default resolution: sharp on a slide or a high-density screen
+        source = source.replace("graph [", "graph [dpi=144 ", 1)
+    return _run_dot(source, fmt)
 
 
 def _run_dot(source: str, fmt: str) -> bytes:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import render
-from .engine import trace_json
+from . import jsonio, render
+from .engine import Trace
 from .errors import BackpropError
+from .inputs import trace as run_trace
 from .limits import MAX_BODY_BYTES
 from .syntax import F_CHOICES
 
@@ -45,9 +45,11 @@ def index() -> str:
 
 @bp.post("/api/trace")
 def trace() -> Response:
-    """The trace of API.md, with the SVG laid out once."""
+    """The trace of docs/API.md, with the SVG laid out once per structure."""
     result = _trace()
-    return jsonify({**result, "svg": render.render_svg(result)})
+    body = result.to_dict()
+    body["svg"] = render.render_svg(result)
+    return Response(jsonio.dumps(body), mimetype="application/json")
 
 
 @bp.post("/api/export")
@@ -58,9 +60,9 @@ def export() -> Response:
         raise BackpropError(f"format must be one of {', '.join(render.EXPORT_TYPES)}, "
                             f"not {fmt!r}")
     result = _trace()
-    n = len(result["steps"])
+    n = len(result.steps)
     step = _step(request.args.get("step"), n)
-    name = result["output"] if re.fullmatch(r"[A-Za-z0-9_]+", result["output"]) else "graph"
+    name = result.output_name if re.fullmatch(r"[A-Za-z0-9_]+", result.output_name) else "graph"
     return Response(
         render.export(result, fmt, step), content_type=render.EXPORT_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="backprop-{name}-step{step}.{fmt}"'},
@@ -107,7 +109,7 @@ def _headers_and_log(response: Response) -> Response:
     return response
 
 
-def _trace() -> dict[str, Any]:
+def _trace() -> Trace:
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
         raise BackpropError('the request body must be a JSON object: {"expression": "..."}')
@@ -122,8 +124,8 @@ def _trace() -> dict[str, Any]:
         raise BackpropError("expression must be a string")
     if not expression.strip():
         raise BackpropError("expression is empty: type one, e.g. s = uᵀ f(Wx + b)")
-    return trace_json(expression, body.get("variables"), body.get("f", "tanh"),
-                      body.get("seed", 0))
+    return run_trace(expression, body.get("variables"), body.get("f", "tanh"),
+                     body.get("seed", 0))
 
 
 def _step(raw: str | None, n: int) -> int:

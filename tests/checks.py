@@ -9,10 +9,17 @@ from typing import Any
 
 import numpy as np
 
+from backprop_viz import trace
+
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-TRACE_FIELDS = {"expression", "parsed", "output", "value", "variables", "gradients", "nodes",
-                "edges", "steps"}
-NODE_FIELDS = {"id", "label", "kind", "op", "shape", "value", "grad"}
+TRACE_FIELDS = {"expression", "parsed", "output", "output_id", "value", "variables",
+                "gradients", "nodes", "edges", "steps", "f", "seed", "warnings"}
+NODE_FIELDS = {"id", "label", "kind", "op", "symbol", "shape", "inputs", "value", "grad"}
+
+
+def trace_json(*args: Any, **kwargs: Any) -> dict:
+    """The trace as a client reads it: through its JSON text."""
+    return strict_json(trace(*args, **kwargs).to_json())
 
 
 def strict_json(text: str) -> Any:
@@ -74,11 +81,16 @@ def check_trace(trace: Any, expression: str, *, svg: bool) -> None:
         matrix(spec["value"], shape)
         matrix(trace["gradients"][name], shape)
     edges = _check_edges(trace["edges"], nodes)
+    for node in nodes.values():
+        assert [(s, node["id"]) for s in node["inputs"]] == [
+            (e["source"], e["target"]) for e in trace["edges"] if e["target"] == node["id"]]
     forward = [s for s in trace["steps"] if s["phase"] == "forward"]
     backward = trace["steps"][len(forward):]
     assert all(s["phase"] == "backward" for s in backward), "forward steps come first"
     _check_forward(forward, nodes, edges)
     _check_backward(backward, nodes, edges, trace["value"])
+    if backward:
+        assert trace["output_id"] == backward[0]["node"]
     if svg:
         assert isinstance(trace["svg"], str) and "<svg" in trace["svg"]
         for nid in nodes:
@@ -120,8 +132,8 @@ def _check_forward(steps: list[dict], nodes: dict[str, dict],
     assert sorted(order) == sorted(nodes), "each node has exactly one forward step"
     done: set[str] = set()
     for step in steps:
+        assert set(step) == {"phase", "node", "formula"}, "a node carries its value, not a step"
         assert all(src in done for src, dst in edges if dst == step["node"]), step["node"]
-        matrix(step["value"], nodes[step["node"]]["shape"])
         done.add(step["node"])
 
 
@@ -131,16 +143,28 @@ def _check_backward(steps: list[dict], nodes: dict[str, dict], edges: set[tuple[
         return
     output = nodes[steps[0]["node"]]
     assert output["shape"] == [1, 1]
-    assert matrix(steps[0]["upstream"], [1, 1]).tolist() == [[1.0]]
+    assert matrix(output["grad"], [1, 1]).tolist() == [[1.0]]
     assert output["value"] == [[value]]
+    sent = {(i["node"], s["node"], i["port"]): i["downstream"]
+            for s in steps for i in s["inputs"]}
     for step in steps:
         node = nodes[step["node"]]
-        upstream = matrix(step["upstream"], node["shape"]).ravel()
+        assert set(step) == {"phase", "node", "inputs", "contributions"}
+        upstream = matrix(node["grad"], node["shape"]).ravel()
+        parts = [sent[(step["node"], c["node"], c["port"])] for c in step["contributions"]]
+        if step["node"] != output["id"]:
+            assert parts, "every gradient but the output's comes from its consumers"
+        if len(parts) > 1:   # each part sent once, the sum as the node's grad
+            assert all(p is not None for p in parts)
+            total = sum(matrix(p, node["shape"]) for p in parts).ravel()
+            np.testing.assert_allclose(upstream, total, rtol=1e-12, atol=1e-300)
         for edge in step["inputs"]:
             source = nodes[edge["node"]]
             assert (edge["node"], step["node"]) in edges, edge["node"]
             assert isinstance(edge["local_formula"], str) and edge["local_formula"]
-            downstream = matrix(edge["downstream"], source["shape"]).ravel()
+            # null: this edge is the input's only consumer, its downstream the input's grad
+            down = source["grad"] if edge["downstream"] is None else edge["downstream"]
+            downstream = matrix(down, source["shape"]).ravel()
             if edge["local"] is None:
                 continue
             local = matrix(edge["local"], [upstream.size, downstream.size])

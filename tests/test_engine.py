@@ -6,8 +6,10 @@ import json
 
 import numpy as np
 import pytest
+from checks import trace_json
 
-from backprop_viz.engine import BackwardStep, ForwardStep, run, trace_json
+from backprop_viz import trace as run
+from backprop_viz.engine import BackwardStep, ForwardStep
 from backprop_viz.errors import BackpropError
 
 LECTURE = "s = uᵀ f(Wx + b)"
@@ -46,7 +48,7 @@ ACTIVATIONS = {"tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
                                     "s = u.T @ f(W @ x + b)"])
 def test_lecture_closed_forms(source, f):
     t = run(source, f=f, seed=3)
-    W, x, b, u = (t.values[t.graph.variables[n]] for n in "Wxbu")
+    W, x, b, u = (t.node(t.variables[n]).value for n in "Wxbu")
     z = W @ x + b
     h = ACTIVATIONS[f](z)
     delta = u * DERIVATIVES[f](z)          # δ = u ∘ f′(z)
@@ -74,7 +76,7 @@ def test_lecture_closed_forms(source, f):
 ])
 def test_inferred_shapes(source, variables, shapes):
     t = run(source, variables)
-    got = {name: t.values[t.graph.variables[name]].shape for name in shapes}
+    got = {name: t.node(t.variables[name]).value.shape for name in shapes}
     assert got == shapes
 
 
@@ -99,29 +101,29 @@ EXPRESSIONS = [
 def test_downstream_is_upstream_times_local(source, variables):
     t = run(source, variables, seed=1)
     backward = [s for s in t.steps if isinstance(s, BackwardStep)]
-    assert backward and backward[0].node == t.graph.output
-    np.testing.assert_array_equal(backward[0].upstream, [[1.0]])
+    assert backward and backward[0].node == t.output
+    np.testing.assert_array_equal(t.node(backward[0].node).grad, [[1.0]])
     for step in backward:
         for edge in step.inputs:
             assert edge.local is not None
             np.testing.assert_allclose(edge.downstream.ravel(),
-                                       step.upstream.ravel() @ edge.local, atol=1e-12)
-            assert edge.downstream.shape == t.values[edge.node].shape
+                                       t.node(step.node).grad.ravel() @ edge.local, atol=1e-12)
+            assert edge.downstream.shape == t.node(edge.node).value.shape
             assert edge.local_formula
         # fan-out: a node's upstream is the sum of what its consumers sent back
-        if step.node != t.graph.output:
-            np.testing.assert_allclose(step.upstream, sum(d for _, d in step.contributions),
-                                       atol=1e-12)
+        if step.node != t.output:
+            parts = [t.edge_grads[(step.node, n, p)] for n, p in step.contributions]
+            np.testing.assert_allclose(t.node(step.node).grad, sum(parts), atol=1e-12)
 
 
 @pytest.mark.parametrize("source, variables", EXPRESSIONS)
 def test_gradients_match_central_differences(source, variables):
     """Each variable's gradient against (s(v + h) − s(v − h)) / 2h, element by element."""
     t = run(source, variables, seed=2)
-    given = {name: {"value": t.values[n].tolist()} for name, n in t.graph.variables.items()}
+    given = {name: {"value": t.node(n).value.tolist()} for name, n in t.variables.items()}
     h = 1e-6
-    for name, node in t.graph.variables.items():
-        base = t.values[node]
+    for name, node in t.variables.items():
+        base = t.node(node).value
         for idx in np.ndindex(base.shape):
             plus, minus = base.copy(), base.copy()
             plus[idx] += h
@@ -136,10 +138,10 @@ def test_steps_forward_then_backward():
     t = run(LECTURE)
     phases = [type(s) for s in t.steps]
     n_forward = phases.count(ForwardStep)
-    assert n_forward == len(t.graph.order)
+    assert n_forward == len(t.nodes)
     assert all(p is BackwardStep for p in phases[n_forward:])
     forward_nodes = [s.node for s in t.steps[:n_forward]]
-    assert forward_nodes == list(t.graph.order)
+    assert forward_nodes == [n.id for n in t.nodes]
     formulas = {s.formula for s in t.steps[:n_forward]}
     assert "s = uᵀ · tanh(W · x + b)" in formulas
 
@@ -154,16 +156,16 @@ def test_fan_out_sums_contributions():
 def test_broadcast_makes_a_repeat_node():
     t = run("s = sum(W X + b)", {"W": {"shape": [3, 4]}, "X": {"shape": [4, 5]},
                                  "b": {"shape": [3, 1]}})
-    ops = [t.graph.g.nodes[n]["op"] for n in t.graph.order]
+    ops = [n.op for n in t.nodes]
     assert ops.count("repeat") == 1
-    b = t.values[t.graph.variables["b"]]
+    b = t.node(t.variables["b"]).value
     assert t.gradient("b").shape == b.shape
     np.testing.assert_allclose(t.gradient("b"), np.ones((3, 5)).sum(axis=1, keepdims=True))
 
 
 def test_scalar_times_matrix_is_scaling_with_a_repeat_for_elementwise():
     t = run("s = sum(2 x + 1)", {"x": {"shape": [2, 3]}})
-    ops = [t.graph.g.nodes[n]["op"] for n in t.graph.order]
+    ops = [n.op for n in t.nodes]
     assert "scale" in ops and "matmul" not in ops and ops.count("repeat") == 1
     np.testing.assert_allclose(t.gradient("x"), np.full((2, 3), 2.0))
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import pytest
+from checks import trace_json
 
 from app import create_app
-from backprop_viz import limits, render
-from backprop_viz.engine import trace_json
+from backprop_viz import limits, render, trace
 from backprop_viz.web import SECURITY_HEADERS
 
 
@@ -30,11 +31,11 @@ def error_of(client, body, path="/api/trace"):
     ({"expression": "s = " + "(" * 3000 + "x" + ")" * 3000}, "nesting deeper than 200"),
     ({"expression": "s = sum(x)", "variables": {"x": {"shape": [20000, 1]}}},
      "dimension 20000 is larger than the limit 10000"),
-    ({"expression": "s = sum(x)", "variables": {"x": {"shape": [1000, 1000]}}},
-     "1000×1000 = 1000000 numbers is more than the limit 200000"),
-    ({"expression": "s = sum(A B)", "variables": {"A": {"shape": [300, 300]},
-                                                   "B": {"shape": [300, 300]}}},
-     "the graph would hold 270001 numbers in all, more than the limit 200000"),
+    ({"expression": "s = sum(x)", "variables": {"x": {"shape": [1100, 1000]}}},
+     "1100×1000 = 1100000 numbers is more than the limit 1048576"),
+    ({"expression": "s = sum(A B)", "variables": {"A": {"shape": [600, 600]},
+                                                   "B": {"shape": [600, 600]}}},
+     "the graph would hold 1080001 numbers in all, more than the limit 1048576"),
     ({"expression": ";".join(f"a{i}=x{i}+1" for i in range(700)) + ";s=a0"},
      "more than 2000 nodes"),
     ({"expression": "s = x", "seed": 1, "extra": True}, "unknown field 'extra'"),
@@ -59,11 +60,12 @@ def test_many_free_dimensions_stay_small():
 
 def test_a_tangled_graph_is_drawn_without_edge_labels(client):
     """Past LAYOUT_SPAN_LABELLED the graph is summarised, not refused: values stay in nodes."""
-    small, big = trace_json("s = uᵀ f(Wx + b)"), trace_json(chain(60))
+    small, big = trace("s = uᵀ f(Wx + b)", {"W": {"shape": [1, 1]}}), trace(chain(60))
     assert render.layout_span(small) <= limits.LAYOUT_SPAN_LABELLED < render.layout_span(big)
-    assert 'class="edge-val"' in render.render_svg(small)
+    assert re.search(r'class="edge">(?:(?!</g>).)*<text', render.render_svg(small), re.S)
     svg = render.render_svg(big)
-    assert 'class="edge-val"' not in svg and 'class="val"' in svg
+    assert not re.search(r'class="edge">(?:(?!</g>).)*<text', svg, re.S)
+    assert svg.count("<text") == 4 * len(big.nodes)
     assert client.post("/api/trace", json={"expression": chain(60)}).status_code == 200
 
 
@@ -86,7 +88,7 @@ def _dot_children() -> list[int]:
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to look for children")
 def test_graphviz_past_its_time_limit_is_a_clear_error_and_leaves_no_process(client, monkeypatch):
     monkeypatch.setattr(render, "DOT_TIMEOUT_SECONDS", 0.001)
-    render._layout.cache_clear()
+    render.LAYOUTS.clear()
     for path in ("/api/trace", "/api/export?format=png"):
         err = error_of(client, {"expression": chain(40)}, path)
         assert err["error"] == ("laying out the graph took longer than the limit of 0.001 s: "
@@ -96,7 +98,7 @@ def test_graphviz_past_its_time_limit_is_a_clear_error_and_leaves_no_process(cli
 
 def test_every_answer_has_the_security_headers(client):
     for r in (client.get("/"), client.post("/api/trace", json={"expression": "s = x"}),
-              client.post("/api/trace", data="nope"), client.get("/static/app.js"),
+              client.post("/api/trace", data="nope"), client.get("/static/js/main.js"),
               client.get("/no-such-page")):
         for name, value in SECURITY_HEADERS.items():
             assert r.headers[name] == value
@@ -119,7 +121,7 @@ def test_a_server_fault_logs_its_traceback_and_answers_generic_json(caplog, monk
     def broken(*_args, **_kwargs):
         raise ZeroDivisionError("a bug of ours")
 
-    monkeypatch.setattr("backprop_viz.web.trace_json", broken)
+    monkeypatch.setattr("backprop_viz.web.run_trace", broken)
     with caplog.at_level(logging.ERROR):
         app = create_app({"PROPAGATE_EXCEPTIONS": False})   # as in production
         r = app.test_client().post("/api/trace", json={"expression": "s = x"})

@@ -26,12 +26,12 @@ def test_page_is_served_with_its_own_assets_only(client):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'id="expr"' in html and LECTURE in html
-    assert "/static/app.js" in html and "/static/app.css" in html
+    assert "/static/js/main.js" in html and "/static/app.css" in html
     assert not re.search(r"<script(?![^>]*\bsrc=)", html), "no inline script"
     assert not re.search(r"\son[a-z]+\s*=", html), "no inline event handler"
     assert not re.search(r"\sstyle\s*=|<style", html), "no inline style"
     assert not re.search(r"(src|href)=\"(https?:)?//", html), "no CDN"
-    for asset in ("/static/app.js", "/static/app.css"):
+    for asset in ("/static/js/main.js", "/static/js/graph.js", "/static/app.css"):
         assert client.get(asset).status_code == 200
 
 
@@ -41,26 +41,35 @@ def test_trace_has_every_field_of_the_api(client):
     response = trace(client, {"expression": LECTURE})
     assert response.status_code == 200 and response.is_json
     data = response.get_json()
-    assert {"expression", "parsed", "output", "value", "variables", "gradients", "nodes",
-            "edges", "steps", "svg", "f", "seed", "warnings"} <= set(data)
+    assert {"expression", "parsed", "output", "output_id", "value", "variables", "gradients",
+            "nodes", "edges", "steps", "svg", "f", "seed", "warnings"} == set(data)
     assert data["expression"] == LECTURE and data["output"] == "s"
     assert data["parsed"] == "s = uᵀ · f(W · x + b)"
     assert isinstance(data["value"], float)
     assert set(data["variables"]) == set(data["gradients"]) == {"u", "W", "x", "b"}
     assert data["variables"]["W"]["shape"] == [3, 4]
+    nodes = {n["id"]: n for n in data["nodes"]}
     for node in data["nodes"]:
-        assert {"id", "label", "kind", "op", "shape", "value", "grad"} <= set(node)
+        assert {"id", "label", "kind", "op", "symbol", "shape", "inputs", "value",
+                "grad"} == set(node)
     for edge in data["edges"]:
         assert set(edge) == {"source", "target", "port"}
     forward = [s for s in data["steps"] if s["phase"] == "forward"]
     backward = [s for s in data["steps"] if s["phase"] == "backward"]
     assert data["steps"] == forward + backward
-    assert {"node", "formula", "value"} <= set(forward[0])
-    assert backward[0]["upstream"] == [[1.0]]
+    assert set(forward[0]) == {"phase", "node", "formula"}
+    assert backward[0]["node"] == data["output_id"]
+    assert nodes[data["output_id"]]["grad"] == [[1.0]]
     for step in backward:
-        assert {"node", "upstream", "inputs"} <= set(step)
+        assert set(step) == {"phase", "node", "inputs", "contributions"}
         for edge in step["inputs"]:
-            assert {"node", "local", "local_formula", "downstream"} <= set(edge)
+            assert {"node", "port", "local", "local_formula", "downstream"} == set(edge)
+    # W feeds only W · x: its gradient is that edge's downstream, sent once, as W's grad
+    w = data["variables"]["W"]
+    w_id = next(n["id"] for n in data["nodes"] if n["label"] == "W")
+    into = next(i for s in backward for i in s["inputs"] if i["node"] == w_id)
+    assert into["downstream"] is None and nodes[w_id]["grad"] == data["gradients"]["W"]
+    assert nodes[w_id]["value"] == w["value"]
 
 
 def test_trace_svg_has_an_element_per_node_id(client):
@@ -106,7 +115,8 @@ def test_export_answers_a_file(client, fmt, magic, step):
 def test_export_bakes_the_step_in(client):
     early = client.post("/api/export?format=dot&step=0", json=XYZ).get_data(as_text=True)
     final = client.post("/api/export?format=dot", json=XYZ).get_data(as_text=True)
-    assert "not yet computed" in early and "not yet computed" not in final
+    assert "∇ ?" in early and "−12" not in early
+    assert "∇ ?" not in final and "−12" in final and "∇ −4" in final
 
 
 # ---------------------------------------------------------------- errors
@@ -158,7 +168,7 @@ def test_a_fault_of_ours_is_a_500_without_traceback(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(web, "trace_json", broken)
+    monkeypatch.setattr(web, "run_trace", broken)
     response = create_app().test_client().post("/api/trace", json={"expression": "s = x"})
     assert response.status_code == 500
     assert response.get_json() == {"error": "internal server error", "position": None}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -54,7 +55,8 @@ FOREIGN = """() => {
 }"""
 ANSWERED = """() => !document.getElementById('expr-error').hidden
     || document.querySelector('#graph svg') !== null"""
-ALLOWED_PATHS = {"/", "/static/app.js", "/static/app.css", "/static/favicon.svg", "/api/trace"}
+ALLOWED_PATHS = {"/", "/static/app.css", "/static/favicon.svg", "/api/trace"} | {
+    f"/static/js/{p.name}" for p in (Path(__file__).parent.parent / "static" / "js").glob("*.js")}
 
 
 @dataclass

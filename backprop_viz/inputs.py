@@ -1,0 +1,171 @@
+"""A request's inputs — expression, variables, f, seed — read and checked, and the variables'
+values given or drawn; `trace` runs the whole pipeline: parse → graph → values → engine."""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import engine
+from . import graph as graph_mod
+from .errors import BackpropError
+from .limits import MAX_DIM, MAX_ELEMENTS_PER_ARRAY, MAX_ELEMENTS_TOTAL, MAX_EXPRESSION_CHARS
+from .parser import parse, unparse
+from .syntax import F_CHOICES
+
+NAME = re.compile(r"^[^\W\d_][\w]*$")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    expression: str
+    f: str
+    seed: int
+    shapes: dict[str, tuple[int, int]]      # declared shapes, by variable name
+    values: dict[str, np.ndarray]           # given values, by variable name
+    names: tuple[str, ...]                  # every variable the request names, in order
+
+
+def read(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0) -> Inputs:
+    """Check a request's fields; every mistake is a BackpropError naming it."""
+    if not isinstance(expression, str):
+        raise BackpropError("expression must be a string", None)
+    if len(expression) > MAX_EXPRESSION_CHARS:
+        raise BackpropError(f"the expression is {len(expression)} characters long; the limit is "
+                            f"{MAX_EXPRESSION_CHARS}", MAX_EXPRESSION_CHARS)
+    if f not in F_CHOICES:
+        raise BackpropError(f"f must be one of {', '.join(F_CHOICES)}, not {f!r}", None)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise BackpropError(f"seed must be a whole number from 0 to 2⁶³−1, not {seed!r}", None)
+    shapes, values = _read_variables(variables)
+    return Inputs(expression, f, seed, shapes, values, tuple(variables or ()))
+
+
+def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
+          ) -> engine.Trace:
+    """Parse, build, give every variable its value, run forward and backward."""
+    req = read(expression, variables, f, seed)
+    program = parse(req.expression, frozenset(req.names))
+    gr = graph_mod.build(program, req.f, req.shapes)
+    warnings = tuple(f"variable {name} is not in the expression; it was ignored"
+                     for name in req.names if name not in gr.variables)
+    _check_sizes(gr)
+    leaves = {node: req.values[name] if name in req.values
+              else _draw(name, gr.g.nodes[node]["shape"], req.seed)
+              for name, node in gr.variables.items()}
+    return engine.run(gr, leaves, expression=req.expression, parsed=unparse(program), f=req.f,
+                      seed=req.seed, warnings=warnings)
+
+
+# ---------------------------------------------------------------- variables
+
+def _spec_error(name: str, detail: str) -> BackpropError:
+    return BackpropError(f"variable {name}: {detail}", None)
+
+
+def _as_array(name: str, value: Any) -> np.ndarray:
+    """A number is 1×1, a flat list a column vector, a list of lists a matrix row by row."""
+    def number(v: Any) -> float:
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise _spec_error(name, f"{v!r} is not a number")
+        try:
+            if math.isfinite(v):
+                return float(v)
+        except OverflowError:   # an integer beyond float's range, e.g. 10**400
+            pass
+        raise _spec_error(name, f"values must be finite numbers within ±{sys.float_info.max:.3g}")
+
+    if not isinstance(value, list):
+        return np.array([[number(value)]])
+    if not value:
+        raise _spec_error(name, "the value is an empty list")
+    if all(not isinstance(v, list) for v in value):
+        _check_size(name, (len(value), 1))
+        return np.array([[number(v)] for v in value])
+    if not all(isinstance(row, list) for row in value):
+        raise _spec_error(name, "mixes numbers and lists: give a flat list or a list of rows")
+    width = len(value[0])
+    if width == 0 or any(len(row) != width for row in value):
+        raise _spec_error(name, "rows must all have the same, non-zero length "
+                                "(the value is ragged)")
+    _check_size(name, (len(value), width))
+    return np.array([[number(v) for v in row] for row in value])
+
+
+def _check_size(name: str, shape: tuple[int, int]) -> None:
+    for d in shape:
+        if d > MAX_DIM:
+            raise _spec_error(name, f"dimension {d} is larger than the limit {MAX_DIM}")
+    if shape[0] * shape[1] > MAX_ELEMENTS_PER_ARRAY:
+        raise _spec_error(name, f"{shape[0]}×{shape[1]} = {shape[0] * shape[1]} numbers is "
+                                f"more than the limit {MAX_ELEMENTS_PER_ARRAY} for one array")
+
+
+def _read_variables(variables: Any) -> tuple[dict[str, tuple[int, int]], dict[str, np.ndarray]]:
+    if variables is None:
+        return {}, {}
+    if not isinstance(variables, Mapping):
+        raise BackpropError("variables must be an object: {name: {shape} or {value}}", None)
+    shapes, values = {}, {}
+    for name, spec in variables.items():
+        if not isinstance(name, str) or not NAME.match(name) or "ᵀ" in name:
+            raise BackpropError(f"{name!r} is not a variable name", None)
+        if not isinstance(spec, Mapping):
+            raise _spec_error(name, 'give {"shape": [rows, columns]} or {"value": ...}')
+        unknown = set(spec) - {"shape", "value"}
+        if unknown:
+            raise _spec_error(name, f"unknown field {sorted(unknown)[0]!r} (use shape or value)")
+        shape = None
+        if "shape" in spec:
+            shape = spec["shape"]
+            if (not isinstance(shape, list) or len(shape) != 2
+                    or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape)):
+                raise _spec_error(name, "shape must be two whole numbers [rows, columns]")
+            if min(shape) < 1:
+                raise _spec_error(name, f"shape {shape[0]}×{shape[1]} must be at least 1×1")
+            _check_size(name, tuple(shape))
+            shape = (shape[0], shape[1])
+        if "value" in spec:
+            values[name] = _as_array(name, spec["value"])
+            if shape and shape != values[name].shape:
+                raise _spec_error(name, f"the value is {values[name].shape[0]}×"
+                                        f"{values[name].shape[1]} but the shape says "
+                                        f"{shape[0]}×{shape[1]}")
+            shape = values[name].shape
+        if shape:
+            shapes[name] = shape
+    return shapes, values
+
+
+def _check_sizes(gr: graph_mod.Graph) -> None:
+    """Refuse a graph too large to hold before allocating any array."""
+    total = 0
+    for node in gr.order:
+        r, c = gr.g.nodes[node]["shape"]
+        where = gr.g.nodes[node].get("pos")
+        if max(r, c) > MAX_DIM:
+            raise BackpropError(f"{gr.label(node)} would be {r}×{c}: dimension {max(r, c)} is "
+                                f"larger than the limit {MAX_DIM}", where)
+        if r * c > MAX_ELEMENTS_PER_ARRAY:
+            raise BackpropError(f"{gr.label(node)} would be {r}×{c} = {r * c} numbers, more than "
+                                f"the limit {MAX_ELEMENTS_PER_ARRAY} for one array", where)
+        total += r * c
+    if total > MAX_ELEMENTS_TOTAL:
+        raise BackpropError(f"the graph would hold {total} numbers in all, more than the limit "
+                            f"{MAX_ELEMENTS_TOTAL}", None)
+
+
+def _draw(name: str, shape: tuple[int, int], seed: int) -> np.ndarray:
+    """Uniform in [−1, 1], rounded to 2 decimals so they read like the lecture's. (Standard
+    normal values saturated 37–51 % of the tanh units of the lecture's presets over 30 seeds,
+    so most gradients shown were near 0; uniform ones saturate 2–16 %.) One stream per name,
+    so changing one variable's shape leaves the others' numbers alone."""
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+    return rng.uniform(-1.0, 1.0, shape).round(2)

@@ -1,0 +1,237 @@
+// The laid-out SVG: its slots filled from the trace, step k's classes, zoom and pan. A step
+// touches only what changed between k and k ± 1, so it costs the same at 200 layers as at 1.
+
+import { NODE_ENTRIES, brief, fmt } from "./format.js";
+import { downstreamOf, edgeId, state } from "./state.js";
+
+const PENDING = "?";
+const GRAD_MARK = "∇ ";
+const MAX_FIT = 1.5; // a small graph is enlarged at most this much to fit its box
+const ZOOM_STEP = 1.25;
+
+const view = {
+  svg: null, groups: new Map(), edges: new Map(), applied: 0, current: null,
+  full: null, cx: 0, cy: 0, scale: 1,
+};
+
+const $ = (id) => document.getElementById(id);
+
+// Each node's <g> has four <text>: title, shape, value slot, gradient slot; an edge that
+// carries a scalar has two (value, gradient): backprop_viz/render.py draws them in that order.
+const NODE_ROLES = ["title", "shape", "val", "grad"];
+const EDGE_ROLES = ["edge-val", "edge-grad"];
+
+function slots(group, roles) {
+  const texts = [...group.querySelectorAll("text")];
+  const out = {};
+  roles.forEach((role, i) => {
+    if (texts[i]) {
+      texts[i].classList.add(role);
+      out[role] = texts[i];
+    }
+  });
+  return out;
+}
+
+function setTitle(group, text) {
+  const title = group.querySelector("title") ?? group.insertBefore(
+    document.createElementNS("http://www.w3.org/2000/svg", "title"), group.firstChild);
+  title.textContent = text;
+}
+
+export function loadSvg(trace) {
+  const doc = new DOMParser().parseFromString(trace.svg, "image/svg+xml");
+  const svg = document.importNode(doc.documentElement, true);
+  svg.setAttribute("aria-hidden", "true");
+  const vb = svg.viewBox.baseVal;
+  view.full = { x: vb.x, y: vb.y, w: vb.width, h: vb.height };
+  svg.removeAttribute("width");
+  svg.removeAttribute("height");
+  svg.querySelector("g.graph > title")?.remove();
+  view.svg = svg;
+  view.groups = new Map();
+  view.edges = new Map();
+  for (const node of trace.nodes) {
+    const g = svg.getElementById(node.id);
+    setTitle(g, node.label); // the hover text: the node's name, not "n3"
+    view.groups.set(node.id, { g, slots: slots(g, NODE_ROLES) });
+  }
+  for (const e of trace.edges) {
+    const g = svg.getElementById(edgeId(e));
+    setTitle(g, `${state.nodes.get(e.source).label} → ${state.nodes.get(e.target).label}`);
+    view.edges.set(edgeId(e), { g, slots: slots(g, EDGE_ROLES) });
+  }
+  for (const [id, { slots: s }] of view.groups) {
+    s.val.textContent = PENDING;
+    s.grad.textContent = state.nodes.get(id).grad === null ? "" : GRAD_MARK + PENDING;
+  }
+  for (const { slots: s } of view.edges.values()) {
+    if (s["edge-val"]) s["edge-val"].textContent = "";
+    if (s["edge-grad"]) s["edge-grad"].textContent = "";
+  }
+  view.applied = 0;
+  view.current = null;
+  $("graph").replaceChildren(svg);
+}
+
+// ------------------------------------------------------------------ stepping
+
+function apply(step, forward) {
+  const node = state.nodes.get(step.node);
+  const { g, slots: s } = view.groups.get(step.node);
+  if (step.phase === "forward") {
+    g.classList.toggle("fwd-done", forward);
+    s.val.textContent = forward ? brief(node.value, NODE_ENTRIES) : PENDING;
+    for (const e of state.outEdges.get(step.node)) {
+      const edge = view.edges.get(edgeId(e));
+      edge.g.classList.toggle("fwd-done", forward);
+      if (edge.slots["edge-val"]) {
+        edge.slots["edge-val"].textContent = forward ? fmt(node.value[0][0]) : "";
+      }
+    }
+    return;
+  }
+  g.classList.toggle("grad-done", forward);
+  s.grad.textContent = GRAD_MARK + (forward ? brief(node.grad, NODE_ENTRIES) : PENDING);
+  for (const e of state.inEdges.get(step.node)) {
+    const edge = view.edges.get(edgeId(e));
+    const down = downstreamOf(e.source, e.target, e.port);
+    edge.g.classList.toggle("grad-done", forward && down !== undefined);
+    if (edge.slots["edge-grad"] && down !== undefined) {
+      edge.slots["edge-grad"].textContent = forward ? GRAD_MARK + fmt(down[0][0]) : "";
+    }
+  }
+}
+
+function markCurrent(step, on) {
+  if (!step) return;
+  view.groups.get(step.node).g.classList.toggle("current", on);
+  for (const e of state.inEdges.get(step.node)) {
+    view.edges.get(edgeId(e)).g.classList.toggle("active", on);
+  }
+  if (step.phase === "backward") {
+    for (const e of state.outEdges.get(step.node)) {
+      view.edges.get(edgeId(e)).g.classList.toggle("upstream", on);
+    }
+  }
+}
+
+// Bring the SVG from the step applied so far to step k, one step at a time.
+export function showStep(k) {
+  const steps = state.trace.steps;
+  markCurrent(view.current, false);
+  while (view.applied < k) apply(steps[view.applied++], true);
+  while (view.applied > k) apply(steps[--view.applied], false);
+  view.current = k > 0 ? steps[k - 1] : null;
+  markCurrent(view.current, true);
+  $("graph").dataset.phase = view.current ? view.current.phase : "start";
+  if (view.current) keepInView(view.current.node);
+}
+
+// ------------------------------------------------------------------ zoom and pan
+
+// The graph box reaches down to the bottom of the window (less the legend), so the page itself
+// never needs to scroll to show the graph.
+function sizeBox() {
+  const box = $("graph");
+  const top = box.getBoundingClientRect().top + window.scrollY;
+  const legend = document.querySelector(".graph-tools").offsetHeight + 12;
+  box.style.height = `${Math.max(240, window.innerHeight - top - legend)}px`;
+}
+
+function draw() {
+  if (!view.svg) return;
+  const box = $("graph");
+  const w = box.clientWidth / view.scale;
+  const h = box.clientHeight / view.scale;
+  view.svg.setAttribute("viewBox", `${view.cx - w / 2} ${view.cy - h / 2} ${w} ${h}`);
+  $("zoom-level").textContent = `${Math.round(view.scale * 100)}%`;
+}
+
+// Size the box to the window and fit the graph in it: once the page around it has settled.
+export function fitBox() {
+  sizeBox();
+  fit();
+}
+
+export function fit() {
+  if (!view.full) return;
+  const box = $("graph");
+  const f = view.full;
+  view.scale = Math.min(box.clientWidth / f.w, box.clientHeight / f.h, MAX_FIT);
+  view.cx = f.x + f.w / 2;
+  view.cy = f.y + f.h / 2;
+  draw();
+}
+
+// Zoom by `factor` about a point of the box (client coordinates; its centre by default).
+export function zoom(factor, clientX, clientY) {
+  if (!view.svg) return;
+  const rect = $("graph").getBoundingClientRect();
+  const px = (clientX ?? rect.left + rect.width / 2) - rect.left - rect.width / 2;
+  const py = (clientY ?? rect.top + rect.height / 2) - rect.top - rect.height / 2;
+  const next = Math.min(8, Math.max(0.02, view.scale * factor));
+  view.cx += px / view.scale - px / next;
+  view.cy += py / view.scale - py / next;
+  view.scale = next;
+  draw();
+}
+
+export const zoomIn = () => zoom(ZOOM_STEP);
+export const zoomOut = () => zoom(1 / ZOOM_STEP);
+
+// A node's box in the SVG's own coordinates (those of the viewBox), past Graphviz's transform.
+function boxOf(g) {
+  const local = g.getBBox();
+  const m = view.svg.getScreenCTM().inverse().multiply(g.getScreenCTM());
+  const a = new DOMPoint(local.x, local.y).matrixTransform(m);
+  const b = new DOMPoint(local.x + local.width, local.y + local.height).matrixTransform(m);
+  return { x: a.x, y: a.y, width: b.x - a.x, height: b.y - a.y };
+}
+
+function keepInView(nodeId) {
+  const b = boxOf(view.groups.get(nodeId).g);
+  const box = $("graph");
+  const w = box.clientWidth / view.scale;
+  const h = box.clientHeight / view.scale;
+  const inside = b.x >= view.cx - w / 2 && b.x + b.width <= view.cx + w / 2
+    && b.y >= view.cy - h / 2 && b.y + b.height <= view.cy + h / 2;
+  if (inside) return;
+  view.cx = b.x + b.width / 2;
+  view.cy = b.y + b.height / 2;
+  draw();
+}
+
+export function initZoomPan() {
+  const box = $("graph");
+  box.addEventListener("wheel", (event) => {
+    event.preventDefault();
+    zoom(Math.exp(-event.deltaY * (event.ctrlKey ? 0.01 : 0.0015)), event.clientX, event.clientY);
+  }, { passive: false });
+  let drag = null;
+  box.addEventListener("pointerdown", (event) => {
+    drag = { x: event.clientX, y: event.clientY };
+    box.setPointerCapture(event.pointerId);
+    box.classList.add("dragging");
+  });
+  box.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    view.cx -= (event.clientX - drag.x) / view.scale;
+    view.cy -= (event.clientY - drag.y) / view.scale;
+    drag = { x: event.clientX, y: event.clientY };
+    draw();
+  });
+  const end = () => {
+    drag = null;
+    box.classList.remove("dragging");
+  };
+  box.addEventListener("pointerup", end);
+  box.addEventListener("pointercancel", end);
+  $("zoom-in").addEventListener("click", zoomIn);
+  $("zoom-out").addEventListener("click", zoomOut);
+  $("zoom-fit").addEventListener("click", fit);
+  window.addEventListener("resize", () => {
+    sizeBox();
+    draw();
+  });
+}

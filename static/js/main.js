@@ -1,0 +1,10 @@
+// The step-through page. One request lays the graph out (/api/trace); every step after that is
+// client-side work on the SVG already on screen. Modules by concern: format (numbers), state
+// (the trace, indexed), graph (the SVG: slots, classes, zoom), panel (the step's details),
+// controls (form, player, keys, URL, exports).
+
+import { initControls } from "./controls.js";
+import { initZoomPan } from "./graph.js";
+
+initZoomPan();
+initControls();
