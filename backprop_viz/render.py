@@ -40,8 +40,8 @@ FONT = "Helvetica,Arial,sans-serif"
 # and gradients differ in luminance and in a cue that is not colour: a gradient line starts
 # with ∇, and a node whose gradient is known has a dashed, thicker border.
 PALETTE = {
-    "value": "#0b4f8a",        # forward values: dark blue
-    "grad": "#b34700",         # gradients: orange-brown, lighter than the blue
+    "value": "#0a3069",        # forward values: dark blue, relative luminance 0.03
+    "grad": "#c25100",         # gradients: orange, luminance 0.17 (2.7× the blue's contrast)
     "muted": "#6b6b6b",        # shapes, "?"
     "ink": "#1f1f1f",
     "pending_fill": "#f3f3f3",

@@ -222,7 +222,8 @@ function onKey(event) {
     return;
   }
   // Keys belong to whatever the user is typing in (the slider handles its own arrows).
-  if (event.target.closest("input, textarea, select, [contenteditable]")) return;
+  if (event.target instanceof Element
+    && event.target.closest("input, textarea, select, [contenteditable]")) return;
   if (event.altKey || event.ctrlKey || event.metaKey || !state.trace) return;
   const views = { "+": zoomIn, "=": zoomIn, "-": zoomOut, 0: fit };
   if (event.key in views) {
