@@ -7,6 +7,9 @@ import { downstreamOf, edgeId, state } from "./state.js";
 const PENDING = "?";
 const GRAD_MARK = "∇ ";
 const MAX_FIT = 1.5; // a small graph is enlarged at most this much to fit its box
+// A graph that would fit only below this (text under 6 px: a 20-layer net fits at 7 %) opens
+// at 100 % on its first node instead, and follows the steps; Fit still shows it whole.
+const MIN_OPEN_SCALE = 0.5;
 const ZOOM_STEP = 1.25;
 
 const view = {
@@ -152,6 +155,12 @@ function draw() {
 export function fitBox() {
   sizeBox();
   fit();
+  if (view.scale >= MIN_OPEN_SCALE) return;
+  const first = boxOf(view.groups.get(state.trace.nodes[0].id).g);
+  view.scale = 1;
+  view.cx = view.full.x + $("graph").clientWidth / 2;
+  view.cy = first.y + first.height / 2;
+  draw();
 }
 
 export function fit() {
