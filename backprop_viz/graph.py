@@ -10,11 +10,23 @@ import networkx as nx
 from . import shapes
 from .errors import BackpropError
 from .limits import MAX_NODES
-from .ops import FUNCTION_OPS, get_op
-from .syntax import Binary, Call, Expr, Name, Num, Power, Program, Stack, Transpose, Unary
+from .ops import get_op
+from .syntax import (
+    FUNCTIONS,
+    PLACEHOLDERS,
+    Binary,
+    Call,
+    Expr,
+    Name,
+    Num,
+    Power,
+    Program,
+    Stack,
+    Transpose,
+    Unary,
+)
 
 ATOM = 100  # precedence of a name, a number or a call: never parenthesised
-BINARY_OPS = {"matmul": "matmul", "mul": "mul", "div": "div", "add": "add", "sub": "sub"}
 
 
 @dataclass(frozen=True)
@@ -70,12 +82,13 @@ class _Builder:
                 self.env[e.name] = self.variables[e.name] = node
             return self.env[e.name]
         if isinstance(e, Call):
-            op = self.f if e.func == "f" else FUNCTION_OPS[(e.func, len(e.args))]
+            op = FUNCTIONS[e.func][len(e.args)]
+            op = PLACEHOLDERS[op][self.f] if op in PLACEHOLDERS else op
             return self.op(op, [self.expr(a) for a in e.args], e.pos)
         if isinstance(e, Unary):
-            return self.op("neg", [self.expr(e.operand)], e.pos)
+            return self.op(e.op, [self.expr(e.operand)], e.pos)
         if isinstance(e, Binary):
-            return self.op(BINARY_OPS[e.op], [self.expr(e.left), self.expr(e.right)], e.pos)
+            return self.op(e.op, [self.expr(e.left), self.expr(e.right)], e.pos)
         if isinstance(e, Transpose):
             return self.op("transpose", [self.expr(e.operand)], e.pos)
         if isinstance(e, Power):

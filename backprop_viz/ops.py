@@ -433,10 +433,3 @@ _PLUMBING = (
 OPS: dict[str, Op] = {op.name: _quiet(op) for op in (
     *_BINARY, *_UNARY, *_LINEAR, *_REDUCTIONS, _SOFTMAX, *_PLUMBING)}
 
-# (function name in syntax.FUNCTIONS, argument count) → op; `f` is bound by the graph instead.
-FUNCTION_OPS: dict[tuple[str, int], str] = {
-    **{(name, 1): name for name in ("tanh", "sigmoid", "relu", "exp", "log", "sqrt", "abs", "sin",
-                                    "cos", "sum", "mean", "max", "min", "softmax")},
-    ("max", 2): "maximum",
-    ("min", 2): "minimum",
-}

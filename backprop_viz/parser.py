@@ -316,7 +316,7 @@ class _Parser:
                 self.advance()
                 args.append(self.expr(0))
         self.close_bracket(")")
-        counts = FUNCTIONS[func]
+        counts = tuple(FUNCTIONS[func])
         if len(args) not in counts:
             takes = " or ".join(map(str, counts))
             plural = "" if counts == (1,) else "s"

@@ -12,8 +12,9 @@ Free classes, in order of first appearance, get 3, 4, … in turn (limits.DEFAUL
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
 import networkx as nx
 
@@ -62,6 +63,7 @@ class _Dims:
 
 
 Shape = tuple[int, int]
+Params = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -89,116 +91,149 @@ def infer(
     output_pos: int | None,
 ) -> Inference:
     """Give every node a concrete 2-D shape, or raise a BackpropError naming the conflict."""
-    dims = _Dims()
-    shape: dict[str, tuple[int, int]] = {}
-    sums: list[_Sum] = []
-    scalings: set[str] = set()
-
-    def known(node: str) -> Shape | None:
-        r, c = (dims.get(d) for d in shape[node])
-        return (r, c) if r is not None and c is not None else None
-
-    def show(node: str) -> str:
-        return "×".join(str(dims.get(d) or "?") for d in shape[node])
-
-    def label(node: str) -> str:
-        return graph.nodes[node]["text"]
-
-    def fail(node: str, detail: str) -> None:
-        attrs = graph.nodes[node]
-        raise BackpropError(f"{attrs['text']}: {detail}", attrs.get("pos"))
-
-    def same(node: str, a: str, b: str) -> None:
-        ok = all(dims.unify(x, y) for x, y in zip(shape[a], shape[b], strict=True))
-        if not ok:
-            fail(node, f"{label(a)} is {show(a)} but {label(b)} is {show(b)}")
-
+    inf = _Inferrer(graph)
     for node in order:
         attrs = graph.nodes[node]
-        kind = attrs["kind"]
-        if kind == "constant":
-            shape[node] = (dims.new(1), dims.new(1))
-            continue
-        if kind == "variable":
-            declared = attrs.get("declared_shape")
-            shape[node] = (dims.new(declared[0]), dims.new(declared[1])) if declared else (
-                dims.new(), dims.new())
-            continue
-        args = inputs(node)
-        rule = get_op(attrs["op"]).shape_rule
-        if rule in ("elementwise", "columnwise", "power"):
-            shape[node] = shape[args[0]]
-        elif rule == "transpose":
-            r, c = shape[args[0]]
-            shape[node] = (c, r)
-        elif rule == "reduce":
-            shape[node] = (dims.new(1), dims.new(1))
-        elif rule == "broadcast":
-            shape[node] = _broadcast(node, args, known, shape, same, fail, show, label)
-        elif rule in ("matmul", "scale"):
-            a, b = args
-            if known(a) == (1, 1) or known(b) == (1, 1):
-                scalings.add(node)
-                shape[node] = shape[b] if known(a) == (1, 1) else shape[a]
-                continue
-            if not dims.unify(shape[a][1], shape[b][0]):
-                inner = f"{dims.get(shape[a][1])} ≠ {dims.get(shape[b][0])}"
-                fail(node, f"{label(a)} is {show(a)} but {label(b)} is {show(b)} "
-                           f"(inner dimensions {inner})")
-            shape[node] = (shape[a][0], shape[b][1])
-        elif rule == "stack":
-            shape[node] = _stack(node, attrs, args, dims, shape, sums, same)
-        else:  # a new shape rule must be taught here; fail loudly rather than guess
-            raise NotImplementedError(f"no shape rule {rule!r} (op {attrs['op']})")
+        if attrs["kind"] == "constant":
+            inf.shape[node] = (inf.dims.new(1), inf.dims.new(1))
+        elif attrs["kind"] == "variable":
+            declared = attrs.get("declared_shape") or (None, None)
+            inf.shape[node] = (inf.dims.new(declared[0]), inf.dims.new(declared[1]))
+        else:
+            rule = get_op(attrs["op"]).shape_rule
+            if rule not in RULES:  # a new shape rule must be taught here; fail loudly
+                raise NotImplementedError(f"no shape rule {rule!r} (op {attrs['op']})")
+            inf.shape[node] = RULES[rule](inf, node, inputs(node), attrs["params"])
 
+    dims, shape = inf.dims, inf.shape
     rows_ok = dims.bind(shape[output][0], 1)
     if not (dims.bind(shape[output][1], 1) and rows_ok):
         raise BackpropError(
-            f"the output {output_name} is {show(output)}, not a scalar: try sum(...)",
+            f"the output {output_name} is {inf.show(output)}, not a scalar: try sum(...)",
             output_pos,
         )
-    _settle(order, shape, dims, sums)
+    _settle(order, shape, dims, inf.sums)
     return Inference({n: (dims.get(r), dims.get(c)) for n, (r, c) in shape.items()},
-                     frozenset(scalings))
+                     frozenset(inf.scalings))
 
 
-def _broadcast(node, args, known, shape, same, fail, show, label):
+DimPair = tuple[int, int]   # two dimension variables: rows, columns
+
+
+class _Inferrer:
+    """The state of one inference: dimension classes, each node's pair of them, stacked sums and
+    the products found to be scalings. The shape rules below read and extend it."""
+
+    def __init__(self, graph: nx.MultiDiGraph) -> None:
+        self.graph = graph
+        self.dims = _Dims()
+        self.shape: dict[str, DimPair] = {}
+        self.sums: list[_Sum] = []
+        self.scalings: set[str] = set()
+
+    def known(self, node: str) -> Shape | None:
+        r, c = (self.dims.get(d) for d in self.shape[node])
+        return (r, c) if r is not None and c is not None else None
+
+    def show(self, node: str) -> str:
+        return "×".join(str(self.dims.get(d) or "?") for d in self.shape[node])
+
+    def label(self, node: str) -> str:
+        return self.graph.nodes[node]["text"]
+
+    def fail(self, node: str, detail: str) -> NoReturn:
+        attrs = self.graph.nodes[node]
+        raise BackpropError(f"{attrs['text']}: {detail}", attrs.get("pos"))
+
+    def conflict(self, node: str, a: str, b: str, detail: str = "") -> NoReturn:
+        self.fail(node, f"{self.label(a)} is {self.show(a)} but {self.label(b)} is "
+                        f"{self.show(b)}{detail}")
+
+    def same(self, node: str, a: str, b: str) -> None:
+        if not all(self.dims.unify(x, y) for x, y in zip(self.shape[a], self.shape[b],
+                                                          strict=True)):
+            self.conflict(node, a, b)
+
+
+# ----- the shape rules: op.shape_rule → (inferrer, node, inputs, params) → the node's dims -----
+
+def _same_shape(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    return inf.shape[args[0]]
+
+
+def _transposed(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    r, c = inf.shape[args[0]]
+    return c, r
+
+
+def _reduced(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    return inf.dims.new(1), inf.dims.new(1)
+
+
+def _broadcast(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
     """`+ - * /`: equal shapes, unless one side is 1×1 or both are known and broadcast."""
     a, b = args
-    ka, kb = known(a), known(b)
+    ka, kb = inf.known(a), inf.known(b)
     if ka == (1, 1):
-        return shape[b]
+        return inf.shape[b]
     if kb == (1, 1):
-        return shape[a]
+        return inf.shape[a]
     if ka and kb and ka != kb:
         if all(x == y or 1 in (x, y) for x, y in zip(ka, kb, strict=True)):
             # numpy broadcasting between two declared shapes: the larger side of each axis
-            return tuple(shape[a][i] if ka[i] != 1 else shape[b][i] for i in range(2))
-        fail(node, f"{label(a)} is {show(a)} but {label(b)} is {show(b)}")
-    same(node, a, b)
-    return shape[a]
+            return tuple(inf.shape[a][i] if ka[i] != 1 else inf.shape[b][i] for i in range(2))
+        inf.conflict(node, a, b)
+    inf.same(node, a, b)
+    return inf.shape[a]
 
 
-def _stack(node, attrs, args, dims, shape, sums, same):
+def _product(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    """A matrix product makes the inner dimensions equal; with a 1×1 side it is a scaling."""
+    a, b = args
+    if inf.known(a) == (1, 1) or inf.known(b) == (1, 1):
+        inf.scalings.add(node)
+        return inf.shape[b] if inf.known(a) == (1, 1) else inf.shape[a]
+    if not inf.dims.unify(inf.shape[a][1], inf.shape[b][0]):
+        inner = f"{inf.dims.get(inf.shape[a][1])} ≠ {inf.dims.get(inf.shape[b][0])}"
+        inf.conflict(node, a, b, f" (inner dimensions {inner})")
+    return inf.shape[a][0], inf.shape[b][1]
+
+
+def _stack(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
     """`[a; b]` adds rows and keeps columns (axis 0); `[a, b]` the other way round.
 
     Parts whose stacked dimension nothing fixes yet are taken to be the same size, as the
     word vectors of the lecture's window `[x_museums; x_in; x_Paris; x_are; x_amazing]` are.
     """
-    axis = attrs["params"]["axis"]
+    dims, shape = inf.dims, inf.shape
+    attrs = inf.graph.nodes[node]
+    axis = params["axis"]
     keep, grow = 1 - axis, axis
     for other in args[1:]:
         if not dims.unify(shape[args[0]][keep], shape[other][keep]):
-            same(node, args[0], other)
+            inf.same(node, args[0], other)
     parts = [shape[a][grow] for a in args]
     if all(dims.get(p) is None for p in parts):
         for p in parts[1:]:
             dims.unify(parts[0], p)
     total = dims.new()
-    sums.append(_Sum(total, parts, attrs.get("pos"), attrs["text"]))
-    out = [None, None]
+    inf.sums.append(_Sum(total, parts, attrs.get("pos"), attrs["text"]))
+    out = [0, 0]
     out[keep], out[grow] = shape[args[0]][keep], total
-    return tuple(out)
+    return out[0], out[1]
+
+
+RULES: dict[str, Callable[[_Inferrer, str, list[str], Params], DimPair]] = {
+    "elementwise": _same_shape,
+    "columnwise": _same_shape,
+    "power": _same_shape,
+    "transpose": _transposed,
+    "reduce": _reduced,
+    "broadcast": _broadcast,
+    "matmul": _product,
+    "scale": _product,
+    "stack": _stack,
+}
 
 
 def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:

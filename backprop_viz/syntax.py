@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Function names the language knows, with the argument counts each accepts.
-# `f` is the placeholder bound to the request's nonlinearity; `σ` is an alias of `sigmoid`.
-FUNCTIONS: dict[str, tuple[int, ...]] = {
-    "tanh": (1,), "sigmoid": (1,), "relu": (1,), "exp": (1,), "log": (1,), "sqrt": (1,),
-    "abs": (1,), "sin": (1,), "cos": (1,), "f": (1,),
-    "sum": (1,), "mean": (1,), "softmax": (1,), "max": (1, 2), "min": (1, 2),
+# The functions the language knows: name → number of arguments → the op a call builds.
+# Adding a function, or a spelling of one, is an entry here (and its op in ops.OPS).
+FUNCTIONS: dict[str, dict[int, str]] = {
+    **{name: {1: name} for name in ("tanh", "sigmoid", "relu", "exp", "log", "sqrt", "abs",
+                                    "sin", "cos", "sum", "mean", "softmax")},
+    "max": {1: "max", 2: "maximum"},
+    "min": {1: "min", 2: "minimum"},
+    "f": {1: "f"},
 }
 ALIASES: dict[str, str] = {"σ": "sigmoid"}
 # Nonlinearities the request's `f` may name.
 F_CHOICES: tuple[str, ...] = ("tanh", "sigmoid", "relu")
-
+# Ops that stand for the request's choice of `f`: placeholder → choice → op.
+PLACEHOLDERS: dict[str, dict[str, str]] = {"f": {choice: choice for choice in F_CHOICES}}
 
 @dataclass(frozen=True)
 class Num:
@@ -38,14 +41,14 @@ class Call:
 
 @dataclass(frozen=True)
 class Unary:
-    op: str            # "neg" (unary plus is dropped by the parser)
+    op: str            # the op: "neg" (unary plus is dropped by the parser)
     operand: Expr
     pos: int
 
 
 @dataclass(frozen=True)
 class Binary:
-    op: str            # "matmul" | "mul" | "div" | "add" | "sub"
+    op: str            # the op: "matmul" | "mul" | "div" | "add" | "sub"
     left: Expr
     right: Expr
     pos: int           # position of the operator (of the right operand for juxtaposition)

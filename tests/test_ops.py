@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from backprop_viz.ops import FUNCTION_OPS, OPS, Op, get_op, unbroadcast
-from backprop_viz.syntax import F_CHOICES, FUNCTIONS
+from backprop_viz.ops import OPS, Op, get_op, unbroadcast
+from backprop_viz.parser import BINARY, JUXTAPOSITION
+from backprop_viz.syntax import F_CHOICES, FUNCTIONS, PLACEHOLDERS
 
 Shape = tuple[int, int]
 Case = tuple[tuple[Shape, ...], dict, Shape]   # input shapes, params, expected output shape
@@ -275,10 +276,14 @@ def test_text(name: str, labels: tuple, params: dict, expected: str) -> None:
 
 # ----- the table's contract with the parser and the engine -----
 
-def test_every_function_maps_to_an_op() -> None:
-    calls = {(fn, n) for fn, counts in FUNCTIONS.items() if fn != "f" for n in counts}
-    assert set(FUNCTION_OPS) == calls
-    assert all(name in OPS for name in FUNCTION_OPS.values())
+def test_every_name_in_the_syntax_tables_is_an_op() -> None:
+    called = {op for arities in FUNCTIONS.values() for op in arities.values()}
+    bound = {op for choices in PLACEHOLDERS.values() for op in choices.values()}
+    written = {op for _, op, _ in [*BINARY.values(), JUXTAPOSITION]} | {"neg", "pow",
+                                                                         "transpose", "stack"}
+    assert (called - set(PLACEHOLDERS)) | bound | written <= set(OPS)
+    assert set(PLACEHOLDERS) <= called
+    assert all(set(choices) == set(F_CHOICES) for choices in PLACEHOLDERS.values())
     assert all(OPS[name].shape_rule == "elementwise" for name in F_CHOICES)
 
 
