@@ -171,20 +171,26 @@ def _reduced(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimP
 
 
 def _broadcast(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
-    """`+ - * /`: equal shapes, unless one side is 1×1 or both are known and broadcast."""
+    """`+ - * /`: numpy broadcasting, axis by axis. A dimension already known to be 1 (declared,
+    given, a constant's or a reduction's) stretches to the other side's, and never pins it to 1;
+    any other pair of dimensions must be equal.
+
+    Example, `W X + b` with b declared 3×1 and W, X free: W X is d1×d3. Rows: b's 3 makes
+    d1 = 3. Columns: b's 1 stretches over d3, which stays free (the batch keeps its default
+    size), and the graph puts a repeat node between b and the sum.
+    """
     a, b = args
-    ka, kb = inf.known(a), inf.known(b)
-    if ka == (1, 1):
-        return inf.shape[b]
-    if kb == (1, 1):
-        return inf.shape[a]
-    if ka and kb and ka != kb:
-        if all(x == y or 1 in (x, y) for x, y in zip(ka, kb, strict=True)):
-            # numpy broadcasting between two declared shapes: the larger side of each axis
-            return tuple(inf.shape[a][i] if ka[i] != 1 else inf.shape[b][i] for i in range(2))
-        inf.conflict(node, a, b)
-    inf.same(node, a, b)
-    return inf.shape[a]
+    out = []
+    for da, db in zip(inf.shape[a], inf.shape[b], strict=True):
+        if inf.dims.get(da) == 1:
+            out.append(db)
+        elif inf.dims.get(db) == 1:
+            out.append(da)
+        elif inf.dims.unify(da, db):
+            out.append(da)
+        else:
+            inf.conflict(node, a, b)
+    return out[0], out[1]
 
 
 def _product(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:

@@ -71,6 +71,16 @@ def test_lecture_closed_forms(source, f):
      {"a": (3, 1), "b": (4, 1)}),
     ("s = sum([A, B])", {"A": {"shape": [2, 2]}}, {"A": (2, 2), "B": (2, 3)}),
     ("s = sum(2x)", None, {"x": (3, 4)}),
+    # a declared dimension of 1 broadcasts: it never pins the other side's free one to 1
+    ("S = sum(f(W X + b))", {"b": {"shape": [3, 1]}}, {"W": (3, 3), "X": (3, 4), "b": (3, 1)}),
+    ("S = sum(f(W X + b))", {"b": {"shape": [1, 4]}}, {"W": (3, 4), "X": (4, 4), "b": (1, 4)}),
+    ("h = x W + b\ns = sum(h)", {"x": {"shape": [10, 2]}, "W": {"shape": [2, 4]},
+                                 "b": {"shape": [1, 4]}}, {"b": (1, 4)}),
+    ("s = sum(x + y)", {"x": {"shape": [3, 1]}, "y": {"shape": [1, 4]}},
+     {"x": (3, 1), "y": (1, 4)}),
+    ("s = sum(x + y + z)", {"x": {"shape": [3, 1]}}, {"x": (3, 1), "y": (3, 3), "z": (3, 3)}),
+    ("s = sum(x + y)", {"x": {"shape": [3, 1]}, "y": {"shape": [3, 1]}},
+     {"x": (3, 1), "y": (3, 1)}),
 ])
 def test_inferred_shapes(source, variables, shapes):
     t = run(source, variables)
@@ -159,6 +169,19 @@ def test_broadcast_makes_a_repeat_node():
     b = t.values[t.graph.variables["b"]]
     assert t.gradient("b").shape == b.shape
     np.testing.assert_allclose(t.gradient("b"), np.ones((3, 5)).sum(axis=1, keepdims=True))
+
+
+@pytest.mark.parametrize("variables, repeated", [
+    ({"b": {"shape": [3, 1]}}, "b"),
+    ({"b": {"shape": [3, 1]}, "W": {"shape": [3, 4]}, "X": {"shape": [4, 5]}}, "b"),
+])
+def test_a_declared_bias_column_keeps_the_batch_and_shows_a_repeat(variables, repeated):
+    t = run("S = sum(f(W X + b))", variables)
+    g = t.graph.g
+    repeats = [n for n in t.graph.order if g.nodes[n]["op"] == "repeat"]
+    assert len(repeats) == 1
+    assert t.graph.inputs(repeats[0]) == [t.graph.variables[repeated]]
+    assert g.nodes[repeats[0]]["shape"][1] == t.values[t.graph.variables["X"]].shape[1] > 1
 
 
 def test_scalar_times_matrix_is_scaling_with_a_repeat_for_elementwise():
