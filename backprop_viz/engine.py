@@ -259,7 +259,9 @@ def run(expression: str, variables: Any = None, f: str = "tanh", seed: int = 0) 
             attrs = g.nodes[node]
             if attrs["kind"] == "variable":
                 name = attrs["name"]
-                values[node] = given[name] if name in given else _draw(name, attrs["shape"], seed)
+                values[node] = (given[name] if name in given
+                                else np.full(attrs["shape"], attrs["fill"]) if "fill" in attrs
+                                else _draw(name, attrs["shape"], seed))
                 formula = name
             elif attrs["kind"] == "constant":
                 values[node] = np.full((1, 1), attrs["constant"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from . import shapes
 from .errors import BackpropError
 from .limits import MAX_NODES
 from .ops import get_op
+from .parser import literal
 from .syntax import (
     FUNCTIONS,
     PLACEHOLDERS,
@@ -76,10 +78,7 @@ class _Builder:
             return self.add(kind="constant", op=None, constant=e.value, text=e.text, pos=e.pos)
         if isinstance(e, Name):
             if e.name not in self.env:
-                node = self.add(kind="variable", op=None, text=e.name, pos=e.pos,
-                                declared_shape=self.declared_shapes.get(e.name))
-                self.g.nodes[node]["name"] = e.name
-                self.env[e.name] = self.variables[e.name] = node
+                self.env[e.name] = self.leaf(e.name, e.pos)
             return self.env[e.name]
         if isinstance(e, Call):
             op = FUNCTIONS[e.func][len(e.args)]
@@ -96,6 +95,14 @@ class _Builder:
         if isinstance(e, Stack):
             return self.op("stack", [self.expr(i) for i in e.items], e.pos, axis=e.axis)
         raise TypeError(f"no graph rule for {type(e).__name__}")
+
+    def leaf(self, name: str, pos: int, **fill: float) -> str:
+        """A variable: its shape from the request, else inferred (1×1 for a number's `fill`)."""
+        shape = self.declared_shapes.get(name) or ((1, 1) if fill else None)
+        node = self.add(kind="variable", op=None, text=name, pos=pos, declared_shape=shape, **fill)
+        self.g.nodes[node]["name"] = name
+        self.variables[name] = node
+        return node
 
     def op(self, op: str, inputs: list[str], pos: int, **params) -> str:
         node = self.add(inputs, kind="op", op=op, pos=pos, params=params, text="")
@@ -120,15 +127,29 @@ def _set_text(g: nx.MultiDiGraph, node: str) -> None:
     attrs["text"] = op.text(tuple(labels), attrs["params"])
 
 
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
 def build(program: Program, f: str, declared_shapes: Mapping[str, tuple[int, int]]) -> Graph:
-    """Build the graph of a parsed program; shapes are inferred and broadcasts made explicit."""
+    """Build the graph of a parsed program; shapes are inferred and broadcasts made explicit.
+
+    A name assigned several times labels its versions c₁, c₂, …; a name whose first assignment
+    is a number (`a = -4.0`) is a variable with that value, unless the request gives one."""
     b = _Builder(f, declared_shapes)
+    times = Counter(st.name for st in program.statements if st.name)
+    seen: Counter[str] = Counter()
     for st in program.statements:
-        node = b.expr(st.expr)
+        value = literal(st.expr) if st.name and not seen[st.name] else None
+        if value is not None:
+            node = b.leaf(st.name, st.pos, fill=value)
+        else:
+            node = b.expr(st.expr)
         if st.name is not None:
+            seen[st.name] += 1
             b.env[st.name] = node
             if not b.g.nodes[node]["name"]:
-                b.g.nodes[node]["name"] = st.name
+                version = str(seen[st.name]).translate(_SUBSCRIPT) if times[st.name] > 1 else ""
+                b.g.nodes[node]["name"] = st.name + version
     last = program.statements[-1]
     output_name = last.name or "out"
     output = b.env[last.name] if last.name else node

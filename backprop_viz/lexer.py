@@ -13,6 +13,7 @@ TRANSPOSE_MARK = "ᵀ"  # U+1D40: str.isalpha() says it is a letter, but it is n
 # Symbols and their token kinds, two-character spellings first so that they win.
 # `^T` and `.T` are always transpose, whatever follows: `u^Th` is uᵀ h.
 SYMBOLS: tuple[tuple[str, str], ...] = (
+    ("+=", "+="), ("-=", "-="), ("−=", "-="), ("*=", "*="), ("/=", "/="),
     ("**", "power"), ("^T", "transpose"), (".T", "transpose"), ("^", "power"),
     (TRANSPOSE_MARK, "transpose"), ("'", "transpose"),
     ("+", "+"), ("-", "-"), ("−", "−"), ("@", "@"), ("·", "·"), ("*", "*"), ("⊙", "⊙"),

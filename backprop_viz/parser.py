@@ -11,6 +11,7 @@ from .lexer import Token, describe, location, tokenize
 from .syntax import (
     ALIASES,
     FUNCTIONS,
+    PLACEHOLDERS,
     Binary,
     Call,
     Expr,
@@ -39,6 +40,9 @@ BINARY: dict[str, tuple[int, str, str]] = {
 }
 # Two operands side by side (`Wx`, `2 x`, `W(x + b)`) are a product at the same level.
 JUXTAPOSITION: tuple[int, str, str] = (PRODUCT, "matmul", "·")
+# `c += e` is `c = c + (e)`: the augmented assignment's token kind → its binary operator.
+AUGMENTED: dict[str, str] = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
+ASSIGNMENTS = frozenset({"=", *AUGMENTED})
 OPERAND_START = frozenset({"name", "number", "(", "["})
 SIGNS = frozenset({"+", "-", "−"})
 _LEVEL_OF_OP = {op: level for level, op, _ in BINARY.values()}
@@ -56,11 +60,11 @@ def parse(source: str, declared: frozenset[str] = frozenset()) -> Program:
 
 
 def _assigned_names(tokens: list[Token]) -> frozenset[str]:
-    """Names written as `name =` at a statement's start: known before parsing, so that a
-    run-together name assigned in a later statement is not split in an earlier one."""
+    """Names written as `name =` (or `name +=`) at a statement's start: known before parsing, so
+    that a run-together name assigned in a later statement is not split in an earlier one."""
     starts = [0] + [i + 1 for i, tok in enumerate(tokens) if tok.kind == "sep"]
     return frozenset(tokens[i].text for i in starts
-                     if tokens[i].kind == "name" and tokens[i + 1].kind == "=")
+                     if tokens[i].kind == "name" and tokens[i + 1].kind in ASSIGNMENTS)
 
 
 def _splittable(name: str, keep: frozenset[str]) -> bool:
@@ -165,33 +169,39 @@ class _Parser:
         return tuple(statements)
 
     def statement(self) -> Statement:
+        """`name = e`, `name += e` (which is `name = name + (e)`), or a bare expression. A name
+        may be assigned again: later statements read its newest value."""
         first = self.peek()
         name = None
-        if first.kind == "name" and self.peek(1).kind == "=":
+        assign = self.peek(1)
+        if first.kind == "name" and assign.kind in ASSIGNMENTS:
             name = first.text
             self.check_target(first)
             self.advance()
             self.advance()
         expr = self.expr(0)
         after = self.peek()
-        if after.kind == "=":
+        if after.kind in ASSIGNMENTS:
             raise self.unexpected(after, ": a statement assigns one name" if name else
                                   ": only a single name may stand left of '='")
         if after.kind not in ("sep", "end"):
             raise self.unexpected(after)
+        if name is not None and assign.kind in AUGMENTED:
+            if name not in self.assigned:
+                raise BackpropError(f"{name} is used before it is assigned", first.pos)
+            _, op, sym = BINARY[AUGMENTED[assign.kind]]
+            expr = Binary(op, Name(name, first.pos), expr, assign.pos, sym)
+        if name is not None and name in self.declared and not (
+                name not in self.assigned and literal(expr) is not None):
+            raise BackpropError(f"{name} is assigned by the expression, so it cannot be given "
+                                "a value or shape", first.pos)
         if name is not None:
             self.assigned.add(name)
         return Statement(name, expr, first.pos)
 
     def check_target(self, target: Token) -> None:
-        name = target.text
-        if _function(name):
-            raise BackpropError(f"{name} is a function and cannot be assigned", target.pos)
-        if name in self.assigned:
-            raise BackpropError(f"{name} is assigned twice", target.pos)
-        if name in self.declared:
-            raise BackpropError(f"{name} is assigned by the expression, so it cannot be given "
-                                "a value or shape", target.pos)
+        if _function(target.text) and target.text not in PLACEHOLDERS:
+            raise BackpropError(f"{target.text} is a function and cannot be assigned", target.pos)
 
     # ----- expressions -----
 
@@ -240,7 +250,7 @@ class _Parser:
             self.advance()
             node: Expr = Num(float(tok.text), tok.text, tok.pos)
         elif tok.kind == "name":
-            func = _function(tok.text)
+            func = _function(tok.text) if tok.text not in self.will_assign else None
             node = self.call(func) if func else self.variable()
         elif tok.kind == "(":
             self.open_bracket()
@@ -301,6 +311,9 @@ class _Parser:
             raise BackpropError(f"unknown function '{tok.text}'{hint}", tok.pos)
         if tok.text in self.will_assign and tok.text not in self.assigned:
             raise BackpropError(f"{tok.text} is used before it is assigned", tok.pos)
+        if tok.text in PLACEHOLDERS and _directly_called(tok, self.peek()):
+            raise BackpropError(f"{tok.text} is assigned a value, so {tok.text}(...) is not the "
+                                f"nonlinearity: for a product write {tok.text} · (...)", tok.pos)
         return Name(tok.text, tok.pos)
 
     def call(self, func: str) -> Call:
@@ -345,6 +358,17 @@ class _Parser:
         if len(rows) == 1:
             return _side_by_side(rows[0][1], bracket.pos)
         return Stack(tuple(_side_by_side(items, start) for start, items in rows), 0, bracket.pos)
+
+
+def literal(expr: Expr) -> float | None:
+    """The number a statement `a = -4.0` assigns, or None: such a first assignment makes `a` a
+    variable with that value, as micrograd's `a = Value(-4.0)` does."""
+    match expr:
+        case Num(value=value):
+            return value
+        case Unary(op="neg", operand=Num(value=value)):
+            return -value
+    return None
 
 
 def _side_by_side(items: list[Expr], pos: int) -> Expr:

@@ -32,6 +32,66 @@ def test_sigmoid_neuron():
     assert got == pytest.approx([-0.20, -0.39, 0.20, 0.39, -0.59], abs=0.005)
 
 
+# micrograd's test_sanity_check and test_more_ops as pasted, without Value(…) and .backward();
+# the numbers are PyTorch's, in float64.
+MICROGRAD_SANITY = """x = -4.0
+z = 2 * x + 2 + x
+q = z.relu() + z * x
+h = (z * z).relu()
+y = h + q + q * x"""
+MICROGRAD_MORE_OPS = """a = -4.0
+b = 2.0
+c = a + b
+d = a * b + b**3
+c += c + 1
+c += 1 + c + (-a)
+d += d * 2 + (b + a).relu()
+d += 3 * d + (b - a).relu()
+e = c - d
+f = e**2
+g = f / 2.0
+g += 10.0 / f"""
+
+
+def _functions(source: str) -> str:
+    """The method calls micrograd writes, as calls (until methods are part of the language)."""
+    return source.replace("z.relu()", "relu(z)").replace("(z * z).relu()", "relu(z * z)").replace(
+        "(b + a).relu()", "relu(b + a)").replace("(b - a).relu()", "relu(b - a)")
+
+
+def test_micrograd_sanity_check():
+    t = run(_functions(MICROGRAD_SANITY))
+    assert t.value == -20.0
+    assert t.gradient("x").item() == 46.0
+
+
+def test_micrograd_more_ops():
+    t = run(_functions(MICROGRAD_MORE_OPS))
+    assert t.value == pytest.approx(24.70408163265306, rel=1e-14)
+    assert t.gradient("a").item() == pytest.approx(138.83381924198252, rel=1e-14)
+    assert t.gradient("b").item() == pytest.approx(645.5772594752186, rel=1e-14)
+    labels = [t.graph.label(n) for n in t.graph.order if t.graph.g.nodes[n]["name"]]
+    assert labels == ["a", "b", "c₁", "d₁", "c₂", "c₃", "d₂", "d₃", "e", "f", "g₁", "g₂"]
+
+
+def test_cs231n_f_names_a_value():
+    t = run("q = x + y; f = q * z", {"x": val(-2), "y": val(5), "z": val(-4)})
+    assert t.value == -12 and t.graph.output_name == "f"
+    assert [t.gradient(n).item() for n in "xyz"] == [-4, -4, 3]
+
+
+@pytest.mark.parametrize("variables, value, grad", [
+    (None, 6.0, 3.0),                                   # a's own number
+    ({"a": val(5)}, 15.0, 3.0),                         # the request's value wins
+    ({"a": val([1, 2])}, 9.0, [[3.0], [3.0]]),          # and may give it another shape
+])
+def test_a_number_assigned_first_is_a_variable(variables, value, grad):
+    t = run("a = 2.0; s = sum(3 a)", variables)
+    assert t.value == value
+    np.testing.assert_array_equal(t.gradient("a"), np.broadcast_to(grad, t.gradient("a").shape))
+    assert t.to_json()["variables"]["a"]["value"] == t.values[t.graph.variables["a"]].tolist()
+
+
 DERIVATIVES = {
     "tanh": lambda z: 1 - np.tanh(z) ** 2,
     "sigmoid": lambda z: (s := 1 / (1 + np.exp(-z))) * (1 - s),
@@ -248,6 +308,7 @@ def test_unused_variable_is_a_warning():
     ("s = x", {"x": {"size": 3}}, "unknown field 'size'", None),
     ("s = x", {"<b>": val(1)}, "is not a variable name", None),
     ("z = x\ns = z", {"z": val(1)}, "z is assigned by the expression", 0),
+    ("c = 1; c = c + x; s = c", {"c": val(1)}, "c is assigned by the expression", 7),
     ("s = sum(x)", {"x": {"shape": [100000, 1]}}, "larger than the limit", None),
     ("s = sum(A B)", {"A": {"shape": [5000, 5000]}}, "more than the limit", None),
 ])

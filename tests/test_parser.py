@@ -158,6 +158,18 @@ PROGRAMS = [
     ("x = [a;\n     b]\ny = x + 1", "(= x (vstack a b)) (= y (add x 1))"),
     ("z = (a +\n b)\nz", "(= z (add a b)) z"),
     ("a = x\nb = a + a\nc = a b", "(= a x) (= b (add a a)) (= c (matmul a b))"),
+    # a name may be assigned again; later uses read the newest value
+    ("z = x; z = y", "(= z x) (= z y)"),
+    ("c = a + b; c = c + 1", "(= c (add a b)) (= c (add c 1))"),
+    # augmented assignment: c += e is c = c + (e)
+    ("c = a + b; c += c + 1", "(= c (add a b)) (= c (add c (add c 1)))"),
+    ("c = x; c -= 1; c −= 2", "(= c x) (= c (sub c 1)) (= c (sub c 2))"),
+    ("c = x; c *= a + b; c /= 2", "(= c x) (= c (mul c (add a b))) (= c (div c 2))"),
+    ("g = x\ng += 10.0 / f(x)", "(= g x) (= g (add g (div 10.0 (f x))))"),
+    # f may name a value once assigned (CS231n's f = q * z); unassigned, f(…) is the nonlinearity
+    ("q = x + y; f = q * z", "(= q (add x y)) (= f (mul q z))"),
+    ("f = 2; s = f x + f (y)", "(= f 2) (= s (add (matmul f x) (matmul f y)))"),
+    ("a = -4.0; b = 2.0", "(= a (neg 4.0)) (= b 2.0)"),
 ]
 
 ALL_VALID = OPERATORS + FUNCTIONS + SPLITTING + LECTURE + PROGRAMS
@@ -223,6 +235,9 @@ def test_nodes_carry_values_and_positions() -> None:
     ("[a;b]", "[a; b]"),
     ("[a,b;c,d]", "[a, b; c, d]"),
     ("[[a; b], c]", "[[a; b], c]"),
+    ("c = x; c += 1", "c = x; c = c + 1"),
+    ("c = x; c *= a + b", "c = x; c = c * (a + b)"),
+    ("c = x; c -= a - b", "c = x; c = c - (a - b)"),
     ("1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))", "1 / (1 + exp(-(w0 * x0 + w1 * x1 + w2)))"),
 ])
 def test_unparse(source: str, parsed: str) -> None:
@@ -274,8 +289,14 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("x^2^3", "the exponent must be a number constant: write a power of a power", 3),
     ("[]", "[] is empty", 0),
     ("x = 1e999", "the number at column 5 is too large", 4),
-    ("z = x; z = y", "z is assigned twice", 7),
-    ("z = 1\nz = 2", "z is assigned twice", 6),
+    ("c += 1", "c is used before it is assigned", 0),
+    ("s = x; c *= s", "c is used before it is assigned", 7),
+    ("c = x; c += ", "expected an operand after '+=' at column 10", 12),
+    ("c = x; c + = 1", "expected an operand after '+' at column 10", 11),
+    ("c = x; c += 1 += 2", "unexpected '+=' at column 15: a statement assigns one name", 14),
+    ("f = x; h = f(x)", "f is assigned a value, so f(...) is not the nonlinearity: for a "
+                        "product write f · (...)", 11),
+    ("h = f(x); f = x", "f is used before it is assigned", 4),
     ("z = h + 1; h = x", "h is used before it is assigned", 4),
     ("x = x + 1", "x is used before it is assigned", 4),
     ("tanh = x", "tanh is a function and cannot be assigned", 0),
@@ -296,6 +317,13 @@ def test_unknown_function_without_a_close_name_has_no_suggestion() -> None:
     with pytest.raises(BackpropError) as error:
         parse("xy(z)")
     assert error.value.message == "unknown function 'xy'"
+
+
+def test_a_declared_variable_may_be_given_the_number_its_statement_assigns() -> None:
+    assert to_sexpr(parse("a = -4.0; s = a a", frozenset({"a"}))) == (
+        "(= a (neg 4.0)) (= s (matmul a a))")
+    with pytest.raises(BackpropError, match="a is assigned by the expression"):
+        parse("a = 1; a = 2", frozenset({"a"}))
 
 
 def test_a_declared_variable_cannot_be_assigned() -> None:
