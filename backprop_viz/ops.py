@@ -178,6 +178,15 @@ def _quiet(op: Op) -> Op:
 
 # ----- elementwise, two inputs -----
 
+def _gate(win: np.ndarray, lose: np.ndarray) -> np.ndarray:
+    """1 where `win` is the larger, ½ where the two tie, else 0."""
+    return (win > lose) + 0.5 * (win == lose)
+
+
+def _gate_formula(a: str, b: str, wins: str) -> str:
+    return f"𝟙[{a} {wins} {b}] + ½𝟙[{a} = {b}]"
+
+
 _BINARY = (
     _binary("add", "+", np.add, lambda port, a, b: np.ones_like(a),
             lambda port, a, b: "1", _infix("+"), 50),
@@ -187,13 +196,13 @@ _BINARY = (
             lambda port, a, b: (b, a)[port], _infix("∘"), 60),
     _binary("div", "/", np.divide, lambda port, a, b: 1 / b if port == 0 else -a / b**2,
             lambda port, a, b: (f"1/{_atom(b)}", f"−{a}/{_power(b, 2)}")[port], _infix("/"), 60),
-    # The max gate routes the gradient to the larger input; a tie goes to the first.
+    # The max gate routes the gradient to the larger input; a tie splits it ½, ½ (as PyTorch).
     _binary("maximum", "max", np.maximum,
-            lambda port, a, b: (a >= b if port == 0 else b > a).astype(float),
-            lambda port, a, b: (f"𝟙[{a} ≥ {b}]", f"𝟙[{b} > {a}]")[port], _call("max"), 100),
+            lambda port, a, b: _gate(a, b) if port == 0 else _gate(b, a),
+            lambda port, a, b: _gate_formula(*((a, b), (b, a))[port], ">"), _call("max"), 100),
     _binary("minimum", "min", np.minimum,
-            lambda port, a, b: (a <= b if port == 0 else b < a).astype(float),
-            lambda port, a, b: (f"𝟙[{a} ≤ {b}]", f"𝟙[{b} < {a}]")[port], _call("min"), 100),
+            lambda port, a, b: _gate(b, a) if port == 0 else _gate(a, b),
+            lambda port, a, b: _gate_formula(*((a, b), (b, a))[port], "<"), _call("min"), 100),
 )
 
 
@@ -203,6 +212,12 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) from exp(−|z|), which never overflows: σ(1000) = 1 and σ(−1000) = 0 exactly."""
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _pow_deriv(x: np.ndarray, out: np.ndarray, p: Params) -> np.ndarray:
+    """k x^(k−1), and 0 for k = 0 (not 0 · 0⁻¹ = NaN at x = 0), as PyTorch has it."""
+    k = float(p["k"])
+    return k * np.power(x, k - 1) if k else np.zeros_like(x)
 
 
 def _pow_formula(z: str, p: Params) -> str:
@@ -216,8 +231,7 @@ def _pow_formula(z: str, p: Params) -> str:
 _UNARY = (
     _elementwise("neg", "−", lambda x, p: -x, lambda x, out, p: np.full_like(x, -1.0),
                  lambda z, p: "−1", text=lambda labels, p: f"−{labels[0]}", precedence=70),
-    _elementwise("pow", "^", lambda x, p: np.power(x, float(p["k"])),
-                 lambda x, out, p: float(p["k"]) * np.power(x, float(p["k"]) - 1), _pow_formula,
+    _elementwise("pow", "^", lambda x, p: np.power(x, float(p["k"])), _pow_deriv, _pow_formula,
                  text=lambda labels, p: f"{labels[0]}^{_num(float(p['k']))}",
                  shape_rule="power", precedence=80),
     _elementwise("tanh", "tanh", lambda x, p: np.tanh(x), lambda x, out, p: 1 - out**2,
@@ -306,18 +320,20 @@ _LINEAR = (
 
 # ----- reductions to 1×1 -----
 
-def _extreme(name: str, reduce: Callable[..., np.ndarray], pick: Callable[[np.ndarray], int]) -> Op:
-    """max/min of all entries: the whole gradient goes to the first entry that attains it."""
-    def vjp(g: np.ndarray, port: int, xs: Arrays, out: np.ndarray, p: Params) -> np.ndarray:
-        d = np.zeros_like(xs[0])
-        d.flat[pick(xs[0])] = g.item()
-        return d
+def _ties(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Each entry's share of the gradient of max/min: the entries that attain it split it evenly
+    (as PyTorch does), so the VJP is g · share and the Jacobian row is share."""
+    hit = (x == out).astype(float)
+    return hit / hit.sum()
 
+
+def _extreme(name: str, reduce: Callable[..., np.ndarray]) -> Op:
+    """max/min of all entries: the gradient goes to the entry that attains it, split on a tie."""
     return Op(
         name, name, 1, "reduce", 100,
         forward=lambda xs, p: reduce(xs[0], keepdims=True),
-        vjp=vjp,
-        jacobian=lambda port, xs, out, p: _selection(np.array([pick(xs[0])]), xs[0].size),
+        vjp=lambda g, port, xs, out, p: g * _ties(xs[0], out),
+        jacobian=lambda port, xs, out, p: _ties(xs[0], out).reshape(1, -1),
         text=_call(name),
         local_formula=lambda port, labels, shapes, out, p: (
             "1" if shapes[0] == (1, 1) else f"eₖᵀ, k = arg{name}({_bare(labels[0])})"),
@@ -338,8 +354,8 @@ _REDUCTIONS = (
        text=_call("mean"),
        local_formula=lambda port, labels, shapes, out, p: (
            "1" if shapes[0] == (1, 1) else f"𝟏ᵀ/{shapes[0][0] * shapes[0][1]}")),
-    _extreme("max", np.max, np.argmax),
-    _extreme("min", np.min, np.argmin),
+    _extreme("max", np.max),
+    _extreme("min", np.min),
 )
 
 

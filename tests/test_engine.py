@@ -92,6 +92,31 @@ def test_a_number_assigned_first_is_a_variable(variables, value, grad):
     assert t.to_json()["variables"]["a"]["value"] == t.values[t.graph.variables["a"]].tolist()
 
 
+# Expression, variables → value and gradients, computed once with PyTorch 2.13 in float64 and
+# written here as numbers (torch is not a dependency).
+PYTORCH = [
+    # ties: max and min split the gradient evenly, elementwise and as reductions
+    ("s = max(x, y)", {"x": val(2), "y": val(2)}, 2.0, {"x": 0.5, "y": 0.5}),
+    ("s = min(x, y)", {"x": val(2), "y": val(2)}, 2.0, {"x": 0.5, "y": 0.5}),
+    ("s = 2 max(x)", {"x": val([[1, 3], [3, 0], [3, -1]])}, 6.0,
+     {"x": [[0.0, 2 / 3], [2 / 3, 0.0], [2 / 3, 0.0]]}),
+    ("s = min(x)", {"x": val([[1, 0], [3, 0]])}, 0.0, {"x": [[0.0, 0.5], [0.0, 0.5]]}),
+    # the power rule is finite at 0
+    ("s = sum(x ** 0)", {"x": val([0, 2])}, 2.0, {"x": [[0.0], [0.0]]}),
+    ("s = sum(x ** 3)", {"x": val([0, 2])}, 8.0, {"x": [[0.0], [12.0]]}),
+]
+
+
+@pytest.mark.parametrize("source, variables, value, grads", PYTORCH)
+def test_values_and_gradients_match_pytorch(source, variables, value, grads):
+    t = run(source, variables)
+    assert t.value == pytest.approx(value, rel=1e-14, abs=1e-14)
+    for name, grad in grads.items():
+        np.testing.assert_allclose(t.gradient(name), np.broadcast_to(grad, t.gradient(name).shape),
+                                   rtol=1e-14, atol=1e-14)
+    assert not t.warnings
+
+
 DERIVATIVES = {
     "tanh": lambda z: 1 - np.tanh(z) ** 2,
     "sigmoid": lambda z: (s := 1 / (1 + np.exp(-z))) * (1 - s),
