@@ -21,6 +21,8 @@ SYMBOLS: tuple[tuple[str, str], ...] = (
     ("=", "="),
 )
 OPENERS, CLOSERS = frozenset("(["), frozenset(")]")
+# Characters the language does not use, but code pasted from numpy does: what to say about them.
+CHARACTER_HINTS: dict[str, str] = {":": ": slicing is not supported"}
 NEWLINES = "\n\r"
 _NAME_REST = frozenset("0123456789_")  # after the first letter: `W1`, `x_in`
 
@@ -70,7 +72,8 @@ def tokenize(source: str) -> list[Token]:
         else:
             symbol = next(((t, k) for t, k in SYMBOLS if source.startswith(t, i)), None)
             if symbol is None:
-                raise BackpropError(f"unexpected character {_show(ch)} at {location(source, i)}", i)
+                raise BackpropError(f"unexpected character {_show(ch)} at {location(source, i)}"
+                                    f"{CHARACTER_HINTS.get(ch, '')}", i)
             text, kind = symbol
             depth += (kind in OPENERS) - (kind in CLOSERS and depth > 0)
             tokens.append(Token(kind, text, i))

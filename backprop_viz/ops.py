@@ -84,8 +84,11 @@ def _atom(label: str) -> str:
 
 def _t(label: str, shape: Shape) -> str:
     """The label transposed: a 1×1 stays as it is and uᵀ becomes u."""
-    if shape == (1, 1):
-        return label
+    return label if shape == (1, 1) else transposed_label(label)
+
+
+def transposed_label(label: str) -> str:
+    """The label of an array's transpose: uᵀ, (a + b)ᵀ, and u for uᵀ."""
     if label.endswith("ᵀ") and _atom(label[:-1]) == label[:-1]:
         return label[:-1]
     return f"{_atom(label)}ᵀ"

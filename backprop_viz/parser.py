@@ -12,6 +12,7 @@ from .syntax import (
     ALIASES,
     FUNCTIONS,
     PLACEHOLDERS,
+    SUGGESTIONS,
     Binary,
     Call,
     Expr,
@@ -44,6 +45,8 @@ JUXTAPOSITION: tuple[int, str, str] = (PRODUCT, "matmul", "·")
 AUGMENTED: dict[str, str] = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 ASSIGNMENTS = frozenset({"=", *AUGMENTED})
 OPERAND_START = frozenset({"name", "number", "(", "["})
+# Tokens after which a '[' written without a space is numpy's indexing, `x[0]`, `f(x)[1]`.
+INDEXABLE = frozenset({"name", ")", "]", "transpose"})
 SIGNS = frozenset({"+", "-", "−"})
 _LEVEL_OF_OP = {op: level for level, op, _ in BINARY.values()}
 
@@ -233,6 +236,7 @@ class _Parser:
                 level, op, sym = BINARY[tok.kind]
             elif tok.kind in OPERAND_START:
                 level, op, sym = JUXTAPOSITION
+                self.check_not_indexing(tok)
             else:
                 return left
             if level <= min_level:
@@ -240,6 +244,14 @@ class _Parser:
             if tok.kind in BINARY:
                 self.advance()
             left = Binary(op, left, self.expr(level), tok.pos, sym)
+
+    def check_not_indexing(self, tok: Token) -> None:
+        before = self.tokens[self.i - 1]
+        if (tok.kind == "[" and before.kind in INDEXABLE
+                and before.pos + len(before.text) == tok.pos):
+            raise BackpropError(f"indexing, as in x[0], is not supported ('[' at "
+                                f"{self.at(tok.pos)}): to multiply by a stack, put a space "
+                                "before the '['", tok.pos)
 
     def operand(self) -> Expr:
         """A number, name, call, (group) or [stack], with its postfix transposes and at most one
@@ -305,10 +317,8 @@ class _Parser:
         """A variable, or the node of a name assigned by an earlier statement."""
         tok = self.advance()
         known = tok.text in self.declared or tok.text in self.will_assign
-        if len(tok.text) > 1 and not known and _directly_called(tok, self.peek()):
-            close = difflib.get_close_matches(tok.text.lower(), [*FUNCTIONS, *ALIASES], n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise BackpropError(f"unknown function '{tok.text}'{hint}", tok.pos)
+        if not known and _directly_called(tok, self.peek()):
+            raise BackpropError(f"unknown function '{tok.text}'{_suggest(tok.text)}", tok.pos)
         if tok.text in self.will_assign and tok.text not in self.assigned:
             raise BackpropError(f"{tok.text} is used before it is assigned", tok.pos)
         if tok.text in PLACEHOLDERS and _directly_called(tok, self.peek()):
@@ -358,6 +368,17 @@ class _Parser:
         if len(rows) == 1:
             return _side_by_side(rows[0][1], bracket.pos)
         return Stack(tuple(_side_by_side(items, start) for start, items in rows), 0, bracket.pos)
+
+
+def _suggest(name: str) -> str:
+    """What to write instead of an unknown function: a table's advice, the nearest function's
+    name, or for a single letter, the product that `g(x)` is not."""
+    if name in SUGGESTIONS:
+        return f" (write {SUGGESTIONS[name]})"
+    close = difflib.get_close_matches(name.lower(), [*FUNCTIONS, *ALIASES], n=1)
+    if close and len(name) > 1:
+        return f" (did you mean {close[0]}?)"
+    return f": for a product write {name} · (...)" if len(name) == 1 else ""
 
 
 def literal(expr: Expr) -> float | None:

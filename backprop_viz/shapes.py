@@ -20,7 +20,7 @@ import networkx as nx
 
 from .errors import BackpropError
 from .limits import DEFAULT_DIMS
-from .ops import get_op
+from .ops import get_op, transposed_label
 
 
 class _Dims:
@@ -80,6 +80,7 @@ class _Sum:
     parts: list[int]
     pos: int | None
     text: str
+    hint: str       # the other way of stacking the same parts, suggested when this one fails
 
 
 def infer(
@@ -201,7 +202,11 @@ def _product(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimP
         return inf.shape[b] if inf.known(a) == (1, 1) else inf.shape[a]
     if not inf.dims.unify(inf.shape[a][1], inf.shape[b][0]):
         inner = f"{inf.dims.get(inf.shape[a][1])} ≠ {inf.dims.get(inf.shape[b][0])}"
-        inf.conflict(node, a, b, f" (inner dimensions {inner})")
+        hint = ""
+        if inf.known(a) == inf.known(b) and inf.known(a)[1] == 1:
+            dot = f"{transposed_label(inf.label(a))} {inf.label(b)}"
+            hint = f": for the dot product of two columns write {dot}"
+        inf.conflict(node, a, b, f" (inner dimensions {inner}){hint}")
     return inf.shape[a][0], inf.shape[b][1]
 
 
@@ -215,15 +220,17 @@ def _stack(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPai
     attrs = inf.graph.nodes[node]
     axis = params["axis"]
     keep, grow = 1 - axis, axis
+    other_way = get_op("stack").text(tuple(map(inf.label, args)), {"axis": 1 - axis})
+    hint = f": to stack them {('side by side', 'vertically')[axis]}, write {other_way}"
     for other in args[1:]:
         if not dims.unify(shape[args[0]][keep], shape[other][keep]):
-            inf.same(node, args[0], other)
+            inf.conflict(node, args[0], other, hint)
     parts = [shape[a][grow] for a in args]
     if all(dims.get(p) is None for p in parts):
         for p in parts[1:]:
             dims.unify(parts[0], p)
     total = dims.new()
-    inf.sums.append(_Sum(total, parts, attrs.get("pos"), attrs["text"]))
+    inf.sums.append(_Sum(total, parts, attrs.get("pos"), attrs["text"], hint))
     out = [0, 0]
     out[keep], out[grow] = shape[args[0]][keep], total
     return out[0], out[1]
@@ -256,8 +263,8 @@ def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:
                 if None not in values:
                     if not dims.bind(s.total, sum(values)):
                         raise BackpropError(
-                            f"{s.text}: its parts add up to {sum(values)} but {total} are needed",
-                            s.pos)
+                            f"{s.text}: its parts add up to {sum(values)} but {total} are needed"
+                            f"{s.hint}", s.pos)
                     changed |= total is None
                 elif total is not None and len({dims.find(p) for p in s.parts
                                                 if dims.get(p) is None}) == 1:
@@ -267,7 +274,7 @@ def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:
                     if rest < len(unknown) or rest % len(unknown):
                         raise BackpropError(
                             f"{s.text}: it must have {total} rows/columns, which its parts "
-                            f"cannot make", s.pos)
+                            f"cannot make{s.hint}", s.pos)
                     dims.bind(unknown[0], rest // len(unknown))
                     changed = True
 

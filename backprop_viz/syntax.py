@@ -14,6 +14,10 @@ FUNCTIONS: dict[str, dict[int, str]] = {
     "f": {1: "f"},
 }
 ALIASES: dict[str, str] = {"σ": "sigmoid"}
+# Names that are not functions, but that a user may call: what to write instead.
+SUGGESTIONS: dict[str, str] = {
+    "square": "x² or x**2", "pow": "x**k", "power": "x**k", "cube": "x³ or x**3",
+}
 # Nonlinearities the request's `f` may name.
 F_CHOICES: tuple[str, ...] = ("tanh", "sigmoid", "relu")
 # Ops that stand for the request's choice of `f`: placeholder → choice → op.

@@ -325,6 +325,17 @@ def test_unused_variable_is_a_warning():
      "x is 3×1 but y is 4×1", 10),
     ("s = sum([a; b])", {"a": {"shape": [2, 1]}, "b": {"shape": [2, 3]}}, "a is 2×1 but b is 2×3",
      8),
+    # [a, b] of columns, where one column is needed, suggests [a; b]
+    ("s = uᵀ [a, b]", {"a": {"shape": [3, 1]}, "b": {"shape": [3, 1]}},
+     "[a, b]: its parts add up to 2 but 1 are needed: to stack them vertically, write [a; b]", 7),
+    ("s = sum(W [a, b])", {"a": {"shape": [3, 1]}, "b": {"shape": [4, 1]}},
+     "[a, b]: a is 3×1 but b is 4×1: to stack them vertically, write [a; b]", 10),
+    ("s = sum([A; B])", {"A": {"shape": [2, 2]}, "B": {"shape": [2, 3]}},
+     "A is 2×2 but B is 2×3: to stack them side by side, write [A, B]", 8),
+    # w · x of two equal columns suggests wᵀx
+    ("s = w · x", {"w": {"shape": [3, 1]}, "x": {"shape": [3, 1]}},
+     "w · x: w is 3×1 but x is 3×1 (inner dimensions 1 ≠ 3): for the dot product of two columns "
+     "write wᵀ x", 6),
     ("s = x", {"x": val([[1, 2], [3]])}, "ragged", None),
     ("s = x", {"x": val([1, "a"])}, "is not a number", None),
     ("s = x", {"x": {"shape": [0, 3]}}, "at least 1×1", None),

@@ -57,7 +57,7 @@ OPERATORS = [
     ("uᵀh", "(matmul (T u) h)"),
     ("2x", "(matmul 2 x)"),
     ("2 x", "(matmul 2 x)"),
-    ("W(x+b)", "(matmul W (add x b))"),
+    ("W (x+b)", "(matmul W (add x b))"),
     ("(a)(b)", "(matmul a b)"),
     ("Wxᵀ", "(matmul W (T x))"),
     ("xᵀ A x", "(matmul (matmul (T x) A) x)"),
@@ -185,6 +185,9 @@ def test_source_to_sexpr(source: str, expected: str) -> None:
     ("Wx + b", {"W", "x"}, "(add (matmul W x) b)"),
     ("xy z", {"xy"}, "(matmul xy z)"),
     ("ab(c)", {"ab"}, "(matmul ab c)"),
+    # a variable directly followed by '(' is a product, as in the lecture's W(x + b)
+    ("W(x+b)", {"W"}, "(matmul W (add x b))"),
+    ("h = x; s = h(x)", set(), "(= h x) (= s (matmul h x))"),
 ])
 def test_declared_names_are_never_split(source: str, declared: set[str], expected: str) -> None:
     assert to_sexpr(parse(source, frozenset(declared))) == expected
@@ -279,6 +282,17 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("tanhh(z)", "unknown function 'tanhh' (did you mean tanh?)", 0),
     ("ReLU(z)", "unknown function 'ReLU' (did you mean relu?)", 0),
     ("x + W1(z)", "unknown function 'W1'", 4),
+    # any unknown name called is an error, never a silent product
+    ("g(x)", "unknown function 'g': for a product write g · (...)", 0),
+    ("W(x + b)", "unknown function 'W': for a product write W · (...)", 0),
+    ("square(x)", "unknown function 'square' (write x² or x**2)", 0),
+    ("pow(x, 2)", "unknown function 'pow' (write x**k)", 0),
+    # indexing and slicing are not part of the language
+    ("sum(x[0])", "indexing, as in x[0], is not supported ('[' at column 6): to multiply by a "
+                  "stack, put a space before the '['", 5),
+    ("f(x)[1]", "indexing, as in x[0], is not supported", 4),
+    ("xᵀ[0]", "indexing, as in x[0], is not supported", 2),
+    ("x[:, 0]", "unexpected character ':' at column 3: slicing is not supported", 2),
     ("max(a, b, c)", "max takes 1 or 2 arguments, got 3", 0),
     ("tanh(a, b)", "tanh takes 1 argument, got 2", 0),
     ("sum()", "sum takes 1 argument, got 0", 0),
