@@ -15,10 +15,10 @@ TRANSPOSE_MARK = "ᵀ"  # U+1D40: str.isalpha() says it is a letter, but it is n
 SYMBOLS: tuple[tuple[str, str], ...] = (
     ("+=", "+="), ("-=", "-="), ("−=", "-="), ("*=", "*="), ("/=", "/="),
     ("**", "power"), ("^T", "transpose"), (".T", "transpose"), ("^", "power"),
-    (TRANSPOSE_MARK, "transpose"), ("'", "transpose"),
-    ("+", "+"), ("-", "-"), ("−", "−"), ("@", "@"), ("·", "·"), ("*", "*"), ("⊙", "⊙"),
-    ("∘", "∘"), ("/", "/"), ("(", "("), (")", ")"), ("[", "["), ("]", "]"), (",", ","),
-    ("=", "="),
+    (TRANSPOSE_MARK, "transpose"), ("⊤", "transpose"), ("'", "transpose"),
+    ("+", "+"), ("-", "-"), ("−", "−"), ("@", "@"), ("·", "·"), ("⋅", "·"), ("*", "*"),
+    ("⊙", "⊙"), ("∘", "∘"), ("/", "/"), ("(", "("), (")", ")"), ("[", "["), ("]", "]"),
+    (",", ","), ("=", "="), ("√", "√"), ("‖", "‖"),
 )
 OPENERS, CLOSERS = frozenset("(["), frozenset(")]")
 # Characters the language does not use, but code pasted from numpy does: what to say about them.
@@ -29,12 +29,16 @@ _NAME_REST = frozenset("0123456789_")  # after the first letter: `W1`, `x_in`
 # An exponent part only when digits follow it: `2e` is 2 times e, `2x` is 2 times x.
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A superscript exponent, `x²`, `x⁻¹`: its token's text is the exponent in plain digits.
+_SUPERSCRIPT = re.compile(r"[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_PLAIN = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 
 
 @dataclass(frozen=True)
 class Token:
-    kind: str   # "number" | "name" | "transpose" | "power" | "sep" | "end" | the symbol itself
-    text: str   # as written
+    kind: str   # "number" | "name" | "transpose" | "power" | "superscript" | "sep" | "end" |
+                # the symbol itself
+    text: str   # as written; a superscript's in plain digits (`x⁻¹`: "-1")
     pos: int    # 0-based offset in the source
 
 
@@ -63,6 +67,9 @@ def tokenize(source: str) -> list[Token]:
                 raise BackpropError(f"the number at {location(source, i)} is too large", i)
             tokens.append(Token("number", number.group(), i))
             i = number.end()
+        elif superscript := _SUPERSCRIPT.match(source, i):
+            tokens.append(Token("superscript", superscript.group().translate(_PLAIN), i))
+            i = superscript.end()
         elif is_letter(ch):
             end = i + 1
             while end < len(source) and (is_letter(source[end]) or source[end] in _NAME_REST):

@@ -343,6 +343,21 @@ def _extreme(name: str, reduce: Callable[..., np.ndarray]) -> Op:
     )
 
 
+def _unit(x: np.ndarray, norm: np.ndarray) -> np.ndarray:
+    return np.divide(x, norm, out=np.zeros_like(x), where=norm != 0)
+
+
+def _norm_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ...], out: Shape,
+                  p: Params) -> str:
+    """xᵀ/‖x‖ for a column, x/‖x‖ for a row, vec(X)ᵀ/‖X‖ for a matrix, sign(x) for a 1×1."""
+    x, (rows, cols) = _bare(labels[0]), shapes[0]
+    if rows == cols == 1:
+        return f"sign({x})"
+    if cols == 1:
+        return f"{_t(labels[0], shapes[0])}/‖{x}‖"
+    return f"{labels[0]}/‖{x}‖" if rows == 1 else f"vec({x})ᵀ/‖{x}‖"
+
+
 _REDUCTIONS = (
     Op("sum", "Σ", 1, "reduce", 100,
        forward=lambda xs, p: np.sum(xs[0], keepdims=True),
@@ -359,6 +374,12 @@ _REDUCTIONS = (
            "1" if shapes[0] == (1, 1) else f"𝟏ᵀ/{shapes[0][0] * shapes[0][1]}")),
     _extreme("max", np.max),
     _extreme("min", np.min),
+    # ∂‖x‖/∂x = xᵀ/‖x‖, and 0 at x = 0 (as PyTorch has it), where the norm has no derivative.
+    Op("norm", "‖·‖", 1, "reduce", 100,
+       forward=lambda xs, p: np.array([[np.linalg.norm(xs[0])]]),
+       vjp=lambda g, port, xs, out, p: g * _unit(xs[0], out),
+       jacobian=lambda port, xs, out, p: _unit(xs[0], out).reshape(1, -1),
+       text=lambda labels, p: f"‖{_bare(labels[0])}‖", local_formula=_norm_formula),
 )
 
 

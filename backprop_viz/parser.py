@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import difflib
+import math
+from collections.abc import Callable
 from itertools import pairwise
 
 from .errors import BackpropError
@@ -30,7 +32,7 @@ MAX_DEPTH = 200  # deepest bracket nesting, and tallest expression tree, a state
 
 # Precedence levels, loosest first. Calls, transposes and powers bind tighter than unary signs,
 # which bind tighter than any binary operator: `-x^2` is -(x^2), `-a b` is (-a) b.
-SUM, PRODUCT, PREFIX, POWER, POSTFIX, ATOM = range(1, 7)
+SUM, PRODUCT, PREFIX_LEVEL, POWER, POSTFIX, ATOM = range(1, 7)
 
 # The binary operators: token kind → (level, op, sym). All associate to the left.
 BINARY: dict[str, tuple[int, str, str]] = {
@@ -44,7 +46,7 @@ JUXTAPOSITION: tuple[int, str, str] = (PRODUCT, "matmul", "·")
 # `c += e` is `c = c + (e)`: the augmented assignment's token kind → its binary operator.
 AUGMENTED: dict[str, str] = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 ASSIGNMENTS = frozenset({"=", *AUGMENTED})
-OPERAND_START = frozenset({"name", "number", "(", "["})
+POWERS = frozenset({"power", "superscript"})
 # Tokens after which a '[' written without a space is numpy's indexing, `x[0]`, `f(x)[1]`.
 INDEXABLE = frozenset({"name", ")", "]", "transpose"})
 SIGNS = frozenset({"+", "-", "−"})
@@ -234,7 +236,7 @@ class _Parser:
             tok = self.peek()
             if tok.kind in BINARY:
                 level, op, sym = BINARY[tok.kind]
-            elif tok.kind in OPERAND_START:
+            elif tok.kind in PREFIX and not self.closes_a_norm(tok):
                 level, op, sym = JUXTAPOSITION
                 self.check_not_indexing(tok)
             else:
@@ -254,34 +256,62 @@ class _Parser:
                                 "before the '['", tok.pos)
 
     def operand(self) -> Expr:
-        """A number, name, call, (group) or [stack], with its postfix transposes and at most one
-        power: `xᵀ^2` is (xᵀ)^2. A transpose mark after an exponent applies to the whole power,
-        since the exponent is a bare number: `x^2ᵀ` is (x^2)ᵀ."""
+        """A number, name, call, (group), [stack], √x or ‖x‖, with its postfix transposes and at
+        most one power: `xᵀ^2` is (xᵀ)^2. A transpose mark after an exponent applies to the
+        whole power, since the exponent is a bare number: `x^2ᵀ` is (x^2)ᵀ."""
         tok = self.peek()
-        if tok.kind == "number":
-            self.advance()
-            node: Expr = Num(float(tok.text), tok.text, tok.pos)
-        elif tok.kind == "name":
-            func = _function(tok.text) if tok.text not in self.will_assign else None
-            node = self.call(func) if func else self.variable()
-        elif tok.kind == "(":
-            self.open_bracket()
-            node = self.expr(0)
-            self.close_bracket(")")
-        elif tok.kind == "[":
-            node = self.stack()
-        else:
+        if tok.kind not in PREFIX:
             raise self.missing_operand(tok)
-        node = self.postfix(node)
+        node = self.postfix(PREFIX[tok.kind](self))
         power = self.peek()
-        if power.kind == "power":
+        if power.kind in POWERS:
             self.advance()
-            exponent, text = self.exponent()
+            exponent, text = self.exponent(power)
             node = self.postfix(Power(node, exponent, text, power.pos))
-            if self.peek().kind == "power":
+            if self.peek().kind in POWERS:
                 raise BackpropError("the exponent must be a number constant: write a power of "
                                     "a power with parentheses, (a^2)^3", self.peek().pos)
         return node
+
+    def number(self) -> Expr:
+        tok = self.advance()
+        return Num(float(tok.text), tok.text, tok.pos)
+
+    def name(self) -> Expr:
+        """A call, `e^x` (exp, where e is not a variable of the request or the program), or a
+        variable."""
+        tok = self.peek()
+        if tok.text in self.will_assign:
+            return self.variable()
+        if tok.text == "e" and tok.text not in self.declared and self.peek(1).kind in POWERS:
+            self.advance()
+            power = self.advance()
+            exponent = (Num(float(power.text), power.text, power.pos)
+                        if power.kind == "superscript" else self.expr(PREFIX_LEVEL))
+            return Call("exp", (exponent,), tok.pos)
+        func = _function(tok.text)
+        return self.call(func) if func else self.variable()
+
+    def group(self) -> Expr:
+        self.open_bracket()
+        node = self.expr(0)
+        self.close_bracket(")")
+        return node
+
+    def root(self) -> Expr:
+        """`√x`, `√(a + b)`, `√x²`: the square root of the operand that follows."""
+        tok = self.advance()
+        return Call("sqrt", (self.operand(),), tok.pos)
+
+    def norm(self) -> Expr:
+        """`‖x‖`: the L2 norm (Frobenius for a matrix). A '‖' inside closes the innermost."""
+        bar = self.open_bracket()
+        node = self.expr(0)
+        self.close_bracket("‖")
+        return Call("norm", (node,), bar.pos)
+
+    def closes_a_norm(self, tok: Token) -> bool:
+        return tok.kind == "‖" and bool(self.open) and self.open[-1].kind == "‖"
 
     def missing_operand(self, tok: Token) -> BackpropError:
         before = self.tokens[self.i - 1] if self.i > 0 else None
@@ -295,9 +325,12 @@ class _Parser:
             node = Transpose(node, self.advance().pos)
         return node
 
-    def exponent(self) -> tuple[float, str]:
-        """A number constant with an optional sign, optionally in parentheses: `2`, `-1`,
-        `(-0.5)`; anything else is an error at the exponent."""
+    def exponent(self, power: Token) -> tuple[float, str]:
+        """After `^` or `**`: a number constant with an optional sign, optionally in parentheses
+        (`2`, `-1`, `(-0.5)`), and right-associative: `x ** 2 ** 3` is x^(2^3) = x⁸. After a
+        superscript, its own digits. Anything else is an error at the exponent."""
+        if power.kind == "superscript":
+            return float(power.text), power.text
         start = self.peek()
         parenthesised = start.kind == "("
         if parenthesised:
@@ -311,7 +344,19 @@ class _Parser:
         if parenthesised:
             self.close_bracket(")")
         text = "-" + number.text if negative else number.text
-        return -float(number.text) if negative else float(number.text), text
+        value = -float(number.text) if negative else float(number.text)
+        if self.peek().kind != "power":
+            return value, text
+        outer = self.advance()
+        higher, _ = self.exponent(outer)
+        try:
+            value = value ** higher
+        except (OverflowError, ZeroDivisionError):
+            value = math.nan
+        if not isinstance(value, float) or not math.isfinite(value):
+            raise BackpropError(f"the exponent {text}**{_number_text(higher)} is not a finite "
+                                "real number", start.pos)
+        return value, _number_text(value)
 
     def variable(self) -> Name:
         """A variable, or the node of a name assigned by an earlier statement."""
@@ -370,6 +415,11 @@ class _Parser:
         return Stack(tuple(_side_by_side(items, start) for start, items in rows), 0, bracket.pos)
 
 
+def _number_text(value: float) -> str:
+    """A computed exponent as it reads back: 8 for 2**3, 1.4142135623730951 for 2**0.5."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
 def _suggest(name: str) -> str:
     """What to write instead of an unknown function: a table's advice, the nearest function's
     name, or for a single letter, the product that `g(x)` is not."""
@@ -390,6 +440,13 @@ def literal(expr: Expr) -> float | None:
         case Unary(op="neg", operand=Num(value=value)):
             return -value
     return None
+
+
+# The Pratt parser's prefix table: the token that starts an operand → how to read it.
+PREFIX: dict[str, Callable[[_Parser], Expr]] = {
+    "number": _Parser.number, "name": _Parser.name, "(": _Parser.group, "[": _Parser.stack,
+    "√": _Parser.root, "‖": _Parser.norm,
+}
 
 
 def _side_by_side(items: list[Expr], pos: int) -> Expr:
@@ -472,7 +529,7 @@ def _level(expr: Expr) -> int:
         case Binary(op=op):
             return _LEVEL_OF_OP[op]
         case Unary():
-            return PREFIX
+            return PREFIX_LEVEL
         case Power():
             return POWER
         case Transpose():
@@ -494,7 +551,7 @@ def _unparse(expr: Expr) -> str:
         case Call(func=func, args=args):
             return f"{func}({', '.join(map(_unparse, args))})"
         case Unary(operand=operand):
-            return "-" + _wrap(operand, PREFIX)
+            return "-" + _wrap(operand, PREFIX_LEVEL)
         case Binary(op=op, left=left, right=right, sym=sym):
             level = _LEVEL_OF_OP[op]
             return f"{_wrap(left, level)} {sym} {_wrap(right, level + 1)}"

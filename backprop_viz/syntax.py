@@ -8,12 +8,13 @@ from dataclasses import dataclass
 # Adding a function, or a spelling of one, is an entry here (and its op in ops.OPS).
 FUNCTIONS: dict[str, dict[int, str]] = {
     **{name: {1: name} for name in ("tanh", "sigmoid", "relu", "exp", "log", "sqrt", "abs",
-                                    "sin", "cos", "sum", "mean", "softmax")},
+                                    "sin", "cos", "sum", "mean", "softmax", "norm")},
     "max": {1: "max", 2: "maximum"},
     "min": {1: "min", 2: "minimum"},
     "f": {1: "f"},
 }
-ALIASES: dict[str, str] = {"σ": "sigmoid"}
+# Other spellings of those functions.
+ALIASES: dict[str, str] = {"σ": "sigmoid", "ln": "log"}
 # Names that are not functions, but that a user may call: what to write instead.
 SUGGESTIONS: dict[str, str] = {
     "square": "x² or x**2", "pow": "x**k", "power": "x**k", "cube": "x³ or x**3",

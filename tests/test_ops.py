@@ -85,6 +85,7 @@ DOMAINS: dict[str, Callable[[st.DrawFn, tuple[Shape, ...]], tuple[np.ndarray, ..
     "maximum": _apart,
     "minimum": _apart,
     "max": lambda draw, shapes: (_distinct(draw, shapes[0]),),
+    "norm": lambda draw, shapes: (_nonzero(draw, shapes[0]),),
     "min": lambda draw, shapes: (_distinct(draw, shapes[0]),),
 }
 
@@ -147,6 +148,8 @@ def test_vjp_equals_jacobian_and_central_differences(op: Op, data: st.DataObject
     ("transpose", ([[1.0, 2.0, 3.0]],), {}, [[1.0], [2.0], [3.0]]),
     ("max", ([[1.0, 3.0], [3.0, 0.0]],), {}, [[3.0]]),
     ("mean", ([[1.0, 2.0], [3.0, 6.0]],), {}, [[3.0]]),
+    ("norm", ([[3.0], [4.0]],), {}, [[5.0]]),
+    ("norm", ([[1.0, 2.0], [2.0, 4.0]],), {}, [[5.0]]),
     ("maximum", ([[1.0, 5.0]], [[2.0, 4.0]]), {}, [[2.0, 5.0]]),
     ("repeat", ([[1.0, 2.0]],), {"shape": (2, 2)}, [[1.0, 2.0], [1.0, 2.0]]),
     ("repeat", ([[7.0]],), {"shape": [2, 1]}, [[7.0], [7.0]]),
@@ -193,6 +196,8 @@ def test_softmax_columns_sum_to_one() -> None:
     ("scale", ([[2.0]], [[1.0], [3.0]]), {}, 0, [[1.0], [1.0]], [[4.0]]),
     ("scale", ([[1.0], [3.0]], [[2.0]]), {}, 0, [[1.0], [1.0]], [[2.0], [2.0]]),
     ("sigmoid", ([[-1000.0, 1000.0]],), {}, 0, [[1.0, 1.0]], [[0.0, 0.0]]),
+    ("norm", ([[3.0], [4.0]],), {}, 0, [[10.0]], [[6.0], [8.0]]),
+    ("norm", ([[0.0], [0.0]],), {}, 0, [[1.0]], [[0.0], [0.0]]),     # PyTorch: 0 at x = 0
 ])
 def test_vjp_values(name: str, inputs: tuple, params: dict, port: int, g: list,
                     expected: list) -> None:
@@ -258,6 +263,8 @@ def test_unbroadcast_sums_stretched_axes(shape: Shape, expected: object) -> None
     ("sum", 0, ("z",), ((3, 1),), (1, 1), {}, "𝟏ᵀ"),
     ("mean", 0, ("Z",), ((3, 4),), (1, 1), {}, "𝟏ᵀ/12"),
     ("max", 0, ("z",), ((3, 1),), (1, 1), {}, "eₖᵀ, k = argmax(z)"),
+    ("norm", 0, ("x",), ((3, 1),), (1, 1), {}, "xᵀ/‖x‖"),
+    ("norm", 0, ("X",), ((2, 3),), (1, 1), {}, "vec(X)ᵀ/‖X‖"),
     ("transpose", 0, ("u",), ((3, 1),), (1, 3), {}, "I"),
     ("transpose", 0, ("A",), ((2, 3),), (3, 2), {}, "K (commutation)"),
     ("softmax", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(p) − p pᵀ, p = softmax(z)"),

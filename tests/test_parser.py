@@ -137,6 +137,54 @@ SPLITTING = [
     ("hid = Wx\nuᵀhid", "(= hid (matmul W x)) (matmul (T u) hid)"),
 ]
 
+NOTATION = [
+    # superscript powers
+    ("x²", "(pow x 2)"),
+    ("x³", "(pow x 3)"),
+    ("x⁻¹", "(pow x -1)"),
+    ("x¹⁰", "(pow x 10)"),
+    ("xᵀ²", "(pow (T x) 2)"),
+    ("x²ᵀ", "(T (pow x 2))"),
+    ("-x²", "(neg (pow x 2))"),
+    ("2x² y", "(matmul (matmul 2 (pow x 2)) y)"),
+    ("(a + b)²", "(pow (add a b) 2)"),
+    # powers of powers are right-associative, as documented: x ** 2 ** 3 is x⁸
+    ("x ** 2 ** 3", "(pow x 8)"),
+    ("x^2^3", "(pow x 8)"),
+    ("x ** 2 ** -1", "(pow x 0.5)"),
+    ("x ** (-2) ** 2", "(pow x 4)"),
+    ("x ** 2 ** 0.5", "(pow x 1.4142135623730951)"),
+    # ⊤ (d2l) and ᵀ are transpose; ⋅ (LaTeX's \cdot) is ·
+    ("u⊤h", "(matmul (T u) h)"),
+    ("w ⋅ x", "(matmul w x)"),
+    ("w⋅x", "(matmul w x)"),
+    # ln is log; √ is sqrt of the operand after it
+    ("ln(x)", "(log x)"),
+    ("√x", "(sqrt x)"),
+    ("√(a + b)", "(sqrt (add a b))"),
+    ("√x²", "(sqrt (pow x 2))"),
+    ("2√x y", "(matmul (matmul 2 (sqrt x)) y)"),
+    ("1/√x", "(div 1 (sqrt x))"),
+    # e^… is exp, where e is not a variable
+    ("e^x", "(exp x)"),
+    ("e^(-x)", "(exp (neg x))"),
+    ("e**(-x)", "(exp (neg x))"),
+    ("e^-x", "(exp (neg x))"),
+    ("e^x²", "(exp (pow x 2))"),
+    ("e²", "(exp 2)"),
+    ("1 / (1 + e^(-z))", "(div 1 (add 1 (exp (neg z))))"),
+    ("2e^x", "(matmul 2 (exp x))"),
+    ("e x", "(matmul e x)"),
+    ("e = 2; e^3", "(= e 2) (pow e 3)"),
+    # norms
+    ("norm(x)", "(norm x)"),
+    ("‖x‖", "(norm x)"),
+    ("‖W x - y‖²", "(pow (norm (sub (matmul W x) y)) 2)"),
+    ("‖a‖‖b‖", "(matmul (norm a) (norm b))"),
+    ("‖x + ‖y‖ z‖", "(norm (add x (matmul (norm y) z)))"),
+    ("2 ‖x‖", "(matmul 2 (norm x))"),
+]
+
 LECTURE = [
     ("s = uᵀ f(Wx + b)", "(= s (matmul (T u) (f (add (matmul W x) b))))"),
     ("s = u.T @ tanh(W @ x + b)", "(= s (matmul (T u) (tanh (add (matmul W x) b))))"),
@@ -172,7 +220,7 @@ PROGRAMS = [
     ("a = -4.0; b = 2.0", "(= a (neg 4.0)) (= b 2.0)"),
 ]
 
-ALL_VALID = OPERATORS + FUNCTIONS + SPLITTING + LECTURE + PROGRAMS
+ALL_VALID = OPERATORS + FUNCTIONS + SPLITTING + NOTATION + LECTURE + PROGRAMS
 
 
 @pytest.mark.parametrize(("source", "expected"), ALL_VALID)
@@ -185,6 +233,7 @@ def test_source_to_sexpr(source: str, expected: str) -> None:
     ("Wx + b", {"W", "x"}, "(add (matmul W x) b)"),
     ("xy z", {"xy"}, "(matmul xy z)"),
     ("ab(c)", {"ab"}, "(matmul ab c)"),
+    ("e^2", {"e"}, "(pow e 2)"),             # e declared is a variable, not exp
     # a variable directly followed by '(' is a product, as in the lecture's W(x + b)
     ("W(x+b)", {"W"}, "(matmul W (add x b))"),
     ("h = x; s = h(x)", set(), "(= h x) (= s (matmul h x))"),
@@ -230,6 +279,14 @@ def test_nodes_carry_values_and_positions() -> None:
     ("(-x)^2", "(-x)**2"),
     ("-x^2", "-x**2"),
     ("x^2ᵀ", "(x**2)ᵀ"),
+    ("x²", "x**2"),
+    ("x⁻¹", "x**-1"),
+    ("x ** 2 ** 3", "x**8"),
+    ("e^(-x)", "exp(-x)"),
+    ("√x", "sqrt(x)"),
+    ("‖x‖", "norm(x)"),
+    ("ln(x)", "log(x)"),
+    ("u⊤h", "uᵀ · h"),
     ("(xy)ᵀ", "(x · y)ᵀ"),
     ("x.T", "xᵀ"),
     ("x'", "xᵀ"),
@@ -300,7 +357,17 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("x ^ T", "the exponent must be a number constant", 4),
     ("x**(1/2)", "the exponent must be a number constant", 3),
     ("x^", "the exponent must be a number constant", 2),
-    ("x^2^3", "the exponent must be a number constant: write a power of a power", 3),
+    ("x²^2", "the exponent must be a number constant: write a power of a power", 2),
+    ("x^2²", "the exponent must be a number constant: write a power of a power", 3),
+    ("x ** 2 ** y", "the exponent must be a number constant", 10),
+    ("e = 2; e^x", "the exponent must be a number constant", 9),
+    ("x ** 10 ** 400", "the exponent 10**400 is not a finite real number", 5),
+    ("x ** (-2) ** 0.5", "the exponent -2**0.5 is not a finite real number", 5),
+    ("x ** 0 ** -1", "the exponent 0**-1 is not a finite real number", 5),
+    ("x⁻", "unexpected character '⁻' at column 2", 1),
+    ("√", "expected an operand after '√' at column 1", 1),
+    ("‖x", "'‖' at column 1 is never closed", 0),
+    ("‖x + ‖", "'‖' at column 6 is never closed", 5),
     ("[]", "[] is empty", 0),
     ("x = 1e999", "the number at column 5 is too large", 4),
     ("c += 1", "c is used before it is assigned", 0),
