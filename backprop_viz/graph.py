@@ -83,7 +83,7 @@ class _Builder:
         if isinstance(e, Call):
             op = FUNCTIONS[e.func][len(e.args)]
             op = PLACEHOLDERS[op][self.f] if op in PLACEHOLDERS else op
-            return self.op(op, [self.expr(a) for a in e.args], e.pos)
+            return self.op(op, [self.expr(a) for a in e.args], e.pos, **dict(e.options))
         if isinstance(e, Unary):
             return self.op(e.op, [self.expr(e.operand)], e.pos)
         if isinstance(e, Binary):
@@ -161,6 +161,8 @@ def build(program: Program, f: str, declared_shapes: Mapping[str, tuple[int, int
                             last.pos)
     for node, shape in inferred.shapes.items():
         g.nodes[node]["shape"] = shape
+        if g.nodes[node]["op"] == "repeat":      # the notes' Repeat: repeat(b, 10, axis=0)
+            g.nodes[node]["params"]["shape"] = shape
     for node in inferred.scalings:
         g.nodes[node]["op"] = "scale"
     order = _insert_repeats(b, order)

@@ -12,8 +12,12 @@ from .errors import BackpropError
 from .lexer import Token, describe, location, tokenize
 from .syntax import (
     ALIASES,
+    CONSTANTS,
     FUNCTIONS,
+    KEYWORD_ALIASES,
+    OPTIONS,
     PLACEHOLDERS,
+    REQUIRED_OPTIONS,
     SUGGESTIONS,
     Binary,
     Call,
@@ -60,8 +64,15 @@ def parse(source: str, declared: frozenset[str] = frozenset()) -> Program:
     """
     tokens = tokenize(source)
     assigned = _assigned_names(tokens)
-    parser = _Parser(source, _split_runs(tokens, declared | assigned), declared, assigned)
-    return Program(parser.program(), source)
+    tokens = [Token("function", tok.text, tok.pos)
+              if tok.kind == "name" and _function(tok.text) and tok.text not in assigned else tok
+              for tok in _split_runs(tokens, declared | assigned)]
+    parser = _Parser(source, tokens, declared, assigned)
+    try:
+        return Program(parser.program(), source)
+    except RecursionError:  # a safety net: MAX_DEPTH is meant to stop well before this
+        where = parser.open[-1].pos if parser.open else 0
+        raise BackpropError(f"nesting deeper than {MAX_DEPTH} levels", where) from None
 
 
 def _assigned_names(tokens: list[Token]) -> frozenset[str]:
@@ -74,7 +85,8 @@ def _assigned_names(tokens: list[Token]) -> frozenset[str]:
 
 def _splittable(name: str, keep: frozenset[str]) -> bool:
     """A run of letters such as `Wx` is a product of one-letter variables, unless it is known."""
-    return len(name) > 1 and name.isalpha() and _function(name) is None and name not in keep
+    return (len(name) > 1 and name.isalpha() and _function(name) is None and name not in keep
+            and name not in CONSTANTS)
 
 
 def _directly_called(token: Token, after: Token) -> bool:
@@ -86,7 +98,8 @@ def _split_runs(tokens: list[Token], keep: frozenset[str]) -> list[Token]:
     it is a misspelt function (`tanhh(z)`), which the parser reports."""
     out: list[Token] = []
     for tok, after in pairwise(tokens):
-        if tok.kind == "name" and _splittable(tok.text, keep) and not _directly_called(tok, after):
+        if (tok.kind == "name" and _splittable(tok.text, keep) and not _directly_called(tok, after)
+                and after.kind != "="):
             out.extend(Token("name", letter, tok.pos + k) for k, letter in enumerate(tok.text))
         else:
             out.append(tok)
@@ -179,7 +192,7 @@ class _Parser:
         first = self.peek()
         name = None
         assign = self.peek(1)
-        if first.kind == "name" and assign.kind in ASSIGNMENTS:
+        if first.kind in ("name", "function") and assign.kind in ASSIGNMENTS:
             name = first.text
             self.check_target(first)
             self.advance()
@@ -281,16 +294,14 @@ class _Parser:
         """A call, `e^x` (exp, where e is not a variable of the request or the program), or a
         variable."""
         tok = self.peek()
-        if tok.text in self.will_assign:
-            return self.variable()
-        if tok.text == "e" and tok.text not in self.declared and self.peek(1).kind in POWERS:
+        free = tok.text not in self.declared and tok.text not in self.will_assign
+        if tok.text == "e" and free and self.peek(1).kind in POWERS:
             self.advance()
             power = self.advance()
             exponent = (Num(float(power.text), power.text, power.pos)
                         if power.kind == "superscript" else self.expr(PREFIX_LEVEL))
             return Call("exp", (exponent,), tok.pos)
-        func = _function(tok.text)
-        return self.call(func) if func else self.variable()
+        return self.variable()
 
     def group(self) -> Expr:
         self.open_bracket()
@@ -371,26 +382,33 @@ class _Parser:
                                 f"nonlinearity: for a product write {tok.text} · (...)", tok.pos)
         return Name(tok.text, tok.pos)
 
-    def call(self, func: str) -> Call:
+    def call(self, receiver: Expr | None = None) -> Call:
+        """`g(a, b, axis=0)`, or with a receiver the method call `a.g(b)`, which is `g(a, b)`.
+        Arguments are read here, not in a function of their own, to keep each bracket level to
+        three Python frames (see expr)."""
         func_token = self.advance()
+        func = _function(func_token.text.lstrip("."))
         if self.peek().kind != "(":
             raise BackpropError(f"{func_token.text} needs parentheses: {func_token.text}(...)",
                                 func_token.pos)
         self.open_bracket()
-        args: list[Expr] = []
-        if self.peek().kind != ")":
-            args.append(self.expr(0))
-            while self.peek().kind == ",":
+        args: list[Expr] = [] if receiver is None else [receiver]
+        keywords: list[tuple[Token, Expr]] = []
+        while self.peek().kind != ")":
+            if self.peek().kind == "name" and self.peek(1).kind == "=":
+                keyword = self.advance()
                 self.advance()
+                keywords.append((keyword, self.expr(0)))
+            elif keywords:
+                raise BackpropError("an argument without a name cannot follow a named one, as "
+                                    "in Python", self.peek().pos)
+            else:
                 args.append(self.expr(0))
+            if self.peek().kind != ",":
+                break
+            self.advance()
         self.close_bracket(")")
-        counts = tuple(FUNCTIONS[func])
-        if len(args) not in counts:
-            takes = " or ".join(map(str, counts))
-            plural = "" if counts == (1,) else "s"
-            raise BackpropError(f"{func_token.text} takes {takes} argument{plural}, "
-                                f"got {len(args)}", func_token.pos)
-        return Call(func, tuple(args), func_token.pos)
+        return _bind(func, func_token, args, keywords)
 
     def stack(self) -> Expr:
         """`[a; b]` stacks rows, `[a, b]` puts side by side, `[a, b; c, d]` does both; `[a]` is
@@ -413,6 +431,59 @@ class _Parser:
         if len(rows) == 1:
             return _side_by_side(rows[0][1], bracket.pos)
         return Stack(tuple(_side_by_side(items, start) for start, items in rows), 0, bracket.pos)
+
+
+def _bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, Expr]]) -> Call:
+    """Match a call's arguments to its function: the leading ones are its arrays (as many as
+    it can take: `max(a, 0)` is the elementwise max), any further ones and the named ones its
+    op's OPTIONS, each a constant."""
+    arities = FUNCTIONS[func]
+    arrays, extra = args[:max(arities)], args[max(arities):]
+    names = OPTIONS.get(arities.get(len(arrays), ""), ())
+    if len(arrays) not in arities or len(extra) > len(names):
+        takes = " or ".join(map(str, arities))
+        plural = "" if tuple(arities) == (1,) else "s"
+        raise BackpropError(f"{where.text} takes {takes} argument{plural}, got {len(args)}",
+                            where.pos)
+    given = {name: (expr.pos, expr) for name, expr in zip(names, extra, strict=False)}
+    for keyword, expr in keywords:
+        name = KEYWORD_ALIASES.get(keyword.text, keyword.text)
+        if name not in names:
+            known = f": it takes {', '.join(names)}" if names else ""
+            raise BackpropError(f"{where.text}(...) has no option '{keyword.text}'{known}",
+                                keyword.pos)
+        if name in given:
+            raise BackpropError(f"{name} is given twice", keyword.pos)
+        given[name] = (expr.pos, expr)
+    missing = [name for name in REQUIRED_OPTIONS.get(func, ()) if name not in given]
+    if missing:
+        raise BackpropError(f"{where.text} needs {missing[0]}=..., as in repeat(b, 10, axis=0)",
+                            where.pos)
+    options = tuple((name, value) for name, (pos, expr) in given.items()
+                    if (value := _option(name, expr, pos)) is not None)
+    return Call(func, tuple(arrays), where.pos, options)
+
+
+def _option(name: str, expr: Expr, pos: int) -> int | None:
+    """An option's value, checked: `axis` 0 or 1 (−1 and −2 as numpy counts them, None for the
+    whole array), `repeats` a whole number from 1, `keepdims` True (and then dropped)."""
+    match expr:
+        case Num(value=value) | Unary(op="neg", operand=Num(value=value)) if value.is_integer():
+            number: int | bool | None = int(-value if isinstance(expr, Unary) else value)
+        case Name(name=word) if word in CONSTANTS:
+            number = CONSTANTS[word]
+        case _:
+            number = "?"
+    if name == "axis" and (number is None or number in (0, 1, -1, -2)):
+        return None if number is None else number % 2
+    if name == "repeats" and isinstance(number, int) and not isinstance(number, bool) \
+            and number >= 1:
+        return number
+    if name == "keepdims" and number is True:
+        return None
+    expected = {"axis": "0 or 1", "repeats": "a whole number from 1",
+                "keepdims": "True (every array is 2-D, so the dimensions are always kept)"}
+    raise BackpropError(f"{name} must be {expected[name]}", pos)
 
 
 def _number_text(value: float) -> str:
@@ -444,7 +515,8 @@ def literal(expr: Expr) -> float | None:
 
 # The Pratt parser's prefix table: the token that starts an operand → how to read it.
 PREFIX: dict[str, Callable[[_Parser], Expr]] = {
-    "number": _Parser.number, "name": _Parser.name, "(": _Parser.group, "[": _Parser.stack,
+    "number": _Parser.number, "name": _Parser.name, "function": _Parser.call,
+    "(": _Parser.group, "[": _Parser.stack,
     "√": _Parser.root, "‖": _Parser.norm,
 }
 
@@ -502,8 +574,9 @@ def to_sexpr(node: Expr | Statement | Program) -> str:
             return text
         case Name(name=name):
             return name
-        case Call(func=func, args=args):
-            return f"({func} {' '.join(map(to_sexpr, args))})"
+        case Call(func=func, args=args, options=options):
+            named = "".join(f" :{name} {value}" for name, value in options)
+            return f"({func} {' '.join(map(to_sexpr, args))}{named})"
         case Unary(op=op, operand=operand):
             return f"({op} {to_sexpr(operand)})"
         case Binary(op=op, left=left, right=right):
@@ -548,8 +621,9 @@ def _unparse(expr: Expr) -> str:
             return text
         case Name(name=name):
             return name
-        case Call(func=func, args=args):
-            return f"{func}({', '.join(map(_unparse, args))})"
+        case Call(func=func, args=args, options=options):
+            named = [f"{name}={value}" for name, value in options]
+            return f"{func}({', '.join([*map(_unparse, args), *named])})"
         case Unary(operand=operand):
             return "-" + _wrap(operand, PREFIX_LEVEL)
         case Binary(op=op, left=left, right=right, sym=sym):

@@ -168,7 +168,24 @@ def _transposed(inf: _Inferrer, node: str, args: list[str], params: Params) -> D
 
 
 def _reduced(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
-    return inf.dims.new(1), inf.dims.new(1)
+    """To 1×1, or along an axis keeping both dimensions: axis 0 gives 1×n, axis 1 m×1."""
+    out = list(inf.shape[args[0]])
+    for axis in (0, 1) if params.get("axis") is None else (params["axis"],):
+        out[axis] = inf.dims.new(1)
+    return out[0], out[1]
+
+
+def _repeated(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    """`repeat(a, n, axis=0)`, the notes' Repeat node: a single row copied n times (or a single
+    column, for axis=1)."""
+    axis = params["axis"]
+    out = list(inf.shape[args[0]])
+    if not inf.dims.bind(out[axis], 1):
+        which = ("row", "column")[axis]
+        inf.fail(node, f"{inf.label(args[0])} is {inf.show(args[0])}, but repeat copies a "
+                       f"single {which} (axis={axis})")
+    out[axis] = inf.dims.new(params["repeats"])
+    return out[0], out[1]
 
 
 def _broadcast(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
@@ -238,7 +255,7 @@ def _stack(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPai
 
 RULES: dict[str, Callable[[_Inferrer, str, list[str], Params], DimPair]] = {
     "elementwise": _same_shape,
-    "columnwise": _same_shape,
+    "along_axis": _same_shape,
     "power": _same_shape,
     "transpose": _transposed,
     "reduce": _reduced,
@@ -246,6 +263,7 @@ RULES: dict[str, Callable[[_Inferrer, str, list[str], Params], DimPair]] = {
     "matmul": _product,
     "scale": _product,
     "stack": _stack,
+    "repeat": _repeated,
 }
 
 

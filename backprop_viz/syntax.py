@@ -11,8 +11,21 @@ FUNCTIONS: dict[str, dict[int, str]] = {
                                     "sin", "cos", "sum", "mean", "softmax", "norm")},
     "max": {1: "max", 2: "maximum"},
     "min": {1: "min", 2: "minimum"},
+    "repeat": {1: "repeat"},
     "f": {1: "f"},
 }
+# The options an op takes after its arrays, positionally in this order or as keywords:
+# `sum(a, 0)`, `sum(a, axis=0)`. `keepdims` is accepted and changes nothing (every array is 2-D).
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "sum": ("axis", "keepdims"), "mean": ("axis", "keepdims"), "max": ("axis", "keepdims"),
+    "min": ("axis", "keepdims"), "norm": ("axis", "keepdims"), "softmax": ("axis",),
+    "repeat": ("repeats", "axis"),
+}
+REQUIRED_OPTIONS: dict[str, tuple[str, ...]] = {"repeat": ("repeats", "axis")}
+# Other spellings of option names (PyTorch's).
+KEYWORD_ALIASES: dict[str, str] = {"dim": "axis", "keepdim": "keepdims"}
+# Python's constants, as option values: never split into letters.
+CONSTANTS: dict[str, bool | None] = {"True": True, "False": False, "None": None}
 # Other spellings of those functions.
 ALIASES: dict[str, str] = {"σ": "sigmoid", "ln": "log"}
 # Names that are not functions, but that a user may call: what to write instead.
@@ -42,6 +55,7 @@ class Call:
     func: str          # canonical name from FUNCTIONS ("sigmoid" for σ)
     args: tuple[Expr, ...]
     pos: int           # position of the function name
+    options: tuple[tuple[str, int], ...] = ()   # (("axis", 0),): the op's params, from OPTIONS
 
 
 @dataclass(frozen=True)

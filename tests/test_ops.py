@@ -41,14 +41,17 @@ def _scale_case(draw: st.DrawFn, m: int, n: int) -> Case:
 
 SHAPE_RULES: dict[str, Callable[[int, int], st.SearchStrategy[Case]]] = {
     "elementwise": lambda m, n: st.just((((m, n),), {}, (m, n))),
-    "columnwise": lambda m, n: st.just((((m, n),), {}, (m, n))),
+    "along_axis": lambda m, n: st.sampled_from([{}, {"axis": 0}, {"axis": 1}]).map(
+        lambda p: (((m, n),), p, (m, n))),
     "power": lambda m, n: st.sampled_from([2.0, 3.0, -1.0, 0.5, -1.5, 1.0, 0.0]).map(
         lambda k: (((m, n),), {"k": k}, (m, n))),
     "broadcast": lambda m, n: st.just((((m, n), (m, n)), {}, (m, n))),
     "matmul": lambda m, n: dims.map(lambda p: (((m, n), (n, p)), {}, (m, p))),
     "scale": _scale_case,
     "transpose": lambda m, n: st.just((((m, n),), {}, (n, m))),
-    "reduce": lambda m, n: st.just((((m, n),), {}, (1, 1))),
+    "reduce": lambda m, n: st.sampled_from([({}, (1, 1)), ({"axis": 0}, (1, n)),
+                                            ({"axis": 1}, (m, 1))]).map(
+        lambda case: (((m, n),), *case)),
     "repeat": lambda m, n: st.sampled_from([(1, 1), (1, n), (m, 1), (m, n)]).map(
         lambda src: ((src,), {"shape": (m, n)}, (m, n))),
     "stack": _stack_case,

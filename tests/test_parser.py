@@ -185,6 +185,31 @@ NOTATION = [
     ("2 ‖x‖", "(matmul 2 (norm x))"),
 ]
 
+AXES = [
+    ("sum(a, axis=0)", "(sum a :axis 0)"),
+    ("sum(a, 0)", "(sum a :axis 0)"),
+    ("sum(a, axis=1)", "(sum a :axis 1)"),
+    ("sum(a, axis=-1)", "(sum a :axis 1)"),
+    ("sum(a, axis=-2)", "(sum a :axis 0)"),
+    ("sum(a, axis=None)", "(sum a)"),
+    ("sum(a, dim=0)", "(sum a :axis 0)"),
+    ("sum(a, axis=0, keepdims=True)", "(sum a :axis 0)"),
+    ("sum(a, keepdims=True)", "(sum a)"),
+    ("sum(a, 1, True)", "(sum a :axis 1)"),
+    ("mean(a, axis=1)", "(mean a :axis 1)"),
+    ("mean(a, 0)", "(mean a :axis 0)"),
+    ("max(a, axis=0)", "(max a :axis 0)"),
+    ("max(a, 0)", "(max a 0)"),                      # two arrays: the elementwise max
+    ("min(a, axis=1, keepdims=True)", "(min a :axis 1)"),
+    ("softmax(a, axis=1)", "(softmax a :axis 1)"),
+    ("softmax(a, 0)", "(softmax a :axis 0)"),
+    ("softmax(xW + b, dim=1)", "(softmax (add (matmul x W) b) :axis 1)"),
+    ("repeat(b, 10, axis=0)", "(repeat b :repeats 10 :axis 0)"),
+    ("repeat(b, axis=1, repeats=3)", "(repeat b :axis 1 :repeats 3)"),
+    ("norm(a, axis=0)", "(norm a :axis 0)"),
+    ("sum(a,)", "(sum a)"),
+]
+
 LECTURE = [
     ("s = uᵀ f(Wx + b)", "(= s (matmul (T u) (f (add (matmul W x) b))))"),
     ("s = u.T @ tanh(W @ x + b)", "(= s (matmul (T u) (tanh (add (matmul W x) b))))"),
@@ -220,7 +245,7 @@ PROGRAMS = [
     ("a = -4.0; b = 2.0", "(= a (neg 4.0)) (= b 2.0)"),
 ]
 
-ALL_VALID = OPERATORS + FUNCTIONS + SPLITTING + NOTATION + LECTURE + PROGRAMS
+ALL_VALID = OPERATORS + FUNCTIONS + SPLITTING + NOTATION + AXES + LECTURE + PROGRAMS
 
 
 @pytest.mark.parametrize(("source", "expected"), ALL_VALID)
@@ -286,6 +311,8 @@ def test_nodes_carry_values_and_positions() -> None:
     ("√x", "sqrt(x)"),
     ("‖x‖", "norm(x)"),
     ("ln(x)", "log(x)"),
+    ("sum(a, 0, keepdims=True)", "sum(a, axis=0)"),
+    ("repeat(b, 10, axis=0)", "repeat(b, repeats=10, axis=0)"),
     ("u⊤h", "uᵀ · h"),
     ("(xy)ᵀ", "(x · y)ᵀ"),
     ("x.T", "xᵀ"),
@@ -353,6 +380,19 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("max(a, b, c)", "max takes 1 or 2 arguments, got 3", 0),
     ("tanh(a, b)", "tanh takes 1 argument, got 2", 0),
     ("sum()", "sum takes 1 argument, got 0", 0),
+    ("sum(a, 0, True, 1)", "sum takes 1 argument, got 4", 0),
+    ("sum(a, axis=2)", "axis must be 0 or 1", 12),
+    ("sum(a, b)", "axis must be 0 or 1", 7),
+    ("sum(a, 0.5)", "axis must be 0 or 1", 7),
+    ("sum(a, keepdims=False)", "keepdims must be True (every array is 2-D", 16),
+    ("sum(a, axis=0, axis=1)", "axis is given twice", 15),
+    ("sum(a, 0, axis=1)", "axis is given twice", 10),
+    ("sum(a, axes=0)", "sum(...) has no option 'axes': it takes axis, keepdims", 7),
+    ("tanh(a, axis=0)", "tanh(...) has no option 'axis'", 8),
+    ("max(a, b, axis=0)", "max(...) has no option 'axis'", 10),
+    ("sum(axis=0, a)", "an argument without a name cannot follow a named one", 12),
+    ("repeat(b, 3)", "repeat needs axis=..., as in repeat(b, 10, axis=0)", 0),
+    ("repeat(b, 0, axis=0)", "repeats must be a whole number from 1", 10),
     ("x^y", "the exponent must be a number constant", 2),
     ("x ^ T", "the exponent must be a number constant", 4),
     ("x**(1/2)", "the exponent must be a number constant", 3),
