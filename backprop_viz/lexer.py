@@ -25,6 +25,9 @@ OPENERS, CLOSERS = frozenset("(["), frozenset(")]")
 CHARACTER_HINTS: dict[str, str] = {":": ": slicing is not supported"}
 NEWLINES = "\n\r"
 _NAME_REST = frozenset("0123456789_")  # after the first letter: `W1`, `x_in`
+# Module prefixes of code pasted from numpy, PyTorch or Python: `np.tanh` is one name token,
+# which the parser reads as `tanh`.
+MODULES = frozenset({"np", "numpy", "torch", "math"})
 
 # An exponent part only when digits follow it: `2e` is 2 times e, `2x` is 2 times x.
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -71,10 +74,15 @@ def tokenize(source: str) -> list[Token]:
             tokens.append(Token("superscript", superscript.group().translate(_PLAIN), i))
             i = superscript.end()
         elif is_letter(ch):
-            end = i + 1
-            while end < len(source) and (is_letter(source[end]) or source[end] in _NAME_REST):
-                end += 1
+            end = _name_end(source, i)
+            if source[i:end] in MODULES and source.startswith(".", end) and _letter_at(source,
+                                                                                  end + 1):
+                end = _name_end(source, end + 1)
             tokens.append(Token("name", source[i:end], i))
+            i = end
+        elif ch == "." and _letter_at(source, i + 1) and not source.startswith(".T", i):
+            end = _name_end(source, i + 1)     # a method: `.sum`, `.relu`, `.dot`
+            tokens.append(Token("method", source[i:end], i))
             i = end
         else:
             symbol = next(((t, k) for t, k in SYMBOLS if source.startswith(t, i)), None)
@@ -87,6 +95,17 @@ def tokenize(source: str) -> list[Token]:
             i += len(text)
     tokens.append(Token("end", "", len(source)))
     return tokens
+
+
+def _name_end(source: str, start: int) -> int:
+    end = start + 1
+    while end < len(source) and (is_letter(source[end]) or source[end] in _NAME_REST):
+        end += 1
+    return end
+
+
+def _letter_at(source: str, i: int) -> bool:
+    return i < len(source) and is_letter(source[i])
 
 
 def is_letter(ch: str) -> bool:

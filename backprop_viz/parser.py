@@ -9,7 +9,7 @@ from collections.abc import Callable
 from itertools import pairwise
 
 from .errors import BackpropError
-from .lexer import Token, describe, location, tokenize
+from .lexer import MODULES, Token, describe, location, tokenize
 from .syntax import (
     ALIASES,
     CONSTANTS,
@@ -108,7 +108,9 @@ def _split_runs(tokens: list[Token], keep: frozenset[str]) -> list[Token]:
 
 
 def _function(name: str) -> str | None:
-    """The canonical function a name stands for (`σ` → sigmoid), or None."""
+    """The canonical function a name stands for (`σ` → sigmoid, `np.maximum` → max), or None."""
+    module, dot, rest = name.partition(".")
+    name = rest if dot and module in MODULES else name
     name = ALIASES.get(name, name)
     return name if name in FUNCTIONS else None
 
@@ -332,8 +334,17 @@ class _Parser:
                                f"{self.at(before.pos)}")
 
     def postfix(self, node: Expr) -> Expr:
-        while self.peek().kind == "transpose":
-            node = Transpose(node, self.advance().pos)
+        """Transposes, and method calls as numpy and PyTorch write them: `a.sum(axis=0)` is
+        sum(a, axis=0), `X.dot(W)` is dot(X, W), `(b + a).relu()` is relu(b + a)."""
+        while self.peek().kind in ("transpose", "method"):
+            tok = self.peek()
+            if tok.kind == "transpose":
+                node = Transpose(node, self.advance().pos)
+            elif _function(tok.text[1:]):
+                node = self.call(receiver=node)
+            else:
+                raise BackpropError(f"unknown method '{tok.text}'{_suggest(tok.text[1:])}",
+                                    tok.pos)
         return node
 
     def exponent(self, power: Token) -> tuple[float, str]:
@@ -373,7 +384,7 @@ class _Parser:
         """A variable, or the node of a name assigned by an earlier statement."""
         tok = self.advance()
         known = tok.text in self.declared or tok.text in self.will_assign
-        if not known and _directly_called(tok, self.peek()):
+        if not known and (_directly_called(tok, self.peek()) or "." in tok.text):
             raise BackpropError(f"unknown function '{tok.text}'{_suggest(tok.text)}", tok.pos)
         if tok.text in self.will_assign and tok.text not in self.assigned:
             raise BackpropError(f"{tok.text} is used before it is assigned", tok.pos)

@@ -12,6 +12,8 @@ FUNCTIONS: dict[str, dict[int, str]] = {
     "max": {1: "max", 2: "maximum"},
     "min": {1: "min", 2: "minimum"},
     "repeat": {1: "repeat"},
+    "dot": {2: "matmul"},
+    "transpose": {1: "transpose"},
     "f": {1: "f"},
 }
 # The options an op takes after its arrays, positionally in this order or as keywords:
@@ -27,7 +29,10 @@ KEYWORD_ALIASES: dict[str, str] = {"dim": "axis", "keepdim": "keepdims"}
 # Python's constants, as option values: never split into letters.
 CONSTANTS: dict[str, bool | None] = {"True": True, "False": False, "None": None}
 # Other spellings of those functions.
-ALIASES: dict[str, str] = {"σ": "sigmoid", "ln": "log"}
+ALIASES: dict[str, str] = {
+    "σ": "sigmoid", "ln": "log", "maximum": "max", "minimum": "min", "matmul": "dot",
+    "amax": "max", "amin": "min",
+}
 # Names that are not functions, but that a user may call: what to write instead.
 SUGGESTIONS: dict[str, str] = {
     "square": "x² or x**2", "pow": "x**k", "power": "x**k", "cube": "x³ or x**3",

@@ -32,7 +32,8 @@ def test_sigmoid_neuron():
     assert got == pytest.approx([-0.20, -0.39, 0.20, 0.39, -0.59], abs=0.005)
 
 
-# micrograd's test_sanity_check and test_more_ops as pasted, without Value(…) and .backward();
+# micrograd's test_sanity_check and test_more_ops as pasted, without Value(…) and .backward()
+# (its .relu() methods stay);
 # the numbers are PyTorch's, in float64.
 MICROGRAD_SANITY = """x = -4.0
 z = 2 * x + 2 + x
@@ -53,20 +54,14 @@ g = f / 2.0
 g += 10.0 / f"""
 
 
-def _functions(source: str) -> str:
-    """The method calls micrograd writes, as calls (until methods are part of the language)."""
-    return source.replace("z.relu()", "relu(z)").replace("(z * z).relu()", "relu(z * z)").replace(
-        "(b + a).relu()", "relu(b + a)").replace("(b - a).relu()", "relu(b - a)")
-
-
 def test_micrograd_sanity_check():
-    t = run(_functions(MICROGRAD_SANITY))
+    t = run(MICROGRAD_SANITY)
     assert t.value == -20.0
     assert t.gradient("x").item() == 46.0
 
 
 def test_micrograd_more_ops():
-    t = run(_functions(MICROGRAD_MORE_OPS))
+    t = run(MICROGRAD_MORE_OPS)
     assert t.value == pytest.approx(24.70408163265306, rel=1e-14)
     assert t.gradient("a").item() == pytest.approx(138.83381924198252, rel=1e-14)
     assert t.gradient("b").item() == pytest.approx(645.5772594752186, rel=1e-14)
@@ -130,6 +125,13 @@ PYTORCH = [
       "Z": val(np.round(np.cos(np.arange(12)).reshape(3, 4), 2).tolist())},
      -0.14800000000000002, {"b": [[0.19999999999999998, -0.08999999999999997,
                                    -0.29999999999999993, -0.24]]}),
+    # numpy and PyTorch spellings, pasted from code
+    ("s = np.maximum(0, z).sum() + np.tanh(X.dot(W)).sum() + torch.exp(X.T).mean()",
+     {"z": val([-1.0, 0.0, 2.0]), "X": val([[1.0, 2.0], [3.0, -1.0]]), "W": val([0.5, -0.25])},
+     10.581564111434488,
+     {"z": [[0.0], [0.5], [1.0]],
+      "X": [[1.1795704571147612, 1.5972640247326626], [5.078290278556388, 0.06351683641312504]],
+      "W": [[1.3414362865568266], [1.8861879044810579]]}),
     # the notes' h = xW + b over a mini-batch stored as rows, softmax cross-entropy over rows
     ("h = xW + b\nL = -sum(y * log(softmax(h, axis=1))) / 10",
      {"x": val(np.round(np.sin(np.arange(20)).reshape(10, 2), 2).tolist()),

@@ -210,6 +210,43 @@ AXES = [
     ("sum(a,)", "(sum a)"),
 ]
 
+NUMPY = [
+    # method calls on any operand
+    ("x.sum()", "(sum x)"),
+    ("x.mean()", "(mean x)"),
+    ("z.relu()", "(relu z)"),
+    ("(z * z).relu()", "(relu (mul z z))"),
+    ("x.tanh().sum()", "(sum (tanh x))"),
+    ("x.exp()", "(exp x)"),
+    ("x.log()", "(log x)"),
+    ("x.sigmoid()", "(sigmoid x)"),
+    ("x.T.dot(y)", "(dot (T x) y)"),
+    ("X.dot(W)", "(dot X W)"),
+    ("a.sum(axis=0)", "(sum a :axis 0)"),
+    ("h.softmax(dim=1)", "(softmax h :axis 1)"),
+    ("x.max()", "(max x)"),
+    ("x.norm()", "(norm x)"),
+    ("x.transpose()", "(transpose x)"),
+    ("2x.sum()", "(matmul 2 (sum x))"),
+    ("u.Th", "(matmul (T u) h)"),             # .T stays transpose, whatever follows
+    # module prefixes on known functions
+    ("np.tanh(x)", "(tanh x)"),
+    ("numpy.exp(x)", "(exp x)"),
+    ("torch.sigmoid(x)", "(sigmoid x)"),
+    ("math.sqrt(x)", "(sqrt x)"),
+    ("np.sum(a, axis=0)", "(sum a :axis 0)"),
+    ("torch.softmax(h, dim=1)", "(softmax h :axis 1)"),
+    ("np.log(np.exp(x))", "(log (exp x))"),
+    # np.dot and np.matmul are @; np.maximum and np.minimum are max and min
+    ("np.dot(a, b)", "(dot a b)"),
+    ("np.matmul(a, b)", "(dot a b)"),
+    ("np.maximum(0, z)", "(max 0 z)"),
+    ("np.minimum(a, b)", "(min a b)"),
+    ("np.max(a, axis=1)", "(max a :axis 1)"),
+    ("dot(a, b)", "(dot a b)"),
+    ("np.transpose(x)", "(transpose x)"),
+]
+
 LECTURE = [
     ("s = uᵀ f(Wx + b)", "(= s (matmul (T u) (f (add (matmul W x) b))))"),
     ("s = u.T @ tanh(W @ x + b)", "(= s (matmul (T u) (tanh (add (matmul W x) b))))"),
@@ -245,7 +282,7 @@ PROGRAMS = [
     ("a = -4.0; b = 2.0", "(= a (neg 4.0)) (= b 2.0)"),
 ]
 
-ALL_VALID = OPERATORS + FUNCTIONS + SPLITTING + NOTATION + AXES + LECTURE + PROGRAMS
+ALL_VALID = OPERATORS + FUNCTIONS + SPLITTING + NOTATION + AXES + NUMPY + LECTURE + PROGRAMS
 
 
 @pytest.mark.parametrize(("source", "expected"), ALL_VALID)
@@ -311,6 +348,10 @@ def test_nodes_carry_values_and_positions() -> None:
     ("√x", "sqrt(x)"),
     ("‖x‖", "norm(x)"),
     ("ln(x)", "log(x)"),
+    ("X.dot(W)", "dot(X, W)"),
+    ("np.maximum(0, z)", "max(0, z)"),
+    ("(b + a).relu()", "relu(b + a)"),
+    ("x.T.sum(axis=1)", "sum(xᵀ, axis=1)"),
     ("sum(a, 0, keepdims=True)", "sum(a, axis=0)"),
     ("repeat(b, 10, axis=0)", "repeat(b, repeats=10, axis=0)"),
     ("u⊤h", "uᵀ · h"),
@@ -343,7 +384,13 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     (" \n ;; \n", "the expression is empty", 0),
     ("x + $", "unexpected character '$' at column 5", 4),
     ("x\u200b", "unexpected character U+200B at column 2", 1),
-    ("x.y", "unexpected character '.' at column 2", 1),
+    ("x.y", "unknown method '.y'", 1),
+    ("x.data", "unknown method '.data'", 1),
+    ("x.squre()", "unknown method '.squre' (did you mean sqrt?)", 1),
+    ("x.sum", ".sum needs parentheses: .sum(...)", 1),
+    ("np.foo(x)", "unknown function 'np.foo'", 0),
+    ("s = np.pi", "unknown function 'np.pi'", 4),
+    ("x.", "unexpected character '.' at column 2", 1),
     ("s = (a + b))", "unexpected ')' at column 12", 11),
     ("a, b", "unexpected ',' at column 2", 1),
     ("ᵀx", "unexpected 'ᵀ' at column 1", 0),
