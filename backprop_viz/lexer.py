@@ -18,7 +18,7 @@ SYMBOLS: tuple[tuple[str, str], ...] = (
     (TRANSPOSE_MARK, "transpose"), ("⊤", "transpose"), ("'", "transpose"),
     ("+", "+"), ("-", "-"), ("−", "−"), ("@", "@"), ("·", "·"), ("⋅", "·"), ("*", "*"),
     ("⊙", "⊙"), ("∘", "∘"), ("/", "/"), ("(", "("), (")", ")"), ("[", "["), ("]", "]"),
-    (",", ","), ("=", "="), ("√", "√"), ("‖", "‖"),
+    (",", ","), ("=", "="), ("√", "√"), ("‖", "‖"), ("′", "′"),
 )
 OPENERS, CLOSERS = frozenset("(["), frozenset(")]")
 # Characters the language does not use, but code pasted from numpy does: what to say about them.

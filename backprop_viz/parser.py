@@ -13,6 +13,7 @@ from .lexer import MODULES, Token, describe, location, tokenize
 from .syntax import (
     ALIASES,
     CONSTANTS,
+    DERIVATIVES,
     FUNCTIONS,
     KEYWORD_ALIASES,
     OPTIONS,
@@ -51,6 +52,7 @@ JUXTAPOSITION: tuple[int, str, str] = (PRODUCT, "matmul", "·")
 AUGMENTED: dict[str, str] = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 ASSIGNMENTS = frozenset({"=", *AUGMENTED})
 POWERS = frozenset({"power", "superscript"})
+PRIMES = frozenset({"′", "'"})   # after a function name, `f′(z)`, `f'(z)`: its derivative
 # Tokens after which a '[' written without a space is numpy's indexing, `x[0]`, `f(x)[1]`.
 INDEXABLE = frozenset({"name", ")", "]", "transpose"})
 SIGNS = frozenset({"+", "-", "−"})
@@ -336,8 +338,11 @@ class _Parser:
     def postfix(self, node: Expr) -> Expr:
         """Transposes, and method calls as numpy and PyTorch write them: `a.sum(axis=0)` is
         sum(a, axis=0), `X.dot(W)` is dot(X, W), `(b + a).relu()` is relu(b + a)."""
-        while self.peek().kind in ("transpose", "method"):
+        while self.peek().kind in ("transpose", "method", "′"):
             tok = self.peek()
+            if tok.kind == "′":
+                raise BackpropError("′ marks a derivative, as in f′(z), tanh′(z), σ′(z), "
+                                    "relu′(z); for a transpose write ᵀ", tok.pos)
             if tok.kind == "transpose":
                 node = Transpose(node, self.advance().pos)
             elif _function(tok.text[1:]):
@@ -399,6 +404,15 @@ class _Parser:
         three Python frames (see expr)."""
         func_token = self.advance()
         func = _function(func_token.text.lstrip("."))
+        prime = self.peek()
+        if prime.text in PRIMES and prime.pos == func_token.pos + len(func_token.text):
+            if func not in DERIVATIVES:
+                known = ", ".join(f"{name}′" for name in DERIVATIVES)
+                raise BackpropError(f"{func_token.text}′ is not a derivative the language knows"
+                                    f" ({known})", prime.pos)
+            self.advance()
+            func = DERIVATIVES[func]
+            func_token = Token(func_token.kind, func_token.text + "′", func_token.pos)
         if self.peek().kind != "(":
             raise BackpropError(f"{func_token.text} needs parentheses: {func_token.text}(...)",
                                 func_token.pos)

@@ -15,7 +15,11 @@ FUNCTIONS: dict[str, dict[int, str]] = {
     "dot": {2: "matmul"},
     "transpose": {1: "transpose"},
     "f": {1: "f"},
+    # the lecture's derivatives, f′(z), tanh′(z), σ′(z), relu′(z): elementwise ops of their own
+    "tanh′": {1: "dtanh"}, "sigmoid′": {1: "dsigmoid"}, "relu′": {1: "drelu"}, "f′": {1: "f′"},
 }
+# A function followed by a prime, `f′` or `f'`, is its derivative: function → derivative.
+DERIVATIVES: dict[str, str] = {name: f"{name}′" for name in ("tanh", "sigmoid", "relu", "f")}
 # The options an op takes after its arrays, positionally in this order or as keywords:
 # `sum(a, 0)`, `sum(a, axis=0)`. `keepdims` is accepted and changes nothing (every array is 2-D).
 OPTIONS: dict[str, tuple[str, ...]] = {
@@ -40,7 +44,10 @@ SUGGESTIONS: dict[str, str] = {
 # Nonlinearities the request's `f` may name.
 F_CHOICES: tuple[str, ...] = ("tanh", "sigmoid", "relu")
 # Ops that stand for the request's choice of `f`: placeholder → choice → op.
-PLACEHOLDERS: dict[str, dict[str, str]] = {"f": {choice: choice for choice in F_CHOICES}}
+PLACEHOLDERS: dict[str, dict[str, str]] = {
+    "f": {choice: choice for choice in F_CHOICES},
+    "f′": {choice: f"d{choice}" for choice in F_CHOICES},
+}
 
 @dataclass(frozen=True)
 class Num:

@@ -147,6 +147,50 @@ PYTORCH = [
 ]
 
 
+# The lecture's closed form typed in, δ = u ∘ f′(z): f′ is an op whose own backward uses f″.
+CLOSED_FORM = "z = Wx + b; δ = u ∘ f′(z); s = sum(δ)"
+LAYER = {"W": val([[0.5, -1.0], [0.25, 0.75], [-0.5, 0.1]]), "x": val([1.0, -2.0]),
+         "b": val([0.1, -0.2, 0.3]), "u": val([1.0, -1.0, 0.5])}
+PYTORCH_DERIVATIVES = [
+    ("tanh", 0.25190991498936105,
+     {"W": [[-0.04317064593638354, 0.08634129187276708], [-0.3542183634014893, 0.7084367268029786],
+            [0.3250990688368638, -0.6501981376737276]],
+      "x": [[-0.272689448236996], [-0.1899832197310471]],
+      "b": [[-0.04317064593638354], [-0.3542183634014893], [0.3250990688368638]],
+      "u": [[0.021824797695345177], [0.19773427574657298], [0.8556387860811777]]}),
+    ("sigmoid", 0.030587701119496324,
+     {"W": [[-0.05545903689377844, 0.11091807378755689],
+            [-0.09541811995221153, 0.19083623990442306],
+            [0.02371077081410427, -0.04742154162820854]],
+      "x": [[-0.06343943384199424], [-0.013733475988969783]],
+      "b": [[-0.05545903689377844], [-0.09541811995221153], [0.02371077081410427]],
+      "u": [[0.06435829917577342], [0.15390097092704166], [0.24026074574152914]]}),
+    ("relu", 1.0, {"W": 0.0, "x": 0.0, "b": 0.0, "u": [[1.0], [0.0], [0.0]]}),
+]
+
+
+@pytest.mark.parametrize("f, value, grads", PYTORCH_DERIVATIVES)
+def test_the_closed_form_with_f_prime_matches_pytorch(f, value, grads):
+    t = run(CLOSED_FORM, LAYER, f=f)
+    assert t.value == pytest.approx(value, rel=1e-14)
+    for name, grad in grads.items():
+        np.testing.assert_allclose(t.gradient(name), np.broadcast_to(grad, t.gradient(name).shape),
+                                   rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("f", ["tanh", "sigmoid", "relu"])
+@pytest.mark.parametrize("spelling", ["f′(z)", "f'(z)", "{f}′(z)"])
+def test_the_typed_closed_form_equals_what_backprop_computed(f, spelling):
+    """δ = u ∘ f′(z) typed in is the gradient backprop finds for b in s = uᵀ f(Wx + b): the
+    comparison a "check my formula" button would make."""
+    spelling = spelling.format(f="σ" if f == "sigmoid" else f)
+    typed = run(f"z = Wx + b; δ = u ∘ {spelling}; s = sum(δ)", LAYER, f=f)
+    backprop = run(LECTURE, LAYER, f=f)
+    delta = next(typed.values[n] for n in typed.graph.order
+                 if typed.graph.g.nodes[n]["name"] == "δ")
+    np.testing.assert_allclose(delta, backprop.gradient("b"), rtol=1e-14)
+
+
 @pytest.mark.parametrize("source, variables, value, grads", PYTORCH)
 def test_values_and_gradients_match_pytorch(source, variables, value, grads):
     t = run(source, variables)

@@ -83,6 +83,7 @@ DOMAINS: dict[str, Callable[[st.DrawFn, tuple[Shape, ...]], tuple[np.ndarray, ..
     "sqrt": lambda draw, shapes: (_array(draw, shapes[0], 0.2, 3.0),),
     "pow": lambda draw, shapes: (_array(draw, shapes[0], 0.5, 2.0),),
     "relu": lambda draw, shapes: (_nonzero(draw, shapes[0]),),
+    "drelu": lambda draw, shapes: (_nonzero(draw, shapes[0]),),
     "abs": lambda draw, shapes: (_nonzero(draw, shapes[0]),),
     "div": lambda draw, shapes: (_array(draw, shapes[0]), _nonzero(draw, shapes[1], 0.5)),
     "maximum": _apart,
@@ -251,6 +252,9 @@ def test_unbroadcast_sums_stretched_axes(shape: Shape, expected: object) -> None
     ("tanh", 0, ("z",), ((1, 1),), (1, 1), {}, "1 − tanh²(z)"),
     ("sigmoid", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(σ(z)(1 − σ(z)))"),
     ("relu", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(𝟙[z > 0])"),
+    ("dtanh", 0, ("z",), ((3, 1),), (3, 1), {}, "−diag(2 tanh(z)(1 − tanh²(z)))"),
+    ("dsigmoid", 0, ("z",), ((1, 1),), (1, 1), {}, "σ′(z)(1 − 2σ(z))"),
+    ("drelu", 0, ("z",), ((3, 1),), (3, 1), {}, "0"),
     ("exp", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(exp(z))"),
     ("log", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(1/z)"),
     ("sqrt", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(1/(2√z))"),
@@ -290,6 +294,8 @@ def test_local_formula(name: str, port: int, labels: tuple, shapes: tuple, out: 
     ("tanh", ("z",), {}, "tanh(z)"),
     ("tanh", ("(W · x + b)",), {}, "tanh(W · x + b)"),
     ("sigmoid", ("z",), {}, "σ(z)"),
+    ("dtanh", ("z",), {}, "tanh′(z)"),
+    ("dsigmoid", ("z",), {}, "σ′(z)"),
     ("transpose", ("u",), {}, "uᵀ"),
     ("pow", ("x",), {"k": 2.0}, "x^2"),
     ("maximum", ("a", "b"), {}, "max(a, b)"),
@@ -311,7 +317,7 @@ def test_every_name_in_the_syntax_tables_is_an_op() -> None:
     assert (called - set(PLACEHOLDERS)) | bound | written <= set(OPS)
     assert set(PLACEHOLDERS) <= called
     assert all(set(choices) == set(F_CHOICES) for choices in PLACEHOLDERS.values())
-    assert all(OPS[name].shape_rule == "elementwise" for name in F_CHOICES)
+    assert all(OPS[name].shape_rule == "elementwise" for name in bound)
 
 
 def test_ops_are_keyed_by_name() -> None:

@@ -247,6 +247,22 @@ NUMPY = [
     ("np.transpose(x)", "(transpose x)"),
 ]
 
+DERIVATIVES = [
+    ("f′(z)", "(f′ z)"),
+    ("f'(z)", "(f′ z)"),
+    ("tanh′(z)", "(tanh′ z)"),
+    ("σ′(z)", "(sigmoid′ z)"),
+    ("σ'(z)", "(sigmoid′ z)"),
+    ("sigmoid′(z)", "(sigmoid′ z)"),
+    ("relu′(z)", "(relu′ z)"),
+    ("np.tanh′(z)", "(tanh′ z)"),
+    ("f′(z)ᵀ", "(T (f′ z))"),
+    ("f'(z)'", "(T (f′ z))"),
+    ("f′ (z)", "(f′ z)"),
+    ("z = Wx + b; δ = u ∘ f′(z); s = sum(δ)",
+     "(= z (add (matmul W x) b)) (= δ (mul u (f′ z))) (= s (sum δ))"),
+]
+
 LECTURE = [
     ("s = uᵀ f(Wx + b)", "(= s (matmul (T u) (f (add (matmul W x) b))))"),
     ("s = u.T @ tanh(W @ x + b)", "(= s (matmul (T u) (tanh (add (matmul W x) b))))"),
@@ -282,7 +298,8 @@ PROGRAMS = [
     ("a = -4.0; b = 2.0", "(= a (neg 4.0)) (= b 2.0)"),
 ]
 
-ALL_VALID = OPERATORS + FUNCTIONS + SPLITTING + NOTATION + AXES + NUMPY + LECTURE + PROGRAMS
+ALL_VALID = (OPERATORS + FUNCTIONS + SPLITTING + NOTATION + AXES + NUMPY + DERIVATIVES + LECTURE
+             + PROGRAMS)
 
 
 @pytest.mark.parametrize(("source", "expected"), ALL_VALID)
@@ -385,6 +402,11 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("x + $", "unexpected character '$' at column 5", 4),
     ("x\u200b", "unexpected character U+200B at column 2", 1),
     ("x.y", "unknown method '.y'", 1),
+    ("x′", "′ marks a derivative, as in f′(z), tanh′(z), σ′(z), relu′(z); for a transpose "
+           "write ᵀ", 1),
+    ("exp′(x)", "exp′ is not a derivative the language knows (tanh′, sigmoid′, relu′, f′)", 3),
+    ("f = 2; f′(z)", "′ marks a derivative", 8),
+    ("f′", "f′ needs parentheses: f′(...)", 0),
     ("x.data", "unknown method '.data'", 1),
     ("x.squre()", "unknown method '.squre' (did you mean sqrt?)", 1),
     ("x.sum", ".sum needs parentheses: .sum(...)", 1),
