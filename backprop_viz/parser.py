@@ -85,10 +85,27 @@ def _assigned_names(tokens: list[Token]) -> frozenset[str]:
                      if tokens[i].kind == "name" and tokens[i + 1].kind in ASSIGNMENTS)
 
 
-def _splittable(name: str, keep: frozenset[str]) -> bool:
-    """A run of letters such as `Wx` is a product of one-letter variables, unless it is known."""
-    return (len(name) > 1 and name.isalpha() and _function(name) is None and name not in keep
-            and name not in CONSTANTS)
+def _pieces(name: str, keep: frozenset[str]) -> list[str] | None:
+    """How a run-together name splits into a product, or None when it stays one name.
+
+    A run is split when it is not itself known (a function, a declared or assigned name, True)
+    and it can be written as known names and single letters, with as few pieces as possible
+    (on a tie, the longer piece first: `abc` with ab and bc known is ab · c). With w0 and x0
+    declared, `w0x0` is w0 · x0; `Wx` is W · x; `W1x` (nothing declared) stays
+    W1x, since no piece covers its digit.
+    """
+    if len(name) < 2 or _function(name) or name in keep or name in CONSTANTS or "." in name:
+        return None
+    best: list[list[str] | None] = [[]] + [None] * len(name)   # best[i]: pieces of name[:i]
+    for end in range(1, len(name) + 1):
+        for start in range(end):
+            piece, before = name[start:end], best[start]
+            usable = piece in keep or (len(piece) == 1 and piece.isalpha())
+            if usable and before is not None and (
+                    best[end] is None or len(before) + 1 <= len(best[end])):
+                best[end] = [*before, piece]
+    pieces = best[-1]
+    return pieces if pieces and len(pieces) > 1 else None
 
 
 def _directly_called(token: Token, after: Token) -> bool:
@@ -96,15 +113,21 @@ def _directly_called(token: Token, after: Token) -> bool:
 
 
 def _split_runs(tokens: list[Token], keep: frozenset[str]) -> list[Token]:
-    """`Wx` → `W` `x`, each letter at its own offset. A run directly followed by `(` stays whole:
-    it is a misspelt function (`tanhh(z)`), which the parser reports."""
+    """`Wx` → `W` `x`, each piece at its own offset. A run directly followed by `(` stays whole:
+    it is a misspelt function (`tanhh(z)`), which the parser reports; so does a run followed by
+    `=`, a name being assigned or an option (`axis=0`)."""
     out: list[Token] = []
     for tok, after in pairwise(tokens):
-        if (tok.kind == "name" and _splittable(tok.text, keep) and not _directly_called(tok, after)
-                and after.kind != "="):
-            out.extend(Token("name", letter, tok.pos + k) for k, letter in enumerate(tok.text))
-        else:
+        pieces = None
+        if tok.kind == "name" and not _directly_called(tok, after) and after.kind != "=":
+            pieces = _pieces(tok.text, keep)
+        if pieces is None:
             out.append(tok)
+            continue
+        start = tok.pos
+        for piece in pieces:
+            out.append(Token("name", piece, start))
+            start += len(piece)
     out.append(tokens[-1])
     return out
 

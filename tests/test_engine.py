@@ -132,6 +132,11 @@ PYTORCH = [
      {"z": [[0.0], [0.5], [1.0]],
       "X": [[1.1795704571147612, 1.5972640247326626], [5.078290278556388, 0.06351683641312504]],
       "W": [[1.3414362865568266], [1.8861879044810579]]}),
+    # run-together names use declared names: w0x0 is w0 · x0 (CS231n's sigmoid neuron)
+    ("s = σ(w0x0 + w1x1 + w2)", {"w0": val(2), "x0": val(-1), "w1": val(-3), "x1": val(-2),
+                                 "w2": val(-3)}, 0.7310585786300049,
+     {"w0": -0.19661193324148185, "x0": 0.3932238664829637, "w1": -0.3932238664829637,
+      "x1": -0.5898357997244456, "w2": 0.19661193324148185}),
     # the notes' h = xW + b over a mini-batch stored as rows, softmax cross-entropy over rows
     ("h = xW + b\nL = -sum(y * log(softmax(h, axis=1))) / 10",
      {"x": val(np.round(np.sin(np.arange(20)).reshape(10, 2), 2).tolist()),

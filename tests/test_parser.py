@@ -129,6 +129,8 @@ SPLITTING = [
     ("αβ", "(matmul α β)"),
     ("W1 x", "(matmul W1 x)"),
     ("W1x", "W1x"),
+    ("h = Wx; s = uᵀh_2 + h2u", "(= h (matmul W x)) (= s (add (matmul (T u) h_2) h2u))"),
+    ("h_2 = Wx; s = uᵀh_2u", "(= h_2 (matmul W x)) (= s (matmul (matmul (T u) h_2) u))"),
     ("x_in", "x_in"),
     ("h_2", "h_2"),
     ("exp(x)", "(exp x)"),
@@ -313,6 +315,14 @@ def test_source_to_sexpr(source: str, expected: str) -> None:
     ("xy z", {"xy"}, "(matmul xy z)"),
     ("ab(c)", {"ab"}, "(matmul ab c)"),
     ("e^2", {"e"}, "(pow e 2)"),             # e declared is a variable, not exp
+    # run-together names use declared names, as single letters are split
+    ("σ(w0x0 + w1x1 + w2)", {"w0", "x0", "w1", "x1", "w2"},
+     "(sigmoid (add (add (matmul w0 x0) (matmul w1 x1)) w2))"),
+    ("W1x + b1", {"W1"}, "(add (matmul W1 x) b1)"),
+    ("Wxy", {"Wx"}, "(matmul Wx y)"),
+    ("abc", {"ab", "bc"}, "(matmul ab c)"),
+    ("x_inW", {"x_in"}, "(matmul x_in W)"),
+    ("w0x0", {"w0"}, "w0x0"),                 # x0 is not declared: no piece covers its digit
     # a variable directly followed by '(' is a product, as in the lecture's W(x + b)
     ("W(x+b)", {"W"}, "(matmul W (add x b))"),
     ("h = x; s = h(x)", set(), "(= h x) (= s (matmul h x))"),
