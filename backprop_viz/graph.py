@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,11 +11,24 @@ import networkx as nx
 from . import shapes
 from .errors import BackpropError
 from .limits import MAX_NODES
-from .ops import FUNCTION_OPS, get_op
-from .syntax import Binary, Call, Expr, Name, Num, Power, Program, Stack, Transpose, Unary
+from .ops import get_op
+from .parser import literal
+from .syntax import (
+    FUNCTIONS,
+    PLACEHOLDERS,
+    Binary,
+    Call,
+    Expr,
+    Name,
+    Num,
+    Power,
+    Program,
+    Stack,
+    Transpose,
+    Unary,
+)
 
 ATOM = 100  # precedence of a name, a number or a call: never parenthesised
-BINARY_OPS = {"matmul": "matmul", "mul": "mul", "div": "div", "add": "add", "sub": "sub"}
 
 
 @dataclass(frozen=True)
@@ -64,18 +78,16 @@ class _Builder:
             return self.add(kind="constant", op=None, constant=e.value, text=e.text, pos=e.pos)
         if isinstance(e, Name):
             if e.name not in self.env:
-                node = self.add(kind="variable", op=None, text=e.name, pos=e.pos,
-                                declared_shape=self.declared_shapes.get(e.name))
-                self.g.nodes[node]["name"] = e.name
-                self.env[e.name] = self.variables[e.name] = node
+                self.env[e.name] = self.leaf(e.name, e.pos)
             return self.env[e.name]
         if isinstance(e, Call):
-            op = self.f if e.func == "f" else FUNCTION_OPS[(e.func, len(e.args))]
-            return self.op(op, [self.expr(a) for a in e.args], e.pos)
+            op = FUNCTIONS[e.func][len(e.args)]
+            op = PLACEHOLDERS[op][self.f] if op in PLACEHOLDERS else op
+            return self.op(op, [self.expr(a) for a in e.args], e.pos, **dict(e.options))
         if isinstance(e, Unary):
-            return self.op("neg", [self.expr(e.operand)], e.pos)
+            return self.op(e.op, [self.expr(e.operand)], e.pos)
         if isinstance(e, Binary):
-            return self.op(BINARY_OPS[e.op], [self.expr(e.left), self.expr(e.right)], e.pos)
+            return self.op(e.op, [self.expr(e.left), self.expr(e.right)], e.pos)
         if isinstance(e, Transpose):
             return self.op("transpose", [self.expr(e.operand)], e.pos)
         if isinstance(e, Power):
@@ -83,6 +95,14 @@ class _Builder:
         if isinstance(e, Stack):
             return self.op("stack", [self.expr(i) for i in e.items], e.pos, axis=e.axis)
         raise TypeError(f"no graph rule for {type(e).__name__}")
+
+    def leaf(self, name: str, pos: int, **fill: float) -> str:
+        """A variable: its shape from the request, else inferred (1×1 for a number's `fill`)."""
+        shape = self.declared_shapes.get(name) or ((1, 1) if fill else None)
+        node = self.add(kind="variable", op=None, text=name, pos=pos, declared_shape=shape, **fill)
+        self.g.nodes[node]["name"] = name
+        self.variables[name] = node
+        return node
 
     def op(self, op: str, inputs: list[str], pos: int, **params) -> str:
         node = self.add(inputs, kind="op", op=op, pos=pos, params=params, text="")
@@ -107,15 +127,29 @@ def _set_text(g: nx.MultiDiGraph, node: str) -> None:
     attrs["text"] = op.text(tuple(labels), attrs["params"])
 
 
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
 def build(program: Program, f: str, declared_shapes: Mapping[str, tuple[int, int]]) -> Graph:
-    """Build the graph of a parsed program; shapes are inferred and broadcasts made explicit."""
+    """Build the graph of a parsed program; shapes are inferred and broadcasts made explicit.
+
+    A name assigned several times labels its versions c₁, c₂, …; a name whose first assignment
+    is a number (`a = -4.0`) is a variable with that value, unless the request gives one."""
     b = _Builder(f, declared_shapes)
+    times = Counter(st.name for st in program.statements if st.name)
+    seen: Counter[str] = Counter()
     for st in program.statements:
-        node = b.expr(st.expr)
+        value = literal(st.expr) if st.name and not seen[st.name] else None
+        if value is not None:
+            node = b.leaf(st.name, st.pos, fill=value)
+        else:
+            node = b.expr(st.expr)
         if st.name is not None:
+            seen[st.name] += 1
             b.env[st.name] = node
             if not b.g.nodes[node]["name"]:
-                b.g.nodes[node]["name"] = st.name
+                version = str(seen[st.name]).translate(_SUBSCRIPT) if times[st.name] > 1 else ""
+                b.g.nodes[node]["name"] = st.name + version
     last = program.statements[-1]
     output_name = last.name or "out"
     output = b.env[last.name] if last.name else node
@@ -127,6 +161,8 @@ def build(program: Program, f: str, declared_shapes: Mapping[str, tuple[int, int
                             last.pos)
     for node, shape in inferred.shapes.items():
         g.nodes[node]["shape"] = shape
+        if g.nodes[node]["op"] == "repeat":      # the notes' Repeat: repeat(b, 10, axis=0)
+            g.nodes[node]["params"]["shape"] = shape
     for node in inferred.scalings:
         g.nodes[node]["op"] = "scale"
     order = _insert_repeats(b, order)

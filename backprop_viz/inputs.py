@@ -57,11 +57,19 @@ def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
     warnings = tuple(f"variable {name} is not in the expression; it was ignored"
                      for name in req.names if name not in gr.variables)
     _check_sizes(gr)
-    leaves = {node: req.values[name] if name in req.values
-              else _draw(name, gr.g.nodes[node]["shape"], req.seed)
-              for name, node in gr.variables.items()}
+    leaves = {node: _leaf(req, name, gr.g.nodes[node]) for name, node in gr.variables.items()}
     return engine.run(gr, leaves, expression=req.expression, parsed=unparse(program), f=req.f,
                       seed=req.seed, warnings=warnings)
+
+
+def _leaf(req: Inputs, name: str, attrs: dict) -> np.ndarray:
+    """A variable's value: given, else the number its first assignment wrote (`c = 2`), else
+    drawn from the seed."""
+    if name in req.values:
+        return req.values[name]
+    if "fill" in attrs:
+        return np.full(attrs["shape"], attrs["fill"])
+    return _draw(name, attrs["shape"], req.seed)
 
 
 # ---------------------------------------------------------------- variables

@@ -13,25 +13,35 @@ TRANSPOSE_MARK = "ᵀ"  # U+1D40: str.isalpha() says it is a letter, but it is n
 # Symbols and their token kinds, two-character spellings first so that they win.
 # `^T` and `.T` are always transpose, whatever follows: `u^Th` is uᵀ h.
 SYMBOLS: tuple[tuple[str, str], ...] = (
+    ("+=", "+="), ("-=", "-="), ("−=", "-="), ("*=", "*="), ("/=", "/="),
     ("**", "power"), ("^T", "transpose"), (".T", "transpose"), ("^", "power"),
-    (TRANSPOSE_MARK, "transpose"), ("'", "transpose"),
-    ("+", "+"), ("-", "-"), ("−", "−"), ("@", "@"), ("·", "·"), ("*", "*"), ("⊙", "⊙"),
-    ("∘", "∘"), ("/", "/"), ("(", "("), (")", ")"), ("[", "["), ("]", "]"), (",", ","),
-    ("=", "="),
+    (TRANSPOSE_MARK, "transpose"), ("⊤", "transpose"), ("'", "transpose"),
+    ("+", "+"), ("-", "-"), ("−", "−"), ("@", "@"), ("·", "·"), ("⋅", "·"), ("*", "*"),
+    ("⊙", "⊙"), ("∘", "∘"), ("/", "/"), ("(", "("), (")", ")"), ("[", "["), ("]", "]"),
+    (",", ","), ("=", "="), ("√", "√"), ("‖", "‖"), ("′", "′"),
 )
 OPENERS, CLOSERS = frozenset("(["), frozenset(")]")
+# Characters the language does not use, but code pasted from numpy does: what to say about them.
+CHARACTER_HINTS: dict[str, str] = {":": ": slicing is not supported"}
 NEWLINES = "\n\r"
 _NAME_REST = frozenset("0123456789_")  # after the first letter: `W1`, `x_in`
+# Module prefixes of code pasted from numpy, PyTorch or Python: `np.tanh` is one name token,
+# which the parser reads as `tanh`.
+MODULES = frozenset({"np", "numpy", "torch", "math"})
 
 # An exponent part only when digits follow it: `2e` is 2 times e, `2x` is 2 times x.
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A superscript exponent, `x²`, `x⁻¹`: its token's text is the exponent in plain digits.
+_SUPERSCRIPT = re.compile(r"[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_PLAIN = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 
 
 @dataclass(frozen=True)
 class Token:
-    kind: str   # "number" | "name" | "transpose" | "power" | "sep" | "end" | the symbol itself
-    text: str   # as written
+    kind: str   # "number" | "name" | "transpose" | "power" | "superscript" | "sep" | "end" |
+                # the symbol itself
+    text: str   # as written; a superscript's in plain digits (`x⁻¹`: "-1")
     pos: int    # 0-based offset in the source
 
 
@@ -60,22 +70,42 @@ def tokenize(source: str) -> list[Token]:
                 raise BackpropError(f"the number at {location(source, i)} is too large", i)
             tokens.append(Token("number", number.group(), i))
             i = number.end()
+        elif superscript := _SUPERSCRIPT.match(source, i):
+            tokens.append(Token("superscript", superscript.group().translate(_PLAIN), i))
+            i = superscript.end()
         elif is_letter(ch):
-            end = i + 1
-            while end < len(source) and (is_letter(source[end]) or source[end] in _NAME_REST):
-                end += 1
+            end = _name_end(source, i)
+            if source[i:end] in MODULES and source.startswith(".", end) and _letter_at(source,
+                                                                                  end + 1):
+                end = _name_end(source, end + 1)
             tokens.append(Token("name", source[i:end], i))
+            i = end
+        elif ch == "." and _letter_at(source, i + 1) and not source.startswith(".T", i):
+            end = _name_end(source, i + 1)     # a method: `.sum`, `.relu`, `.dot`
+            tokens.append(Token("method", source[i:end], i))
             i = end
         else:
             symbol = next(((t, k) for t, k in SYMBOLS if source.startswith(t, i)), None)
             if symbol is None:
-                raise BackpropError(f"unexpected character {_show(ch)} at {location(source, i)}", i)
+                raise BackpropError(f"unexpected character {_show(ch)} at {location(source, i)}"
+                                    f"{CHARACTER_HINTS.get(ch, '')}", i)
             text, kind = symbol
             depth += (kind in OPENERS) - (kind in CLOSERS and depth > 0)
             tokens.append(Token(kind, text, i))
             i += len(text)
     tokens.append(Token("end", "", len(source)))
     return tokens
+
+
+def _name_end(source: str, start: int) -> int:
+    end = start + 1
+    while end < len(source) and (is_letter(source[end]) or source[end] in _NAME_REST):
+        end += 1
+    return end
+
+
+def _letter_at(source: str, i: int) -> bool:
+    return i < len(source) and is_letter(source[i])
 
 
 def is_letter(ch: str) -> bool:

@@ -84,8 +84,11 @@ def _atom(label: str) -> str:
 
 def _t(label: str, shape: Shape) -> str:
     """The label transposed: a 1×1 stays as it is and uᵀ becomes u."""
-    if shape == (1, 1):
-        return label
+    return label if shape == (1, 1) else transposed_label(label)
+
+
+def transposed_label(label: str) -> str:
+    """The label of an array's transpose: uᵀ, (a + b)ᵀ, and u for uᵀ."""
     if label.endswith("ᵀ") and _atom(label[:-1]) == label[:-1]:
         return label[:-1]
     return f"{_atom(label)}ᵀ"
@@ -178,6 +181,15 @@ def _quiet(op: Op) -> Op:
 
 # ----- elementwise, two inputs -----
 
+def _gate(win: np.ndarray, lose: np.ndarray) -> np.ndarray:
+    """1 where `win` is the larger, ½ where the two tie, else 0."""
+    return (win > lose) + 0.5 * (win == lose)
+
+
+def _gate_formula(a: str, b: str, wins: str) -> str:
+    return f"𝟙[{a} {wins} {b}] + ½𝟙[{a} = {b}]"
+
+
 _BINARY = (
     _binary("add", "+", np.add, lambda port, a, b: np.ones_like(a),
             lambda port, a, b: "1", _infix("+"), 50),
@@ -187,13 +199,13 @@ _BINARY = (
             lambda port, a, b: (b, a)[port], _infix("∘"), 60),
     _binary("div", "/", np.divide, lambda port, a, b: 1 / b if port == 0 else -a / b**2,
             lambda port, a, b: (f"1/{_atom(b)}", f"−{a}/{_power(b, 2)}")[port], _infix("/"), 60),
-    # The max gate routes the gradient to the larger input; a tie goes to the first.
+    # The max gate routes the gradient to the larger input; a tie splits it ½, ½ (as PyTorch).
     _binary("maximum", "max", np.maximum,
-            lambda port, a, b: (a >= b if port == 0 else b > a).astype(float),
-            lambda port, a, b: (f"𝟙[{a} ≥ {b}]", f"𝟙[{b} > {a}]")[port], _call("max"), 100),
+            lambda port, a, b: _gate(a, b) if port == 0 else _gate(b, a),
+            lambda port, a, b: _gate_formula(*((a, b), (b, a))[port], ">"), _call("max"), 100),
     _binary("minimum", "min", np.minimum,
-            lambda port, a, b: (a <= b if port == 0 else b < a).astype(float),
-            lambda port, a, b: (f"𝟙[{a} ≤ {b}]", f"𝟙[{b} < {a}]")[port], _call("min"), 100),
+            lambda port, a, b: _gate(b, a) if port == 0 else _gate(a, b),
+            lambda port, a, b: _gate_formula(*((a, b), (b, a))[port], "<"), _call("min"), 100),
 )
 
 
@@ -203,6 +215,12 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) from exp(−|z|), which never overflows: σ(1000) = 1 and σ(−1000) = 0 exactly."""
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _pow_deriv(x: np.ndarray, out: np.ndarray, p: Params) -> np.ndarray:
+    """k x^(k−1), and 0 for k = 0 (not 0 · 0⁻¹ = NaN at x = 0), as PyTorch has it."""
+    k = float(p["k"])
+    return k * np.power(x, k - 1) if k else np.zeros_like(x)
 
 
 def _pow_formula(z: str, p: Params) -> str:
@@ -216,8 +234,7 @@ def _pow_formula(z: str, p: Params) -> str:
 _UNARY = (
     _elementwise("neg", "−", lambda x, p: -x, lambda x, out, p: np.full_like(x, -1.0),
                  lambda z, p: "−1", text=lambda labels, p: f"−{labels[0]}", precedence=70),
-    _elementwise("pow", "^", lambda x, p: np.power(x, float(p["k"])),
-                 lambda x, out, p: float(p["k"]) * np.power(x, float(p["k"]) - 1), _pow_formula,
+    _elementwise("pow", "^", lambda x, p: np.power(x, float(p["k"])), _pow_deriv, _pow_formula,
                  text=lambda labels, p: f"{labels[0]}^{_num(float(p['k']))}",
                  shape_rule="power", precedence=80),
     _elementwise("tanh", "tanh", lambda x, p: np.tanh(x), lambda x, out, p: 1 - out**2,
@@ -226,6 +243,15 @@ _UNARY = (
                  lambda z, p: f"σ({_bare(z)})(1 − σ({_bare(z)}))", text=_call("σ")),
     _elementwise("relu", "ReLU", lambda x, p: np.maximum(x, 0.0),
                  lambda x, out, p: (x > 0).astype(float), lambda z, p: f"𝟙[{_bare(z)} > 0]"),
+    # The lecture's f′(z), as ops of their own: their backward uses the second derivative.
+    _elementwise("dtanh", "tanh′", lambda x, p: 1 - np.tanh(x) ** 2,
+                 lambda x, out, p: -2 * np.tanh(x) * out,
+                 lambda z, p: f"−2 tanh({_bare(z)})(1 − tanh²({_bare(z)}))", text=_call("tanh′")),
+    _elementwise("dsigmoid", "σ′", lambda x, p: _sigmoid(x) * (1 - _sigmoid(x)),
+                 lambda x, out, p: out * (1 - 2 * _sigmoid(x)),
+                 lambda z, p: f"σ′({_bare(z)})(1 − 2σ({_bare(z)}))", text=_call("σ′")),
+    _elementwise("drelu", "relu′", lambda x, p: (x > 0).astype(float),
+                 lambda x, out, p: np.zeros_like(x), lambda z, p: "0", text=_call("relu′")),
     _elementwise("exp", "exp", lambda x, p: np.exp(x), lambda x, out, p: out,
                  lambda z, p: f"exp({_bare(z)})"),
     _elementwise("log", "log", lambda x, p: np.log(x), lambda x, out, p: 1 / x,
@@ -304,75 +330,152 @@ _LINEAR = (
 )
 
 
-# ----- reductions to 1×1 -----
+# ----- reductions: to 1×1, or along an axis keeping both dimensions (the notes' Sum node) -----
+#
+# params["axis"]: None reduces every entry to 1×1; 0 reduces each column (m×n → 1×n), 1 each row
+# (m×n → m×1). Each entry of the input feeds one output entry, with a weight (1 for sum, 1/m
+# for mean, its share of a tie for max): the VJP is g, spread back, times the weights, and the
+# Jacobian is the 0/1 matrix of who feeds whom times the weights.
 
-def _extreme(name: str, reduce: Callable[..., np.ndarray], pick: Callable[[np.ndarray], int]) -> Op:
-    """max/min of all entries: the whole gradient goes to the first entry that attains it."""
-    def vjp(g: np.ndarray, port: int, xs: Arrays, out: np.ndarray, p: Params) -> np.ndarray:
-        d = np.zeros_like(xs[0])
-        d.flat[pick(xs[0])] = g.item()
-        return d
+def _axis(p: Params) -> int | None:
+    return p.get("axis")
 
+
+def _fed(shape: Shape, axis: int | None) -> np.ndarray:
+    """The output entry (row-major) that each input entry feeds."""
+    rows, cols = np.indices(shape)
+    return {None: np.zeros(rows.size, dtype=int), 0: cols.ravel(), 1: rows.ravel()}[axis]
+
+
+def _count(x: np.ndarray, axis: int | None) -> int:
+    return x.size if axis is None else x.shape[axis]
+
+
+def _ties(x: np.ndarray, out: np.ndarray, axis: int | None) -> np.ndarray:
+    """Each entry's share of the gradient of max/min: the entries that attain it split it evenly
+    (as PyTorch does)."""
+    hit = (x == out).astype(float)
+    return hit / hit.sum(axis=axis, keepdims=True)
+
+
+def _unit(x: np.ndarray, out: np.ndarray, axis: int | None) -> np.ndarray:
+    """x/‖x‖, and 0 where ‖x‖ = 0, as PyTorch has it: the norm has no derivative there."""
+    return np.divide(x, out, out=np.zeros_like(x), where=out != 0)
+
+
+def _axis_text(p: Params) -> str:
+    return "" if _axis(p) is None else f", axis={_axis(p)}"
+
+
+def _reduce_formula(whole: str) -> Callable[..., str]:
+    """𝟏ᵀ for the whole array; a column sum (m×n → 1×n) in row-major order is 𝟏ᵀ ⊗ I, a row
+    sum I ⊗ 𝟏ᵀ. `whole` is the 1×N row with the label in {x}, and {n} the count reduced."""
+    def formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ...], out: Shape,
+                p: Params) -> str:
+        axis, (rows, cols) = _axis(p), shapes[0]
+        n = {None: rows * cols, 0: rows, 1: cols}[axis]
+        if n == 1:
+            return _eye(shapes[0])
+        row = whole.format(x=_bare(labels[0]), n=n)
+        if axis is None or out == (1, 1):
+            return row
+        return f"{row} ⊗ I" if axis == 0 else f"I ⊗ {row}"
+    return formula
+
+
+def _reduction(name: str, symbol: str, fn: Callable[[np.ndarray, int | None], np.ndarray],
+               weights: Callable[[np.ndarray, np.ndarray, int | None], np.ndarray],
+               local_formula: Callable[..., str],
+               text: Callable[[tuple[str, ...], Params], str] | None = None) -> Op:
     return Op(
-        name, name, 1, "reduce", 100,
-        forward=lambda xs, p: reduce(xs[0], keepdims=True),
-        vjp=vjp,
-        jacobian=lambda port, xs, out, p: _selection(np.array([pick(xs[0])]), xs[0].size),
-        text=_call(name),
-        local_formula=lambda port, labels, shapes, out, p: (
-            "1" if shapes[0] == (1, 1) else f"eₖᵀ, k = arg{name}({_bare(labels[0])})"),
+        name, symbol, 1, "reduce", 100,
+        forward=lambda xs, p: fn(xs[0], _axis(p)),
+        vjp=lambda g, port, xs, out, p: g * weights(xs[0], out, _axis(p)),
+        jacobian=lambda port, xs, out, p: (
+            (np.arange(out.size).reshape(-1, 1) == _fed(xs[0].shape, _axis(p)))
+            * weights(xs[0], out, _axis(p)).reshape(1, -1)),
+        text=text or (lambda labels, p: f"{name}({_bare(labels[0])}{_axis_text(p)})"),
+        local_formula=local_formula,
     )
 
 
+def _norm_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ...], out: Shape,
+                  p: Params) -> str:
+    """xᵀ/‖x‖ for a column, x/‖x‖ for a row, vec(X)ᵀ/‖X‖ for a matrix, sign(x) for a 1×1."""
+    x, (rows, cols) = _bare(labels[0]), shapes[0]
+    if _axis(p) is not None:
+        return f"vᵀ/‖v‖ for each {('column', 'row')[_axis(p)]} v of {x}"
+    if rows == cols == 1:
+        return f"sign({x})"
+    if cols == 1:
+        return f"{_t(labels[0], shapes[0])}/‖{x}‖"
+    return f"{labels[0]}/‖{x}‖" if rows == 1 else f"vec({x})ᵀ/‖{x}‖"
+
+
 _REDUCTIONS = (
-    Op("sum", "Σ", 1, "reduce", 100,
-       forward=lambda xs, p: np.sum(xs[0], keepdims=True),
-       vjp=lambda g, port, xs, out, p: g * np.ones_like(xs[0]),
-       jacobian=lambda port, xs, out, p: np.ones((1, xs[0].size)),
-       text=_call("sum"),
-       local_formula=lambda port, labels, shapes, out, p: "1" if shapes[0] == (1, 1) else "𝟏ᵀ"),
-    Op("mean", "mean", 1, "reduce", 100,
-       forward=lambda xs, p: np.mean(xs[0], keepdims=True),
-       vjp=lambda g, port, xs, out, p: g * np.ones_like(xs[0]) / xs[0].size,
-       jacobian=lambda port, xs, out, p: np.full((1, xs[0].size), 1 / xs[0].size),
-       text=_call("mean"),
-       local_formula=lambda port, labels, shapes, out, p: (
-           "1" if shapes[0] == (1, 1) else f"𝟏ᵀ/{shapes[0][0] * shapes[0][1]}")),
-    _extreme("max", np.max, np.argmax),
-    _extreme("min", np.min, np.argmin),
+    _reduction("sum", "Σ", lambda x, axis: np.sum(x, axis=axis, keepdims=True),
+               lambda x, out, axis: np.ones_like(x), _reduce_formula("𝟏ᵀ")),
+    _reduction("mean", "mean", lambda x, axis: np.mean(x, axis=axis, keepdims=True),
+               lambda x, out, axis: np.full_like(x, 1 / _count(x, axis)),
+               _reduce_formula("𝟏ᵀ/{n}")),
+    _reduction("max", "max", lambda x, axis: np.max(x, axis=axis, keepdims=True), _ties,
+               _reduce_formula("eₖᵀ, k = argmax({x})")),
+    _reduction("min", "min", lambda x, axis: np.min(x, axis=axis, keepdims=True), _ties,
+               _reduce_formula("eₖᵀ, k = argmin({x})")),
+    _reduction("norm", "‖·‖", lambda x, axis: np.linalg.norm(x, axis=axis, keepdims=True), _unit,
+               _norm_formula, text=lambda labels, p: (
+                   f"‖{_bare(labels[0])}‖" if _axis(p) is None else
+                   f"norm({_bare(labels[0])}{_axis_text(p)})")),
 )
 
 
-# ----- softmax of each column -----
+# ----- softmax along an axis: of each column (axis 0), of each row (axis 1) -----
+#
+# With no axis given, softmax normalises each column, except of a single row (1×n), which it
+# normalises along the row: a column of one entry would always give 1.
+
+def _softmax_axis(shape: Shape, p: Params) -> int:
+    axis = _axis(p)
+    return (1 if shape[0] == 1 else 0) if axis is None else axis
+
 
 def _softmax(xs: Arrays, p: Params) -> np.ndarray:
-    e = np.exp(xs[0] - xs[0].max(axis=0, keepdims=True))   # shifted: exp never overflows
-    return e / e.sum(axis=0, keepdims=True)
+    axis = _softmax_axis(xs[0].shape, p)
+    e = np.exp(xs[0] - xs[0].max(axis=axis, keepdims=True))   # shifted: exp never overflows
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _softmax_vjp(g: np.ndarray, port: int, xs: Arrays, out: np.ndarray, p: Params) -> np.ndarray:
+    return out * (g - np.sum(g * out, axis=_softmax_axis(xs[0].shape, p), keepdims=True))
 
 
 def _softmax_jacobian(port: int, xs: Arrays, out: np.ndarray, p: Params) -> np.ndarray:
-    """Block diag(p) − p pᵀ for each column p; row-major order interleaves the columns."""
-    rows, cols = out.shape
+    """Block diag(p) − p pᵀ for each normalised column (or row) p, at its entries' row-major
+    places (a column's entries interleave with the others')."""
+    places = np.arange(out.size).reshape(out.shape)
+    if _softmax_axis(xs[0].shape, p) == 1:
+        out, places = out.T, places.T
     jac = np.zeros((out.size, out.size))
-    for c in range(cols):
-        idx = np.arange(rows) * cols + c          # column c's entries in row-major order
-        jac[np.ix_(idx, idx)] = np.diag(out[:, c]) - np.outer(out[:, c], out[:, c])
+    for q, idx in zip(out.T, places.T, strict=True):
+        jac[np.ix_(idx, idx)] = np.diag(q) - np.outer(q, q)
     return jac
 
 
 def _softmax_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ...],
                      out: Shape, p: Params) -> str:
-    (rows, cols), z = shapes[0], _bare(labels[0])
-    if rows == 1:
-        return "0"                                # a column of one entry is always 1
-    if cols == 1:
+    z, axis = _bare(labels[0]), _softmax_axis(shapes[0], p)
+    along, across = shapes[0][axis], shapes[0][1 - axis]
+    if along == 1:
+        return "0"                                # a softmax over one entry is always 1
+    if across == 1:
         return f"diag(p) − p pᵀ, p = softmax({z})"
-    return f"diag(p) − p pᵀ for each column p of softmax({z})"
+    return f"diag(p) − p pᵀ for each {('column', 'row')[axis]} p of softmax({z})"
 
 
-_SOFTMAX = Op("softmax", "softmax", 1, "columnwise", 100, forward=_softmax,
-              vjp=lambda g, port, xs, out, p: out * (g - np.sum(g * out, axis=0, keepdims=True)),
-              jacobian=_softmax_jacobian, text=_call("softmax"), local_formula=_softmax_formula)
+_SOFTMAX = Op("softmax", "softmax", 1, "along_axis", 100, forward=_softmax, vjp=_softmax_vjp,
+              jacobian=_softmax_jacobian,
+              text=lambda labels, p: f"softmax({_bare(labels[0])}{_axis_text(p)})",
+              local_formula=_softmax_formula)
 
 
 # ----- shape plumbing: repeat (explicit broadcasting) and stack -----
@@ -433,10 +536,3 @@ _PLUMBING = (
 OPS: dict[str, Op] = {op.name: _quiet(op) for op in (
     *_BINARY, *_UNARY, *_LINEAR, *_REDUCTIONS, _SOFTMAX, *_PLUMBING)}
 
-# (function name in syntax.FUNCTIONS, argument count) → op; `f` is bound by the graph instead.
-FUNCTION_OPS: dict[tuple[str, int], str] = {
-    **{(name, 1): name for name in ("tanh", "sigmoid", "relu", "exp", "log", "sqrt", "abs", "sin",
-                                    "cos", "sum", "mean", "max", "min", "softmax")},
-    ("max", 2): "maximum",
-    ("min", 2): "minimum",
-}

@@ -12,14 +12,15 @@ Free classes, in order of first appearance, get 3, 4, … in turn (limits.DEFAUL
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
 import networkx as nx
 
 from .errors import BackpropError
 from .limits import DEFAULT_DIMS
-from .ops import get_op
+from .ops import get_op, transposed_label
 
 
 class _Dims:
@@ -62,6 +63,7 @@ class _Dims:
 
 
 Shape = tuple[int, int]
+Params = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class _Sum:
     parts: list[int]
     pos: int | None
     text: str
+    hint: str       # the other way of stacking the same parts, suggested when this one fails
 
 
 def infer(
@@ -89,116 +92,179 @@ def infer(
     output_pos: int | None,
 ) -> Inference:
     """Give every node a concrete 2-D shape, or raise a BackpropError naming the conflict."""
-    dims = _Dims()
-    shape: dict[str, tuple[int, int]] = {}
-    sums: list[_Sum] = []
-    scalings: set[str] = set()
-
-    def known(node: str) -> Shape | None:
-        r, c = (dims.get(d) for d in shape[node])
-        return (r, c) if r is not None and c is not None else None
-
-    def show(node: str) -> str:
-        return "×".join(str(dims.get(d) or "?") for d in shape[node])
-
-    def label(node: str) -> str:
-        return graph.nodes[node]["text"]
-
-    def fail(node: str, detail: str) -> None:
-        attrs = graph.nodes[node]
-        raise BackpropError(f"{attrs['text']}: {detail}", attrs.get("pos"))
-
-    def same(node: str, a: str, b: str) -> None:
-        ok = all(dims.unify(x, y) for x, y in zip(shape[a], shape[b], strict=True))
-        if not ok:
-            fail(node, f"{label(a)} is {show(a)} but {label(b)} is {show(b)}")
-
+    inf = _Inferrer(graph)
     for node in order:
         attrs = graph.nodes[node]
-        kind = attrs["kind"]
-        if kind == "constant":
-            shape[node] = (dims.new(1), dims.new(1))
-            continue
-        if kind == "variable":
-            declared = attrs.get("declared_shape")
-            shape[node] = (dims.new(declared[0]), dims.new(declared[1])) if declared else (
-                dims.new(), dims.new())
-            continue
-        args = inputs(node)
-        rule = get_op(attrs["op"]).shape_rule
-        if rule in ("elementwise", "columnwise", "power"):
-            shape[node] = shape[args[0]]
-        elif rule == "transpose":
-            r, c = shape[args[0]]
-            shape[node] = (c, r)
-        elif rule == "reduce":
-            shape[node] = (dims.new(1), dims.new(1))
-        elif rule == "broadcast":
-            shape[node] = _broadcast(node, args, known, shape, same, fail, show, label)
-        elif rule in ("matmul", "scale"):
-            a, b = args
-            if known(a) == (1, 1) or known(b) == (1, 1):
-                scalings.add(node)
-                shape[node] = shape[b] if known(a) == (1, 1) else shape[a]
-                continue
-            if not dims.unify(shape[a][1], shape[b][0]):
-                inner = f"{dims.get(shape[a][1])} ≠ {dims.get(shape[b][0])}"
-                fail(node, f"{label(a)} is {show(a)} but {label(b)} is {show(b)} "
-                           f"(inner dimensions {inner})")
-            shape[node] = (shape[a][0], shape[b][1])
-        elif rule == "stack":
-            shape[node] = _stack(node, attrs, args, dims, shape, sums, same)
-        else:  # a new shape rule must be taught here; fail loudly rather than guess
-            raise NotImplementedError(f"no shape rule {rule!r} (op {attrs['op']})")
+        if attrs["kind"] == "constant":
+            inf.shape[node] = (inf.dims.new(1), inf.dims.new(1))
+        elif attrs["kind"] == "variable":
+            declared = attrs.get("declared_shape") or (None, None)
+            inf.shape[node] = (inf.dims.new(declared[0]), inf.dims.new(declared[1]))
+        else:
+            rule = get_op(attrs["op"]).shape_rule
+            if rule not in RULES:  # a new shape rule must be taught here; fail loudly
+                raise NotImplementedError(f"no shape rule {rule!r} (op {attrs['op']})")
+            inf.shape[node] = RULES[rule](inf, node, inputs(node), attrs["params"])
 
+    dims, shape = inf.dims, inf.shape
     rows_ok = dims.bind(shape[output][0], 1)
     if not (dims.bind(shape[output][1], 1) and rows_ok):
         raise BackpropError(
-            f"the output {output_name} is {show(output)}, not a scalar: try sum(...)",
+            f"the output {output_name} is {inf.show(output)}, not a scalar: try sum(...)",
             output_pos,
         )
-    _settle(order, shape, dims, sums)
+    _settle(order, shape, dims, inf.sums)
     return Inference({n: (dims.get(r), dims.get(c)) for n, (r, c) in shape.items()},
-                     frozenset(scalings))
+                     frozenset(inf.scalings))
 
 
-def _broadcast(node, args, known, shape, same, fail, show, label):
-    """`+ - * /`: equal shapes, unless one side is 1×1 or both are known and broadcast."""
+DimPair = tuple[int, int]   # two dimension variables: rows, columns
+
+
+class _Inferrer:
+    """The state of one inference: dimension classes, each node's pair of them, stacked sums and
+    the products found to be scalings. The shape rules below read and extend it."""
+
+    def __init__(self, graph: nx.MultiDiGraph) -> None:
+        self.graph = graph
+        self.dims = _Dims()
+        self.shape: dict[str, DimPair] = {}
+        self.sums: list[_Sum] = []
+        self.scalings: set[str] = set()
+
+    def known(self, node: str) -> Shape | None:
+        r, c = (self.dims.get(d) for d in self.shape[node])
+        return (r, c) if r is not None and c is not None else None
+
+    def show(self, node: str) -> str:
+        return "×".join(str(self.dims.get(d) or "?") for d in self.shape[node])
+
+    def label(self, node: str) -> str:
+        return self.graph.nodes[node]["text"]
+
+    def fail(self, node: str, detail: str) -> NoReturn:
+        attrs = self.graph.nodes[node]
+        raise BackpropError(f"{attrs['text']}: {detail}", attrs.get("pos"))
+
+    def conflict(self, node: str, a: str, b: str, detail: str = "") -> NoReturn:
+        self.fail(node, f"{self.label(a)} is {self.show(a)} but {self.label(b)} is "
+                        f"{self.show(b)}{detail}")
+
+    def same(self, node: str, a: str, b: str) -> None:
+        if not all(self.dims.unify(x, y) for x, y in zip(self.shape[a], self.shape[b],
+                                                          strict=True)):
+            self.conflict(node, a, b)
+
+
+# ----- the shape rules: op.shape_rule → (inferrer, node, inputs, params) → the node's dims -----
+
+def _same_shape(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    return inf.shape[args[0]]
+
+
+def _transposed(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    r, c = inf.shape[args[0]]
+    return c, r
+
+
+def _reduced(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    """To 1×1, or along an axis keeping both dimensions: axis 0 gives 1×n, axis 1 m×1."""
+    out = list(inf.shape[args[0]])
+    for axis in (0, 1) if params.get("axis") is None else (params["axis"],):
+        out[axis] = inf.dims.new(1)
+    return out[0], out[1]
+
+
+def _repeated(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    """`repeat(a, n, axis=0)`, the notes' Repeat node: a single row copied n times (or a single
+    column, for axis=1)."""
+    axis = params["axis"]
+    out = list(inf.shape[args[0]])
+    if not inf.dims.bind(out[axis], 1):
+        which = ("row", "column")[axis]
+        inf.fail(node, f"{inf.label(args[0])} is {inf.show(args[0])}, but repeat copies a "
+                       f"single {which} (axis={axis})")
+    out[axis] = inf.dims.new(params["repeats"])
+    return out[0], out[1]
+
+
+def _broadcast(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    """`+ - * /`: numpy broadcasting, axis by axis. A dimension already known to be 1 (declared,
+    given, a constant's or a reduction's) stretches to the other side's, and never pins it to 1;
+    any other pair of dimensions must be equal.
+
+    Example, `W X + b` with b declared 3×1 and W, X free: W X is d1×d3. Rows: b's 3 makes
+    d1 = 3. Columns: b's 1 stretches over d3, which stays free (the batch keeps its default
+    size), and the graph puts a repeat node between b and the sum.
+    """
     a, b = args
-    ka, kb = known(a), known(b)
-    if ka == (1, 1):
-        return shape[b]
-    if kb == (1, 1):
-        return shape[a]
-    if ka and kb and ka != kb:
-        if all(x == y or 1 in (x, y) for x, y in zip(ka, kb, strict=True)):
-            # numpy broadcasting between two declared shapes: the larger side of each axis
-            return tuple(shape[a][i] if ka[i] != 1 else shape[b][i] for i in range(2))
-        fail(node, f"{label(a)} is {show(a)} but {label(b)} is {show(b)}")
-    same(node, a, b)
-    return shape[a]
+    out = []
+    for da, db in zip(inf.shape[a], inf.shape[b], strict=True):
+        if inf.dims.get(da) == 1:
+            out.append(db)
+        elif inf.dims.get(db) == 1:
+            out.append(da)
+        elif inf.dims.unify(da, db):
+            out.append(da)
+        else:
+            inf.conflict(node, a, b)
+    return out[0], out[1]
 
 
-def _stack(node, attrs, args, dims, shape, sums, same):
+def _product(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    """A matrix product makes the inner dimensions equal; with a 1×1 side it is a scaling."""
+    a, b = args
+    if inf.known(a) == (1, 1) or inf.known(b) == (1, 1):
+        inf.scalings.add(node)
+        return inf.shape[b] if inf.known(a) == (1, 1) else inf.shape[a]
+    if not inf.dims.unify(inf.shape[a][1], inf.shape[b][0]):
+        inner = f"{inf.dims.get(inf.shape[a][1])} ≠ {inf.dims.get(inf.shape[b][0])}"
+        hint = ""
+        if inf.known(a) == inf.known(b) and inf.known(a)[1] == 1:
+            dot = f"{transposed_label(inf.label(a))} {inf.label(b)}"
+            hint = f": for the dot product of two columns write {dot}"
+        inf.conflict(node, a, b, f" (inner dimensions {inner}){hint}")
+    return inf.shape[a][0], inf.shape[b][1]
+
+
+def _stack(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
     """`[a; b]` adds rows and keeps columns (axis 0); `[a, b]` the other way round.
 
     Parts whose stacked dimension nothing fixes yet are taken to be the same size, as the
     word vectors of the lecture's window `[x_museums; x_in; x_Paris; x_are; x_amazing]` are.
     """
-    axis = attrs["params"]["axis"]
+    dims, shape = inf.dims, inf.shape
+    attrs = inf.graph.nodes[node]
+    axis = params["axis"]
     keep, grow = 1 - axis, axis
+    other_way = get_op("stack").text(tuple(map(inf.label, args)), {"axis": 1 - axis})
+    hint = f": to stack them {('side by side', 'vertically')[axis]}, write {other_way}"
     for other in args[1:]:
         if not dims.unify(shape[args[0]][keep], shape[other][keep]):
-            same(node, args[0], other)
+            inf.conflict(node, args[0], other, hint)
     parts = [shape[a][grow] for a in args]
     if all(dims.get(p) is None for p in parts):
         for p in parts[1:]:
             dims.unify(parts[0], p)
     total = dims.new()
-    sums.append(_Sum(total, parts, attrs.get("pos"), attrs["text"]))
-    out = [None, None]
+    inf.sums.append(_Sum(total, parts, attrs.get("pos"), attrs["text"], hint))
+    out = [0, 0]
     out[keep], out[grow] = shape[args[0]][keep], total
-    return tuple(out)
+    return out[0], out[1]
+
+
+RULES: dict[str, Callable[[_Inferrer, str, list[str], Params], DimPair]] = {
+    "elementwise": _same_shape,
+    "along_axis": _same_shape,
+    "power": _same_shape,
+    "transpose": _transposed,
+    "reduce": _reduced,
+    "broadcast": _broadcast,
+    "matmul": _product,
+    "scale": _product,
+    "stack": _stack,
+    "repeat": _repeated,
+}
 
 
 def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:
@@ -215,8 +281,8 @@ def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:
                 if None not in values:
                     if not dims.bind(s.total, sum(values)):
                         raise BackpropError(
-                            f"{s.text}: its parts add up to {sum(values)} but {total} are needed",
-                            s.pos)
+                            f"{s.text}: its parts add up to {sum(values)} but {total} are needed"
+                            f"{s.hint}", s.pos)
                     changed |= total is None
                 elif total is not None and len({dims.find(p) for p in s.parts
                                                 if dims.get(p) is None}) == 1:
@@ -226,7 +292,7 @@ def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:
                     if rest < len(unknown) or rest % len(unknown):
                         raise BackpropError(
                             f"{s.text}: it must have {total} rows/columns, which its parts "
-                            f"cannot make", s.pos)
+                            f"cannot make{s.hint}", s.pos)
                     dims.bind(unknown[0], rest // len(unknown))
                     changed = True
 

@@ -4,17 +4,50 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Function names the language knows, with the argument counts each accepts.
-# `f` is the placeholder bound to the request's nonlinearity; `σ` is an alias of `sigmoid`.
-FUNCTIONS: dict[str, tuple[int, ...]] = {
-    "tanh": (1,), "sigmoid": (1,), "relu": (1,), "exp": (1,), "log": (1,), "sqrt": (1,),
-    "abs": (1,), "sin": (1,), "cos": (1,), "f": (1,),
-    "sum": (1,), "mean": (1,), "softmax": (1,), "max": (1, 2), "min": (1, 2),
+# The functions the language knows: name → number of arguments → the op a call builds.
+# Adding a function, or a spelling of one, is an entry here (and its op in ops.OPS).
+FUNCTIONS: dict[str, dict[int, str]] = {
+    **{name: {1: name} for name in ("tanh", "sigmoid", "relu", "exp", "log", "sqrt", "abs",
+                                    "sin", "cos", "sum", "mean", "softmax", "norm")},
+    "max": {1: "max", 2: "maximum"},
+    "min": {1: "min", 2: "minimum"},
+    "repeat": {1: "repeat"},
+    "dot": {2: "matmul"},
+    "transpose": {1: "transpose"},
+    "f": {1: "f"},
+    # the lecture's derivatives, f′(z), tanh′(z), σ′(z), relu′(z): elementwise ops of their own
+    "tanh′": {1: "dtanh"}, "sigmoid′": {1: "dsigmoid"}, "relu′": {1: "drelu"}, "f′": {1: "f′"},
 }
-ALIASES: dict[str, str] = {"σ": "sigmoid"}
+# A function followed by a prime, `f′` or `f'`, is its derivative: function → derivative.
+DERIVATIVES: dict[str, str] = {name: f"{name}′" for name in ("tanh", "sigmoid", "relu", "f")}
+# The options an op takes after its arrays, positionally in this order or as keywords:
+# `sum(a, 0)`, `sum(a, axis=0)`. `keepdims` is accepted and changes nothing (every array is 2-D).
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "sum": ("axis", "keepdims"), "mean": ("axis", "keepdims"), "max": ("axis", "keepdims"),
+    "min": ("axis", "keepdims"), "norm": ("axis", "keepdims"), "softmax": ("axis",),
+    "repeat": ("repeats", "axis"),
+}
+REQUIRED_OPTIONS: dict[str, tuple[str, ...]] = {"repeat": ("repeats", "axis")}
+# Other spellings of option names (PyTorch's).
+KEYWORD_ALIASES: dict[str, str] = {"dim": "axis", "keepdim": "keepdims"}
+# Python's constants, as option values: never split into letters.
+CONSTANTS: dict[str, bool | None] = {"True": True, "False": False, "None": None}
+# Other spellings of those functions.
+ALIASES: dict[str, str] = {
+    "σ": "sigmoid", "ln": "log", "maximum": "max", "minimum": "min", "matmul": "dot",
+    "amax": "max", "amin": "min",
+}
+# Names that are not functions, but that a user may call: what to write instead.
+SUGGESTIONS: dict[str, str] = {
+    "square": "x² or x**2", "pow": "x**k", "power": "x**k", "cube": "x³ or x**3",
+}
 # Nonlinearities the request's `f` may name.
 F_CHOICES: tuple[str, ...] = ("tanh", "sigmoid", "relu")
-
+# Ops that stand for the request's choice of `f`: placeholder → choice → op.
+PLACEHOLDERS: dict[str, dict[str, str]] = {
+    "f": {choice: choice for choice in F_CHOICES},
+    "f′": {choice: f"d{choice}" for choice in F_CHOICES},
+}
 
 @dataclass(frozen=True)
 class Num:
@@ -34,18 +67,19 @@ class Call:
     func: str          # canonical name from FUNCTIONS ("sigmoid" for σ)
     args: tuple[Expr, ...]
     pos: int           # position of the function name
+    options: tuple[tuple[str, int], ...] = ()   # (("axis", 0),): the op's params, from OPTIONS
 
 
 @dataclass(frozen=True)
 class Unary:
-    op: str            # "neg" (unary plus is dropped by the parser)
+    op: str            # the op: "neg" (unary plus is dropped by the parser)
     operand: Expr
     pos: int
 
 
 @dataclass(frozen=True)
 class Binary:
-    op: str            # "matmul" | "mul" | "div" | "add" | "sub"
+    op: str            # the op: "matmul" | "mul" | "div" | "add" | "sub"
     left: Expr
     right: Expr
     pos: int           # position of the operator (of the right operand for juxtaposition)

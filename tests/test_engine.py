@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -32,6 +33,180 @@ def test_sigmoid_neuron():
     assert t.value == pytest.approx(0.7311, abs=1e-4)
     got = [t.gradient(n).item() for n in ("w0", "w1", "w2", "x0", "x1")]
     assert got == pytest.approx([-0.20, -0.39, 0.20, 0.39, -0.59], abs=0.005)
+
+
+# micrograd's test_sanity_check and test_more_ops as pasted, without Value(…) and .backward()
+# (its .relu() methods stay);
+# the numbers are PyTorch's, in float64.
+MICROGRAD_SANITY = """x = -4.0
+z = 2 * x + 2 + x
+q = z.relu() + z * x
+h = (z * z).relu()
+y = h + q + q * x"""
+MICROGRAD_MORE_OPS = """a = -4.0
+b = 2.0
+c = a + b
+d = a * b + b**3
+c += c + 1
+c += 1 + c + (-a)
+d += d * 2 + (b + a).relu()
+d += 3 * d + (b - a).relu()
+e = c - d
+f = e**2
+g = f / 2.0
+g += 10.0 / f"""
+
+
+def test_micrograd_sanity_check():
+    t = run(MICROGRAD_SANITY)
+    assert t.value == -20.0
+    assert t.gradient("x").item() == 46.0
+
+
+def test_micrograd_more_ops():
+    t = run(MICROGRAD_MORE_OPS)
+    assert t.value == pytest.approx(24.70408163265306, rel=1e-14)
+    assert t.gradient("a").item() == pytest.approx(138.83381924198252, rel=1e-14)
+    assert t.gradient("b").item() == pytest.approx(645.5772594752186, rel=1e-14)
+    labels = [n.label for n in t.nodes if n.kind != "constant" and re.fullmatch(r"\w+", n.label)]
+    assert labels == ["a", "b", "c₁", "d₁", "c₂", "c₃", "d₂", "d₃", "e", "f", "g₁", "g₂"]
+
+
+def test_cs231n_f_names_a_value():
+    t = run("q = x + y; f = q * z", {"x": val(-2), "y": val(5), "z": val(-4)})
+    assert t.value == -12 and t.output_name == "f"
+    assert [t.gradient(n).item() for n in "xyz"] == [-4, -4, 3]
+
+
+@pytest.mark.parametrize("variables, value, grad", [
+    (None, 6.0, 3.0),                                   # a's own number
+    ({"a": val(5)}, 15.0, 3.0),                         # the request's value wins
+    ({"a": val([1, 2])}, 9.0, [[3.0], [3.0]]),          # and may give it another shape
+])
+def test_a_number_assigned_first_is_a_variable(variables, value, grad):
+    t = run("a = 2.0; s = sum(3 a)", variables)
+    assert t.value == value
+    np.testing.assert_array_equal(t.gradient("a"), np.broadcast_to(grad, t.gradient("a").shape))
+    sent = trace_json("a = 2.0; s = sum(3 a)", variables)["variables"]["a"]["value"]
+    assert sent == t.node(t.variables["a"]).value.tolist()
+
+
+# Expression, variables → value and gradients, computed once with PyTorch 2.13 in float64 and
+# written here as numbers (torch is not a dependency).
+PYTORCH = [
+    # ties: max and min split the gradient evenly, elementwise and as reductions
+    ("s = max(x, y)", {"x": val(2), "y": val(2)}, 2.0, {"x": 0.5, "y": 0.5}),
+    ("s = min(x, y)", {"x": val(2), "y": val(2)}, 2.0, {"x": 0.5, "y": 0.5}),
+    ("s = 2 max(x)", {"x": val([[1, 3], [3, 0], [3, -1]])}, 6.0,
+     {"x": [[0.0, 2 / 3], [2 / 3, 0.0], [2 / 3, 0.0]]}),
+    ("s = min(x)", {"x": val([[1, 0], [3, 0]])}, 0.0, {"x": [[0.0, 0.5], [0.0, 0.5]]}),
+    # the power rule is finite at 0
+    ("s = sum(x ** 0)", {"x": val([0, 2])}, 2.0, {"x": [[0.0], [0.0]]}),
+    ("s = sum(x ** 3)", {"x": val([0, 2])}, 8.0, {"x": [[0.0], [12.0]]}),
+    # the notes' notation
+    ("s = sum(x² + e^(-x) + ln(x) + √x) + ‖x‖", {"x": val([0.5, 1.5, 2.0])}, 13.766036182953464,
+     {"x": [[3.296692256612098], [4.440133202396652], [5.502682647909397]]}),
+    ("s = u⊤h", {"u": val([1.0, -2.0, 0.5]), "h": val([0.3, 0.1, -0.7])}, -0.25,
+     {"u": [[0.3], [0.1], [-0.7]], "h": [[1.0], [-2.0], [0.5]]}),
+    ("s = ‖W‖", {"W": val([[1.0, -2.0], [0.5, 3.0]])}, 3.774917217635375,
+     {"W": [[0.26490647141300877, -0.5298129428260175],
+            [0.13245323570650439, 0.7947194142390263]]}),
+    ("s = y ** 2 ** 3", {"y": val(1.1)}, 2.1435888100000016, {"y": 15.58973680000001}),
+    # axes, as in the mini-batch notes: sums keep both dimensions
+    ("s = sum(sum(a, axis=0) ** 2 * c)", {"a": val([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]]),
+                                           "c": val([[1.0, 2.0, 3.0]])},
+     22.25, {"a": [[3.0, 8.0, 12.0], [3.0, 8.0, 12.0]]}),
+    ("s = sum(mean(a, 1) ** 2 * c)", {"a": val([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]]),
+                                       "c": val([1.0, -2.0])},
+     -2.2777777777777786, {"a": [[0.4444444444444444] * 3, [-1.5555555555555556] * 3]}),
+    ("s = sum(softmax(r) * w)", {"r": val([[1.0, 2.0, 3.0]]), "w": val([[0.5, -1.0, 2.0]])},
+     1.1307687270800362, {"r": [[-0.05678847003696693, -0.5214597727496746, 0.5782482427866417]]}),
+    ("s = sum(max(M, axis=0) * w)", {"M": val([[1.0, 3.0, 3.0], [3.0, 0.0, 3.0]]),
+                                      "w": val([[1.0, 2.0, 3.0]])},
+     18.0, {"M": [[0.0, 2.0, 1.5], [1.0, 0.0, 1.5]]}),
+    ("s = sum(repeat(b, 3, axis=0) * Z)",
+     {"b": val([[0.1, -0.2, 0.3, 0.4]]),
+      "Z": val(np.round(np.cos(np.arange(12)).reshape(3, 4), 2).tolist())},
+     -0.14800000000000002, {"b": [[0.19999999999999998, -0.08999999999999997,
+                                   -0.29999999999999993, -0.24]]}),
+    # numpy and PyTorch spellings, pasted from code
+    ("s = np.maximum(0, z).sum() + np.tanh(X.dot(W)).sum() + torch.exp(X.T).mean()",
+     {"z": val([-1.0, 0.0, 2.0]), "X": val([[1.0, 2.0], [3.0, -1.0]]), "W": val([0.5, -0.25])},
+     10.581564111434488,
+     {"z": [[0.0], [0.5], [1.0]],
+      "X": [[1.1795704571147612, 1.5972640247326626], [5.078290278556388, 0.06351683641312504]],
+      "W": [[1.3414362865568266], [1.8861879044810579]]}),
+    # run-together names use declared names: w0x0 is w0 · x0 (CS231n's sigmoid neuron)
+    ("s = σ(w0x0 + w1x1 + w2)", {"w0": val(2), "x0": val(-1), "w1": val(-3), "x1": val(-2),
+                                 "w2": val(-3)}, 0.7310585786300049,
+     {"w0": -0.19661193324148185, "x0": 0.3932238664829637, "w1": -0.3932238664829637,
+      "x1": -0.5898357997244456, "w2": 0.19661193324148185}),
+    # the notes' h = xW + b over a mini-batch stored as rows, softmax cross-entropy over rows
+    ("h = xW + b\nL = -sum(y * log(softmax(h, axis=1))) / 10",
+     {"x": val(np.round(np.sin(np.arange(20)).reshape(10, 2), 2).tolist()),
+      "W": val(np.round(np.cos(np.arange(8)).reshape(2, 4), 2).tolist()),
+      "b": val([[0.1, -0.1, 0.2, 0.0]]), "y": val(np.eye(4)[np.arange(10) % 4].tolist())},
+     1.5030309629078435,
+     {"W": [[-0.02771980130576975, 0.07964389493815799, 0.10104734367881443,
+             -0.15297143731120272],
+            [-0.07923781933866186, 0.09243531900779794, 0.11156850134454571,
+             -0.12476600101368183]],
+      "b": [[-0.028831574729089246, -0.10393568274996254, 0.07954083116924385,
+             0.05322642630980792]]}),
+]
+
+
+# The lecture's closed form typed in, δ = u ∘ f′(z): f′ is an op whose own backward uses f″.
+CLOSED_FORM = "z = Wx + b; δ = u ∘ f′(z); s = sum(δ)"
+LAYER = {"W": val([[0.5, -1.0], [0.25, 0.75], [-0.5, 0.1]]), "x": val([1.0, -2.0]),
+         "b": val([0.1, -0.2, 0.3]), "u": val([1.0, -1.0, 0.5])}
+PYTORCH_DERIVATIVES = [
+    ("tanh", 0.25190991498936105,
+     {"W": [[-0.04317064593638354, 0.08634129187276708], [-0.3542183634014893, 0.7084367268029786],
+            [0.3250990688368638, -0.6501981376737276]],
+      "x": [[-0.272689448236996], [-0.1899832197310471]],
+      "b": [[-0.04317064593638354], [-0.3542183634014893], [0.3250990688368638]],
+      "u": [[0.021824797695345177], [0.19773427574657298], [0.8556387860811777]]}),
+    ("sigmoid", 0.030587701119496324,
+     {"W": [[-0.05545903689377844, 0.11091807378755689],
+            [-0.09541811995221153, 0.19083623990442306],
+            [0.02371077081410427, -0.04742154162820854]],
+      "x": [[-0.06343943384199424], [-0.013733475988969783]],
+      "b": [[-0.05545903689377844], [-0.09541811995221153], [0.02371077081410427]],
+      "u": [[0.06435829917577342], [0.15390097092704166], [0.24026074574152914]]}),
+    ("relu", 1.0, {"W": 0.0, "x": 0.0, "b": 0.0, "u": [[1.0], [0.0], [0.0]]}),
+]
+
+
+@pytest.mark.parametrize("f, value, grads", PYTORCH_DERIVATIVES)
+def test_the_closed_form_with_f_prime_matches_pytorch(f, value, grads):
+    t = run(CLOSED_FORM, LAYER, f=f)
+    assert t.value == pytest.approx(value, rel=1e-14)
+    for name, grad in grads.items():
+        np.testing.assert_allclose(t.gradient(name), np.broadcast_to(grad, t.gradient(name).shape),
+                                   rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("f", ["tanh", "sigmoid", "relu"])
+@pytest.mark.parametrize("spelling", ["f′(z)", "f'(z)", "{f}′(z)"])
+def test_the_typed_closed_form_equals_what_backprop_computed(f, spelling):
+    """δ = u ∘ f′(z) typed in is the gradient backprop finds for b in s = uᵀ f(Wx + b): the
+    comparison a "check my formula" button would make."""
+    spelling = spelling.format(f="σ" if f == "sigmoid" else f)
+    typed = run(f"z = Wx + b; δ = u ∘ {spelling}; s = sum(δ)", LAYER, f=f)
+    backprop = run(LECTURE, LAYER, f=f)
+    delta = next(n.value for n in typed.nodes if n.label == "δ")
+    np.testing.assert_allclose(delta, backprop.gradient("b"), rtol=1e-14)
+
+
+@pytest.mark.parametrize("source, variables, value, grads", PYTORCH)
+def test_values_and_gradients_match_pytorch(source, variables, value, grads):
+    t = run(source, variables)
+    assert t.value == pytest.approx(value, rel=1e-14, abs=1e-14)
+    for name, grad in grads.items():
+        np.testing.assert_allclose(t.gradient(name), np.broadcast_to(grad, t.gradient(name).shape),
+                                   rtol=1e-14, atol=1e-14)
+    assert not t.warnings
 
 
 DERIVATIVES = {
@@ -73,6 +248,20 @@ def test_lecture_closed_forms(source, f):
      {"a": (3, 1), "b": (4, 1)}),
     ("s = sum([A, B])", {"A": {"shape": [2, 2]}}, {"A": (2, 2), "B": (2, 3)}),
     ("s = sum(2x)", None, {"x": (3, 4)}),
+    ("r = sum(A, axis=0); s = sum(r)", {"A": {"shape": [2, 5]}}, {"A": (2, 5)}),
+    ("s = uᵀ sum(A, 1)", {"A": {"shape": [2, 5]}}, {"u": (2, 1)}),
+    ("s = sum(A, 0) u", {"A": {"shape": [2, 5]}}, {"u": (5, 1)}),
+    ("s = sum(repeat(b, 7, axis=1))", None, {"b": (3, 1)}),
+    # a declared dimension of 1 broadcasts: it never pins the other side's free one to 1
+    ("S = sum(f(W X + b))", {"b": {"shape": [3, 1]}}, {"W": (3, 3), "X": (3, 4), "b": (3, 1)}),
+    ("S = sum(f(W X + b))", {"b": {"shape": [1, 4]}}, {"W": (3, 4), "X": (4, 4), "b": (1, 4)}),
+    ("h = x W + b\ns = sum(h)", {"x": {"shape": [10, 2]}, "W": {"shape": [2, 4]},
+                                 "b": {"shape": [1, 4]}}, {"b": (1, 4)}),
+    ("s = sum(x + y)", {"x": {"shape": [3, 1]}, "y": {"shape": [1, 4]}},
+     {"x": (3, 1), "y": (1, 4)}),
+    ("s = sum(x + y + z)", {"x": {"shape": [3, 1]}}, {"x": (3, 1), "y": (3, 3), "z": (3, 3)}),
+    ("s = sum(x + y)", {"x": {"shape": [3, 1]}, "y": {"shape": [3, 1]}},
+     {"x": (3, 1), "y": (3, 1)}),
 ])
 def test_inferred_shapes(source, variables, shapes):
     t = run(source, variables)
@@ -163,6 +352,18 @@ def test_broadcast_makes_a_repeat_node():
     np.testing.assert_allclose(t.gradient("b"), np.ones((3, 5)).sum(axis=1, keepdims=True))
 
 
+@pytest.mark.parametrize("variables, repeated", [
+    ({"b": {"shape": [3, 1]}}, "b"),
+    ({"b": {"shape": [3, 1]}, "W": {"shape": [3, 4]}, "X": {"shape": [4, 5]}}, "b"),
+])
+def test_a_declared_bias_column_keeps_the_batch_and_shows_a_repeat(variables, repeated):
+    t = run("S = sum(f(W X + b))", variables)
+    repeats = [n for n in t.nodes if n.op == "repeat"]
+    assert len(repeats) == 1
+    assert repeats[0].inputs == (t.variables[repeated],)
+    assert repeats[0].shape[1] == t.node(t.variables["X"]).shape[1] > 1
+
+
 def test_scalar_times_matrix_is_scaling_with_a_repeat_for_elementwise():
     t = run("s = sum(2 x + 1)", {"x": {"shape": [2, 3]}})
     ops = [n.op for n in t.nodes]
@@ -219,6 +420,19 @@ def test_unused_variable_is_a_warning():
      "x is 3×1 but y is 4×1", 10),
     ("s = sum([a; b])", {"a": {"shape": [2, 1]}, "b": {"shape": [2, 3]}}, "a is 2×1 but b is 2×3",
      8),
+    # [a, b] of columns, where one column is needed, suggests [a; b]
+    ("s = uᵀ [a, b]", {"a": {"shape": [3, 1]}, "b": {"shape": [3, 1]}},
+     "[a, b]: its parts add up to 2 but 1 are needed: to stack them vertically, write [a; b]", 7),
+    ("s = sum(W [a, b])", {"a": {"shape": [3, 1]}, "b": {"shape": [4, 1]}},
+     "[a, b]: a is 3×1 but b is 4×1: to stack them vertically, write [a; b]", 10),
+    ("s = sum([A; B])", {"A": {"shape": [2, 2]}, "B": {"shape": [2, 3]}},
+     "A is 2×2 but B is 2×3: to stack them side by side, write [A, B]", 8),
+    # w · x of two equal columns suggests wᵀx
+    ("s = w · x", {"w": {"shape": [3, 1]}, "x": {"shape": [3, 1]}},
+     "w · x: w is 3×1 but x is 3×1 (inner dimensions 1 ≠ 3): for the dot product of two columns "
+     "write wᵀ x", 6),
+    ("s = sum(repeat(b, 3, axis=0))", {"b": {"shape": [2, 3]}},
+     "b is 2×3, but repeat copies a single row (axis=0)", 8),
     ("s = x", {"x": val([[1, 2], [3]])}, "ragged", None),
     ("s = x", {"x": val([1, "a"])}, "is not a number", None),
     ("s = x", {"x": {"shape": [0, 3]}}, "at least 1×1", None),
@@ -227,6 +441,7 @@ def test_unused_variable_is_a_warning():
     ("s = x", {"x": {"size": 3}}, "unknown field 'size'", None),
     ("s = x", {"<b>": val(1)}, "is not a variable name", None),
     ("z = x\ns = z", {"z": val(1)}, "z is assigned by the expression", 0),
+    ("c = 1; c = c + x; s = c", {"c": val(1)}, "c is assigned by the expression", 7),
     ("s = sum(x)", {"x": {"shape": [100000, 1]}}, "larger than the limit", None),
     ("s = sum(A B)", {"A": {"shape": [5000, 5000]}}, "more than the limit", None),
 ])

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from backprop_viz.ops import FUNCTION_OPS, OPS, Op, get_op, unbroadcast
-from backprop_viz.syntax import F_CHOICES, FUNCTIONS
+from backprop_viz.ops import OPS, Op, get_op, unbroadcast
+from backprop_viz.parser import BINARY, JUXTAPOSITION
+from backprop_viz.syntax import F_CHOICES, FUNCTIONS, PLACEHOLDERS
 
 Shape = tuple[int, int]
 Case = tuple[tuple[Shape, ...], dict, Shape]   # input shapes, params, expected output shape
@@ -40,14 +41,17 @@ def _scale_case(draw: st.DrawFn, m: int, n: int) -> Case:
 
 SHAPE_RULES: dict[str, Callable[[int, int], st.SearchStrategy[Case]]] = {
     "elementwise": lambda m, n: st.just((((m, n),), {}, (m, n))),
-    "columnwise": lambda m, n: st.just((((m, n),), {}, (m, n))),
+    "along_axis": lambda m, n: st.sampled_from([{}, {"axis": 0}, {"axis": 1}]).map(
+        lambda p: (((m, n),), p, (m, n))),
     "power": lambda m, n: st.sampled_from([2.0, 3.0, -1.0, 0.5, -1.5, 1.0, 0.0]).map(
         lambda k: (((m, n),), {"k": k}, (m, n))),
     "broadcast": lambda m, n: st.just((((m, n), (m, n)), {}, (m, n))),
     "matmul": lambda m, n: dims.map(lambda p: (((m, n), (n, p)), {}, (m, p))),
     "scale": _scale_case,
     "transpose": lambda m, n: st.just((((m, n),), {}, (n, m))),
-    "reduce": lambda m, n: st.just((((m, n),), {}, (1, 1))),
+    "reduce": lambda m, n: st.sampled_from([({}, (1, 1)), ({"axis": 0}, (1, n)),
+                                            ({"axis": 1}, (m, 1))]).map(
+        lambda case: (((m, n),), *case)),
     "repeat": lambda m, n: st.sampled_from([(1, 1), (1, n), (m, 1), (m, n)]).map(
         lambda src: ((src,), {"shape": (m, n)}, (m, n))),
     "stack": _stack_case,
@@ -79,11 +83,13 @@ DOMAINS: dict[str, Callable[[st.DrawFn, tuple[Shape, ...]], tuple[np.ndarray, ..
     "sqrt": lambda draw, shapes: (_array(draw, shapes[0], 0.2, 3.0),),
     "pow": lambda draw, shapes: (_array(draw, shapes[0], 0.5, 2.0),),
     "relu": lambda draw, shapes: (_nonzero(draw, shapes[0]),),
+    "drelu": lambda draw, shapes: (_nonzero(draw, shapes[0]),),
     "abs": lambda draw, shapes: (_nonzero(draw, shapes[0]),),
     "div": lambda draw, shapes: (_array(draw, shapes[0]), _nonzero(draw, shapes[1], 0.5)),
     "maximum": _apart,
     "minimum": _apart,
     "max": lambda draw, shapes: (_distinct(draw, shapes[0]),),
+    "norm": lambda draw, shapes: (_nonzero(draw, shapes[0]),),
     "min": lambda draw, shapes: (_distinct(draw, shapes[0]),),
 }
 
@@ -146,6 +152,8 @@ def test_vjp_equals_jacobian_and_central_differences(op: Op, data: st.DataObject
     ("transpose", ([[1.0, 2.0, 3.0]],), {}, [[1.0], [2.0], [3.0]]),
     ("max", ([[1.0, 3.0], [3.0, 0.0]],), {}, [[3.0]]),
     ("mean", ([[1.0, 2.0], [3.0, 6.0]],), {}, [[3.0]]),
+    ("norm", ([[3.0], [4.0]],), {}, [[5.0]]),
+    ("norm", ([[1.0, 2.0], [2.0, 4.0]],), {}, [[5.0]]),
     ("maximum", ([[1.0, 5.0]], [[2.0, 4.0]]), {}, [[2.0, 5.0]]),
     ("repeat", ([[1.0, 2.0]],), {"shape": (2, 2)}, [[1.0, 2.0], [1.0, 2.0]]),
     ("repeat", ([[7.0]],), {"shape": [2, 1]}, [[7.0], [7.0]]),
@@ -163,12 +171,26 @@ def test_softmax_columns_sum_to_one() -> None:
 
 
 @pytest.mark.parametrize("name, inputs, params, port, g, expected", [
-    # The max gate sends the whole gradient to the first entry that attains the max.
-    ("max", ([[1.0, 3.0], [3.0, 0.0]],), {}, 0, [[2.0]], [[0.0, 2.0], [0.0, 0.0]]),
-    ("min", ([[1.0, 0.0], [3.0, 0.0]],), {}, 0, [[2.0]], [[0.0, 2.0], [0.0, 0.0]]),
-    ("maximum", ([[1.0]], [[1.0]]), {}, 0, [[5.0]], [[5.0]]),
-    ("maximum", ([[1.0]], [[1.0]]), {}, 1, [[5.0]], [[0.0]]),
+    # The max gate sends the gradient to the entry that attains the max; tied entries split it
+    # evenly, as PyTorch does (torch.max, torch.maximum; the numbers are PyTorch's).
+    ("max", ([[1.0, 3.0], [3.0, 0.0], [3.0, -1.0]],), {}, 0, [[2.0]],
+     [[0.0, 2 / 3], [2 / 3, 0.0], [2 / 3, 0.0]]),
+    ("max", ([[1.0, 3.0], [2.0, 0.0]],), {}, 0, [[2.0]], [[0.0, 2.0], [0.0, 0.0]]),
+    ("min", ([[1.0, 0.0], [3.0, 0.0]],), {}, 0, [[1.0]], [[0.0, 0.5], [0.0, 0.5]]),
+    ("maximum", ([[1.0, 2.0, 3.0]], [[1.0, 5.0, 3.0]]), {}, 0, [[2.0, 3.0, 4.0]],
+     [[1.0, 0.0, 2.0]]),
+    ("maximum", ([[1.0, 2.0, 3.0]], [[1.0, 5.0, 3.0]]), {}, 1, [[2.0, 3.0, 4.0]],
+     [[1.0, 3.0, 2.0]]),
+    ("minimum", ([[1.0, 2.0, 3.0]], [[1.0, 5.0, 3.0]]), {}, 0, [[2.0, 3.0, 4.0]],
+     [[1.0, 3.0, 2.0]]),
+    ("minimum", ([[1.0, 2.0, 3.0]], [[1.0, 5.0, 3.0]]), {}, 1, [[2.0, 3.0, 4.0]],
+     [[1.0, 0.0, 2.0]]),
     ("minimum", ([[1.0, 2.0]], [[3.0, 0.0]]), {}, 1, [[5.0, 6.0]], [[0.0, 6.0]]),
+    # The power rule is finite at 0: d(x⁰)/dx = 0 and d(x³)/dx = 0 there (PyTorch: the same).
+    ("pow", ([[0.0, 2.0]],), {"k": 0.0}, 0, [[1.0, 1.0]], [[0.0, 0.0]]),
+    ("pow", ([[0.0, 2.0]],), {"k": 3.0}, 0, [[1.0, 1.0]], [[0.0, 12.0]]),
+    ("pow", ([[0.0, 2.0]],), {"k": 1.0}, 0, [[1.0, 1.0]], [[1.0, 1.0]]),
+    ("pow", ([[0.0, 2.0]],), {"k": 2.0}, 0, [[1.0, 1.0]], [[0.0, 4.0]]),
     # Repeat's backward step sums the copies back.
     ("repeat", ([[1.0, 2.0, 3.0]],), {"shape": (2, 3)}, 0, [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]],
      [[3.0, 5.0, 7.0]]),
@@ -178,6 +200,8 @@ def test_softmax_columns_sum_to_one() -> None:
     ("scale", ([[2.0]], [[1.0], [3.0]]), {}, 0, [[1.0], [1.0]], [[4.0]]),
     ("scale", ([[1.0], [3.0]], [[2.0]]), {}, 0, [[1.0], [1.0]], [[2.0], [2.0]]),
     ("sigmoid", ([[-1000.0, 1000.0]],), {}, 0, [[1.0, 1.0]], [[0.0, 0.0]]),
+    ("norm", ([[3.0], [4.0]],), {}, 0, [[10.0]], [[6.0], [8.0]]),
+    ("norm", ([[0.0], [0.0]],), {}, 0, [[1.0]], [[0.0], [0.0]]),     # PyTorch: 0 at x = 0
 ])
 def test_vjp_values(name: str, inputs: tuple, params: dict, port: int, g: list,
                     expected: list) -> None:
@@ -218,13 +242,19 @@ def test_unbroadcast_sums_stretched_axes(shape: Shape, expected: object) -> None
     ("div", 0, ("a", "b"), ((3, 1), (3, 1)), (3, 1), {}, "diag(1/b)"),
     ("div", 1, ("a", "b"), ((3, 1), (3, 1)), (3, 1), {}, "−diag(a/b²)"),
     ("div", 1, ("a", "(x + y)"), ((1, 1), (1, 1)), (1, 1), {}, "−a/(x + y)²"),
-    ("maximum", 0, ("a", "b"), ((3, 1), (3, 1)), (3, 1), {}, "diag(𝟙[a ≥ b])"),
+    ("maximum", 0, ("a", "b"), ((3, 1), (3, 1)), (3, 1), {}, "diag(𝟙[a > b] + ½𝟙[a = b])"),
+    ("maximum", 1, ("a", "b"), ((1, 1), (1, 1)), (1, 1), {}, "𝟙[b > a] + ½𝟙[b = a]"),
+    ("minimum", 0, ("a", "b"), ((3, 1), (3, 1)), (3, 1), {}, "diag(𝟙[a < b] + ½𝟙[a = b])"),
+    ("pow", 0, ("x",), ((3, 1),), (3, 1), {"k": 0.0}, "0"),
     ("neg", 0, ("a",), ((3, 1),), (3, 1), {}, "−I"),
     ("tanh", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(1 − tanh²(z))"),
     ("tanh", 0, ("(W · x + b)",), ((3, 1),), (3, 1), {}, "diag(1 − tanh²(W · x + b))"),
     ("tanh", 0, ("z",), ((1, 1),), (1, 1), {}, "1 − tanh²(z)"),
     ("sigmoid", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(σ(z)(1 − σ(z)))"),
     ("relu", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(𝟙[z > 0])"),
+    ("dtanh", 0, ("z",), ((3, 1),), (3, 1), {}, "−diag(2 tanh(z)(1 − tanh²(z)))"),
+    ("dsigmoid", 0, ("z",), ((1, 1),), (1, 1), {}, "σ′(z)(1 − 2σ(z))"),
+    ("drelu", 0, ("z",), ((3, 1),), (3, 1), {}, "0"),
     ("exp", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(exp(z))"),
     ("log", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(1/z)"),
     ("sqrt", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(1/(2√z))"),
@@ -240,6 +270,8 @@ def test_unbroadcast_sums_stretched_axes(shape: Shape, expected: object) -> None
     ("sum", 0, ("z",), ((3, 1),), (1, 1), {}, "𝟏ᵀ"),
     ("mean", 0, ("Z",), ((3, 4),), (1, 1), {}, "𝟏ᵀ/12"),
     ("max", 0, ("z",), ((3, 1),), (1, 1), {}, "eₖᵀ, k = argmax(z)"),
+    ("norm", 0, ("x",), ((3, 1),), (1, 1), {}, "xᵀ/‖x‖"),
+    ("norm", 0, ("X",), ((2, 3),), (1, 1), {}, "vec(X)ᵀ/‖X‖"),
     ("transpose", 0, ("u",), ((3, 1),), (1, 3), {}, "I"),
     ("transpose", 0, ("A",), ((2, 3),), (3, 2), {}, "K (commutation)"),
     ("softmax", 0, ("z",), ((3, 1),), (3, 1), {}, "diag(p) − p pᵀ, p = softmax(z)"),
@@ -262,6 +294,8 @@ def test_local_formula(name: str, port: int, labels: tuple, shapes: tuple, out: 
     ("tanh", ("z",), {}, "tanh(z)"),
     ("tanh", ("(W · x + b)",), {}, "tanh(W · x + b)"),
     ("sigmoid", ("z",), {}, "σ(z)"),
+    ("dtanh", ("z",), {}, "tanh′(z)"),
+    ("dsigmoid", ("z",), {}, "σ′(z)"),
     ("transpose", ("u",), {}, "uᵀ"),
     ("pow", ("x",), {"k": 2.0}, "x^2"),
     ("maximum", ("a", "b"), {}, "max(a, b)"),
@@ -275,11 +309,15 @@ def test_text(name: str, labels: tuple, params: dict, expected: str) -> None:
 
 # ----- the table's contract with the parser and the engine -----
 
-def test_every_function_maps_to_an_op() -> None:
-    calls = {(fn, n) for fn, counts in FUNCTIONS.items() if fn != "f" for n in counts}
-    assert set(FUNCTION_OPS) == calls
-    assert all(name in OPS for name in FUNCTION_OPS.values())
-    assert all(OPS[name].shape_rule == "elementwise" for name in F_CHOICES)
+def test_every_name_in_the_syntax_tables_is_an_op() -> None:
+    called = {op for arities in FUNCTIONS.values() for op in arities.values()}
+    bound = {op for choices in PLACEHOLDERS.values() for op in choices.values()}
+    written = {op for _, op, _ in [*BINARY.values(), JUXTAPOSITION]} | {"neg", "pow",
+                                                                         "transpose", "stack"}
+    assert (called - set(PLACEHOLDERS)) | bound | written <= set(OPS)
+    assert set(PLACEHOLDERS) <= called
+    assert all(set(choices) == set(F_CHOICES) for choices in PLACEHOLDERS.values())
+    assert all(OPS[name].shape_rule == "elementwise" for name in bound)
 
 
 def test_ops_are_keyed_by_name() -> None:

@@ -57,7 +57,7 @@ OPERATORS = [
     ("uᵀh", "(matmul (T u) h)"),
     ("2x", "(matmul 2 x)"),
     ("2 x", "(matmul 2 x)"),
-    ("W(x+b)", "(matmul W (add x b))"),
+    ("W (x+b)", "(matmul W (add x b))"),
     ("(a)(b)", "(matmul a b)"),
     ("Wxᵀ", "(matmul W (T x))"),
     ("xᵀ A x", "(matmul (matmul (T x) A) x)"),
@@ -129,12 +129,140 @@ SPLITTING = [
     ("αβ", "(matmul α β)"),
     ("W1 x", "(matmul W1 x)"),
     ("W1x", "W1x"),
+    ("h = Wx; s = uᵀh_2 + h2u", "(= h (matmul W x)) (= s (add (matmul (T u) h_2) h2u))"),
+    ("h_2 = Wx; s = uᵀh_2u", "(= h_2 (matmul W x)) (= s (matmul (matmul (T u) h_2) u))"),
     ("x_in", "x_in"),
     ("h_2", "h_2"),
     ("exp(x)", "(exp x)"),
     ("expx", "(matmul (matmul (matmul e x) p) x)"),
     ("xy = a + b; 2 xy", "(= xy (add a b)) (matmul 2 xy)"),
     ("hid = Wx\nuᵀhid", "(= hid (matmul W x)) (matmul (T u) hid)"),
+]
+
+NOTATION = [
+    # superscript powers
+    ("x²", "(pow x 2)"),
+    ("x³", "(pow x 3)"),
+    ("x⁻¹", "(pow x -1)"),
+    ("x¹⁰", "(pow x 10)"),
+    ("xᵀ²", "(pow (T x) 2)"),
+    ("x²ᵀ", "(T (pow x 2))"),
+    ("-x²", "(neg (pow x 2))"),
+    ("2x² y", "(matmul (matmul 2 (pow x 2)) y)"),
+    ("(a + b)²", "(pow (add a b) 2)"),
+    # powers of powers are right-associative, as documented: x ** 2 ** 3 is x⁸
+    ("x ** 2 ** 3", "(pow x 8)"),
+    ("x^2^3", "(pow x 8)"),
+    ("x ** 2 ** -1", "(pow x 0.5)"),
+    ("x ** (-2) ** 2", "(pow x 4)"),
+    ("x ** 2 ** 0.5", "(pow x 1.4142135623730951)"),
+    # ⊤ (d2l) and ᵀ are transpose; ⋅ (LaTeX's \cdot) is ·
+    ("u⊤h", "(matmul (T u) h)"),
+    ("w ⋅ x", "(matmul w x)"),
+    ("w⋅x", "(matmul w x)"),
+    # ln is log; √ is sqrt of the operand after it
+    ("ln(x)", "(log x)"),
+    ("√x", "(sqrt x)"),
+    ("√(a + b)", "(sqrt (add a b))"),
+    ("√x²", "(sqrt (pow x 2))"),
+    ("2√x y", "(matmul (matmul 2 (sqrt x)) y)"),
+    ("1/√x", "(div 1 (sqrt x))"),
+    # e^… is exp, where e is not a variable
+    ("e^x", "(exp x)"),
+    ("e^(-x)", "(exp (neg x))"),
+    ("e**(-x)", "(exp (neg x))"),
+    ("e^-x", "(exp (neg x))"),
+    ("e^x²", "(exp (pow x 2))"),
+    ("e²", "(exp 2)"),
+    ("1 / (1 + e^(-z))", "(div 1 (add 1 (exp (neg z))))"),
+    ("2e^x", "(matmul 2 (exp x))"),
+    ("e x", "(matmul e x)"),
+    ("e = 2; e^3", "(= e 2) (pow e 3)"),
+    # norms
+    ("norm(x)", "(norm x)"),
+    ("‖x‖", "(norm x)"),
+    ("‖W x - y‖²", "(pow (norm (sub (matmul W x) y)) 2)"),
+    ("‖a‖‖b‖", "(matmul (norm a) (norm b))"),
+    ("‖x + ‖y‖ z‖", "(norm (add x (matmul (norm y) z)))"),
+    ("2 ‖x‖", "(matmul 2 (norm x))"),
+]
+
+AXES = [
+    ("sum(a, axis=0)", "(sum a :axis 0)"),
+    ("sum(a, 0)", "(sum a :axis 0)"),
+    ("sum(a, axis=1)", "(sum a :axis 1)"),
+    ("sum(a, axis=-1)", "(sum a :axis 1)"),
+    ("sum(a, axis=-2)", "(sum a :axis 0)"),
+    ("sum(a, axis=None)", "(sum a)"),
+    ("sum(a, dim=0)", "(sum a :axis 0)"),
+    ("sum(a, axis=0, keepdims=True)", "(sum a :axis 0)"),
+    ("sum(a, keepdims=True)", "(sum a)"),
+    ("sum(a, 1, True)", "(sum a :axis 1)"),
+    ("mean(a, axis=1)", "(mean a :axis 1)"),
+    ("mean(a, 0)", "(mean a :axis 0)"),
+    ("max(a, axis=0)", "(max a :axis 0)"),
+    ("max(a, 0)", "(max a 0)"),                      # two arrays: the elementwise max
+    ("min(a, axis=1, keepdims=True)", "(min a :axis 1)"),
+    ("softmax(a, axis=1)", "(softmax a :axis 1)"),
+    ("softmax(a, 0)", "(softmax a :axis 0)"),
+    ("softmax(xW + b, dim=1)", "(softmax (add (matmul x W) b) :axis 1)"),
+    ("repeat(b, 10, axis=0)", "(repeat b :repeats 10 :axis 0)"),
+    ("repeat(b, axis=1, repeats=3)", "(repeat b :axis 1 :repeats 3)"),
+    ("norm(a, axis=0)", "(norm a :axis 0)"),
+    ("sum(a,)", "(sum a)"),
+]
+
+NUMPY = [
+    # method calls on any operand
+    ("x.sum()", "(sum x)"),
+    ("x.mean()", "(mean x)"),
+    ("z.relu()", "(relu z)"),
+    ("(z * z).relu()", "(relu (mul z z))"),
+    ("x.tanh().sum()", "(sum (tanh x))"),
+    ("x.exp()", "(exp x)"),
+    ("x.log()", "(log x)"),
+    ("x.sigmoid()", "(sigmoid x)"),
+    ("x.T.dot(y)", "(dot (T x) y)"),
+    ("X.dot(W)", "(dot X W)"),
+    ("a.sum(axis=0)", "(sum a :axis 0)"),
+    ("h.softmax(dim=1)", "(softmax h :axis 1)"),
+    ("x.max()", "(max x)"),
+    ("x.norm()", "(norm x)"),
+    ("x.transpose()", "(transpose x)"),
+    ("2x.sum()", "(matmul 2 (sum x))"),
+    ("u.Th", "(matmul (T u) h)"),             # .T stays transpose, whatever follows
+    # module prefixes on known functions
+    ("np.tanh(x)", "(tanh x)"),
+    ("numpy.exp(x)", "(exp x)"),
+    ("torch.sigmoid(x)", "(sigmoid x)"),
+    ("math.sqrt(x)", "(sqrt x)"),
+    ("np.sum(a, axis=0)", "(sum a :axis 0)"),
+    ("torch.softmax(h, dim=1)", "(softmax h :axis 1)"),
+    ("np.log(np.exp(x))", "(log (exp x))"),
+    # np.dot and np.matmul are @; np.maximum and np.minimum are max and min
+    ("np.dot(a, b)", "(dot a b)"),
+    ("np.matmul(a, b)", "(dot a b)"),
+    ("np.maximum(0, z)", "(max 0 z)"),
+    ("np.minimum(a, b)", "(min a b)"),
+    ("np.max(a, axis=1)", "(max a :axis 1)"),
+    ("dot(a, b)", "(dot a b)"),
+    ("np.transpose(x)", "(transpose x)"),
+]
+
+DERIVATIVES = [
+    ("f′(z)", "(f′ z)"),
+    ("f'(z)", "(f′ z)"),
+    ("tanh′(z)", "(tanh′ z)"),
+    ("σ′(z)", "(sigmoid′ z)"),
+    ("σ'(z)", "(sigmoid′ z)"),
+    ("sigmoid′(z)", "(sigmoid′ z)"),
+    ("relu′(z)", "(relu′ z)"),
+    ("np.tanh′(z)", "(tanh′ z)"),
+    ("f′(z)ᵀ", "(T (f′ z))"),
+    ("f'(z)'", "(T (f′ z))"),
+    ("f′ (z)", "(f′ z)"),
+    ("z = Wx + b; δ = u ∘ f′(z); s = sum(δ)",
+     "(= z (add (matmul W x) b)) (= δ (mul u (f′ z))) (= s (sum δ))"),
 ]
 
 LECTURE = [
@@ -158,9 +286,22 @@ PROGRAMS = [
     ("x = [a;\n     b]\ny = x + 1", "(= x (vstack a b)) (= y (add x 1))"),
     ("z = (a +\n b)\nz", "(= z (add a b)) z"),
     ("a = x\nb = a + a\nc = a b", "(= a x) (= b (add a a)) (= c (matmul a b))"),
+    # a name may be assigned again; later uses read the newest value
+    ("z = x; z = y", "(= z x) (= z y)"),
+    ("c = a + b; c = c + 1", "(= c (add a b)) (= c (add c 1))"),
+    # augmented assignment: c += e is c = c + (e)
+    ("c = a + b; c += c + 1", "(= c (add a b)) (= c (add c (add c 1)))"),
+    ("c = x; c -= 1; c −= 2", "(= c x) (= c (sub c 1)) (= c (sub c 2))"),
+    ("c = x; c *= a + b; c /= 2", "(= c x) (= c (mul c (add a b))) (= c (div c 2))"),
+    ("g = x\ng += 10.0 / f(x)", "(= g x) (= g (add g (div 10.0 (f x))))"),
+    # f may name a value once assigned (CS231n's f = q * z); unassigned, f(…) is the nonlinearity
+    ("q = x + y; f = q * z", "(= q (add x y)) (= f (mul q z))"),
+    ("f = 2; s = f x + f (y)", "(= f 2) (= s (add (matmul f x) (matmul f y)))"),
+    ("a = -4.0; b = 2.0", "(= a (neg 4.0)) (= b 2.0)"),
 ]
 
-ALL_VALID = OPERATORS + FUNCTIONS + SPLITTING + LECTURE + PROGRAMS
+ALL_VALID = (OPERATORS + FUNCTIONS + SPLITTING + NOTATION + AXES + NUMPY + DERIVATIVES + LECTURE
+             + PROGRAMS)
 
 
 @pytest.mark.parametrize(("source", "expected"), ALL_VALID)
@@ -173,6 +314,18 @@ def test_source_to_sexpr(source: str, expected: str) -> None:
     ("Wx + b", {"W", "x"}, "(add (matmul W x) b)"),
     ("xy z", {"xy"}, "(matmul xy z)"),
     ("ab(c)", {"ab"}, "(matmul ab c)"),
+    ("e^2", {"e"}, "(pow e 2)"),             # e declared is a variable, not exp
+    # run-together names use declared names, as single letters are split
+    ("σ(w0x0 + w1x1 + w2)", {"w0", "x0", "w1", "x1", "w2"},
+     "(sigmoid (add (add (matmul w0 x0) (matmul w1 x1)) w2))"),
+    ("W1x + b1", {"W1"}, "(add (matmul W1 x) b1)"),
+    ("Wxy", {"Wx"}, "(matmul Wx y)"),
+    ("abc", {"ab", "bc"}, "(matmul ab c)"),
+    ("x_inW", {"x_in"}, "(matmul x_in W)"),
+    ("w0x0", {"w0"}, "w0x0"),                 # x0 is not declared: no piece covers its digit
+    # a variable directly followed by '(' is a product, as in the lecture's W(x + b)
+    ("W(x+b)", {"W"}, "(matmul W (add x b))"),
+    ("h = x; s = h(x)", set(), "(= h x) (= s (matmul h x))"),
 ])
 def test_declared_names_are_never_split(source: str, declared: set[str], expected: str) -> None:
     assert to_sexpr(parse(source, frozenset(declared))) == expected
@@ -215,6 +368,20 @@ def test_nodes_carry_values_and_positions() -> None:
     ("(-x)^2", "(-x)**2"),
     ("-x^2", "-x**2"),
     ("x^2ᵀ", "(x**2)ᵀ"),
+    ("x²", "x**2"),
+    ("x⁻¹", "x**-1"),
+    ("x ** 2 ** 3", "x**8"),
+    ("e^(-x)", "exp(-x)"),
+    ("√x", "sqrt(x)"),
+    ("‖x‖", "norm(x)"),
+    ("ln(x)", "log(x)"),
+    ("X.dot(W)", "dot(X, W)"),
+    ("np.maximum(0, z)", "max(0, z)"),
+    ("(b + a).relu()", "relu(b + a)"),
+    ("x.T.sum(axis=1)", "sum(xᵀ, axis=1)"),
+    ("sum(a, 0, keepdims=True)", "sum(a, axis=0)"),
+    ("repeat(b, 10, axis=0)", "repeat(b, repeats=10, axis=0)"),
+    ("u⊤h", "uᵀ · h"),
     ("(xy)ᵀ", "(x · y)ᵀ"),
     ("x.T", "xᵀ"),
     ("x'", "xᵀ"),
@@ -223,6 +390,9 @@ def test_nodes_carry_values_and_positions() -> None:
     ("[a;b]", "[a; b]"),
     ("[a,b;c,d]", "[a, b; c, d]"),
     ("[[a; b], c]", "[[a; b], c]"),
+    ("c = x; c += 1", "c = x; c = c + 1"),
+    ("c = x; c *= a + b", "c = x; c = c * (a + b)"),
+    ("c = x; c -= a - b", "c = x; c = c - (a - b)"),
     ("1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))", "1 / (1 + exp(-(w0 * x0 + w1 * x1 + w2)))"),
 ])
 def test_unparse(source: str, parsed: str) -> None:
@@ -241,7 +411,18 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     (" \n ;; \n", "the expression is empty", 0),
     ("x + $", "unexpected character '$' at column 5", 4),
     ("x\u200b", "unexpected character U+200B at column 2", 1),
-    ("x.y", "unexpected character '.' at column 2", 1),
+    ("x.y", "unknown method '.y'", 1),
+    ("x′", "′ marks a derivative, as in f′(z), tanh′(z), σ′(z), relu′(z); for a transpose "
+           "write ᵀ", 1),
+    ("exp′(x)", "exp′ is not a derivative the language knows (tanh′, sigmoid′, relu′, f′)", 3),
+    ("f = 2; f′(z)", "′ marks a derivative", 8),
+    ("f′", "f′ needs parentheses: f′(...)", 0),
+    ("x.data", "unknown method '.data'", 1),
+    ("x.squre()", "unknown method '.squre' (did you mean sqrt?)", 1),
+    ("x.sum", ".sum needs parentheses: .sum(...)", 1),
+    ("np.foo(x)", "unknown function 'np.foo'", 0),
+    ("s = np.pi", "unknown function 'np.pi'", 4),
+    ("x.", "unexpected character '.' at column 2", 1),
     ("s = (a + b))", "unexpected ')' at column 12", 11),
     ("a, b", "unexpected ',' at column 2", 1),
     ("ᵀx", "unexpected 'ᵀ' at column 1", 0),
@@ -264,18 +445,58 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("tanhh(z)", "unknown function 'tanhh' (did you mean tanh?)", 0),
     ("ReLU(z)", "unknown function 'ReLU' (did you mean relu?)", 0),
     ("x + W1(z)", "unknown function 'W1'", 4),
+    # any unknown name called is an error, never a silent product
+    ("g(x)", "unknown function 'g': for a product write g · (...)", 0),
+    ("W(x + b)", "unknown function 'W': for a product write W · (...)", 0),
+    ("square(x)", "unknown function 'square' (write x² or x**2)", 0),
+    ("pow(x, 2)", "unknown function 'pow' (write x**k)", 0),
+    # indexing and slicing are not part of the language
+    ("sum(x[0])", "indexing, as in x[0], is not supported ('[' at column 6): to multiply by a "
+                  "stack, put a space before the '['", 5),
+    ("f(x)[1]", "indexing, as in x[0], is not supported", 4),
+    ("xᵀ[0]", "indexing, as in x[0], is not supported", 2),
+    ("x[:, 0]", "unexpected character ':' at column 3: slicing is not supported", 2),
     ("max(a, b, c)", "max takes 1 or 2 arguments, got 3", 0),
     ("tanh(a, b)", "tanh takes 1 argument, got 2", 0),
     ("sum()", "sum takes 1 argument, got 0", 0),
+    ("sum(a, 0, True, 1)", "sum takes 1 argument, got 4", 0),
+    ("sum(a, axis=2)", "axis must be 0 or 1", 12),
+    ("sum(a, b)", "axis must be 0 or 1", 7),
+    ("sum(a, 0.5)", "axis must be 0 or 1", 7),
+    ("sum(a, keepdims=False)", "keepdims must be True (every array is 2-D", 16),
+    ("sum(a, axis=0, axis=1)", "axis is given twice", 15),
+    ("sum(a, 0, axis=1)", "axis is given twice", 10),
+    ("sum(a, axes=0)", "sum(...) has no option 'axes': it takes axis, keepdims", 7),
+    ("tanh(a, axis=0)", "tanh(...) has no option 'axis'", 8),
+    ("max(a, b, axis=0)", "max(...) has no option 'axis'", 10),
+    ("sum(axis=0, a)", "an argument without a name cannot follow a named one", 12),
+    ("repeat(b, 3)", "repeat needs axis=..., as in repeat(b, 10, axis=0)", 0),
+    ("repeat(b, 0, axis=0)", "repeats must be a whole number from 1", 10),
     ("x^y", "the exponent must be a number constant", 2),
     ("x ^ T", "the exponent must be a number constant", 4),
     ("x**(1/2)", "the exponent must be a number constant", 3),
     ("x^", "the exponent must be a number constant", 2),
-    ("x^2^3", "the exponent must be a number constant: write a power of a power", 3),
+    ("x²^2", "the exponent must be a number constant: write a power of a power", 2),
+    ("x^2²", "the exponent must be a number constant: write a power of a power", 3),
+    ("x ** 2 ** y", "the exponent must be a number constant", 10),
+    ("e = 2; e^x", "the exponent must be a number constant", 9),
+    ("x ** 10 ** 400", "the exponent 10**400 is not a finite real number", 5),
+    ("x ** (-2) ** 0.5", "the exponent -2**0.5 is not a finite real number", 5),
+    ("x ** 0 ** -1", "the exponent 0**-1 is not a finite real number", 5),
+    ("x⁻", "unexpected character '⁻' at column 2", 1),
+    ("√", "expected an operand after '√' at column 1", 1),
+    ("‖x", "'‖' at column 1 is never closed", 0),
+    ("‖x + ‖", "'‖' at column 6 is never closed", 5),
     ("[]", "[] is empty", 0),
     ("x = 1e999", "the number at column 5 is too large", 4),
-    ("z = x; z = y", "z is assigned twice", 7),
-    ("z = 1\nz = 2", "z is assigned twice", 6),
+    ("c += 1", "c is used before it is assigned", 0),
+    ("s = x; c *= s", "c is used before it is assigned", 7),
+    ("c = x; c += ", "expected an operand after '+=' at column 10", 12),
+    ("c = x; c + = 1", "expected an operand after '+' at column 10", 11),
+    ("c = x; c += 1 += 2", "unexpected '+=' at column 15: a statement assigns one name", 14),
+    ("f = x; h = f(x)", "f is assigned a value, so f(...) is not the nonlinearity: for a "
+                        "product write f · (...)", 11),
+    ("h = f(x); f = x", "f is used before it is assigned", 4),
     ("z = h + 1; h = x", "h is used before it is assigned", 4),
     ("x = x + 1", "x is used before it is assigned", 4),
     ("tanh = x", "tanh is a function and cannot be assigned", 0),
@@ -296,6 +517,13 @@ def test_unknown_function_without_a_close_name_has_no_suggestion() -> None:
     with pytest.raises(BackpropError) as error:
         parse("xy(z)")
     assert error.value.message == "unknown function 'xy'"
+
+
+def test_a_declared_variable_may_be_given_the_number_its_statement_assigns() -> None:
+    assert to_sexpr(parse("a = -4.0; s = a a", frozenset({"a"}))) == (
+        "(= a (neg 4.0)) (= s (matmul a a))")
+    with pytest.raises(BackpropError, match="a is assigned by the expression"):
+        parse("a = 1; a = 2", frozenset({"a"}))
 
 
 def test_a_declared_variable_cannot_be_assigned() -> None:

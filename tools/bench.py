@@ -1,71 +1,420 @@
-"""Where a request's time goes, measured in one run: `make bench`.
+"""Where a request's time goes on issue 7's workload, measured in one run: `make bench`.
 
-For each lecture preset, the median over a few repeats of each stage of POST /api/trace:
-parse + shapes + forward/backward (engine), JSON-ready trace, Graphviz layout (render, its
-layout cache cleared first), and the JSON encoding of the answer; then each stage as a share of
-the whole, and the same layout again from the cache (a class opening the same preset). Times
-are wall-clock on a shared machine, so only the ratios within one run mean much.
+    python tools/bench.py [--quick] [--no-browser]
+
+The workload is an L-layer tanh net with 4×4 weights (L = 1 … 200) and the lecture's
+expression with W 512×512. For each, the medians over a few repeats of every stage of
+POST /api/trace, of `dot` alone, and of the whole request through Flask's test client; the
+answer's size; ratios against torchviz; how our stages and `dot` grow with the node count; peak
+memory; and, when Chromium and Playwright are there, page load and one step in the browser.
+
+Every measurement of a workload happens in the same repeat loop, one after the other, so the
+machine's noise hits them alike. Times are wall-clock on a shared machine: only ratios within
+one run mean much. This tool reports; it checks no time and never fails on one.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import itertools
 import json
+import logging
+import os
+import platform
+import resource
 import statistics
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backprop_viz import render  # noqa: E402
-from backprop_viz.engine import run  # noqa: E402
+from app import create_app  # noqa: E402
+from backprop_viz import graph as graph_mod  # noqa: E402
+from backprop_viz import inputs, jsonio, render  # noqa: E402
+from backprop_viz.parser import parse  # noqa: E402
 
-PRESETS = {
-    "CS231n (x + y) * z": ("(x + y) * z", {"x": {"value": -2}, "y": {"value": 5},
-                                           "z": {"value": -4}}),
-    "sigmoid neuron": ("1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))", None),
-    "s = uᵀ f(Wx + b)": ("s = uᵀ f(Wx + b)", None),
-    "two-layer net": ("h1 = f(W1 x + b1)\nh2 = f(W2 h1 + b2)\ns = uᵀ h2", None),
-    "NER window": ("x = [x_museums; x_in; x_Paris; x_are; x_amazing]\ns = uᵀ f(Wx + b)", None),
-    "batch 64×100": ("s = sum(f(W X + b))", {"W": {"shape": [64, 100]},
-                                             "X": {"shape": [100, 32]},
-                                             "b": {"shape": [64, 1]}}),
-}
+LAYERS = (1, 5, 20, 50, 100, 200)
+FIT_LAYERS = (5, 20, 50, 100, 200)   # L = 1 is start-up cost more than growth
+LECTURE = "s = uᵀ f(Wx + b)"
+BIG = "W 512×512"
+
+# torchviz 0.0.3 + torch 2.13.0, build + backward + make_dot(show_attrs, show_saved) + SVG, ms:
+# measured on this machine on 2026-11-21, and the figures issue 7 quotes.
+TORCHVIZ_HERE = {1: 13.3, 5: 16.1, 20: 29.2, 50: 68.0, 100: 178.7, 200: 597.2}
+TORCHVIZ_ISSUE = {1: 9.3, 20: 23.0, 50: 49.0, 100: 128.0}
+TARGET_LAYERS = (1, 20, 50, 100)
+KNOWN_RATIO, NEW_RATIO = 0.5, 1.0     # ours / torchviz
+TARGET_200_MS, TARGET_BIG_MS = 1000.0, 500.0
+TARGET_BYTES_PER_NODE = 1000
+TARGET_LOAD_MS, TARGET_STEP_MS = 300.0, {1: 4.0, 100: 16.0}
+
+BROWSER_PATH = os.environ.get("BROWSER_PATH", "/usr/bin/chromium")
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync"]
+
+STAGES = ("front", "engine", "to_dict", "encode", "dot_text", "layout", "cached", "persistent",
+          "one_shot", "known", "new")
+SEEDS = itertools.count(1)   # every request gets a seed no earlier one had
 
 
-def median_ms(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), result
+# ---------------------------------------------------------------- workloads
+
+def net(layers: int) -> tuple[str, dict]:
+    """Issue 7's net: h_i = tanh(W_i h_(i−1) + b_i), 4×4 weights, s = uᵀ h_L."""
+    lines = ["h0 = x"]
+    lines += [f"h{i} = tanh(W{i} h{i - 1} + b{i})" for i in range(1, layers + 1)]
+    lines.append(f"s = uᵀ h{layers}")
+    variables: dict[str, dict] = {"x": {"shape": [4, 1]}}
+    for i in range(1, layers + 1):
+        variables[f"W{i}"] = {"shape": [4, 4]}
+        variables[f"b{i}"] = {"shape": [4, 1]}
+    return "\n".join(lines), variables
 
 
-def uncached_svg(trace: dict) -> str:
-    render._layout.cache_clear()
-    return render.render_svg(trace)
+def workloads() -> list[tuple[str, str, dict]]:
+    nets = [(f"L={layers}", *net(layers)) for layers in LAYERS]
+    return [*nets, (BIG, LECTURE, {"W": {"shape": [512, 512]}})]
+
+
+# ---------------------------------------------------------------- measuring
+
+def clock(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Milliseconds one call takes, and what it returned."""
+    started = time.perf_counter()
+    result = fn()
+    return (time.perf_counter() - started) * 1000, result
+
+
+def front(expression: str, variables: dict) -> None:
+    """The stages of inputs.trace before any value exists: read, parse, graph."""
+    req = inputs.read(expression, variables)
+    program = parse(req.expression, frozenset(req.names))
+    graph_mod.build(program, req.f, req.shapes)
+
+
+def one_repeat(client: Any, expression: str, variables: dict) -> tuple[dict, dict]:
+    """Every figure of one workload once, back to back; returns times (ms) and sizes."""
+    ms: dict[str, float] = {}
+    ms["front"], _ = clock(lambda: front(expression, variables))
+    whole, trace = clock(lambda: inputs.trace(expression, variables))
+    ms["engine"] = whole - ms["front"]          # values drawn + forward + backward
+    ms["to_dict"], body = clock(trace.to_dict)
+    ms["dot_text"], source = clock(lambda: render.structure(trace))
+    render.LAYOUTS.clear()
+    ms["layout"], (svg, _) = clock(lambda: render.LAYOUTS.get(source))
+    ms["cached"], _ = clock(lambda: render.LAYOUTS.get(source))
+    ms["encode"], answer = clock(lambda: jsonio.dumps({**body, "svg": svg}))
+    ms["persistent"], _ = clock(lambda: render.DOT.svg(source))     # dot alone, no trimming
+    ms["one_shot"], _ = clock(lambda: render._run_dot(source, "svg"))
+
+    def post() -> bytes:
+        request = {"expression": expression, "variables": variables, "seed": next(SEEDS)}
+        response = client.post("/api/trace", json=request)
+        if response.status_code != 200:
+            raise RuntimeError(f"/api/trace answered {response.status_code}: "
+                               f"{response.get_data(as_text=True)[:300]}")
+        return response.data
+
+    render.LAYOUTS.clear()
+    ms["new"], _ = clock(post)     # new structure: nothing cached
+    ms["known"], _ = clock(post)   # the request above left this structure's layout cached
+    sizes = {"nodes": len(trace.nodes), "json": len(jsonio.dumps(body)),
+             "svg": len(svg.encode()), "answer": len(answer)}
+    return ms, sizes
+
+
+def measure(repeat: int, big_repeat: int) -> list[tuple[str, dict, dict]]:
+    """Per workload: the median of each figure, and the answer's sizes."""
+    client = create_app({"TESTING": True}).test_client()
+    results = []
+    for label, expression, variables in workloads():
+        n = big_repeat if label in ("L=200", BIG) else repeat
+        one_repeat(client, expression, variables)               # warm-up, not counted
+        runs = [one_repeat(client, expression, variables) for _ in range(n)]
+        medians = {k: statistics.median(ms[k] for ms, _ in runs) for k in STAGES}
+        medians["ours"] = statistics.median(
+            sum(ms[k] for k in ("front", "engine", "to_dict", "encode", "dot_text"))
+            for ms, _ in runs)
+        results.append((label, medians, runs[-1][1] | {"repeat": n}))
+    return results
+
+
+# ---------------------------------------------------------------- the browser
+
+def browser_figures(loads: int, steps: int) -> list[str]:
+    """Page load to graph shown, and one step, in headless Chromium against a live server."""
+    if not os.path.exists(BROWSER_PATH):
+        return [f"skipped: no browser at {BROWSER_PATH} (set BROWSER_PATH)"]
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as err:
+        return [f"skipped: playwright does not import ({err})"]
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}/"
+    lines = []
+    try:
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=BROWSER_PATH, headless=True,
+                                         args=BROWSER_ARGS)
+            try:
+                lines += page_load(chromium, base, loads)
+                for layers in TARGET_STEP_MS:
+                    lines.append(one_step(chromium, base, layers, steps))
+            finally:
+                chromium.close()
+    finally:
+        server.shutdown()
+        thread.join()
+    return lines
+
+
+# Milestones of a page load, ms since navigation start: where the time to the graph goes.
+MILESTONES_JS = """() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const api = performance.getEntriesByType("resource").filter(
+    (e) => e.name.endsWith("/api/trace")).pop();
+  return {
+    page: nav.responseEnd, ready: nav.domContentLoadedEventEnd,
+    asked: api ? api.startTime : NaN, answered: api ? api.responseEnd : NaN,
+    shown: performance.getEntriesByName("graph-shown")[0].startTime,
+  };
+}"""
+
+
+def shown(page: Any, url: str) -> dict[str, float]:
+    """Open `url`, wait for controls.js's performance.mark("graph-shown"); the milestones."""
+    page.goto(url)
+    page.wait_for_function("() => performance.getEntriesByName('graph-shown').length > 0",
+                           timeout=60_000)
+    return page.evaluate(MILESTONES_JS)
+
+
+def page_load(chromium: Any, base: str, loads: int) -> list[str]:
+    """Fresh context each time (empty browser cache); the server's layout cache is warm from
+    the second load on, as it is for a class opening the same page."""
+    url = base + "?" + urlencode({"expr": LECTURE})
+    runs = []
+    for _ in range(loads):
+        context = chromium.new_context(viewport={"width": 1400, "height": 900})
+        runs.append(shown(context.new_page(), url))
+        context.close()
+    times = [r["shown"] for r in runs]
+    median = statistics.median(times)
+    at = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    return [f"page load → graph shown, {LECTURE}: median {median:.0f} ms of {loads} loads "
+            f"(each: {', '.join(f'{t:.0f}' for t in times)}); target ≤ {TARGET_LOAD_MS:.0f} ms: "
+            f"{verdict(median <= TARGET_LOAD_MS)}",
+            f"  median milestones, ms from navigation: HTML in {at['page']:.0f}, DOM ready "
+            f"{at['ready']:.0f}, /api/trace asked {at['asked']:.0f}, answered "
+            f"{at['answered']:.0f}, graph shown {at['shown']:.0f}"]
+
+
+# A key press as the page gets it, timed around the synchronous dispatch (the handler applies
+# the step's classes before dispatchEvent returns). The event goes to document.body, the target
+# a real key press has when nothing is focused, and bubbles up to the document's listener.
+STEP_JS = """(steps) => {
+  const counter = document.getElementById("counter");
+  const times = [];
+  let moved = 0;
+  for (let i = 0; i < steps; i++) {
+    const key = i % 2 ? "ArrowLeft" : "ArrowRight";
+    const before = counter.textContent;
+    const event = new KeyboardEvent("keydown", {key, bubbles: true, cancelable: true});
+    const t0 = performance.now();
+    document.body.dispatchEvent(event);
+    times.push(performance.now() - t0);
+    if (counter.textContent !== before) moved++;
+  }
+  return {times, moved};
+}"""
+
+
+def one_step(chromium: Any, base: str, layers: int, steps: int) -> str:
+    """Key press to classes applied, from the middle of the trace of the L-layer net."""
+    expression, variables = net(layers)
+    middle = len(inputs.trace(expression, variables).steps) // 2
+    url = base + "?" + urlencode({"expr": expression, "vars": json.dumps(variables),
+                                  "step": middle})
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        shown(page, url)
+        page.evaluate(STEP_JS, 4)                      # warm-up: JIT, first style recalc
+        result = page.evaluate(STEP_JS, steps)
+    finally:
+        context.close()
+    median = statistics.median(result["times"])
+    moved = "" if result["moved"] == steps else \
+        f" (only {result['moved']} of {steps} presses moved the step)"
+    return (f"one step, L={layers}: median {median:.2f} ms of {steps} key presses, max "
+            f"{max(result['times']):.2f}; target ≤ {TARGET_STEP_MS[layers]:g} ms: "
+            f"{verdict(median <= TARGET_STEP_MS[layers])}{moved}")
+
+
+# ---------------------------------------------------------------- the report
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor() or model
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        dot = subprocess.run(["dot", "-V"], capture_output=True, text=True).stderr.strip()
+    except OSError:
+        dot = "dot missing"
+    now = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return (f"{now} · nproc {cpus} · {model} · Python {platform.python_version()} · "
+            f"numpy {np.__version__} · {dot}")
+
+
+def table(head: list[str], rows: list[list[str]]) -> None:
+    """Plain columns: the first left-aligned, the rest right-aligned."""
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:],
+                                                                          strict=True)]
+        print("  ".join(cells).rstrip())
+
+
+def fit_exponent(results: list[tuple[str, dict, dict]], key: str) -> float:
+    """k in log(ms) = a + k·log(nodes), over FIT_LAYERS."""
+    points = [(sizes["nodes"], m[key]) for label, m, sizes in results
+              if label in {f"L={n}" for n in FIT_LAYERS}]
+    nodes, ms = zip(*points, strict=True)
+    return float(np.polyfit(np.log(nodes), np.log(ms), 1)[0])
+
+
+def ratio(ms: float, ref: float | None, limit: float, layers: int | None) -> str:
+    """ours / torchviz, marked against the target where issue 7 sets one."""
+    if ref is None:
+        return "–"
+    mark = "" if layers not in TARGET_LAYERS else (" ok" if ms / ref <= limit else " !!")
+    return f"{ms / ref:.2f}{mark}"
+
+
+def report(results: list[tuple[str, dict, dict]]) -> None:
+    by_label = {label: (m, sizes) for label, m, sizes in results}
+    print("\nStages, median ms. front = read + parse + graph; engine = trace() − front (values "
+          "drawn,\nforward, backward); layout = a layout cache miss (hash + dot via the persistent "
+          "process +\ntrimming the SVG); cached = a cache hit; ours = front + engine + to_dict + "
+          "encode + DOT text\n(no dot); dot alone on the same DOT: persist = the persistent "
+          "process, 1-shot = `dot -Tsvg`\nas a new process (start-up included).")
+    table(["workload", "runs", "nodes", "front", "engine", "to_dict", "encode", "DOT text",
+           "layout", "cached", "ours", "dot persist", "dot 1-shot"],
+          [[label, str(s["repeat"]), str(s["nodes"])]
+           + [f"{m[k]:.2f}" for k in ("front", "engine", "to_dict", "encode", "dot_text",
+                                      "layout", "cached", "ours", "persistent",
+                                      "one_shot")]
+           for label, m, s in results])
+
+    print("\nWhole POST /api/trace through the test client, median ms: known = structure's "
+          "layout cached,\nnew numbers (fresh seed); new = layout cache cleared first, fresh "
+          "seed. ×tv = ours / torchviz,\nmeasured here on 2026-11-21 (here) and as issue 7 "
+          f"quotes it (issue). Targets: known ≤ {KNOWN_RATIO}×,\nnew ≤ {NEW_RATIO}× at L = "
+          f"{', '.join(map(str, TARGET_LAYERS))}.")
+    rows = []
+    for label, m, _ in results:
+        layers = int(label[2:]) if label.startswith("L=") else None
+        here, issue = TORCHVIZ_HERE.get(layers), TORCHVIZ_ISSUE.get(layers)
+        rows.append([label, f"{m['known']:.2f}", f"{m['new']:.2f}",
+                     f"{here:.1f}" if here else "–",
+                     ratio(m["known"], here, KNOWN_RATIO, layers),
+                     ratio(m["new"], here, NEW_RATIO, layers), f"{issue:g}" if issue else "–",
+                     ratio(m["known"], issue, KNOWN_RATIO, layers),
+                     ratio(m["new"], issue, NEW_RATIO, layers)])
+    table(["workload", "known", "new", "tv here", "known ×tv", "new ×tv", "tv issue",
+           "known ×tv", "new ×tv"], rows)
+    print("(ok / !! = within / past the target)")
+
+    print("\nAnswer size, bytes: JSON = the trace without svg; answer = JSON with svg, as sent.")
+    table(["workload", "nodes", "JSON", "svg", "answer", "JSON/node", "svg/node", "answer/node"],
+          [[label, str(s["nodes"]), f"{s['json']:,}", f"{s['svg']:,}", f"{s['answer']:,}",
+            f"{s['json'] / s['nodes']:,.0f}", f"{s['svg'] / s['nodes']:,.0f}",
+            f"{s['answer'] / s['nodes']:,.0f}"] for label, _, s in results])
+
+    print(f"\nGrowth with the node count, L = {FIT_LAYERS[0]}…{FIT_LAYERS[-1]} "
+          "(log ms = a + k·log nodes; k = 1 is linear):")
+    print(f"  our own stages (ours): k = {fit_exponent(results, 'ours'):.2f}")
+    print(f"  layout cache miss (layout): k = {fit_exponent(results, 'layout'):.2f}")
+    print(f"  dot, persistent process: k = {fit_exponent(results, 'persistent'):.2f}")
+    print(f"  dot, one-shot: k = {fit_exponent(results, 'one_shot'):.2f}")
+
+    print("\nTargets:")
+    for layers in TARGET_LAYERS:
+        m, _ = by_label[f"L={layers}"]
+        for kind, limit in (("known", KNOWN_RATIO), ("new", NEW_RATIO)):
+            here = m[kind] / TORCHVIZ_HERE[layers]
+            issue = m[kind] / TORCHVIZ_ISSUE[layers]
+            print(f"  L={layers:<3} {kind:5} ≤ {limit}× torchviz: {here:.2f}× (here) "
+                  f"{verdict(here <= limit)}, {issue:.2f}× (issue) {verdict(issue <= limit)}")
+    for label, limit in (("L=200", TARGET_200_MS), (BIG, TARGET_BIG_MS)):
+        m, _ = by_label[label]
+        print(f"  {label} under {limit:.0f} ms: known {m['known']:.0f} ms "
+              f"{verdict(m['known'] < limit)}, new {m['new']:.0f} ms "
+              f"{verdict(m['new'] < limit)}")
+    nets = [(label, s) for label, _, s in results if label.startswith("L=")]
+    per_node, label = max((s["answer"] / s["nodes"], label) for label, s in nets)
+    json_only = max(s["json"] / s["nodes"] for _, s in nets)
+    print(f"  answer ≤ {TARGET_BYTES_PER_NODE} B/node (4×4 net): worst {per_node:,.0f} B/node at "
+          f"{label} {verdict(per_node <= TARGET_BYTES_PER_NODE)} (JSON alone: {json_only:,.0f} "
+          f"{verdict(json_only <= TARGET_BYTES_PER_NODE)})")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--quick", action="store_true", help="fewer repeats: a smoke run")
+    p.add_argument("--no-browser", action="store_true", help="skip the Chromium figures")
     args = p.parse_args()
-    print(f"median of {args.repeat} runs, ms (share of the request)")
-    print(f"{'preset':22} {'engine':>14} {'to JSON form':>14} {'Graphviz':>14} "
-          f"{'encode':>14} {'total':>8} {'cached layout':>14}")
-    for name, (expression, variables) in PRESETS.items():
-        engine, trace = median_ms(lambda e=expression, v=variables: run(e, v), args.repeat)
-        to_json, data = median_ms(trace.to_json, args.repeat)
-        layout, svg = median_ms(lambda d=data: uncached_svg(d), args.repeat)
-        cached, _ = median_ms(lambda d=data: render.render_svg(d), args.repeat)
-        encode, _ = median_ms(lambda d=data, s=svg: json.dumps({**d, "svg": s}), args.repeat)
-        total = engine + to_json + layout + encode
-        cells = " ".join(f"{ms:7.2f} ({ms / total:4.0%})" for ms in (engine, to_json, layout,
-                                                                     encode))
-        print(f"{name:22} {cells} {total:8.2f} {cached:14.2f}")
+    repeat, big_repeat, loads, steps = (3, 2, 3, 20) if args.quick else (7, 5, 7, 40)
+
+    # One log line per request, as served, but written nowhere: the report stays readable.
+    # (Importing app made the app's module-level instance, which set the handler up.)
+    devnull = open(os.devnull, "w")
+    for handler in logging.getLogger("backprop_viz").handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(devnull)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    print(f"make bench: {machine()}")
+    print("Times are wall-clock medians on a shared machine: only ratios within one run mean "
+          "much.")
+    started = time.perf_counter()
+    results = measure(repeat, big_repeat)
+    report(results)
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kib //= 1024 if sys.platform == "darwin" else 1     # macOS reports bytes
+    print(f"\nPeak RSS of the bench process (ru_maxrss): {kib:,} KiB ({kib / 1024:,.0f} MiB)")
+
+    if not args.no_browser:
+        print("\nBrowser (headless Chromium, live server on 127.0.0.1):")
+        for line in browser_figures(loads, steps):
+            print(f"  {line}")
+    print(f"\nbench took {time.perf_counter() - started:.0f} s "
+          f"({'quick' if args.quick else 'full'}: {repeat} repeats, {big_repeat} for L=200 "
+          f"and {BIG})")
 
 
 if __name__ == "__main__":
