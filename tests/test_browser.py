@@ -229,3 +229,28 @@ def test_a_large_graph_scrolls_inside_its_box_to_the_current_node(page, live_ser
         }""")
         assert inside
         page.keyboard.press("ArrowRight")
+
+
+def test_editing_one_shape_keeps_the_others(page, live_server):
+    """The notes' mini-batch: declaring b 3×1 keeps X's batch of 5 and shows the repeat node."""
+    open_page(page, live_server, expr="S = sum(f(W X + b))")
+    assert page.input_value('#vars-table input[aria-label="shape of X"]') == "4×5"
+    repeats = page.locator("#graph g.node text.title", has_text="repeat")
+    assert repeats.count() == 0
+    page.fill('#vars-table input[aria-label="shape of b"]', "3×1")
+    page.click("#render")
+    page.wait_for_function(
+        "() => document.querySelector('#vars-table input[aria-label=\"shape of b\"]')"
+        ".value === '3×1'")
+    assert page.input_value('#vars-table input[aria-label="shape of X"]') == "4×5"
+    assert repeats.count() >= 1
+
+
+def test_an_edit_that_needs_other_shapes_to_change_still_renders(page, live_server):
+    open_page(page, live_server, expr=LECTURE)
+    page.fill('#vars-table input[aria-label="shape of W"]', "5×4")
+    page.click("#render")
+    page.wait_for_function(
+        "() => document.querySelector('#vars-table input[aria-label=\"shape of b\"]')"
+        ".value === '5×1'")
+    assert page.locator("#expr-error").is_hidden()

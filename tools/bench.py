@@ -271,6 +271,13 @@ def verdict(met: bool) -> str:
     return "met" if met else "MISSED"
 
 
+def load_average() -> str:
+    """Other work on the machine, which every figure here includes."""
+    if not hasattr(os, "getloadavg"):
+        return "load average unknown"
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def machine() -> str:
     model = "unknown CPU"
     try:
@@ -372,8 +379,8 @@ def report(results: list[tuple[str, dict, dict]]) -> None:
                   f"{verdict(here <= limit)}, {issue:.2f}× (issue) {verdict(issue <= limit)}")
     for label, limit in (("L=200", TARGET_200_MS), (BIG, TARGET_BIG_MS)):
         m, _ = by_label[label]
-        print(f"  {label} under {limit:.0f} ms: known {m['known']:.0f} ms "
-              f"{verdict(m['known'] < limit)}, new {m['new']:.0f} ms "
+        print(f"  {label} under {limit:.0f} ms: known {m['known']:.1f} ms "
+              f"{verdict(m['known'] < limit)}, new {m['new']:.1f} ms "
               f"{verdict(m['new'] < limit)}")
     nets = [(label, s) for label, _, s in results if label.startswith("L=")]
     per_node, label = max((s["answer"] / s["nodes"], label) for label, s in nets)
@@ -399,8 +406,8 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     print(f"make bench: {machine()}")
-    print("Times are wall-clock medians on a shared machine: only ratios within one run mean "
-          "much.")
+    print(f"Times are wall-clock medians on a shared machine ({load_average()} at the start): "
+          "only ratios\nwithin one run mean much.")
     started = time.perf_counter()
     results = measure(repeat, big_repeat)
     report(results)
@@ -412,7 +419,7 @@ def main() -> None:
         print("\nBrowser (headless Chromium, live server on 127.0.0.1):")
         for line in browser_figures(loads, steps):
             print(f"  {line}")
-    print(f"\nbench took {time.perf_counter() - started:.0f} s "
+    print(f"\nbench took {time.perf_counter() - started:.0f} s, {load_average()} at the end "
           f"({'quick' if args.quick else 'full'}: {repeat} repeats, {big_repeat} for L=200 "
           f"and {BIG})")
 

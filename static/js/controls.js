@@ -11,11 +11,20 @@ const $ = (id) => document.getElementById(id);
 
 // ------------------------------------------------------------------ requests
 
-function requestBody() {
+// keepShapes: send the shapes of the variables the user has not edited along with the edits,
+// so that one edit never reshapes the rest (a bias declared 3×1 must not turn X into 3×1).
+function requestBody(keepShapes) {
   const body = { expression: $("expr").value, f: $("f").value };
   const seed = $("seed").value.trim();
   if (seed !== "") body.seed = Number(seed);
-  if (Object.keys(state.overrides).length) body.variables = state.overrides;
+  const variables = {};
+  if (keepShapes) {
+    for (const [name, v] of Object.entries(state.trace.variables)) {
+      variables[name] = { shape: v.shape };
+    }
+  }
+  Object.assign(variables, state.overrides);
+  if (Object.keys(variables).length) body.variables = variables;
   return body;
 }
 
@@ -30,7 +39,8 @@ async function postJson(url, body) {
 // Lay the graph out for the form's expression; on an error the last good diagram stays.
 export async function renderGraph(targetStep) {
   if (state.trace && $("expr").value !== state.trace.expression) state.overrides = {};
-  const body = requestBody();
+  const keepShapes = Boolean(state.trace && Object.keys(state.overrides).length);
+  let body = requestBody(keepShapes);
   if (body.seed !== undefined && !(Number.isInteger(body.seed) && body.seed >= 0)) {
     showError({ error: "seed must be a whole number, 0 or more", position: null });
     return;
@@ -41,6 +51,12 @@ export async function renderGraph(targetStep) {
   try {
     response = await postJson("/api/trace", body);
     data = await response.json();
+    if (!response.ok && keepShapes) {
+      // The edit needs other shapes to change too (W 3×4 → 5×4 makes b 5×1): infer them.
+      body = requestBody(false);
+      response = await postJson("/api/trace", body);
+      data = await response.json();
+    }
   } catch (err) {
     if (sequence === state.sequence) {
       showError({ error: `no answer from the server (${err.message})`, position: null });
