@@ -22,12 +22,16 @@ SYMBOLS: tuple[tuple[str, str], ...] = (
 )
 OPENERS, CLOSERS = frozenset("(["), frozenset(")]")
 # Characters the language does not use, but code pasted from numpy does: what to say about them.
-CHARACTER_HINTS: dict[str, str] = {":": ": slicing is not supported"}
+CHARACTER_HINTS: dict[str, str] = {
+    ":": ": slicing is not supported", "|": ": write abs(x), or ‖x‖ for a norm",
+    "∑": ": write sum(...)",
+}
 NEWLINES = "\n\r"
 _NAME_REST = frozenset("0123456789_")  # after the first letter: `W1`, `x_in`
 # Module prefixes of code pasted from numpy, PyTorch or Python: `np.tanh` is one name token,
 # which the parser reads as `tanh`.
-MODULES = frozenset({"np", "numpy", "torch", "math"})
+MODULES = frozenset({"np", "numpy", "torch", "math", "np.linalg", "numpy.linalg",
+                     "torch.linalg"})
 
 # An exponent part only when digits follow it: `2e` is 2 times e, `2x` is 2 times x.
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -75,8 +79,8 @@ def tokenize(source: str) -> list[Token]:
             i = superscript.end()
         elif is_letter(ch):
             end = _name_end(source, i)
-            if source[i:end] in MODULES and source.startswith(".", end) and _letter_at(source,
-                                                                                  end + 1):
+            while (source[i:end] in MODULES and source.startswith(".", end)
+                   and _letter_at(source, end + 1)):
                 end = _name_end(source, end + 1)
             tokens.append(Token("name", source[i:end], i))
             i = end

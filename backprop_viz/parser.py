@@ -134,7 +134,7 @@ def _split_runs(tokens: list[Token], keep: frozenset[str]) -> list[Token]:
 
 def _function(name: str) -> str | None:
     """The canonical function a name stands for (`σ` → sigmoid, `np.maximum` → max), or None."""
-    module, dot, rest = name.partition(".")
+    module, dot, rest = name.rpartition(".")
     name = rest if dot and module in MODULES else name
     name = ALIASES.get(name, name)
     return name if name in FUNCTIONS else None

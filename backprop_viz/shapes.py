@@ -220,7 +220,7 @@ def _product(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimP
     if not inf.dims.unify(inf.shape[a][1], inf.shape[b][0]):
         inner = f"{inf.dims.get(inf.shape[a][1])} ≠ {inf.dims.get(inf.shape[b][0])}"
         hint = ""
-        if inf.known(a) == inf.known(b) and inf.known(a)[1] == 1:
+        if inf.known(a) is not None and inf.known(a) == inf.known(b) and inf.known(a)[1] == 1:
             dot = f"{transposed_label(inf.label(a))} {inf.label(b)}"
             hint = f": for the dot product of two columns write {dot}"
         inf.conflict(node, a, b, f" (inner dimensions {inner}){hint}")

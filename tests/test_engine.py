@@ -433,6 +433,8 @@ def test_unused_variable_is_a_warning():
      "write wᵀ x", 6),
     ("s = sum(repeat(b, 3, axis=0))", {"b": {"shape": [2, 3]}},
      "b is 2×3, but repeat copies a single row (axis=0)", 8),
+    # found by fuzzing: two shapes not both known once failed with a TypeError
+    ("z = dot(repeat(x, 2, axis=1), sum(y, axis=0))", None, "inner dimensions 2 ≠ 1", 4),
     ("s = x", {"x": val([[1, 2], [3]])}, "ragged", None),
     ("s = x", {"x": val([1, "a"])}, "is not a number", None),
     ("s = x", {"x": {"shape": [0, 3]}}, "at least 1×1", None),

@@ -34,10 +34,13 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None,
 # ---------------------------------------------------------------- random text
 
 SYMBOLS = ["ᵀ", "'", "^", "**", "^T", ".T", "@", "·", "⊙", "∘", "−", "-", "+", "*", "/", "[",
-           "]", ";", ",", "(", ")", "=", "σ", "\n", "\r\n", "\r", " ", ".", "T", "e"]
+           "]", ";", ",", "(", ")", "=", "σ", "\n", "\r\n", "\r", " ", ".", "T", "e", "²", "⁻¹",
+           "⊤", "⋅", "√", "‖", "′", "+=", "*=", ":", "e^"]
 WORDS = ["tanh", "sigmoid", "relu", "exp", "log", "sqrt", "abs", "sin", "cos", "f", "sum",
          "mean", "max", "min", "softmax", "tanhh", "Wx", "uᵀh", "x_in", "W1", "s", "z", "h",
-         "2", "0.5", "1e-3", ".5", "1e999", "9" * 400, "2e", "α"]
+         "2", "0.5", "1e-3", ".5", "1e999", "9" * 400, "2e", "α", "ln", "norm", "repeat", "dot",
+         ".sum()", ".relu()", ".dot(", "np.", "torch.tanh", "axis=", "axis=0", "dim=1",
+         "keepdims=True", "True", "f′", "tanh′", "w0x0", "square", "[0]"]
 random_text = st.lists(st.one_of(st.characters(), st.sampled_from(SYMBOLS),
                                  st.sampled_from(WORDS)), max_size=60).map("".join)
 
@@ -59,8 +62,14 @@ SIGNS = ("-", "−", "+")
 PRODUCTS = ("@", "·", "*", "⊙", "∘", "/")
 SUMS = ("+", "-", "−")
 UNARY_FUNCTIONS = ("tanh", "sigmoid", "σ", "relu", "exp", "log", "sqrt", "abs", "sin", "cos",
-                   "f", "sum", "mean", "max", "min", "softmax")
-BINARY_FUNCTIONS = ("max", "min")
+                   "f", "sum", "mean", "max", "min", "softmax", "norm", "ln", "np.tanh",
+                   "torch.sigmoid", "math.exp", "numpy.log", "np.sum", "transpose", "f′", "f'",
+                   "tanh′", "σ′", "relu′")
+BINARY_FUNCTIONS = ("max", "min", "np.maximum", "np.minimum", "dot", "np.dot", "np.matmul")
+METHODS = ("sum", "mean", "relu", "tanh", "exp", "log", "sigmoid", "max", "min", "norm")
+AXIS_FUNCTIONS = ("sum", "mean", "max", "min", "softmax", "norm", "np.sum", "torch.softmax")
+SUPERSCRIPTS = ("²", "³", "⁻¹", "⁰", "¹")
+AUGMENTED = ("+=", "-=", "*=", "/=")
 STATEMENT_SEPARATORS = ("\n", ";", "; ", "\r\n", "\n\n", " ;\n")
 REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -83,7 +92,8 @@ def expression(draw: st.DrawFn, names: list[str], used: set[str], depth: int) ->
     kinds = ["variable", "number"] + (["assigned"] if names else [])
     if depth > 0:
         kinds += ["call", "call2", "group", "stack", "transpose", "power", "sign", "product",
-                  "juxtapose", "sum"]
+                  "juxtapose", "sum", "superscript", "root", "norm", "exp", "method", "dot",
+                  "axis", "repeat"]
     kind = draw(st.sampled_from(kinds))
     sub = expression(names, used, depth - 1)
     if kind == "variable":
@@ -113,6 +123,27 @@ def expression(draw: st.DrawFn, names: list[str], used: set[str], depth: int) ->
         op = _spaced(draw, draw(st.sampled_from(("^", "**"))))
         marks = "".join(draw(st.lists(st.sampled_from(TRANSPOSES), max_size=2)))
         return _wrap(draw(sub), POSTFIX) + op + draw(st.sampled_from(EXPONENTS)) + marks, POWER
+    if kind == "superscript":
+        return _wrap(draw(sub), POSTFIX) + draw(st.sampled_from(SUPERSCRIPTS)), POWER
+    if kind == "root":
+        return "√" + _wrap(draw(sub), POWER), PREFIX
+    if kind == "norm":
+        return f"‖{draw(sub)[0]}‖", ATOM
+    if kind == "exp":
+        return f"e{draw(st.sampled_from(('^', '**')))}({draw(sub)[0]})", POWER
+    if kind == "method":
+        method = draw(st.sampled_from(METHODS))
+        return f"{_wrap(draw(sub), POSTFIX)}.{method}()", POSTFIX
+    if kind == "dot":
+        return f"{_wrap(draw(sub), POSTFIX)}.dot({draw(sub)[0]})", POSTFIX
+    if kind == "axis":
+        func = draw(st.sampled_from(AXIS_FUNCTIONS))
+        axis = draw(st.sampled_from(("axis=0", "axis=1", "0", "1", "dim=1", "axis=-1",
+                                     "axis=0, keepdims=True")))
+        return f"{func}({draw(sub)[0]}, {axis})", ATOM
+    if kind == "repeat":
+        n, axis = draw(st.integers(1, 4)), draw(st.sampled_from((0, 1)))
+        return f"repeat({draw(sub)[0]}, {n}, axis={axis})", ATOM
     if kind == "sign":
         return draw(st.sampled_from(SIGNS)) + _wrap(draw(sub), PREFIX), PREFIX
     left, right = draw(sub), draw(sub)
@@ -141,16 +172,20 @@ def program(draw: st.DrawFn, used: set[str]) -> str:
     """One to four statements; each may use the names assigned before it, and the last one is
     usually reduced to a scalar, as the output must be."""
     count = draw(st.integers(1, 4))
-    targets = draw(st.lists(st.sampled_from(ASSIGNED), min_size=count, max_size=count,
-                            unique=True))
+    targets = draw(st.lists(st.sampled_from(ASSIGNED), min_size=count, max_size=count))
     statements = []
     for i, target in enumerate(targets):
-        text = draw(expression(targets[:i], used, draw(st.integers(0, 4))))[0]
+        names = sorted(set(targets[:i]))
+        text = draw(expression(names, used, draw(st.integers(0, 4))))[0]
         last = i == count - 1
         if last and draw(st.integers(0, 3)):
             text = f"{draw(st.sampled_from(REDUCTIONS))}({text})"
         bare = last and draw(st.booleans())
-        statements.append(text if bare else f"{target}{_spaced(draw, '=')}{text}")
+        # a name assigned again, now and then as `+=`; a first assignment now and then a number
+        assign = draw(st.sampled_from(("=", *AUGMENTED))) if target in names else "="
+        if assign == "=" and target not in names and not last and draw(st.integers(0, 4)) == 0:
+            text = draw(st.sampled_from(NUMBERS + ("-4.0", "-1")))
+        statements.append(text if bare else f"{target}{_spaced(draw, assign)}{text}")
     source = statements[0]
     for statement in statements[1:]:
         source += draw(st.sampled_from(STATEMENT_SEPARATORS)) + statement

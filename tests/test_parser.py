@@ -247,6 +247,8 @@ NUMPY = [
     ("np.max(a, axis=1)", "(max a :axis 1)"),
     ("dot(a, b)", "(dot a b)"),
     ("np.transpose(x)", "(transpose x)"),
+    ("np.linalg.norm(x)", "(norm x)"),
+    ("torch.linalg.norm(W, axis=0)", "(norm W :axis 0)"),
 ]
 
 DERIVATIVES = [
@@ -421,6 +423,8 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("x.squre()", "unknown method '.squre' (did you mean sqrt?)", 1),
     ("x.sum", ".sum needs parentheses: .sum(...)", 1),
     ("np.foo(x)", "unknown function 'np.foo'", 0),
+    ("np.linalg.foo(x)", "unknown function 'np.linalg.foo'", 0),
+    ("np.random.randn(3)", "unknown function 'np.random'", 0),
     ("s = np.pi", "unknown function 'np.pi'", 4),
     ("x.", "unexpected character '.' at column 2", 1),
     ("s = (a + b))", "unexpected ')' at column 12", 11),
@@ -456,6 +460,8 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("f(x)[1]", "indexing, as in x[0], is not supported", 4),
     ("xᵀ[0]", "indexing, as in x[0], is not supported", 2),
     ("x[:, 0]", "unexpected character ':' at column 3: slicing is not supported", 2),
+    ("|x|", "unexpected character '|' at column 1: write abs(x), or ‖x‖ for a norm", 0),
+    ("∑x", "unexpected character '∑' at column 1: write sum(...)", 0),
     ("max(a, b, c)", "max takes 1 or 2 arguments, got 3", 0),
     ("tanh(a, b)", "tanh takes 1 argument, got 2", 0),
     ("sum()", "sum takes 1 argument, got 0", 0),
