@@ -58,7 +58,7 @@ fuzz: venv sysdeps  ## Fuzz /api/trace and the engine, FUZZ_EXAMPLES (10000) per
 load: venv sysdeps-load  ## Load gunicorn on loopback with wrk, 32 clients, LOAD_SECONDS (30)
 	$(BIN)/python tools/load.py --seconds $(LOAD_SECONDS) $(if $(WORKERS),--workers $(WORKERS))
 
-bench: venv sysdeps  ## Where a request's time goes, per lecture preset, measured in one run
+bench: venv sysdeps  ## Stages, whole requests, sizes and browser steps up to 200 layers, vs torchviz
 	$(BIN)/python tools/bench.py
 
 clean:  ## Remove .venv, caches and build output

@@ -1,5 +1,6 @@
-"""JSON out: orjson, because it writes numpy arrays natively (`make bench`: 15× faster than the
-standard library on a 512×512 trace) and every float64 in shortest round-trip form.
+"""JSON out: orjson, because it writes numpy arrays natively (five 512×512 arrays: 49 ms, where
+the standard library's json took 708 ms through tolist) and every float64 in its shortest
+round-trip form.
 
 JSON has no NaN or ±∞, and orjson would write them as null: a non-finite number is written as
 the string "NaN", "Infinity" or "-Infinity" instead (docs/API.md).

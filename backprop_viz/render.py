@@ -377,17 +377,20 @@ def render_svg(trace: Trace) -> str:
     return LAYOUTS.get(structure(trace))[0]
 
 
-# What the page's CSS sets (fonts), what nobody reads (comments) and the number a long-running
-# `dot` gives each graph it lays out ("page3,1_"), cut in one pass over the text: a 50-layer
-# net's SVG loses a third of its bytes.
-_NOISE = re.compile(
-    r' font-family="[^"]*" font-size="[0-9.]+"|<!--.*?-->\n|(?<=<g id=")page\d+,\d+_')
-
-
 def _svg_only(svg: str) -> str:
-    """From the `<svg` tag on (the XML prolog and doctype are of no use in a page), less the
-    noise above."""
-    return _NOISE.sub("", svg[svg.index("<svg"):])
+    """The SVG from its `<svg` tag on (the XML prolog and doctype are of no use in a page),
+    less what the page's CSS sets (fonts), what nobody reads (comments) and the number a
+    long-running `dot` gives each graph it lays out ("page3,1_"): a third of its bytes. Plain
+    string operations: a regular expression took 30 ms over a 200-layer net's 1.2 MB."""
+    svg = svg[svg.index("<svg"):]
+    for size in (FONT_SIZE, EDGE_FONT_SIZE):
+        svg = svg.replace(f' font-family="{FONT}" font-size="{size:.2f}"', "")
+    lines = svg.split("\n")
+    lines[:4] = [_PAGE_NUMBER.sub("", line) for line in lines[:4]]   # <g id="page3,1_graph-…
+    return "\n".join(line for line in lines if not line.startswith("<!--"))
+
+
+_PAGE_NUMBER = re.compile(r"(?<=<g id=\")page\d+,\d+_")
 
 
 def export(trace: Trace, fmt: str, step: int) -> bytes:

@@ -2,9 +2,10 @@
 
     python3 tools/screenshots.py [OUT_DIR]      # default /tmp/shots
 
-Serves the app from a thread, opens it in Debian's Chromium (BROWSER_PATH) at 1400×900 and
-800×900, and saves: a forward step, the backward step on the tanh node, and an error with its
-caret. Also writes docs/screenshot.png (the backward step, wide, cropped) for the README.
+Serves the app from a thread, opens it in Debian's Chromium (BROWSER_PATH) at 1280×720 and
+1920×1080, light and dark, and saves: a forward step, the backward step on the tanh node, an
+error with its caret, and a 20-layer net fitted. Also writes docs/screenshot.png (the backward
+step at 1280×720, light) for the README.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from itertools import product
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -22,10 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from backprop_viz.engine import trace_json  # noqa: E402
+from backprop_viz import trace  # noqa: E402
+from backprop_viz.engine import ForwardStep  # noqa: E402
 
 EXPRESSION = "s = uᵀ f(Wx + b)"
-SIZES = {"wide": (1400, 900), "narrow": (800, 900)}
+SIZES = {"laptop": (1280, 720), "full-hd": (1920, 1080)}
+NET = "\n".join(["h0 = x"] + [f"h{i} = tanh(W{i} h{i - 1} + b{i})" for i in range(1, 21)]
+                + ["s = uᵀ h20"])
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync"]
@@ -33,27 +38,18 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-r
 
 def steps_to_show() -> dict[str, int]:
     """k for each shot: the forward step on z = Wx + b, the backward step on tanh."""
-    trace = trace_json(EXPRESSION)
-    ops = {n["id"]: n["op"] for n in trace["nodes"]}
-    k_forward = next(k for k, s in enumerate(trace["steps"], 1)
-                     if s["phase"] == "forward" and ops[s["node"]] == "add")
-    k_backward = next(k for k, s in enumerate(trace["steps"], 1)
-                      if s["phase"] == "backward" and ops[s["node"]] == "tanh")
+    t = trace(EXPRESSION)
+    k_forward = next(k for k, s in enumerate(t.steps, 1)
+                     if isinstance(s, ForwardStep) and t.node(s.node).op == "add")
+    k_backward = next(k for k, s in enumerate(t.steps, 1)
+                      if not isinstance(s, ForwardStep) and t.node(s.node).op == "tanh")
     return {"forward": k_forward, "backward": k_backward}
 
 
-def shoot(page: Page, url: str, path: Path, crop: bool = False) -> None:
-    """The viewport; cropped: from the expression box to the bottom of graph and panel."""
+def shoot(page: Page, url: str, path: Path) -> None:
     page.goto(url)
     page.wait_for_selector("#graph svg g.node")
-    if not crop:
-        page.screenshot(path=str(path))
-        return
-    top = page.locator("#expr-form").bounding_box()["y"]
-    bottom = max(page.locator(sel).bounding_box()["y"] + page.locator(sel).bounding_box()["height"]
-                 for sel in (".graph-wrap", "#panel"))
-    page.screenshot(path=str(path), clip={"x": 0, "y": top - 8, "width": 1400,
-                                          "height": bottom - top + 16})
+    page.screenshot(path=str(path))
 
 
 def main(out: Path) -> None:
@@ -65,20 +61,25 @@ def main(out: Path) -> None:
         browser = p.chromium.launch(
             executable_path=os.environ.get("BROWSER_PATH", "/usr/bin/chromium"),
             headless=True, args=BROWSER_ARGS)
-        for size, (width, height) in SIZES.items():
-            page = browser.new_page(viewport={"width": width, "height": height})
+        for (size, (width, height)), scheme in product(SIZES.items(), ("light", "dark")):
+            page = browser.new_page(viewport={"width": width, "height": height},
+                                    color_scheme=scheme)
             for name, k in steps_to_show().items():
                 shoot(page, base + "?" + urlencode({"expr": EXPRESSION, "step": k}),
-                      out / f"{name}-{size}.png")
+                      out / f"{name}-{size}-{scheme}.png")
             page.fill("#expr", "s = uᵀ tanhh(Wx + b)")
             page.press("#expr", "Control+Enter")
             page.wait_for_selector("#expr-error:not([hidden])")
-            page.screenshot(path=str(out / f"error-{size}.png"))
+            page.screenshot(path=str(out / f"error-{size}-{scheme}.png"))
+            shoot(page, base + "?" + urlencode({"expr": NET, "step": 100}),
+                  out / f"net20-{size}-{scheme}.png")
+            page.click("#zoom-fit")
+            page.screenshot(path=str(out / f"net20-fitted-{size}-{scheme}.png"))
             page.close()
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
         shoot(page, base + "?" + urlencode({"expr": EXPRESSION,
                                             "step": steps_to_show()["backward"]}),
-              ROOT / "docs" / "screenshot.png", crop=True)
+              ROOT / "docs" / "screenshot.png")
         browser.close()
     server.shutdown()
     print(f"saved to {out} and {ROOT / 'docs' / 'screenshot.png'}")

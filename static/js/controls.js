@@ -256,7 +256,16 @@ function onKey(event) {
   setStep(moves[event.key]);
 }
 
+// The URL follows the step, at most every 150 ms: history.replaceState was the second cost of
+// a step, and holding a key down steps faster than that.
+let urlTimer = null;
+
 function saveUrl() {
+  clearTimeout(urlTimer);
+  urlTimer = setTimeout(writeUrl, 150);
+}
+
+function writeUrl() {
   const params = new URLSearchParams({
     expr: state.request.expression, f: state.request.f, seed: String(state.request.seed ?? 0),
     step: String(state.step),

@@ -15,6 +15,7 @@ const ZOOM_STEP = 1.25;
 const view = {
   svg: null, groups: new Map(), edges: new Map(), applied: 0, current: null,
   full: null, cx: 0, cy: 0, scale: 1,
+  boxes: new Map(), // node id → its box in the SVG's coordinates, measured once: nodes never move
 };
 
 const $ = (id) => document.getElementById(id);
@@ -74,6 +75,7 @@ export function loadSvg(trace) {
   }
   view.applied = 0;
   view.current = null;
+  view.boxes = new Map();
   $("graph").replaceChildren(svg);
 }
 
@@ -156,7 +158,7 @@ export function fitBox() {
   sizeBox();
   fit();
   if (view.scale >= MIN_OPEN_SCALE) return;
-  const first = boxOf(view.groups.get(state.trace.nodes[0].id).g);
+  const first = nodeBox(state.trace.nodes[0].id);
   view.scale = 1;
   view.cx = view.full.x + $("graph").clientWidth / 2;
   view.cy = first.y + first.height / 2;
@@ -190,6 +192,12 @@ export const zoomIn = () => zoom(ZOOM_STEP);
 export const zoomOut = () => zoom(1 / ZOOM_STEP);
 
 // A node's box in the SVG's own coordinates (those of the viewBox), past Graphviz's transform.
+// Measuring forces a layout (3 ms a step); the layout never changes, so each is measured once.
+function nodeBox(nodeId) {
+  if (!view.boxes.has(nodeId)) view.boxes.set(nodeId, boxOf(view.groups.get(nodeId).g));
+  return view.boxes.get(nodeId);
+}
+
 function boxOf(g) {
   const local = g.getBBox();
   const m = view.svg.getScreenCTM().inverse().multiply(g.getScreenCTM());
@@ -199,7 +207,7 @@ function boxOf(g) {
 }
 
 function keepInView(nodeId) {
-  const b = boxOf(view.groups.get(nodeId).g);
+  const b = nodeBox(nodeId);
   const box = $("graph");
   const w = box.clientWidth / view.scale;
   const h = box.clientHeight / view.scale;
