@@ -135,3 +135,19 @@ def test_unknown_pages_answer_json(client):
     assert client.get("/nope").status_code == 404
     assert client.get("/api/trace").status_code == 405
     assert client.get("/api/trace").get_json()["position"] is None
+
+
+def test_a_200_layer_net_and_the_lecture_with_w_512_by_512_answer(client):
+    """Issue 7's large cases: 1,004 nodes drawn whole, and 262,144 numbers in W."""
+    lines = ["h0 = x"] + [f"h{i} = tanh(W{i} h{i - 1} + b{i})" for i in range(1, 201)]
+    variables = {"x": {"shape": [4, 1]}} | {f"W{i}": {"shape": [4, 4]} for i in range(1, 201)}
+    r = client.post("/api/trace", json={"expression": "\n".join([*lines, "s = uᵀ h200"]),
+                                        "variables": variables})
+    assert r.status_code == 200
+    data = r.get_json()
+    assert len(data["nodes"]) == 1004 and data["svg"].count('class="node') == 1004
+    r = client.post("/api/trace", json={"expression": "s = uᵀ f(Wx + b)",
+                                        "variables": {"W": {"shape": [512, 512]}}})
+    assert r.status_code == 200
+    w = r.get_json()["gradients"]["W"]
+    assert len(w) == 512 and len(w[0]) == 512
