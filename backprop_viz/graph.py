@@ -12,7 +12,6 @@ from . import shapes
 from .errors import BackpropError
 from .limits import MAX_NODES
 from .ops import get_op
-from .parser import literal
 from .syntax import (
     FUNCTIONS,
     PLACEHOLDERS,
@@ -26,6 +25,7 @@ from .syntax import (
     Stack,
     Transpose,
     Unary,
+    literal,
 )
 
 ATOM = 100  # precedence of a name, a number or a call: never parenthesised

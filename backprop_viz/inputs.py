@@ -17,7 +17,8 @@ from . import engine
 from . import graph as graph_mod
 from .errors import BackpropError
 from .limits import MAX_DIM, MAX_ELEMENTS_PER_ARRAY, MAX_ELEMENTS_TOTAL, MAX_EXPRESSION_CHARS
-from .parser import parse, unparse
+from .parser import parse
+from .printing import unparse
 from .syntax import F_CHOICES
 
 NAME = re.compile(r"^[^\W\d_][\w]*$")

@@ -1,25 +1,26 @@
-"""Tokens → AST: a small Pratt parser with one precedence table, plus the AST's two printed forms
-(S-expressions for tests, `unparse` for the response's `parsed` field). No numpy, no eval."""
+"""Tokens → AST: a small Pratt parser over the one precedence table of `grammar`. How a name is
+read (a function, a run-together product) is in `names`; the AST's printed forms in `printing`.
+No numpy, no eval."""
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable
-from itertools import pairwise
 
+from .calls import bind, suggest
 from .errors import BackpropError
-from .lexer import MODULES, Token, describe, location, tokenize
+from .grammar import (
+    ASSIGNMENTS,
+    AUGMENTED,
+    BINARY,
+    JUXTAPOSITION,
+    PREFIX_LEVEL,
+)
+from .lexer import Token, describe, location, tokenize
+from .names import assigned_names, directly_called, function_of, split_runs
 from .syntax import (
-    ALIASES,
-    CONSTANTS,
     DERIVATIVES,
-    FUNCTIONS,
-    KEYWORD_ALIASES,
-    OPTIONS,
     PLACEHOLDERS,
-    REQUIRED_OPTIONS,
-    SUGGESTIONS,
     Binary,
     Call,
     Expr,
@@ -31,32 +32,16 @@ from .syntax import (
     Statement,
     Transpose,
     Unary,
+    literal,
 )
 
 MAX_DEPTH = 200  # deepest bracket nesting, and tallest expression tree, a statement may have
 
-# Precedence levels, loosest first. Calls, transposes and powers bind tighter than unary signs,
-# which bind tighter than any binary operator: `-x^2` is -(x^2), `-a b` is (-a) b.
-SUM, PRODUCT, PREFIX_LEVEL, POWER, POSTFIX, ATOM = range(1, 7)
-
-# The binary operators: token kind → (level, op, sym). All associate to the left.
-BINARY: dict[str, tuple[int, str, str]] = {
-    "+": (SUM, "add", "+"), "-": (SUM, "sub", "-"), "−": (SUM, "sub", "-"),
-    "@": (PRODUCT, "matmul", "·"), "·": (PRODUCT, "matmul", "·"),
-    "*": (PRODUCT, "mul", "*"), "⊙": (PRODUCT, "mul", "⊙"), "∘": (PRODUCT, "mul", "∘"),
-    "/": (PRODUCT, "div", "/"),
-}
-# Two operands side by side (`Wx`, `2 x`, `W(x + b)`) are a product at the same level.
-JUXTAPOSITION: tuple[int, str, str] = (PRODUCT, "matmul", "·")
-# `c += e` is `c = c + (e)`: the augmented assignment's token kind → its binary operator.
-AUGMENTED: dict[str, str] = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
-ASSIGNMENTS = frozenset({"=", *AUGMENTED})
 POWERS = frozenset({"power", "superscript"})
 PRIMES = frozenset({"′", "'"})   # after a function name, `f′(z)`, `f'(z)`: its derivative
 # Tokens after which a '[' written without a space is numpy's indexing, `x[0]`, `f(x)[1]`.
 INDEXABLE = frozenset({"name", ")", "]", "transpose"})
 SIGNS = frozenset({"+", "-", "−"})
-_LEVEL_OF_OP = {op: level for level, op, _ in BINARY.values()}
 
 
 def parse(source: str, declared: frozenset[str] = frozenset()) -> Program:
@@ -65,79 +50,16 @@ def parse(source: str, declared: frozenset[str] = frozenset()) -> Program:
     Raises BackpropError, and nothing else, for any input a user can type.
     """
     tokens = tokenize(source)
-    assigned = _assigned_names(tokens)
+    assigned = assigned_names(tokens)
     tokens = [Token("function", tok.text, tok.pos)
-              if tok.kind == "name" and _function(tok.text) and tok.text not in assigned else tok
-              for tok in _split_runs(tokens, declared | assigned)]
+              if tok.kind == "name" and function_of(tok.text) and tok.text not in assigned else tok
+              for tok in split_runs(tokens, declared | assigned)]
     parser = _Parser(source, tokens, declared, assigned)
     try:
         return Program(parser.program(), source)
     except RecursionError:  # a safety net: MAX_DEPTH is meant to stop well before this
         where = parser.open[-1].pos if parser.open else 0
         raise BackpropError(f"nesting deeper than {MAX_DEPTH} levels", where) from None
-
-
-def _assigned_names(tokens: list[Token]) -> frozenset[str]:
-    """Names written as `name =` (or `name +=`) at a statement's start: known before parsing, so
-    that a run-together name assigned in a later statement is not split in an earlier one."""
-    starts = [0] + [i + 1 for i, tok in enumerate(tokens) if tok.kind == "sep"]
-    return frozenset(tokens[i].text for i in starts
-                     if tokens[i].kind == "name" and tokens[i + 1].kind in ASSIGNMENTS)
-
-
-def _pieces(name: str, keep: frozenset[str]) -> list[str] | None:
-    """How a run-together name splits into a product, or None when it stays one name.
-
-    A run is split when it is not itself known (a function, a declared or assigned name, True)
-    and it can be written as known names and single letters, with as few pieces as possible
-    (on a tie, the longer piece first: `abc` with ab and bc known is ab · c). With w0 and x0
-    declared, `w0x0` is w0 · x0; `Wx` is W · x; `W1x` (nothing declared) stays
-    W1x, since no piece covers its digit.
-    """
-    if len(name) < 2 or _function(name) or name in keep or name in CONSTANTS or "." in name:
-        return None
-    best: list[list[str] | None] = [[]] + [None] * len(name)   # best[i]: pieces of name[:i]
-    for end in range(1, len(name) + 1):
-        for start in range(end):
-            piece, before = name[start:end], best[start]
-            usable = piece in keep or (len(piece) == 1 and piece.isalpha())
-            if usable and before is not None and (
-                    best[end] is None or len(before) + 1 <= len(best[end])):
-                best[end] = [*before, piece]
-    pieces = best[-1]
-    return pieces if pieces and len(pieces) > 1 else None
-
-
-def _directly_called(token: Token, after: Token) -> bool:
-    return after.kind == "(" and after.pos == token.pos + len(token.text)
-
-
-def _split_runs(tokens: list[Token], keep: frozenset[str]) -> list[Token]:
-    """`Wx` → `W` `x`, each piece at its own offset. A run directly followed by `(` stays whole:
-    it is a misspelt function (`tanhh(z)`), which the parser reports; so does a run followed by
-    `=`, a name being assigned or an option (`axis=0`)."""
-    out: list[Token] = []
-    for tok, after in pairwise(tokens):
-        pieces = None
-        if tok.kind == "name" and not _directly_called(tok, after) and after.kind != "=":
-            pieces = _pieces(tok.text, keep)
-        if pieces is None:
-            out.append(tok)
-            continue
-        start = tok.pos
-        for piece in pieces:
-            out.append(Token("name", piece, start))
-            start += len(piece)
-    out.append(tokens[-1])
-    return out
-
-
-def _function(name: str) -> str | None:
-    """The canonical function a name stands for (`σ` → sigmoid, `np.maximum` → max), or None."""
-    module, dot, rest = name.rpartition(".")
-    name = rest if dot and module in MODULES else name
-    name = ALIASES.get(name, name)
-    return name if name in FUNCTIONS else None
 
 
 class _Parser:
@@ -245,7 +167,7 @@ class _Parser:
         return Statement(name, expr, first.pos)
 
     def check_target(self, target: Token) -> None:
-        if _function(target.text) and target.text not in PLACEHOLDERS:
+        if function_of(target.text) and target.text not in PLACEHOLDERS:
             raise BackpropError(f"{target.text} is a function and cannot be assigned", target.pos)
 
     # ----- expressions -----
@@ -368,10 +290,10 @@ class _Parser:
                                     "relu′(z); for a transpose write ᵀ", tok.pos)
             if tok.kind == "transpose":
                 node = Transpose(node, self.advance().pos)
-            elif _function(tok.text[1:]):
+            elif function_of(tok.text[1:]):
                 node = self.call(receiver=node)
             else:
-                raise BackpropError(f"unknown method '{tok.text}'{_suggest(tok.text[1:])}",
+                raise BackpropError(f"unknown method '{tok.text}'{suggest(tok.text[1:])}",
                                     tok.pos)
         return node
 
@@ -412,11 +334,11 @@ class _Parser:
         """A variable, or the node of a name assigned by an earlier statement."""
         tok = self.advance()
         known = tok.text in self.declared or tok.text in self.will_assign
-        if not known and (_directly_called(tok, self.peek()) or "." in tok.text):
-            raise BackpropError(f"unknown function '{tok.text}'{_suggest(tok.text)}", tok.pos)
+        if not known and (directly_called(tok, self.peek()) or "." in tok.text):
+            raise BackpropError(f"unknown function '{tok.text}'{suggest(tok.text)}", tok.pos)
         if tok.text in self.will_assign and tok.text not in self.assigned:
             raise BackpropError(f"{tok.text} is used before it is assigned", tok.pos)
-        if tok.text in PLACEHOLDERS and _directly_called(tok, self.peek()):
+        if tok.text in PLACEHOLDERS and directly_called(tok, self.peek()):
             raise BackpropError(f"{tok.text} is assigned a value, so {tok.text}(...) is not the "
                                 f"nonlinearity: for a product write {tok.text} · (...)", tok.pos)
         return Name(tok.text, tok.pos)
@@ -426,7 +348,7 @@ class _Parser:
         Arguments are read here, not in a function of their own, to keep each bracket level to
         three Python frames (see expr)."""
         func_token = self.advance()
-        func = _function(func_token.text.lstrip("."))
+        func = function_of(func_token.text.lstrip("."))
         prime = self.peek()
         if prime.text in PRIMES and prime.pos == func_token.pos + len(func_token.text):
             if func not in DERIVATIVES:
@@ -456,7 +378,7 @@ class _Parser:
                 break
             self.advance()
         self.close_bracket(")")
-        return _bind(func, func_token, args, keywords)
+        return bind(func, func_token, args, keywords)
 
     def stack(self) -> Expr:
         """`[a; b]` stacks rows, `[a, b]` puts side by side, `[a, b; c, d]` does both; `[a]` is
@@ -481,84 +403,9 @@ class _Parser:
         return Stack(tuple(_side_by_side(items, start) for start, items in rows), 0, bracket.pos)
 
 
-def _bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, Expr]]) -> Call:
-    """Match a call's arguments to its function: the leading ones are its arrays (as many as
-    it can take: `max(a, 0)` is the elementwise max), any further ones and the named ones its
-    op's OPTIONS, each a constant."""
-    arities = FUNCTIONS[func]
-    arrays, extra = args[:max(arities)], args[max(arities):]
-    names = OPTIONS.get(arities.get(len(arrays), ""), ())
-    if len(arrays) not in arities or len(extra) > len(names):
-        takes = " or ".join(map(str, arities))
-        plural = "" if tuple(arities) == (1,) else "s"
-        raise BackpropError(f"{where.text} takes {takes} argument{plural}, got {len(args)}",
-                            where.pos)
-    given = {name: (expr.pos, expr) for name, expr in zip(names, extra, strict=False)}
-    for keyword, expr in keywords:
-        name = KEYWORD_ALIASES.get(keyword.text, keyword.text)
-        if name not in names:
-            known = f": it takes {', '.join(names)}" if names else ""
-            raise BackpropError(f"{where.text}(...) has no option '{keyword.text}'{known}",
-                                keyword.pos)
-        if name in given:
-            raise BackpropError(f"{name} is given twice", keyword.pos)
-        given[name] = (expr.pos, expr)
-    missing = [name for name in REQUIRED_OPTIONS.get(func, ()) if name not in given]
-    if missing:
-        raise BackpropError(f"{where.text} needs {missing[0]}=..., as in repeat(b, 10, axis=0)",
-                            where.pos)
-    options = tuple((name, value) for name, (pos, expr) in given.items()
-                    if (value := _option(name, expr, pos)) is not None)
-    return Call(func, tuple(arrays), where.pos, options)
-
-
-def _option(name: str, expr: Expr, pos: int) -> int | None:
-    """An option's value, checked: `axis` 0 or 1 (−1 and −2 as numpy counts them, None for the
-    whole array), `repeats` a whole number from 1, `keepdims` True (and then dropped)."""
-    match expr:
-        case Num(value=value) | Unary(op="neg", operand=Num(value=value)) if value.is_integer():
-            number: int | bool | None = int(-value if isinstance(expr, Unary) else value)
-        case Name(name=word) if word in CONSTANTS:
-            number = CONSTANTS[word]
-        case _:
-            number = "?"
-    if name == "axis" and (number is None or number in (0, 1, -1, -2)):
-        return None if number is None else number % 2
-    if name == "repeats" and isinstance(number, int) and not isinstance(number, bool) \
-            and number >= 1:
-        return number
-    if name == "keepdims" and number is True:
-        return None
-    expected = {"axis": "0 or 1", "repeats": "a whole number from 1",
-                "keepdims": "True (every array is 2-D, so the dimensions are always kept)"}
-    raise BackpropError(f"{name} must be {expected[name]}", pos)
-
-
 def _number_text(value: float) -> str:
     """A computed exponent as it reads back: 8 for 2**3, 1.4142135623730951 for 2**0.5."""
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-
-
-def _suggest(name: str) -> str:
-    """What to write instead of an unknown function: a table's advice, the nearest function's
-    name, or for a single letter, the product that `g(x)` is not."""
-    if name in SUGGESTIONS:
-        return f" (write {SUGGESTIONS[name]})"
-    close = difflib.get_close_matches(name.lower(), [*FUNCTIONS, *ALIASES], n=1)
-    if close and len(name) > 1:
-        return f" (did you mean {close[0]}?)"
-    return f": for a product write {name} · (...)" if len(name) == 1 else ""
-
-
-def literal(expr: Expr) -> float | None:
-    """The number a statement `a = -4.0` assigns, or None: such a first assignment makes `a` a
-    variable with that value, as micrograd's `a = Value(-4.0)` does."""
-    match expr:
-        case Num(value=value):
-            return value
-        case Unary(op="neg", operand=Num(value=value)):
-            return -value
-    return None
 
 
 # The Pratt parser's prefix table: the token that starts an operand → how to read it.
@@ -605,86 +452,3 @@ def _check_height(expr: Expr) -> None:
             raise BackpropError(f"nesting deeper than {MAX_DEPTH} levels: split the expression "
                                 "into several statements", node.pos)
         heights[id(node)] = height
-
-
-# ----- printing -----
-
-def to_sexpr(node: Expr | Statement | Program) -> str:
-    """The tree as an S-expression, for tests: `s = uᵀh` → `(= s (matmul (T u) h))`."""
-    match node:
-        case Program(statements=statements):
-            return " ".join(map(to_sexpr, statements))
-        case Statement(name=None, expr=expr):
-            return to_sexpr(expr)
-        case Statement(name=name, expr=expr):
-            return f"(= {name} {to_sexpr(expr)})"
-        case Num(text=text):
-            return text
-        case Name(name=name):
-            return name
-        case Call(func=func, args=args, options=options):
-            named = "".join(f" :{name} {value}" for name, value in options)
-            return f"({func} {' '.join(map(to_sexpr, args))}{named})"
-        case Unary(op=op, operand=operand):
-            return f"({op} {to_sexpr(operand)})"
-        case Binary(op=op, left=left, right=right):
-            return f"({op} {to_sexpr(left)} {to_sexpr(right)})"
-        case Transpose(operand=operand):
-            return f"(T {to_sexpr(operand)})"
-        case Power(base=base, exponent_text=text):
-            return f"(pow {to_sexpr(base)} {text})"
-        case Stack(items=items, axis=axis):
-            return f"({('vstack', 'hstack')[axis]} {' '.join(map(to_sexpr, items))})"
-    raise TypeError(f"not a syntax node: {node!r}")
-
-
-def unparse(program: Program) -> str:
-    """The program as it was read, with explicit operators and only the parentheses precedence
-    needs: `s = uᵀ f(Wx + b)` → `s = uᵀ · f(W · x + b)`."""
-    return "; ".join(f"{st.name} = {_unparse(st.expr)}" if st.name else _unparse(st.expr)
-                     for st in program.statements)
-
-
-def _level(expr: Expr) -> int:
-    match expr:
-        case Binary(op=op):
-            return _LEVEL_OF_OP[op]
-        case Unary():
-            return PREFIX_LEVEL
-        case Power():
-            return POWER
-        case Transpose():
-            return POSTFIX
-    return ATOM
-
-
-def _wrap(expr: Expr, min_level: int) -> str:
-    text = _unparse(expr)
-    return f"({text})" if _level(expr) < min_level else text
-
-
-def _unparse(expr: Expr) -> str:
-    match expr:
-        case Num(text=text):
-            return text
-        case Name(name=name):
-            return name
-        case Call(func=func, args=args, options=options):
-            named = [f"{name}={value}" for name, value in options]
-            return f"{func}({', '.join([*map(_unparse, args), *named])})"
-        case Unary(operand=operand):
-            return "-" + _wrap(operand, PREFIX_LEVEL)
-        case Binary(op=op, left=left, right=right, sym=sym):
-            level = _LEVEL_OF_OP[op]
-            return f"{_wrap(left, level)} {sym} {_wrap(right, level + 1)}"
-        case Transpose(operand=operand):
-            return _wrap(operand, POSTFIX) + "ᵀ"
-        case Power(base=base, exponent_text=text):
-            return f"{_wrap(base, POSTFIX)}**{text}"
-        case Stack(items=items, axis=1):
-            return f"[{', '.join(map(_unparse, items))}]"
-        case Stack(items=rows):
-            return "[" + "; ".join(
-                ", ".join(map(_unparse, row.items)) if isinstance(row, Stack) and row.axis == 1
-                else _unparse(row) for row in rows) + "]"
-    raise TypeError(f"not an expression: {expr!r}")

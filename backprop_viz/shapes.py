@@ -20,7 +20,8 @@ import networkx as nx
 
 from .errors import BackpropError
 from .limits import DEFAULT_DIMS
-from .ops import get_op, transposed_label
+from .notation import transposed_label
+from .ops import get_op
 
 
 class _Dims:

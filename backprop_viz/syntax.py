@@ -121,3 +121,14 @@ class Statement:
 class Program:
     statements: tuple[Statement, ...]
     source: str
+
+
+def literal(expr: Expr) -> float | None:
+    """The number a statement `a = -4.0` assigns, or None: such a first assignment makes `a` a
+    variable with that value, as micrograd's `a = Value(-4.0)` does."""
+    match expr:
+        case Num(value=value):
+            return value
+        case Unary(op="neg", operand=Num(value=value)):
+            return -value
+    return None

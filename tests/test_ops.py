@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from backprop_viz.grammar import BINARY, JUXTAPOSITION
 from backprop_viz.ops import OPS, Op, get_op, unbroadcast
-from backprop_viz.parser import BINARY, JUXTAPOSITION
 from backprop_viz.syntax import F_CHOICES, FUNCTIONS, PLACEHOLDERS
 
 Shape = tuple[int, int]

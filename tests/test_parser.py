@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backprop_viz.errors import BackpropError
-from backprop_viz.parser import MAX_DEPTH, parse, to_sexpr, unparse
+from backprop_viz.parser import MAX_DEPTH, parse
+from backprop_viz.printing import to_sexpr, unparse
 from backprop_viz.syntax import Binary, Name, Num, Stack, Statement
 
 # ----- source → S-expression -----

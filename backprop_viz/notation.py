@@ -1,0 +1,79 @@
+"""Notation: how the lecture writes labels, transposes, powers, identities and diagonals, for
+the op table's texts and local formulas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .op import Params, Shape
+
+MARKS = "ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
+SUPERSCRIPT = str.maketrans("0123456789−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def num(x: float) -> str:
+    return f"{x:g}".replace("-", "−")
+
+
+def bare(label: str) -> str:
+    """Drop parentheses that enclose the whole label, for use inside f(…) or [ … ]."""
+    if not (label.startswith("(") and label.endswith(")")):
+        return label
+    depth = 0
+    for i, c in enumerate(label):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and i < len(label) - 1:
+            return label       # "(a)(b)": the first ')' closes before the end
+    return label[1:-1]
+
+
+def atom(label: str) -> str:
+    """The label as the operand of a postfix mark or a divisor: a plain name, or parenthesised."""
+    plain = all((c.isalnum() or c in "_.") and c not in MARKS for c in label)
+    return label if plain or bare(label) != label else f"({label})"
+
+
+def t(label: str, shape: Shape) -> str:
+    """The label transposed: a 1×1 stays as it is and uᵀ becomes u."""
+    return label if shape == (1, 1) else transposed_label(label)
+
+
+def transposed_label(label: str) -> str:
+    """The label of an array's transpose: uᵀ, (a + b)ᵀ, and u for uᵀ."""
+    if label.endswith("ᵀ") and atom(label[:-1]) == label[:-1]:
+        return label[:-1]
+    return f"{atom(label)}ᵀ"
+
+
+def power(label: str, e: float) -> str:
+    if e == 1:
+        return label
+    if e == int(e):
+        return atom(label) + num(e).translate(SUPERSCRIPT)
+    return f"{atom(label)}^({num(e)})"
+
+
+def eye(shape: Shape) -> str:
+    return "1" if shape == (1, 1) else "I"
+
+
+def diag(d: str, shape: Shape) -> str:
+    """diag(d) as the lecture writes it: d itself for 1×1, diag(1) = I, diag(0) = 0, −diag(…)."""
+    if d.startswith("−"):
+        return "−" + diag(d[1:], shape)
+    if shape == (1, 1) or d == "0":
+        return d
+    return "I" if d == "1" else f"diag({bare(d)})"
+
+
+def stacked(blocks: int, port: int, block: str) -> str:
+    """A column of blocks, all zero except the port's: [0; I; 0]."""
+    return "[" + "; ".join(block if k == port else "0" for k in range(blocks)) + "]"
+
+
+def infix(sym: str) -> Callable[[tuple[str, ...], Params], str]:
+    return lambda labels, params: f" {sym} ".join(labels)
+
+
+def call(fn: str) -> Callable[[tuple[str, ...], Params], str]:
+    return lambda labels, params: f"{fn}({', '.join(bare(x) for x in labels)})"
