@@ -94,7 +94,7 @@ class Slots:
     grad: str
 
 
-def node_slots(trace: Trace, node: Node, state: State) -> Slots:
+def node_slots(node: Node, state: State) -> Slots:
     n = numbers.NODE_ENTRIES
     value = numbers.brief(node.value, n) if node.id in state.forward else PENDING
     if node.grad is None:
@@ -223,7 +223,7 @@ def export_source(trace: Trace, step: int) -> str:
     current = state.current.node if state.current else None
     out = _head(labels)
     for node in trace.nodes:
-        slots = node_slots(trace, node, state)
+        slots = node_slots(node, state)
         muted = PALETTE["muted"]
         rows = [
             _font(title(node), PALETTE["ink"] if node.id in state.forward else muted),

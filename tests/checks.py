@@ -17,6 +17,15 @@ TRACE_FIELDS = {"expression", "parsed", "output", "output_id", "value", "variabl
 NODE_FIELDS = {"id", "label", "kind", "op", "symbol", "shape", "inputs", "value", "grad"}
 
 
+def tanh_net(layers: int) -> tuple[str, dict]:
+    """Issue 7's workload: h_i = tanh(W_i h_{i−1} + b_i), s = uᵀ h_L, with 4×4 weights."""
+    lines = ["h0 = x"] + [f"h{i} = tanh(W{i} h{i - 1} + b{i})" for i in range(1, layers + 1)]
+    variables = {"x": {"shape": [4, 1]}}
+    for i in range(1, layers + 1):
+        variables |= {f"W{i}": {"shape": [4, 4]}, f"b{i}": {"shape": [4, 1]}}
+    return "\n".join([*lines, f"s = uᵀ h{layers}"]), variables
+
+
 def trace_json(*args: Any, **kwargs: Any) -> dict:
     """The trace as a client reads it: through its JSON text."""
     return strict_json(trace(*args, **kwargs).to_json())

@@ -8,6 +8,7 @@ import random
 from urllib.parse import urlencode
 
 import pytest
+from checks import tanh_net as net
 
 from backprop_viz import numbers, render, trace
 
@@ -42,14 +43,6 @@ def open_page(page, base: str, expression: str, variables: dict | None = None, *
         query["vars"] = json.dumps(variables)
     page.goto(f"{base}/?{urlencode(query)}")
     page.wait_for_selector("#graph svg g.node")
-
-
-def net(layers: int) -> tuple[str, dict]:
-    lines = ["h0 = x"] + [f"h{i} = tanh(W{i} h{i - 1} + b{i})" for i in range(1, layers + 1)]
-    variables = {"x": {"shape": [4, 1]}}
-    for i in range(1, layers + 1):
-        variables |= {f"W{i}": {"shape": [4, 4]}, f"b{i}": {"shape": [4, 1]}}
-    return "\n".join([*lines, f"s = uᵀ h{layers}"]), variables
 
 
 FITS = """() => {

@@ -7,7 +7,7 @@ import os
 import re
 
 import pytest
-from checks import trace_json
+from checks import tanh_net, trace_json
 
 from app import create_app
 from backprop_viz import limits, render, trace
@@ -139,10 +139,8 @@ def test_unknown_pages_answer_json(client):
 
 def test_a_200_layer_net_and_the_lecture_with_w_512_by_512_answer(client):
     """Issue 7's large cases: 1,004 nodes drawn whole, and 262,144 numbers in W."""
-    lines = ["h0 = x"] + [f"h{i} = tanh(W{i} h{i - 1} + b{i})" for i in range(1, 201)]
-    variables = {"x": {"shape": [4, 1]}} | {f"W{i}": {"shape": [4, 4]} for i in range(1, 201)}
-    r = client.post("/api/trace", json={"expression": "\n".join([*lines, "s = uᵀ h200"]),
-                                        "variables": variables})
+    expression, variables = tanh_net(200)
+    r = client.post("/api/trace", json={"expression": expression, "variables": variables})
     assert r.status_code == 200
     data = r.get_json()
     assert len(data["nodes"]) == 1004 and data["svg"].count('class="node') == 1004

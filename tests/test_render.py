@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
+from checks import tanh_net as net
 
 from backprop_viz import numbers, render, trace
 
@@ -31,14 +34,6 @@ def texts(group: ET.Element) -> list[str]:
     return [" ".join((t.text or "").split()) for t in group.findall("svg:text", NS)]
 
 
-def net(layers: int) -> tuple[str, dict]:
-    lines = ["h0 = x"] + [f"h{i} = tanh(W{i} h{i - 1} + b{i})" for i in range(1, layers + 1)]
-    variables = {"x": {"shape": [4, 1]}}
-    for i in range(1, layers + 1):
-        variables |= {f"W{i}": {"shape": [4, 4]}, f"b{i}": {"shape": [4, 1]}}
-    return "\n".join([*lines, f"s = uᵀ h{layers}"]), variables
-
-
 # ---------------------------------------------------------------- numbers → text
 
 @pytest.mark.parametrize("value, text", [
@@ -60,7 +55,6 @@ def test_one_number_format(value, text):
     ([[0.5, 1.5], [2.5, 3.5]], "[0.5, 1.5, …]"),
 ])
 def test_a_slot_shows_an_array_briefly(array, text):
-    import numpy as np
     assert numbers.brief(np.array(array), numbers.NODE_ENTRIES) == text
 
 
@@ -113,7 +107,6 @@ def test_the_svg_is_not_rewritten_but_trimmed(xyz):
 def test_markup_in_a_label_stays_text():
     t = trace("s = sum(x)", {"x": {"value": [1, 2]}})
     node = t.node(t.output)
-    import dataclasses
     evil = dataclasses.replace(node, label="<b>&</b>", symbol="<i>")
     t = dataclasses.replace(t, nodes=tuple(evil if n.id == node.id else n for n in t.nodes))
     svg = render.render_svg(t)
