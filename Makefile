@@ -2,10 +2,11 @@
 #
 # Set-up is shared and incremental: `venv` creates .venv and installs requirements.txt, and is
 # skipped while requirements.txt is unchanged (a stamp file records the last install); `sysdeps`
-# makes sure Graphviz's dot is there, `sysdeps-browser` dot and Chromium. A new target names
+# makes sure Graphviz's dot is there, `sysdeps-browser` dot and Chromium; `assets` installs the
+# page's npm packages (KaTeX) from package-lock.json with `npm ci`, again only when the lock changes. A new target names
 # the set-up it needs and calls tools from $(BIN); its `## text` is what `make help` shows:
 #
-#     bench: venv sysdeps  ## Time the engine on large graphs
+#     bench: venv assets sysdeps  ## Time the engine on large graphs
 #     	$(BIN)/python -m backprop_viz.bench
 #
 # Kept to GNU make 3.81 (macOS's /usr/bin/make): no .ONESHELL, no !=, no .SHELLFLAGS.
@@ -24,6 +25,7 @@ SERVE_PORT := $(if $(filter file,$(origin PORT)),8000,$(PORT))
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
+ASSETS_STAMP := node_modules/.package-lock-installed
 
 # The browser the browser tests drive; set BROWSER_PATH to use another Chromium or Chrome.
 ifeq ($(shell uname -s),Darwin)
@@ -34,35 +36,35 @@ endif
 export BROWSER_PATH
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint clean serve fuzz load bench venv sysdeps sysdeps-browser sysdeps-load
+.PHONY: help run test lint clean serve fuzz load bench venv assets sysdeps sysdeps-browser sysdeps-load
 
 help:  ## List the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: venv sysdeps  ## Set up, then serve the app at http://127.0.0.1:5000
+run: venv assets sysdeps  ## Set up, then serve the app at http://127.0.0.1:5000
 	$(BIN)/python -m flask --app app run --host $(HOST) --port $(PORT)
 
-test: venv sysdeps-browser  ## Set up (Chromium too), then run the whole suite
+test: venv assets sysdeps-browser  ## Set up (Chromium too), then run the whole suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv  ## ruff check over the repository
 	$(BIN)/ruff check .
 
-serve: venv sysdeps  ## Serve with gunicorn at http://127.0.0.1:8000 (HOST, PORT, WORKERS)
+serve: venv assets sysdeps  ## Serve with gunicorn at http://127.0.0.1:8000 (HOST, PORT, WORKERS)
 	HOST=$(HOST) PORT=$(SERVE_PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py app:app
 
-fuzz: venv sysdeps  ## Fuzz /api/trace and the engine, FUZZ_EXAMPLES (10000) per test
+fuzz: venv assets sysdeps  ## Fuzz /api/trace and the engine, FUZZ_EXAMPLES (10000) per test
 	BACKPROP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
 	  $(BIN)/python -m pytest tests/test_fuzz.py -s $(PYTEST_ARGS)
 
-load: venv sysdeps-load  ## Load gunicorn on loopback with wrk, 32 clients, LOAD_SECONDS (30)
+load: venv assets sysdeps-load  ## Load gunicorn on loopback with wrk, 32 clients, LOAD_SECONDS (30)
 	$(BIN)/python tools/load.py --seconds $(LOAD_SECONDS) $(if $(WORKERS),--workers $(WORKERS))
 
 bench: venv sysdeps  ## Stages, whole requests, sizes and browser steps up to 200 layers, vs torchviz
 	$(BIN)/python tools/bench.py
 
 clean:  ## Remove .venv, caches and build output
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis shots build dist *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis shots build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # ---- Python: .venv with exactly what requirements.txt pins ----------------------------------
@@ -83,6 +85,23 @@ $(STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements.txt
 	@$(BIN)/python -m pip check || { \
 	  echo "requirements.txt must pin every dependency: add the ones named above" >&2; exit 1; }
+	@touch $@
+
+# ---- The page's npm packages: exactly what package-lock.json records ----------------------------
+
+assets: $(ASSETS_STAMP)
+
+$(ASSETS_STAMP): package-lock.json
+	@command -v npm >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || { \
+	  echo "Installing npm with apt-get"; $(call apt_install,nodejs npm); }
+	@command -v npm >/dev/null 2>&1 || [ "$$(uname -s)" != Darwin ] || \
+	  ! command -v brew >/dev/null 2>&1 || brew install node
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "npm is missing. Install Node.js with npm (Debian/Ubuntu: apt-get install nodejs npm;" \
+	    "macOS: brew install node; elsewhere: https://nodejs.org/) and run make again." >&2; \
+	  exit 1; }
+	@echo "Installing package-lock.json into node_modules"
+	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # ---- System tools: Graphviz's dot, Chromium, wrk ----------------------------------------------

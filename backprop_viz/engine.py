@@ -18,6 +18,7 @@ import numpy as np
 
 from . import graph as graph_mod
 from .jsonio import array, dumps, number
+from .latex import to_latex
 from .limits import MAX_JACOBIAN_NUMBERS
 from .ops import get_op
 
@@ -38,6 +39,10 @@ class Node:
     value: np.ndarray
     grad: np.ndarray | None
 
+    @property
+    def latex(self) -> str:
+        return to_latex(self.label)
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -57,6 +62,10 @@ class ForwardStep:
     node: str
     formula: str
 
+    @property
+    def latex(self) -> str:
+        return to_latex(self.formula)
+
 
 @dataclass(frozen=True)
 class EdgeGrad:
@@ -67,6 +76,10 @@ class EdgeGrad:
     local: np.ndarray | None       # ∂node/∂input, (node.size, input.size); None when too large
     local_formula: str
     downstream: np.ndarray         # this edge's contribution to ∂out/∂input, the input's shape
+
+    @property
+    def local_latex(self) -> str:
+        return to_latex(self.local_formula)
 
 
 @dataclass(frozen=True)
@@ -149,7 +162,7 @@ class Trace:
                                  "value": array(self.node(n).value)}
                           for name, n in self.variables.items()},
             "gradients": {name: array(self.gradient(name)) for name in self.variables},
-            "nodes": [{"id": n.id, "label": n.label, "kind": n.kind, "op": n.op,
+            "nodes": [{"id": n.id, "label": n.label, "latex": n.latex, "kind": n.kind, "op": n.op,
                        "symbol": n.symbol, "shape": list(n.shape), "inputs": list(n.inputs),
                        "value": array(n.value), "grad": array(n.grad)} for n in self.nodes],
             "edges": [{"source": e.source, "target": e.target, "port": e.port}
@@ -161,11 +174,12 @@ class Trace:
 
     def _step_dict(self, step: Step) -> dict[str, Any]:
         if isinstance(step, ForwardStep):
-            return {"phase": "forward", "node": step.node, "formula": step.formula}
+            return {"phase": "forward", "node": step.node, "formula": step.formula,
+                    "latex": step.latex}
         return {
             "phase": "backward", "node": step.node,
             "inputs": [{"node": e.node, "port": e.port, "local": array(e.local),
-                        "local_formula": e.local_formula,
+                        "local_formula": e.local_formula, "local_latex": e.local_latex,
                         # an input fed by this edge alone has it as its whole gradient: the
                         # array is sent once, as the input node's `grad`
                         "downstream": (None if e.downstream is self.node(e.node).grad

@@ -9,8 +9,18 @@ from __future__ import annotations
 import logging
 import re
 import time
+from pathlib import Path
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+)
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import jsonio, render
@@ -35,12 +45,23 @@ SECURITY_HEADERS = {
 }
 
 DEFAULT_EXPRESSION = "s = uᵀ f(Wx + b)"
+# KaTeX as npm installed it (`make assets`, from package-lock.json): served by the app, no CDN.
+KATEX_DIST = Path(__file__).resolve().parent.parent / "node_modules" / "katex" / "dist"
+KATEX_FILES = re.compile(r"(katex\.mjs|katex\.min\.css|fonts/KaTeX_[A-Za-z0-9_-]+\.woff2)")
 
 
 @bp.get("/")
 def index() -> str:
     """The step-through page; it asks /api/trace for the graph itself."""
     return render_template("index.html", expression=DEFAULT_EXPRESSION, f_choices=F_CHOICES)
+
+
+@bp.get("/vendor/katex/<path:filename>")
+def katex(filename: str) -> Response:
+    """KaTeX's module, style sheet and woff2 fonts; nothing else from node_modules."""
+    if not KATEX_FILES.fullmatch(filename):
+        abort(404)
+    return send_from_directory(KATEX_DIST, filename, max_age=86400)
 
 
 @bp.post("/api/trace")

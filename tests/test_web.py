@@ -50,20 +50,21 @@ def test_trace_has_every_field_of_the_api(client):
     assert data["variables"]["W"]["shape"] == [3, 4]
     nodes = {n["id"]: n for n in data["nodes"]}
     for node in data["nodes"]:
-        assert {"id", "label", "kind", "op", "symbol", "shape", "inputs", "value",
+        assert {"id", "label", "latex", "kind", "op", "symbol", "shape", "inputs", "value",
                 "grad"} == set(node)
     for edge in data["edges"]:
         assert set(edge) == {"source", "target", "port"}
     forward = [s for s in data["steps"] if s["phase"] == "forward"]
     backward = [s for s in data["steps"] if s["phase"] == "backward"]
     assert data["steps"] == forward + backward
-    assert set(forward[0]) == {"phase", "node", "formula"}
+    assert set(forward[0]) == {"phase", "node", "formula", "latex"}
     assert backward[0]["node"] == data["output_id"]
     assert nodes[data["output_id"]]["grad"] == [[1.0]]
     for step in backward:
         assert set(step) == {"phase", "node", "inputs", "contributions"}
         for edge in step["inputs"]:
-            assert {"node", "port", "local", "local_formula", "downstream"} == set(edge)
+            assert {"node", "port", "local", "local_formula", "local_latex",
+                    "downstream"} == set(edge)
     # W feeds only W · x: its gradient is that edge's downstream, sent once, as W's grad
     w = data["variables"]["W"]
     w_id = next(n["id"] for n in data["nodes"] if n["label"] == "W")

@@ -1,0 +1,182 @@
+"""The lecture's plain-text notation (what `notation` and the op table write) → LaTeX for KaTeX.
+
+One tokenizer over a small vocabulary: names (W1 → W_{1}, x_Paris → x_{\\text{Paris}}), the
+functions the op table names, ᵀ and superscript digits, `^` exponents, ∘ · ⊗ − ½ √ ‖ ‖ 𝟙 𝟏 ∂,
+and `[a; b; c]`, a column of blocks. A character outside it is written as \\text{…}, escaped, so
+no input can reach KaTeX as a command.
+
+Example: "diag(1 − tanh²(W · x + b))" → r"\\operatorname{diag}(1 - \\tanh^{2}(W \\cdot x + b))".
+"""
+
+from __future__ import annotations
+
+import re
+
+FUNCTIONS = {
+    "tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "ln": r"\ln", "max": r"\max",
+    "min": r"\min",
+}
+OPERATOR_NAMES = {"sqrt", "relu", "softmax", "sum", "mean", "abs", "sign", "diag", "vec",
+                  "norm", "repeat", "sigmoid", "vstack", "hstack", "concat", "det", "var",
+                  "std", "logsumexp", "square"}
+SYMBOLS = {
+    "∘": r"\circ", "·": r"\cdot", "⊗": r"\otimes", "−": "-", "-": "-", "+": "+", "×": r"\times",
+    "=": "=", ">": ">", "<": "<", "≥": r"\geq", "≤": r"\leq", ",": ",\\,", "/": "/",
+    "½": r"\tfrac{1}{2}", "𝟙": r"\mathbf{1}", "𝟏": r"\mathbf{1}", "∂": r"\partial",
+    "∇": r"\nabla", "(": "(", ")": ")", "′": "'", "…": r"\ldots", "⋯": r"\cdots",
+    "≈": r"\approx",
+}
+GREEK = {
+    "α": r"\alpha", "β": r"\beta", "γ": r"\gamma", "δ": r"\delta", "ε": r"\varepsilon",
+    "η": r"\eta", "θ": r"\theta", "λ": r"\lambda", "μ": r"\mu", "σ": r"\sigma", "τ": r"\tau",
+    "φ": r"\varphi", "ω": r"\omega", "Δ": r"\Delta", "Σ": r"\Sigma",
+}
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+TEXT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+                "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}",
+                "~": r"\textasciitilde{}"}
+
+GREEK_CHARS = "".join(GREEK)
+TOKEN = re.compile(rf"""
+    (?P<space>\s+)
+  | (?P<number>[0-9]+(?:\.[0-9]+)?(?:e[−-]?[0-9]+)?)
+  | (?P<name>[A-Za-z{GREEK_CHARS}][A-Za-z0-9_{GREEK_CHARS}]*[₀-₉]*)
+  | (?P<sup>[ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)
+  | (?P<caret>\^)
+  | (?P<sqrt>√)
+  | (?P<norm>‖)
+  | (?P<open>\[)
+  | (?P<close>\])
+  | (?P<semi>;)
+  | (?P<char>.)
+""", re.VERBOSE)
+
+
+def text(s: str) -> str:
+    """`s` inside \\text{…}, every special character escaped."""
+    return r"\text{" + "".join(TEXT_ESCAPES.get(c, c) for c in s) + "}"
+
+
+def name(s: str) -> str:
+    """A name: one letter in italics, trailing digits and `_word` as subscripts, Greek as is."""
+    head, sub = s, ""
+    m = re.fullmatch(r"(.+?)_(.+)", s) or re.fullmatch(r"(.*?[^0-9₀-₉])([0-9₀-₉]+)", s)
+    if m:
+        head, sub = m.group(1), m.group(2).translate(SUBSCRIPTS)
+    if head in FUNCTIONS:
+        out = FUNCTIONS[head]
+    elif head in OPERATOR_NAMES:
+        out = rf"\operatorname{{{head}}}"
+    else:
+        out = "".join(GREEK.get(c, c) for c in head)
+        if len(head) > 1 and not all(c in GREEK for c in head):
+            out = rf"\mathit{{{out}}}"
+    if sub:
+        out += "_{" + (sub if sub.isdigit() else text(sub)) + "}"
+    return out
+
+
+def to_latex(s: str) -> str:
+    """The plain-text formula `s` as LaTeX (see the module's docstring)."""
+    out: list[str] = []
+    stack: list[bool] = []       # per open bracket: does it hold a column of blocks ("; ")?
+    tokens = list(TOKEN.finditer(s))
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        kind, value = tok.lastgroup, tok.group()
+        if kind == "space":
+            out.append(" ")
+        elif kind == "number":
+            out.append(value.replace("−", "-"))
+        elif kind == "name":
+            out.append(name(value))
+        elif kind == "sup":
+            out.append(_superscript(value))
+        elif kind == "caret":
+            exponent, i = _exponent(tokens, i + 1)
+            out.append("^{" + exponent + "}")
+            continue
+        elif kind == "sqrt":
+            operand, i = _operand(tokens, i + 1)
+            out.append(r"\sqrt{" + operand + "}")
+            continue
+        elif kind == "norm":
+            out.append(r"\lVert " if _opens_norm(out) else r" \rVert")
+        elif kind == "open":
+            column = _is_column(tokens, i)
+            stack.append(column)
+            out.append(r"\begin{bmatrix}" if column else "[")
+        elif kind == "close":
+            column = stack.pop() if stack else False
+            out.append(r"\end{bmatrix}" if column else "]")
+        elif kind == "semi":
+            out.append(r" \\ " if stack and stack[-1] else ";")
+            if i + 1 < len(tokens) and tokens[i + 1].lastgroup == "space":
+                i += 1
+        else:
+            out.append(SYMBOLS.get(value) or GREEK.get(value) or text(value))
+        i += 1
+    return "".join(out).strip()
+
+
+def _superscript(value: str) -> str:
+    """ᵀ → ^{\\top}; ² → ^{2}; ⁻² → ^{-2}; ᵀ² (rare) → ^{\\top}^{2} written as one group."""
+    parts = []
+    for run in re.findall(r"ᵀ|[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", value):
+        parts.append(r"\top" if run == "ᵀ" else run.translate(SUPERSCRIPTS))
+    return "^{" + " ".join(parts) + "}"
+
+
+def _group_end(tokens: list[re.Match], i: int) -> int:
+    """The index just past the parenthesised group that starts at tokens[i] == '('."""
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += {"(": 1, ")": -1}.get(tokens[j].group(), 0)
+        if depth == 0:
+            return j + 1
+    return len(tokens)
+
+
+def _exponent(tokens: list[re.Match], i: int) -> tuple[str, int]:
+    """After '^': a number (with its sign), a name, or a parenthesised group without its parens."""
+    if i < len(tokens) and tokens[i].group() == "(":
+        end = _group_end(tokens, i)
+        inner = "".join(t.group() for t in tokens[i + 1:end - 1])
+        return to_latex(inner), end
+    sign = ""
+    if i < len(tokens) and tokens[i].group() in "−-":
+        sign, i = "-", i + 1
+    if i < len(tokens):
+        return sign + to_latex(tokens[i].group()), i + 1
+    return sign, i
+
+
+def _operand(tokens: list[re.Match], i: int) -> tuple[str, int]:
+    """After '√': a parenthesised group (its parens dropped) or one name or number."""
+    if i < len(tokens) and tokens[i].group() == "(":
+        end = _group_end(tokens, i)
+        return to_latex("".join(t.group() for t in tokens[i + 1:end - 1])), end
+    if i < len(tokens):
+        return to_latex(tokens[i].group()), i + 1
+    return "", i
+
+
+def _is_column(tokens: list[re.Match], i: int) -> bool:
+    """Does the bracket opened at tokens[i] hold '; '-separated blocks at its own depth?"""
+    depth = 0
+    for tok in tokens[i:]:
+        kind = tok.lastgroup
+        depth += (kind == "open") - (kind == "close")
+        if depth == 0:
+            return False
+        if depth == 1 and kind == "semi":
+            return True
+    return False
+
+
+def _opens_norm(out: list[str]) -> bool:
+    """A ‖ opens a norm unless one is already open."""
+    opened = sum(part == r"\lVert " for part in out) - sum(part == r" \rVert" for part in out)
+    return opened == 0
