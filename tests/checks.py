@@ -141,7 +141,8 @@ def _check_forward(steps: list[dict], nodes: dict[str, dict],
     assert sorted(order) == sorted(nodes), "each node has exactly one forward step"
     done: set[str] = set()
     for step in steps:
-        assert set(step) == {"phase", "node", "formula", "latex"}, "a node carries its value, not a step"
+        assert set(step) == {"phase", "node", "formula", "latex"}, \
+            "a node carries its value, not a step"
         assert all(src in done for src, dst in edges if dst == step["node"]), step["node"]
         done.add(step["node"])
 

@@ -128,9 +128,10 @@ def test_one_number_format_in_graph_header_panel_and_export(laptop, live_server)
     exported = render.export(t, "svg", n).decode()
     forward_s = next(k for k, s in enumerate(t.steps, 1) if s.node == t.output)
     open_page(laptop, live_server, LECTURE, step=forward_s)
-    panel = laptop.evaluate(
-        "() => [...document.querySelectorAll('#panel .matrix td')].map(td => td.textContent)")
-    assert graph == header == panel[-1] == expected == "0.2129"
+    # the panel's last equation, as KaTeX typeset it: "s = 0.2129"
+    panel = laptop.evaluate("""() => [...document.querySelectorAll('#panel .eq .katex-html')]
+        .at(-1).textContent""")
+    assert graph == header == panel.split("=")[-1] == expected == "0.2129"
     assert f">{expected}<" in exported
 
 

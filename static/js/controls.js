@@ -1,12 +1,16 @@
 // The form, the variables table, the player, keys and the URL: what the user does, turned into
 // requests (/api/trace, /api/export) and steps.
 
-import { MINUS, fmt } from "./format.js";
-import { fit, fitBox, loadSvg, showStep, zoomIn, zoomOut } from "./graph.js";
-import { drawPanel, el } from "./panel.js";
+import { fmt } from "./format.js";
+import { fitBox, loadSvg } from "./graph.js";
+import { el } from "./dom.js";
+import { initPlayer, readUrl, setStep } from "./player.js";
+import { initPresets, showCaption } from "./presets.js";
 import { index, state } from "./state.js";
+import {
+  carriedValues, fillVariables, markFresh, markStale, onChange, schedule,
+} from "./variables.js";
 
-const PLAY_INTERVAL_MS = 900;
 const $ = (id) => document.getElementById(id);
 
 // ------------------------------------------------------------------ requests
@@ -36,10 +40,14 @@ async function postJson(url, body) {
   });
 }
 
-// Lay the graph out for the form's expression; on an error the last good diagram stays.
-export async function renderGraph(targetStep) {
-  if (state.trace && $("expr").value !== state.trace.expression) state.overrides = {};
-  const keepShapes = Boolean(state.trace && Object.keys(state.overrides).length);
+// Lay the graph out for the form's expression; on an error the last good diagram stays. A new
+// expression keeps the values of every variable whose name and shape it leaves unchanged.
+// `fresh` (a preset): the form's overrides are the whole story, nothing carries over.
+export async function renderGraph(targetStep, { fresh = false } = {}) {
+  const previous = fresh ? null : state.trace;
+  const newExpression = previous && $("expr").value !== previous.expression;
+  if (newExpression) state.overrides = {};
+  const keepShapes = Boolean(previous && !newExpression && Object.keys(state.overrides).length);
   let body = requestBody(keepShapes);
   if (body.seed !== undefined && !(Number.isInteger(body.seed) && body.seed >= 0)) {
     showError({ error: "seed must be a whole number, 0 or more", position: null });
@@ -57,6 +65,14 @@ export async function renderGraph(targetStep) {
       response = await postJson("/api/trace", body);
       data = await response.json();
     }
+    const kept = response.ok && newExpression ? carriedValues(previous, data) : {};
+    if (Object.keys(kept).length) {
+      state.overrides = kept;
+      const again = requestBody(false);
+      const second = await postJson("/api/trace", again);
+      if (second.ok) [body, response, data] = [again, second, await second.json()];
+      else state.overrides = {};
+    }
   } catch (err) {
     if (sequence === state.sequence) {
       showError({ error: `no answer from the server (${err.message})`, position: null });
@@ -68,9 +84,10 @@ export async function renderGraph(targetStep) {
     showError(data, body.expression);
     return;
   }
-  const sameExpression = state.trace && state.trace.expression === data.expression;
-  const keep = targetStep ?? (sameExpression ? state.step : 0);
+  const keep = targetStep ?? (newExpression || !previous ? 0 : state.step);
   load(data, body);
+  markFresh();
+  showCaption();
   setStep(Math.min(keep, data.steps.length));
   performance.mark("graph-shown");
 }
@@ -87,7 +104,8 @@ function load(trace, body) {
   $("parsed").hidden = false;
   $("parsed").replaceChildren("Showing ", el("code", {}, trace.parsed),
     " (read with explicit operators) · ", trace.output, " = ",
-    el("span", { class: "output-value" }, fmt(trace.value)));
+    el("span", { class: "output-value" }, fmt(trace.value)),
+    ...(trace.gradient_check ? [" · ", checkBadge(trace.gradient_check)] : []));
   const warnings = $("warnings");
   warnings.replaceChildren(...trace.warnings.map((w) => el("li", {}, w)));
   warnings.hidden = trace.warnings.length === 0;
@@ -95,7 +113,25 @@ function load(trace, body) {
   fitBox();
 }
 
+// "gradient check: max rel. error 3e−11": backprop against central differences; a click shows
+// the table at the last step.
+const CHECK_TOLERANCE = 1e-6;
+
+function checkBadge(check) {
+  const ok = check.max_rel_error !== null && check.max_rel_error < CHECK_TOLERANCE;
+  const error = check.max_rel_error === null ? "not checked" : fmt(check.max_rel_error);
+  const badge = el("button", {
+    type: "button", id: "gradcheck", class: `badge ${ok ? "ok" : "bad"}`,
+    title: `Backprop against central differences: ${check.checked} of ${check.total} entries`
+      + `${check.method === "direction" ? " (one random direction per variable)" : ""}. `
+      + "Click for the table.",
+  }, `gradient check: max rel. error ${error}`);
+  badge.addEventListener("click", () => setStep(Number.MAX_SAFE_INTEGER));
+  return badge;
+}
+
 function showError(err, expression) {
+  markFresh();
   const box = $("expr-error");
   const parts = [el("p", { class: "error-msg" }, err.error || "something went wrong")];
   if (Number.isInteger(err.position) && typeof expression === "string") {
@@ -147,164 +183,28 @@ async function exportAs(format) {
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }
 
-// ------------------------------------------------------------------ variables table
-
-function fillVariables(trace) {
-  const rows = Object.entries(trace.variables).map(([name, v]) => {
-    const edited = name in state.overrides;
-    const shape = el("input", {
-      type: "text", value: `${v.shape[0]}×${v.shape[1]}`, size: "6",
-      "aria-label": `shape of ${name}`, spellcheck: "false",
-    });
-    const value = el("textarea", {
-      rows: String(Math.min(v.value.length, 6)), spellcheck: "false",
-      "aria-label": `value of ${name}, one row per line`,
-    });
-    value.value = v.value.map((row) => row.map((x) => String(x)).join("  ")).join("\n");
-    shape.addEventListener("input", () => edit(name, "shape", shape.value));
-    value.addEventListener("input", () => edit(name, "value", value.value));
-    return el("tr", { class: edited ? "edited" : null },
-      el("th", { scope: "row" }, name), el("td", {}, shape), el("td", {}, value));
-  });
-  $("vars-table").tBodies[0].replaceChildren(...rows);
-}
-
-// Remember an edit as the request will send it; a field that does not parse says so on Render.
-function edit(name, field, text) {
-  state.overrides[name] = field === "shape"
-    ? { shape: parseShape(text) }
-    : { value: parseValue(text) };
-}
-
-function parseShape(text) {
-  const dims = text.split(/[×x*,\s]+/).filter(Boolean).map(Number);
-  return dims.length === 2 ? dims : text;
-}
-
-// Rows on lines (or separated by ;), numbers by spaces or commas: a matrix row by row.
-function parseValue(text) {
-  const rows = text.split(/[\n;]/).map((r) => r.trim()).filter(Boolean)
-    .map((r) => r.split(/[\s,]+/).filter(Boolean).map((x) => Number(x.replaceAll(MINUS, "-"))));
-  return rows.length && rows.every((r) => r.every(Number.isFinite)) ? rows : text;
-}
-
-// ------------------------------------------------------------------ stepping
-
-export function setStep(k) {
-  const trace = state.trace;
-  if (!trace) return;
-  const n = trace.steps.length;
-  state.step = Math.max(0, Math.min(n, k));
-  if (state.step === n) stopPlaying();
-  showStep(state.step);
-  drawPanel();
-  const step = trace.steps[state.step - 1];
-  const phase = step ? step.phase : "forward";
-  const counter = `step ${state.step} of ${n} · ${phase}`;
-  $("counter").textContent = counter;
-  $("timeline").value = String(state.step);
-  $("timeline").setAttribute("aria-valuetext", counter);
-  $("first").disabled = $("prev").disabled = state.step === 0;
-  $("next").disabled = $("last").disabled = state.step === n;
-  saveUrl();
-}
-
-function togglePlay() {
-  if (state.playing) {
-    stopPlaying();
-    return;
-  }
-  if (!state.trace) return;
-  if (state.step === state.trace.steps.length) setStep(0);
-  state.playing = setInterval(() => setStep(state.step + 1), PLAY_INTERVAL_MS);
-  $("play").textContent = "Pause";
-  $("play").setAttribute("aria-label", "Pause");
-  $("play").setAttribute("aria-pressed", "true");
-}
-
-function stopPlaying() {
-  if (!state.playing) return;
-  clearInterval(state.playing);
-  state.playing = null;
-  $("play").textContent = "Play";
-  $("play").setAttribute("aria-label", "Play");
-  $("play").setAttribute("aria-pressed", "false");
-}
-
-function onKey(event) {
-  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault();
-    renderGraph();
-    return;
-  }
-  // Keys belong to whatever the user is typing in (the slider handles its own arrows).
-  if (event.target instanceof Element
-    && event.target.closest("input, textarea, select, [contenteditable]")) return;
-  if (event.altKey || event.ctrlKey || event.metaKey || !state.trace) return;
-  const views = { "+": zoomIn, "=": zoomIn, "-": zoomOut, 0: fit };
-  if (event.key in views) {
-    event.preventDefault();
-    views[event.key]();
-    return;
-  }
-  const moves = {
-    ArrowRight: state.step + 1, ArrowLeft: state.step - 1, Home: 0, End: state.trace.steps.length,
-  };
-  if (!(event.key in moves)) return;
-  event.preventDefault();
-  stopPlaying();
-  setStep(moves[event.key]);
-}
-
-// The URL follows the step, at most every 150 ms: history.replaceState was the second cost of
-// a step, and holding a key down steps faster than that.
-let urlTimer = null;
-
-function saveUrl() {
-  clearTimeout(urlTimer);
-  urlTimer = setTimeout(writeUrl, 150);
-}
-
-function writeUrl() {
-  const params = new URLSearchParams({
-    expr: state.request.expression, f: state.request.f, seed: String(state.request.seed ?? 0),
-    step: String(state.step),
-  });
-  if (state.request.variables) params.set("vars", JSON.stringify(state.request.variables));
-  history.replaceState(null, "", `${location.pathname}?${params}`);
-}
-
-// The URL's state into the form; returns the step to open at.
-function readUrl() {
-  const params = new URLSearchParams(location.search);
-  if (params.has("expr")) $("expr").value = params.get("expr");
-  if (params.has("f")) $("f").value = params.get("f");
-  if (params.has("seed")) $("seed").value = params.get("seed");
-  if (params.has("vars")) {
-    try {
-      state.overrides = JSON.parse(params.get("vars")) || {};
-    } catch {
-      state.overrides = {};
-    }
-  }
-  const step = Number.parseInt(params.get("step") ?? "0", 10);
-  return Number.isNaN(step) ? 0 : step;
-}
+// ------------------------------------------------------------------ wiring
 
 export function initControls() {
   $("expr-form").addEventListener("submit", (event) => {
     event.preventDefault();
     renderGraph();
   });
-  $("first").addEventListener("click", () => setStep(0));
-  $("prev").addEventListener("click", () => setStep(state.step - 1));
-  $("next").addEventListener("click", () => setStep(state.step + 1));
-  $("last").addEventListener("click", () => setStep(Number.MAX_SAFE_INTEGER));
-  $("play").addEventListener("click", togglePlay);
-  $("timeline").addEventListener("input", () => {
-    stopPlaying();
-    setStep(Number($("timeline").value));
+  $("expr").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      renderGraph();
+    }
   });
+  $("expr").addEventListener("input", () => {
+    if (state.trace && $("expr").value !== state.trace.expression) {
+      markStale("The expression has changed: press Render (Ctrl+Enter) to draw it.");
+    } else if (state.trace) {
+      markFresh();
+    }
+  });
+  $("f").addEventListener("change", () => schedule(0));
+  $("seed").addEventListener("input", () => schedule());
   for (const button of document.querySelectorAll(".exports button")) {
     button.addEventListener("click", () => exportAs(button.dataset.format));
   }
@@ -312,6 +212,8 @@ export function initControls() {
     state.overrides = {};
     renderGraph();
   });
-  document.addEventListener("keydown", onKey);
+  onChange(renderGraph);
+  initPlayer();
   renderGraph(readUrl());
+  initPresets(renderGraph);
 }

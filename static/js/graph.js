@@ -97,7 +97,9 @@ function apply(step, forward) {
     return;
   }
   g.classList.toggle("grad-done", forward);
-  s.grad.textContent = GRAD_MARK + (forward ? brief(node.grad, NODE_ENTRIES) : PENDING);
+  // a named upstream gradient carries its name on the graph too: "∇ δ = [0.12; …]"
+  const name = step.delta ? `${step.delta.name} = ` : "";
+  s.grad.textContent = GRAD_MARK + (forward ? name + brief(node.grad, NODE_ENTRIES) : PENDING);
   for (const e of state.inEdges.get(step.node)) {
     const edge = view.edges.get(edgeId(e));
     const down = downstreamOf(e.source, e.target, e.port);
@@ -117,6 +119,11 @@ function markCurrent(step, on) {
   if (step.phase === "backward") {
     for (const e of state.outEdges.get(step.node)) {
       view.edges.get(edgeId(e)).g.classList.toggle("upstream", on);
+    }
+    // a step that reuses δ points at the node where δ was computed
+    if (step.delta && !step.delta.defines) {
+      const source = state.trace.steps[step.delta.step - 1].node;
+      view.groups.get(source).g.classList.toggle("delta-source", on);
     }
   }
 }
@@ -141,7 +148,12 @@ function sizeBox() {
   const box = $("graph");
   const top = box.getBoundingClientRect().top + window.scrollY;
   const legend = document.querySelector(".graph-tools").offsetHeight + 12;
-  box.style.height = `${Math.max(240, window.innerHeight - top - legend)}px`;
+  const height = Math.max(240, window.innerHeight - top - legend);
+  box.style.height = `${height}px`;
+  // The panel beside it is as tall as the graph and its tools, whatever the step shows: it
+  // scrolls inside, so stepping never moves the page.
+  const tools = document.querySelector(".form-toggle").offsetHeight + 4;
+  $("panel").style.height = `${height + legend - 12 - tools}px`;
 }
 
 function draw() {

@@ -5,6 +5,8 @@
 
 import { initControls } from "./controls.js";
 import { initZoomPan } from "./graph.js";
+import { loadMath } from "./math.js";
 
 initZoomPan();
+await loadMath();
 initControls();

@@ -2,6 +2,8 @@
 // into the DOM with katex.render, which sets styles through the CSSOM, so the page's strict CSP
 // (no inline style) holds. Without KaTeX the plain-text form is shown instead.
 
+import { el } from "./dom.js";
+
 let katex = null;
 
 export async function loadMath() {
@@ -13,14 +15,19 @@ export async function loadMath() {
   return katex !== null;
 }
 
+// \htmlClass is the one command trusted: the panel colours values and gradients with it, and
+// it only ever wraps numbers the page itself wrote (labels reach here escaped by latex.py).
+const OPTIONS = {
+  throwOnError: true, strict: "ignore", output: "htmlAndMathml",
+  trust: (context) => context.command === "\\htmlClass",
+};
+
 // An element showing `latex` typeset (display style when `display`), or `text` as a fallback.
-export function math(latex, text, { display = false, className = "" } = {}) {
-  const node = document.createElement(display ? "div" : "span");
-  node.className = `math ${className}`.trim();
-  node.dataset.latex = latex;
+export function math(latex, text, { display = false } = {}) {
+  const node = el(display ? "div" : "span", { class: "math" });
   if (katex) {
     try {
-      katex.render(latex, node, { displayMode: display, throwOnError: true, output: "htmlAndMathml" });
+      katex.render(latex, node, { ...OPTIONS, displayMode: display });
       return node;
     } catch {
       node.replaceChildren();
@@ -29,4 +36,30 @@ export function math(latex, text, { display = false, className = "" } = {}) {
   node.classList.add("math-text");
   node.textContent = text;
   return node;
+}
+
+// The LaTeX a reader pastes into their notes: without the page's colour classes.
+export const portable = (latex) => latex.replace(/\\htmlClass\{[a-z-]+\}/g, "");
+
+// An equation on its own line with a "copy LaTeX" button beside it. Typeset in KaTeX's inline
+// mode, which breaks a long line after = and after an operator, so a narrow panel wraps it
+// instead of scrolling (fractions are written \dfrac to keep their display size).
+export function equation(latex, text, what = "this equation") {
+  const copy = el("button", {
+    type: "button", class: "copy-tex", title: "Copy LaTeX",
+    "aria-label": `Copy the LaTeX of ${what}`,
+  }, "copy LaTeX");
+  copy.addEventListener("click", () => copyText(portable(latex), copy));
+  return el("div", { class: "eq", "data-latex": portable(latex) },
+    math(latex, text), copy);
+}
+
+async function copyText(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = "copied";
+  } catch {
+    button.textContent = "copy failed";
+  }
+  setTimeout(() => { button.textContent = "copy LaTeX"; }, 1500);
 }

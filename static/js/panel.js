@@ -1,63 +1,26 @@
-// The step panel: what step k computed, in full, from the trace.
+// The step panel: what step k computed, typeset, from the trace. A backward step is shown in
+// the lecture's shape convention (every gradient in its parameter's shape, factors with their
+// shapes under them) or, on the toggle, in the Jacobian form (a row times the local Jacobian).
 
-import { fmt, shapeText } from "./format.js";
+import { el } from "./dom.js";
+import { equation, math } from "./math.js";
 import { downstreamOf, state } from "./state.js";
+import { drawSummary } from "./summary.js";
+import { asRow, partial, texMatrix, texShape, transpose, under } from "./tex.js";
 
-const MAX_SHOWN = 6; // a matrix larger than this (rows or columns) is summarised in the panel
+export { el };
+
 const $ = (id) => document.getElementById(id);
-
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value !== null && value !== undefined) node.setAttribute(key, value);
-  }
-  for (const child of children.flat()) {
-    if (child !== null && child !== undefined) {
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-  }
-  return node;
-}
-
-// Indices to show along one axis: all, or the first three, a gap (null), and the last two.
-function shownIndices(n) {
-  if (n <= MAX_SHOWN) return [...Array(n).keys()];
-  return [0, 1, 2, null, n - 2, n - 1];
-}
-
-function matrix(a, tone) {
-  const rows = shownIndices(a.length);
-  const cols = shownIndices(a[0].length);
-  const body = rows.map((i) =>
-    el("tr", {}, cols.map((j) => {
-      if (i === null) return el("td", { class: "gap" }, j === null ? "⋱" : "⋮");
-      return el("td", j === null ? { class: "gap" } : {}, j === null ? "⋯" : fmt(a[i][j]));
-    })),
-  );
-  const summarised = rows.includes(null) || cols.includes(null);
-  return el("figure", { class: `mat-fig ${tone || ""}` },
-    el("span", { class: "mat" }, el("table", { class: "matrix" }, el("tbody", {}, body))),
-    el("figcaption", {}, shapeText(a) + (summarised ? " (summarised)" : "")));
-}
-
-// "label = [matrix]"; a long label goes above its matrix so the panel stays narrow.
-function term(label, array, tone) {
-  return el("div", { class: label.length > 14 ? "term stacked" : "term" },
-    el("span", { class: "term-label" }, label), matrix(array, tone));
-}
-
-// ∂a/∂b for two node labels, compound ones in parentheses.
-function ratio(a, b) {
-  const wrap = (label) => (label.includes(" ") ? `(${label})` : label);
-  return `∂${wrap(a)}/∂${wrap(b)}`;
-}
+const OPERATORS = { "·": "\\,", "∘": "\\circ", "+": "+", "−": "-", "/": "/", "⊗": "\\otimes" };
 
 export function drawPanel() {
   const trace = state.trace;
   const step = trace.steps[state.step - 1];
   const n = trace.steps.length;
+  const panel = $("panel");
+  panel.scrollTop = 0;
   if (!step) {
-    $("panel").replaceChildren(
+    panel.replaceChildren(
       el("h2", {}, `Step 0 of ${n}`),
       el("p", {}, "Nothing is computed yet. Press → (or Next) to run the forward pass one node ",
         "at a time; the backward pass follows, from ", el("strong", {}, trace.output),
@@ -67,64 +30,147 @@ export function drawPanel() {
   const node = state.nodes.get(step.node);
   const head = el("h2", {},
     el("span", { class: `phase ${step.phase}` }, step.phase),
-    ` step ${state.step} of ${n}: `, el("span", { class: "node-name" }, node.label));
+    ` step ${state.step} of ${n}: `, math(node.latex, node.label));
   const body = step.phase === "forward" ? forwardPanel(step, node) : backwardPanel(step, node);
-  $("panel").replaceChildren(head, ...body);
+  if (state.step === n) body.push(...drawSummary());
+  panel.replaceChildren(head, ...body);
+}
+
+// "label = value" for a node, typeset; tone colours the numbers.
+function valueEquation(node, array, tone, lhs = node.latex) {
+  return equation(`${lhs} = ${texMatrix(array, tone)}`, `${node.label} = …`, node.label);
 }
 
 function forwardPanel(step, node) {
   if (node.kind === "variable") {
-    return [el("p", {}, el("strong", {}, node.label),
+    return [el("p", {}, math(node.latex, node.label),
       " is a variable: its value is given (or drawn from the seed)."),
-    term(`${node.label} =`, node.value, "val")];
+    valueEquation(node, node.value, "val")];
   }
   if (node.kind === "constant") {
     return [el("p", {}, "A constant: it takes part in the forward pass but gets no gradient."),
-      term(`${node.label} =`, node.value, "val")];
+      valueEquation(node, node.value, "val")];
   }
+  const inputs = node.inputs.map((id) => state.nodes.get(id));
   return [
-    el("p", { class: "formula" }, el("code", {}, step.formula)),
+    equation(step.latex, step.formula, "the forward formula"),
     el("h3", {}, "with"),
-    el("div", { class: "terms" },
-      node.inputs.map((id) => state.nodes.get(id))
-        .map((i) => term(`${i.label} =`, i.value, "val"))),
+    ...inputs.map((i) => valueEquation(i, i.value, "val")),
     el("h3", {}, "gives"),
-    term(`${node.label} =`, node.value, "val"),
+    valueEquation(node, node.value, "val"),
   ];
 }
 
+// ------------------------------------------------------------------ backward
+
 function backwardPanel(step, node) {
-  const out = state.trace.output;
-  const up = ratio(out, node.label);
-  const parts = [el("h3", {}, "Upstream gradient ", el("code", {}, up))];
+  const out = state.nodes.get(state.trace.output_id);
+  const up = partial(out, node);
+  const named = step.delta ? `${up} = ${step.delta.latex}` : up;
+  const parts = [el("h3", {}, "Upstream gradient")];
+  parts.push(...deltaNotes(step));
   if (step.contributions.length === 0) {
-    parts.push(el("p", {}, `The backward pass starts at the output: ${up} = 1.`));
+    parts.push(el("p", {}, "The backward pass starts at the output: ", math(`${up} = 1`, "1"),
+      "."));
   }
-  if (step.contributions.length > 1) {
-    parts.push(el("p", {}, `${node.label} feeds ${step.contributions.length} nodes, so its `,
-      "gradient is the sum of what each of them sends back:"));
-    parts.push(el("div", { class: "terms sum" }, step.contributions.map((c, i) =>
-      term(`${i ? "+ " : ""}from ${state.nodes.get(c.node).label}`,
-        downstreamOf(step.node, c.node, c.port), "grad"))));
-    parts.push(el("p", {}, "="));
-  }
-  parts.push(matrix(node.grad, "grad"));
+  if (step.contributions.length > 1) parts.push(...fanOut(step, node, up));
+  parts.push(equation(`${named} = ${texMatrix(node.grad, "grad")}`, "upstream", "the upstream"));
   if (node.kind === "variable") {
-    parts.push(el("p", {}, `${node.label} is a variable: ${up} is its gradient, in its own `,
-      "shape, and the backward pass is done with it."));
+    parts.push(el("p", {}, "A variable: this is its gradient, in its own shape, and the ",
+      "backward pass is done with it."));
   }
+  const jacobian = state.form === "jacobian";
   for (const input of step.inputs) {
     const source = state.nodes.get(input.node);
-    const local = ratio(node.label, source.label);
-    parts.push(el("section", { class: "input" },
-      el("h3", {}, `Input ${input.port + 1}: `, el("code", {}, source.label)),
-      el("p", {}, "Local Jacobian ", el("code", {}, `${local} = ${input.local_formula}`)),
-      input.local === null
-        ? el("p", { class: "note" }, "too large to show (more than 4096 numbers)")
-        : matrix(input.local, "local"),
-      el("p", {}, "Downstream gradient ", el("code", {}, ratio(out, source.label)),
-        " = upstream × local"),
-      matrix(downstreamOf(input.node, step.node, input.port), "grad")));
+    parts.push(el("section", { class: "input", "data-node": source.id },
+      el("h3", {}, `Input ${input.port + 1}: `, math(source.latex, source.label)),
+      ...(jacobian ? jacobianForm(step, node, input, source) : shapeForm(step, input, source))));
   }
+  return parts;
+}
+
+function deltaNotes(step) {
+  const d = step.delta;
+  if (!d) return [];
+  if (d.defines) {
+    return [el("p", { class: "delta-note" }, "This upstream gradient feeds more than one ",
+      "computation below, so it gets a name, ", math(d.latex, d.name),
+      ": it is computed once, here, and reused.")];
+  }
+  const source = state.trace.steps[d.step - 1];
+  return [el("p", { class: "delta-note reuse" }, "Reuses ", math(d.latex, d.name),
+    ` from step ${d.step} (`, math(state.nodes.get(source.node).latex, source.node),
+    ", highlighted in the graph).")];
+}
+
+function fanOut(step, node, up) {
+  const parts = [el("p", {}, math(node.latex, node.label),
+    ` feeds ${step.contributions.length} nodes, so its gradient is the sum of what each of `,
+    "them sends back:")];
+  if (step.fan_out) parts.push(equation(step.fan_out.latex, step.fan_out.text, "the sum"));
+  const pieces = step.contributions.map((c) => texMatrix(downstreamOf(step.node, c.node, c.port),
+    "grad"));
+  parts.push(equation(`${up} = ${pieces.join(" + ")}`, "sum of the contributions",
+    "the sum with numbers"));
+  return parts;
+}
+
+// The array a factor of a shape-convention form stands for, as the trace gives it.
+function factorArray(ref, step) {
+  if (ref.upstream) return state.nodes.get(step.node).grad;
+  if (ref.value) return ref.value;
+  const node = state.nodes.get(ref.node);
+  const a = ref.of === "grad" ? node.grad : node.value;
+  return ref.transpose ? transpose(a) : a;
+}
+
+function joinFactors(form, each) {
+  return form.factors.map((f, i) => (i ? ` ${OPERATORS[form.operators[i - 1]] ?? form.operators[i - 1]} ` : "")
+    + each(f)).join("");
+}
+
+function shapeForm(step, input, source) {
+  const down = downstreamOf(input.node, step.node, input.port);
+  const form = input.shape_form;
+  if (!form) return jacobianForm(step, state.nodes.get(step.node), input, source);
+  const withShapes = `${under(form.lhs.latex, form.lhs.shape)} = ${
+    joinFactors(form, (f) => under(f.latex, f.shape))}`;
+  const numbers = `${joinFactors(form, (f) => texMatrix(factorArray(f.ref, step),
+    f.ref.upstream || f.ref.of === "grad" ? "grad" : "val"))} = ${texMatrix(down, "grad")}`;
+  return [
+    el("p", { class: "rule" }, form.note),
+    equation(withShapes, form.text, `the rule for ${source.label}`),
+    equation(numbers, form.text, `the rule for ${source.label}, with numbers`),
+  ];
+}
+
+function jacobianForm(step, node, input, source) {
+  const down = downstreamOf(input.node, step.node, input.port);
+  const form = input.jacobian_form;
+  const out = state.nodes.get(state.trace.output_id);
+  const local = partial(node, source);
+  const parts = [];
+  if (form) {
+    parts.push(equation(form.latex, form.text, `the Jacobian form for ${source.label}`));
+  } else {
+    parts.push(equation(`${partial(out, source)} = ${partial(out, node)}\\,${local}`,
+      "downstream = upstream × local", "the chain rule"));
+  }
+  parts.push(equation(`${local} = ${input.local_latex}`, input.local_formula,
+    "the local Jacobian"));
+  const row = under(texMatrix(asRow(node.grad), "grad"), [1, node.grad.flat().length]);
+  const product = under(texMatrix(asRow(down), "grad"), [1, down.flat().length]);
+  if (input.local === null) {
+    parts.push(el("p", { class: "note" }, "The local Jacobian is too large to show ",
+      "(more than 4096 numbers)."));
+  } else {
+    const jac = under(texMatrix(input.local, "local"), [input.local.length, input.local[0].length]);
+    parts.push(equation(`${row}\\,${jac} = ${product}`, "upstream row × local = downstream row",
+      "the product with numbers"));
+  }
+  parts.push(el("p", { class: "rule" }, form ? form.reshape
+    : `The ${texShape([1, down.flat().length]).replace("{\\times}", "×")} row, read row by row, `
+      + `is the gradient of ${source.label} in its shape:`));
+  parts.push(valueEquation(source, down, "grad", partial(out, source)));
   return parts;
 }

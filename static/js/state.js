@@ -5,6 +5,7 @@ export const state = {
   trace: null, // the last good trace
   request: null, // the body that produced it (exports reuse it)
   step: 0,
+  form: "shape", // backward steps in the shape convention, or "jacobian"
   nodes: new Map(), // node id → trace node
   outEdges: new Map(), // node id → edges leaving it
   inEdges: new Map(), // node id → edges entering it, by port

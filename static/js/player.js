@@ -1,0 +1,156 @@
+// The player: step k of the trace on the graph and in the panel; play at a chosen speed; keys;
+// the URL that remembers where the user is.
+
+import { fit, showStep, zoomIn, zoomOut } from "./graph.js";
+import { drawPanel } from "./panel.js";
+import { state } from "./state.js";
+
+const BASE_INTERVAL_MS = 900; // one step per 0.9 s at 1×
+const $ = (id) => document.getElementById(id);
+
+export function setStep(k) {
+  const trace = state.trace;
+  if (!trace) return;
+  const n = trace.steps.length;
+  state.step = Math.max(0, Math.min(n, k));
+  if (state.step === n) stopPlaying();
+  showStep(state.step);
+  drawPanel();
+  const step = trace.steps[state.step - 1];
+  const phase = step ? step.phase : "forward";
+  const counter = `step ${state.step} of ${n} · ${phase}`;
+  $("counter").textContent = counter;
+  $("timeline").value = String(state.step);
+  $("timeline").setAttribute("aria-valuetext", counter);
+  $("first").disabled = $("prev").disabled = state.step === 0;
+  $("next").disabled = $("last").disabled = state.step === n;
+  $("to-backward").disabled = state.step === forwardSteps() + 1;
+  saveUrl();
+}
+
+// The number of forward steps: step forwardSteps() + 1 is the first of the backward pass.
+export function forwardSteps() {
+  return state.trace ? state.trace.steps.filter((s) => s.phase === "forward").length : 0;
+}
+
+export function togglePlay() {
+  if (state.playing) {
+    stopPlaying();
+    return;
+  }
+  if (!state.trace) return;
+  if (state.step === state.trace.steps.length) setStep(0);
+  startTimer();
+  $("play").textContent = "Pause";
+  $("play").setAttribute("aria-label", "Pause (Space)");
+  $("play").setAttribute("aria-pressed", "true");
+}
+
+function startTimer() {
+  clearInterval(state.playing);
+  const speed = Number($("speed").value) || 1;
+  state.playing = setInterval(() => setStep(state.step + 1), BASE_INTERVAL_MS / speed);
+}
+
+export function stopPlaying() {
+  if (!state.playing) return;
+  clearInterval(state.playing);
+  state.playing = null;
+  $("play").textContent = "Play";
+  $("play").setAttribute("aria-label", "Play (Space)");
+  $("play").setAttribute("aria-pressed", "false");
+}
+
+function onKey(event) {
+  // Keys belong to whatever the user is typing in (the slider handles its own arrows).
+  if (event.target instanceof Element
+    && event.target.closest("input, textarea, select, [contenteditable]")) return;
+  if (event.altKey || event.ctrlKey || event.metaKey || !state.trace) return;
+  // Space plays and pauses wherever the focus is, even on a button (Enter still presses it).
+  if (event.key === " ") {
+    event.preventDefault();
+    togglePlay();
+    return;
+  }
+  const views = { "+": zoomIn, "=": zoomIn, "-": zoomOut, 0: fit };
+  if (event.key in views) {
+    event.preventDefault();
+    views[event.key]();
+    return;
+  }
+  const moves = {
+    ArrowRight: state.step + 1, ArrowLeft: state.step - 1, Home: 0, End: state.trace.steps.length,
+    b: forwardSteps() + 1,
+  };
+  if (!(event.key in moves)) return;
+  event.preventDefault();
+  stopPlaying();
+  setStep(moves[event.key]);
+}
+
+// The URL follows the step, at most every 150 ms: history.replaceState was the second cost of
+// a step, and holding a key down steps faster than that.
+let urlTimer = null;
+
+export function saveUrl() {
+  clearTimeout(urlTimer);
+  urlTimer = setTimeout(writeUrl, 150);
+}
+
+function writeUrl() {
+  const params = new URLSearchParams({
+    expr: state.request.expression, f: state.request.f, seed: String(state.request.seed ?? 0),
+    step: String(state.step),
+  });
+  if (state.form !== "shape") params.set("form", state.form);
+  if (state.request.variables) params.set("vars", JSON.stringify(state.request.variables));
+  history.replaceState(null, "", `${location.pathname}?${params}`);
+}
+
+// The URL's state into the form; returns the step to open at.
+export function readUrl() {
+  const params = new URLSearchParams(location.search);
+  if (params.has("expr")) $("expr").value = params.get("expr");
+  if (params.has("f")) $("f").value = params.get("f");
+  if (params.has("seed")) $("seed").value = params.get("seed");
+  if (params.has("vars")) {
+    try {
+      state.overrides = JSON.parse(params.get("vars")) || {};
+    } catch {
+      state.overrides = {};
+    }
+  }
+  if (params.get("form") === "jacobian") {
+    state.form = "jacobian";
+    document.querySelector('input[name="form"][value="jacobian"]').checked = true;
+  }
+  const step = Number.parseInt(params.get("step") ?? "0", 10);
+  return Number.isNaN(step) ? 0 : step;
+}
+
+export function initPlayer() {
+  $("first").addEventListener("click", () => setStep(0));
+  $("prev").addEventListener("click", () => setStep(state.step - 1));
+  $("next").addEventListener("click", () => setStep(state.step + 1));
+  $("last").addEventListener("click", () => setStep(Number.MAX_SAFE_INTEGER));
+  $("to-backward").addEventListener("click", () => {
+    stopPlaying();
+    setStep(forwardSteps() + 1);
+  });
+  $("play").addEventListener("click", togglePlay);
+  $("speed").addEventListener("change", () => {
+    if (state.playing) startTimer();
+  });
+  $("timeline").addEventListener("input", () => {
+    stopPlaying();
+    setStep(Number($("timeline").value));
+  });
+  for (const radio of document.querySelectorAll('input[name="form"]')) {
+    radio.addEventListener("change", () => {
+      state.form = radio.value;
+      if (state.trace) drawPanel();
+      saveUrl();
+    });
+  }
+  document.addEventListener("keydown", onKey);
+}

@@ -1,0 +1,53 @@
+// LaTeX for what the panel shows with numbers: matrices in the one number format, shapes under
+// factors, ∂a/∂b. Labels arrive as LaTeX from the trace (backprop_viz/latex.py); only numbers,
+// shapes and layout are written here.
+
+import { fmt } from "./format.js";
+
+const MAX_SHOWN = 6; // rows or columns beyond this are summarised: first three, ⋯, last two
+
+function shownIndices(n) {
+  if (n <= MAX_SHOWN) return [...Array(n).keys()];
+  return [0, 1, 2, null, n - 2, n - 1];
+}
+
+// A number in the page's format as LaTeX: −0.5 → -0.5, 1.2e−5 → 1.2{\times}10^{-5}.
+export function texNumber(v) {
+  const text = fmt(v).replaceAll("\u2212", "-");
+  if (text === "∞" || text === "-∞") return text.replace("∞", "\\infty");
+  if (text === "NaN") return "\\text{NaN}";
+  const [m, e] = text.split("e");
+  return e === undefined ? text : `${m}{\\times}10^{${e}}`;
+}
+
+// `a` (a list of rows) as a bracketed matrix, a scalar as a plain number; `tone` colours the
+// numbers ("val" or "grad") through the page's own CSS variables (\htmlClass).
+export function texMatrix(a, tone) {
+  const rows = shownIndices(a.length);
+  const cols = shownIndices(a[0].length);
+  let body;
+  if (a.length === 1 && a[0].length === 1) {
+    body = texNumber(a[0][0]);
+  } else {
+    const lines = rows.map((i) => cols.map((j) => {
+      if (i === null) return j === null ? "\\ddots" : "\\vdots";
+      return j === null ? "\\cdots" : texNumber(a[i][j]);
+    }).join(" & "));
+    body = `\\begin{bmatrix}${lines.join(" \\\\ ")}\\end{bmatrix}`;
+  }
+  return tone ? `\\htmlClass{${tone}}{${body}}` : body;
+}
+
+export const texShape = (shape) => `${shape[0]}{\\times}${shape[1]}`;
+
+// x written with its shape under it: the shapes of a product visibly multiply.
+export const under = (latex, shape) => `\\underset{${texShape(shape)}}{${latex}}`;
+
+// A node's label as LaTeX, in parentheses when it is compound (W · x + b).
+export const atom = (node) => (node.label.includes(" ") ? `(${node.latex})` : node.latex);
+
+// ∂a/∂b for two nodes of the trace.
+export const partial = (a, b) => `\\dfrac{\\partial ${atom(a)}}{\\partial ${atom(b)}}`;
+
+export const transpose = (a) => a[0].map((_, j) => a.map((row) => row[j]));
+export const asRow = (a) => [a.flat()];

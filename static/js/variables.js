@@ -1,0 +1,99 @@
+// The variables table: shapes and values the user edits, each edit re-rendering by itself after
+// a pause; and the values carried over when the expression changes.
+
+import { MINUS } from "./format.js";
+import { el } from "./dom.js";
+import { state } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+
+export function fillVariables(trace) {
+  const rows = Object.entries(trace.variables).map(([name, v]) => {
+    const edited = name in state.overrides;
+    const shape = el("input", {
+      type: "text", value: `${v.shape[0]}×${v.shape[1]}`, size: "6",
+      "aria-label": `shape of ${name}`, spellcheck: "false",
+    });
+    const value = el("textarea", {
+      rows: String(Math.min(v.value.length, 6)), spellcheck: "false",
+      "aria-label": `value of ${name}, one row per line`,
+    });
+    value.value = v.value.map((row) => row.map((x) => String(x)).join("  ")).join("\n");
+    shape.addEventListener("input", () => edit(name, "shape", shape));
+    value.addEventListener("input", () => edit(name, "value", value));
+    return el("tr", { class: edited ? "edited" : null },
+      el("th", { scope: "row" }, name), el("td", {}, shape), el("td", {}, value));
+  });
+  $("vars-table").tBodies[0].replaceChildren(...rows);
+}
+
+// Remember an edit as the request will send it. One that parses re-renders after a pause; one
+// that does not is marked, and the graph says it is out of date until it does.
+function edit(name, field, input) {
+  const parsed = field === "shape" ? parseShape(input.value) : parseValue(input.value);
+  input.setAttribute("aria-invalid", String(parsed === null));
+  // As typed when it does not parse: Render then shows the server's error, quoting it.
+  state.overrides[name] = { [field]: parsed ?? input.value };
+  input.closest("tr").classList.add("edited");
+  if (parsed === null) {
+    markStale(`The ${field} of ${name} does not read as ${field === "shape"
+      ? "rows×columns (3×4)" : "rows of numbers"}: the graph shows the last values that did.`);
+    return;
+  }
+  schedule();
+}
+
+function parseShape(text) {
+  const dims = text.split(/[×x*,\s]+/).filter(Boolean).map(Number);
+  return dims.length === 2 && dims.every((d) => Number.isInteger(d) && d > 0) ? dims : null;
+}
+
+// Rows on lines (or separated by ;), numbers by spaces or commas: a matrix row by row.
+function parseValue(text) {
+  const rows = text.split(/[\n;]/).map((r) => r.trim()).filter(Boolean)
+    .map((r) => r.split(/[\s,]+/).filter(Boolean).map((x) => Number(x.replaceAll(MINUS, "-"))));
+  const square = rows.length && rows.every((r) => r.length === rows[0].length);
+  return square && rows.every((r) => r.every(Number.isFinite)) ? rows : null;
+}
+
+// ------------------------------------------------------------------ re-rendering by itself
+
+const PAUSE_MS = 400; // after the last keystroke in a value, shape or the seed
+let timer = null;
+let render = null;
+
+export function onChange(renderGraph) {
+  render = renderGraph;
+}
+
+// Re-render after a pause; until then the graph is marked out of date.
+export function schedule(delay = PAUSE_MS) {
+  markStale("Updating…");
+  clearTimeout(timer);
+  timer = setTimeout(() => render(), delay);
+}
+
+export function markStale(message) {
+  $("stale").textContent = message;
+  $("stale").hidden = false;
+  $("graph").classList.add("stale");
+}
+
+export function markFresh() {
+  clearTimeout(timer);
+  $("stale").hidden = true;
+  $("graph").classList.remove("stale");
+}
+
+// The values of the last trace that a new trace can keep: same name, same shape, other numbers.
+export function carriedValues(previous, next) {
+  const kept = {};
+  for (const [name, v] of Object.entries(previous.variables)) {
+    const now = next.variables[name];
+    if (now && now.shape[0] === v.shape[0] && now.shape[1] === v.shape[1]
+      && JSON.stringify(now.value) !== JSON.stringify(v.value)) {
+      kept[name] = { value: v.value };
+    }
+  }
+  return kept;
+}
