@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--var", action="append", type=parse_var, default=[], metavar="NAME=SPEC",
                    help="a shape (W=3x4) or a value (x=1,2,3,4; A=1,2;3,4; y=-2)")
     p.add_argument("--json", action="store_true", help="print the whole trace as JSON")
+    p.add_argument("--scalar", action="store_true",
+                   help="the scalar view: every entry its own node, as micrograd draws it")
     p.add_argument("--export", type=Path, metavar="FILE",
                    help="write the diagram to FILE (.svg, .png, .pdf or .dot)")
     p.add_argument("--step", type=int, metavar="K",
@@ -57,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--export: the file must end in one of "
                 f"{', '.join('.' + t for t in render.EXPORT_TYPES)}")
     try:
-        trace = run_trace(args.expression, dict(args.var), args.f, args.seed)
+        trace = run_trace(args.expression, dict(args.var), args.f, args.seed,
+                          "scalar" if args.scalar else "vector")
         if args.export:
             n = len(trace.steps)
             step = n if args.step is None else args.step

@@ -27,3 +27,6 @@ DEFAULT_DIMS = (3, 4, 5, 6, 7)
 # Each worker remembers the SVG layouts of its latest structures, by the SHA-256 of their DOT,
 # up to this many bytes of SVG in all (the lecture's is about 9 kB, a 200-layer net about 1 MB).
 LAYOUT_CACHE_BYTES = 32 * 1024 * 1024
+# The scalar view (backprop_viz.scalar) expands every entry into its own node: past this many
+# nodes the drawing is unreadable, and the page disables the toggle (`scalar_nodes` says why).
+MAX_SCALAR_NODES = 300

@@ -23,7 +23,7 @@ from .syntax import F_CHOICES
 bp = Blueprint("web", __name__)
 log = logging.getLogger("backprop_viz.web")
 
-REQUEST_FIELDS = ("expression", "variables", "f", "seed")
+REQUEST_FIELDS = ("expression", "variables", "f", "seed", "view")
 # Only the app's own files: no inline script or style, no CDN, never inside a frame.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -125,7 +125,7 @@ def _trace() -> Trace:
     if not expression.strip():
         raise BackpropError("expression is empty: type one, e.g. s = uᵀ f(Wx + b)")
     return run_trace(expression, body.get("variables"), body.get("f", "tanh"),
-                     body.get("seed", 0))
+                     body.get("seed", 0), body.get("view", "vector"))
 
 
 def _step(raw: str | None, n: int) -> int:
