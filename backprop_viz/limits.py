@@ -30,3 +30,10 @@ LAYOUT_CACHE_BYTES = 32 * 1024 * 1024
 # The scalar view (backprop_viz.scalar) expands every entry into its own node: past this many
 # nodes the drawing is unreadable, and the page disables the toggle (`scalar_nodes` says why).
 MAX_SCALAR_NODES = 300
+# Training (POST /api/train) runs one forward and backward pass per step. Measured here, a pass
+# costs about 55 µs per node (the 200-layer net, 1,004 nodes: 56 ms) and a few ns per number
+# (the lecture with W 512×512, 265,729 numbers: 1.2 ms), so K steps are capped alone, times the
+# nodes and times the numbers; each cap is at least one step of any graph the limits above allow.
+MAX_TRAIN_STEPS = 1_000
+MAX_TRAIN_NODE_STEPS = 20_000          # steps × nodes: about 1 s
+MAX_TRAIN_NUMBER_STEPS = 100_000_000   # steps × numbers in the graph's arrays
