@@ -18,7 +18,12 @@ from . import engine
 from .errors import BackpropError
 from .inputs import Pipeline, prepare
 from .jsonio import array, dumps, number
-from .limits import MAX_TRAIN_NODE_STEPS, MAX_TRAIN_NUMBER_STEPS, MAX_TRAIN_STEPS
+from .limits import (
+    MAX_TRAIN_NODE_STEPS,
+    MAX_TRAIN_NUMBER_STEPS,
+    MAX_TRAIN_SCALAR_STEPS,
+    MAX_TRAIN_STEPS,
+)
 
 INPUTS_AND_TARGETS = ("x", "X", "y", "Y", "t", "T")
 """The names that are data, not parameters, unless a request says otherwise: the notes' input
@@ -156,14 +161,16 @@ def _parameters(pipeline: Pipeline, parameters: Any) -> tuple[str, ...]:
 
 
 def _check_work(pipeline: Pipeline, steps: int) -> None:
-    """Each step is a forward and backward pass: its cost grows with the nodes (each op's
-    bookkeeping) and with the numbers (the arithmetic); both are capped."""
+    """Each step is a forward and backward pass, whose cost grows with the nodes (each op's
+    bookkeeping), the numbers (elementwise arithmetic) and the scalar operations (a matrix
+    product's m·n·p multiplies): K times each is capped (limits.py has the measurements)."""
     g = pipeline.graph.g
-    nodes = len(g)
     numbers = sum(r * c for r, c in (g.nodes[n]["shape"] for n in g))
     for size, what, limit, name in (
-            (nodes, "nodes", MAX_TRAIN_NODE_STEPS, "MAX_TRAIN_NODE_STEPS"),
-            (numbers, "numbers", MAX_TRAIN_NUMBER_STEPS, "MAX_TRAIN_NUMBER_STEPS")):
+            (len(g), "nodes", MAX_TRAIN_NODE_STEPS, "MAX_TRAIN_NODE_STEPS"),
+            (numbers, "numbers", MAX_TRAIN_NUMBER_STEPS, "MAX_TRAIN_NUMBER_STEPS"),
+            (pipeline.scalar_nodes or 0, "scalar operations", MAX_TRAIN_SCALAR_STEPS,
+             "MAX_TRAIN_SCALAR_STEPS")):
         if steps * size > limit:
             raise BackpropError(
                 f"{steps} steps × {size} {what} = {steps * size} is more than the limit "

@@ -10,6 +10,7 @@ from checks import check_error, strict_json, tanh_net
 
 from backprop_viz import limits, trace
 from backprop_viz.__main__ import main
+from backprop_viz.inputs import prepare
 from backprop_viz.training import INPUTS_AND_TARGETS, is_parameter, train, update
 
 LECTURE = "s = uᵀ f(Wx + b)"
@@ -111,9 +112,13 @@ def test_bad_requests_are_400_saying_what_is_wrong(client, request_, fragment):
     ({"expression": tanh_net(30)[0], "variables": tanh_net(30)[1], "steps": 200},
      "200 steps × 154 nodes = 30800 is more than the limit 20000 (MAX_TRAIN_NODE_STEPS): "
      "take at most 129 steps"),
-    ({"expression": LECTURE, "variables": {"W": {"shape": [512, 512]}}, "steps": 1000},
-     "1000 steps × 265729 numbers = 265729000 is more than the limit 100000000 "
-     "(MAX_TRAIN_NUMBER_STEPS): take at most 376 steps"),
+    ({"expression": LECTURE, "variables": {"W": {"shape": [512, 512]}}, "steps": 100},
+     "100 steps × 265729 numbers = 26572900 is more than the limit 20000000 "
+     "(MAX_TRAIN_NUMBER_STEPS): take at most 75 steps"),
+    ({"expression": "s = sum(A B)", "variables": {"A": {"shape": [500, 500]},
+                                                  "B": {"shape": [500, 500]}}, "steps": 10},
+     "10 steps × 250499999 scalar operations = 2504999990 is more than the limit 2000000000 "
+     "(MAX_TRAIN_SCALAR_STEPS): take at most 7 steps"),
 ])
 def test_training_limits_are_refused_naming_the_limit(client, body, fragment):
     r = client.post("/api/train", json=body)
@@ -124,6 +129,10 @@ def test_training_limits_are_refused_naming_the_limit(client, body, fragment):
 def test_every_graph_the_limits_allow_can_take_one_step():
     assert limits.MAX_TRAIN_NODE_STEPS >= limits.MAX_NODES
     assert limits.MAX_TRAIN_NUMBER_STEPS >= limits.MAX_ELEMENTS_TOTAL
+    # the most scalar operations the element limit allows: one product of the largest squares
+    square = {"shape": [591, 591]}
+    largest = prepare("s = sum(A B)", {"A": square, "B": square})
+    assert largest.scalar_nodes <= limits.MAX_TRAIN_SCALAR_STEPS
 
 
 # ---------------------------------------------------------------- API and CLI
