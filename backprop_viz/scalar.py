@@ -128,7 +128,10 @@ def _mean(b: _Builder, entries: list[str]) -> str:
 
 
 def _norm(b: _Builder, entries: list[str]) -> str:
-    """√(x₁² + x₂² + …): its gradient is x/‖x‖ as the vector view's, except at 0 (NaN here)."""
+    """√(x₁² + x₂² + …), and |x| for one entry: its gradient is x/‖x‖ as the vector view's,
+    except at x = 0 (0 there, NaN here from 1/(2√0))."""
+    if len(entries) == 1:
+        return b.op("abs", entries[0])
     return b.op("sqrt", _fold(b, "add", [b.op("pow", e, k=2) for e in entries]))
 
 
@@ -171,7 +174,7 @@ EXPANSIONS: dict[str, Expansion] = {
     # gradient ½, ½, where the vector view gives every tied entry an equal share.
     "max": _reduction(lambda b, e: _fold(b, "maximum", e), lambda n: n - 1),
     "min": _reduction(lambda b, e: _fold(b, "minimum", e), lambda n: n - 1),
-    "norm": _reduction(_norm, lambda n: 2 * n),
+    "norm": _reduction(_norm, lambda n: 2 * n if n > 1 else 1),
     "softmax": Expansion(_softmax, _softmax_count),
 }
 NOT_EXPANDABLE: dict[str, str] = {}   # op name → why the scalar view cannot show it

@@ -7,9 +7,12 @@ import json
 import numpy as np
 import pytest
 from checks import check_error, check_trace, strict_json
+from hypothesis import HealthCheck, given, settings
+from test_fuzz import well_formed_request
 
 from backprop_viz import limits, trace
 from backprop_viz.__main__ import main
+from backprop_viz.errors import BackpropError
 from backprop_viz.ops import OPS
 from backprop_viz.scalar import EXPANSIONS, NOT_EXPANDABLE, entry_name
 
@@ -111,6 +114,13 @@ def test_ties_of_a_max_split_gate_by_gate():
             for i in "₁₂₃"] == [0.25, 0.25, 0.5]
 
 
+def test_the_norm_of_one_entry_is_its_absolute_value_exact_at_zero():
+    values = {"z": {"value": 0}, "w": {"value": -2}}
+    t = trace("s = norm(z) + ‖w‖", values, view="scalar")
+    assert [n.op for n in t.nodes if n.op] == ["abs", "abs", "add"]
+    assert (t.gradient("z")[0, 0], t.gradient("w")[0, 0]) == (0.0, -1.0)
+
+
 # ---------------------------------------------------------------- the 300-node limit
 
 def test_above_the_limit_the_scalar_view_is_refused_naming_it(client):
@@ -147,3 +157,28 @@ def test_cli_scalar(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["view"] == "scalar" and len(data["nodes"]) == 54
     assert "W₃₄" in data["gradients"]
+
+
+# ---------------------------------------------------------------- random programs
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=well_formed_request())
+def test_random_programs_expand_to_their_count_with_the_same_gradients(body):
+    """For any program: `scalar_nodes` is the expansion's size, and the gradients agree wherever
+    the documented differences (ties of max/min, a norm at 0, non-finite values) cannot arise."""
+    args = (body["expression"], body.get("variables"), body.get("f", "tanh"), body.get("seed", 0))
+    try:
+        vector = trace(*args)
+    except BackpropError:
+        return
+    if vector.scalar_nodes > limits.MAX_SCALAR_NODES:
+        return
+    scalar = trace(*args, view="scalar")
+    assert len(scalar.nodes) == vector.scalar_nodes
+    if vector.warnings or any(n.op in ("max", "min", "norm") for n in vector.nodes):
+        return
+    for name in vector.variables:
+        grad = vector.gradient(name)
+        for index in np.ndindex(*grad.shape):
+            got = scalar.gradient(entry_name(name, grad.shape, index))[0, 0]
+            assert got == pytest.approx(grad[index], rel=1e-9, abs=1e-12), (name, index)
