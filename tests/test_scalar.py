@@ -146,6 +146,14 @@ def test_api_scalar_view_is_a_trace_with_its_svg(client):
     assert data["gradients"] == {"x": [[-4.0]], "y": [[-4.0]], "z": [[3.0]]}
 
 
+def test_export_draws_the_scalar_view(client):
+    r = client.post("/api/export?format=svg", json={"expression": XYZ[0], "variables": XYZ[1],
+                                                    "view": "scalar"})
+    assert r.status_code == 200
+    svg = r.get_data(as_text=True)
+    assert svg.count('class="node') == 5 and "−12" in svg
+
+
 def test_api_refuses_an_unknown_view(client):
     r = client.post("/api/trace", json={"expression": LECTURE, "view": "tensor"})
     assert r.status_code == 400
