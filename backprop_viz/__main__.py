@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import render
+from . import render, training
 from .errors import BackpropError, show_position
 from .inputs import trace as run_trace
 from .syntax import F_CHOICES
@@ -47,17 +47,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--var", action="append", type=parse_var, default=[], metavar="NAME=SPEC",
                    help="a shape (W=3x4) or a value (x=1,2,3,4; A=1,2;3,4; y=-2)")
     p.add_argument("--json", action="store_true", help="print the whole trace as JSON")
+    p.add_argument("--scalar", action="store_true",
+                   help="the scalar view: every entry its own node, as micrograd draws it")
     p.add_argument("--export", type=Path, metavar="FILE",
                    help="write the diagram to FILE (.svg, .png, .pdf or .dot)")
     p.add_argument("--step", type=int, metavar="K",
                    help="with --export: draw the diagram after K steps (default: all)")
+    p.add_argument("--train", type=int, metavar="K",
+                   help="take K steps of gradient descent and print the loss after each")
+    p.add_argument("--eta", type=float, default=0.1, help="with --train: the learning rate η")
+    p.add_argument("--param", action="append", metavar="NAME",
+                   help="with --train: a parameter to update (default: every variable but "
+                        f"{', '.join(training.INPUTS_AND_TARGETS)})")
     args = p.parse_args(argv)
+    if args.train is not None and (args.export or args.scalar):
+        p.error("--train prints losses: it does not take --export or --scalar")
     fmt = args.export.suffix.lstrip(".").lower() if args.export else None
     if args.export and fmt not in render.EXPORT_TYPES:
         p.error(f"--export: the file must end in one of "
                 f"{', '.join('.' + t for t in render.EXPORT_TYPES)}")
     try:
-        trace = run_trace(args.expression, dict(args.var), args.f, args.seed)
+        if args.train is not None:
+            return _train(args)
+        trace = run_trace(args.expression, dict(args.var), args.f, args.seed,
+                          "scalar" if args.scalar else "vector")
         if args.export:
             n = len(trace.steps)
             step = n if args.step is None else args.step
@@ -79,6 +92,22 @@ def main(argv: list[str] | None = None) -> int:
         for name in trace.variables:
             print(f"∂{out}/∂{name} =\n{trace.gradient(name)}")
     for w in trace.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    """The losses s₀ … s_K, one a line (or, with --json, the answer of POST /api/train)."""
+    result = training.train(args.expression, dict(args.var), args.f, args.seed, eta=args.eta,
+                            steps=args.train, parameters=args.param)
+    if args.json:
+        sys.stdout.buffer.write(result.to_json() + b"\n")
+        return 0
+    out = result.trace.output_name
+    print(f"training {', '.join(result.parameters)} with η = {result.eta:g}")
+    for k, loss in enumerate(result.losses):
+        print(f"step {k}: {out} = {loss:.6g}")
+    for w in (*result.trace.warnings, *result.warnings):
         print(f"warning: {w}", file=sys.stderr)
     return 0
 

@@ -117,6 +117,8 @@ class Trace:
     steps: tuple[Step, ...]        # every forward step, then the backward ones from the output
     variables: Mapping[str, str]   # variable name → node id, in order of first use
     warnings: tuple[str, ...] = field(default=())
+    view: str = "vector"           # "scalar": the scalar expansion's trace (backprop_viz.scalar)
+    scalar_nodes: int | None = None   # the scalar expansion's node count (MAX_SCALAR_NODES)
 
     @cached_property
     def _by_id(self) -> dict[str, Node]:
@@ -169,6 +171,7 @@ class Trace:
                       for e in self.edges],
             "steps": [self._step_dict(s) for s in self.steps],
             "warnings": list(self.warnings),
+            "view": self.view, "scalar_nodes": self.scalar_nodes,
         }
 
 

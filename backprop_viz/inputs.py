@@ -8,12 +8,12 @@ import re
 import sys
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from . import engine
+from . import engine, scalar
 from . import graph as graph_mod
 from .errors import BackpropError
 from .limits import MAX_DIM, MAX_ELEMENTS_PER_ARRAY, MAX_ELEMENTS_TOTAL, MAX_EXPRESSION_CHARS
@@ -22,6 +22,7 @@ from .printing import unparse
 from .syntax import F_CHOICES
 
 NAME = re.compile(r"^[^\W\d_][\w]*$")
+VIEWS = ("vector", "scalar")   # the graph as built; every entry its own node (`scalar`)
 
 
 @dataclass(frozen=True)
@@ -49,18 +50,53 @@ def read(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0)
     return Inputs(expression, f, seed, shapes, values, tuple(variables or ()))
 
 
-def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
-          ) -> engine.Trace:
-    """Parse, build, give every variable its value, run forward and backward."""
+@dataclass(frozen=True)
+class Pipeline:
+    """A request parsed, built and checked once; `run` passes it through the engine with any
+    variable values, so training's K steps never parse again."""
+
+    inputs: Inputs
+    graph: graph_mod.Graph
+    parsed: str
+    warnings: tuple[str, ...]
+    scalar_nodes: int               # nodes of the scalar view (`scalar.count`), not built
+
+    def start(self) -> dict[str, np.ndarray]:
+        """Every variable's value by name: given, written in the expression, or drawn."""
+        return {name: _leaf(self.inputs, name, self.graph.g.nodes[node])
+                for name, node in self.graph.variables.items()}
+
+    def run(self, values: Mapping[str, np.ndarray], view: Any = "vector") -> engine.Trace:
+        """Forward and backward with these values, on the graph or on its scalar expansion."""
+        if view not in VIEWS:
+            raise BackpropError(f"view must be one of {', '.join(VIEWS)}, not {view!r}", None)
+        gr = self.graph
+        if view == "scalar":
+            gr, leaves = scalar.expand(gr, values)
+        else:
+            leaves = {node: values[name] for name, node in gr.variables.items()}
+        result = engine.run(gr, leaves, expression=self.inputs.expression, parsed=self.parsed,
+                            f=self.inputs.f, seed=self.inputs.seed, warnings=self.warnings)
+        return replace(result, view=view, scalar_nodes=self.scalar_nodes)
+
+
+def prepare(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0) -> Pipeline:
+    """Read, parse, build and check a request: everything but the values and the passes."""
     req = read(expression, variables, f, seed)
     program = parse(req.expression, frozenset(req.names))
     gr = graph_mod.build(program, req.f, req.shapes)
     warnings = tuple(f"variable {name} is not in the expression; it was ignored"
                      for name in req.names if name not in gr.variables)
     _check_sizes(gr)
-    leaves = {node: _leaf(req, name, gr.g.nodes[node]) for name, node in gr.variables.items()}
-    return engine.run(gr, leaves, expression=req.expression, parsed=unparse(program), f=req.f,
-                      seed=req.seed, warnings=warnings)
+    return Pipeline(req, gr, unparse(program), warnings, scalar.count(gr))
+
+
+def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0,
+          view: Any = "vector") -> engine.Trace:
+    """Parse, build, give every variable its value, run forward and backward; `view="scalar"`
+    runs the scalar expansion (every node 1×1, micrograd's view) instead of the graph."""
+    pipeline = prepare(expression, variables, f, seed)
+    return pipeline.run(pipeline.start(), view)
 
 
 def _leaf(req: Inputs, name: str, attrs: dict) -> np.ndarray:

@@ -27,3 +27,17 @@ DEFAULT_DIMS = (3, 4, 5, 6, 7)
 # Each worker remembers the SVG layouts of its latest structures, by the SHA-256 of their DOT,
 # up to this many bytes of SVG in all (the lecture's is about 9 kB, a 200-layer net about 1 MB).
 LAYOUT_CACHE_BYTES = 32 * 1024 * 1024
+# The scalar view (backprop_viz.scalar) expands every entry into its own node: past this many
+# nodes the drawing is unreadable, and the page disables the toggle (`scalar_nodes` says why).
+MAX_SCALAR_NODES = 300
+# Training (POST /api/train) runs one forward and backward pass per step, and a pass costs, as
+# measured here: about 60-100 µs per node (a 200-layer net, 1,004 nodes: 56 ms); 10-100 ns per
+# number in the graph's arrays (elementwise ops and reductions on 300×300 arrays: 53-77 ms); and
+# 1-3 ns per scalar operation (`scalar_nodes`: a 500×500 matrix product is 250 million, 60-300
+# ms). So K steps are capped alone and times each of the three, for about 2 s at most; each cap
+# allows at least one step of any graph the limits above allow (the most scalar operations 1,048,576
+# numbers can hold is one product of two 591×591 matrices, about 0.4 billion).
+MAX_TRAIN_STEPS = 1_000
+MAX_TRAIN_NODE_STEPS = 20_000              # steps × nodes
+MAX_TRAIN_NUMBER_STEPS = 20_000_000        # steps × numbers in the graph's arrays
+MAX_TRAIN_SCALAR_STEPS = 2_000_000_000     # steps × scalar operations (scalar_nodes)

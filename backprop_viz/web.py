@@ -23,7 +23,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import jsonio, render
+from . import jsonio, render, training
 from .engine import Trace
 from .errors import BackpropError
 from .inputs import trace as run_trace
@@ -33,7 +33,8 @@ from .syntax import F_CHOICES
 bp = Blueprint("web", __name__)
 log = logging.getLogger("backprop_viz.web")
 
-REQUEST_FIELDS = ("expression", "variables", "f", "seed")
+REQUEST_FIELDS = ("expression", "variables", "f", "seed", "view")
+TRAIN_FIELDS = ("expression", "variables", "f", "seed", "eta", "steps", "parameters")
 # Only the app's own files: no inline script or style, no CDN, never inside a frame.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -71,6 +72,16 @@ def trace() -> Response:
     body = result.to_dict()
     body["svg"] = render.render_svg(result)
     return Response(jsonio.dumps(body), mimetype="application/json")
+
+
+@bp.post("/api/train")
+def train() -> Response:
+    """K steps of gradient descent (K = 1: "update"): the losses and the new values."""
+    body = _body(TRAIN_FIELDS)
+    result = training.train(body["expression"], body.get("variables"), body.get("f", "tanh"),
+                            body.get("seed", 0), eta=body.get("eta", 0.1),
+                            steps=body.get("steps", 1), parameters=body.get("parameters"))
+    return Response(result.to_json(), mimetype="application/json")
 
 
 @bp.post("/api/export")
@@ -131,13 +142,20 @@ def _headers_and_log(response: Response) -> Response:
 
 
 def _trace() -> Trace:
+    body = _body(REQUEST_FIELDS)
+    return run_trace(body["expression"], body.get("variables"), body.get("f", "tanh"),
+                     body.get("seed", 0), body.get("view", "vector"))
+
+
+def _body(fields: tuple[str, ...]) -> dict:
+    """The request's JSON object: only `fields`, and a non-empty expression."""
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
         raise BackpropError('the request body must be a JSON object: {"expression": "..."}')
-    unknown = sorted(set(body) - set(REQUEST_FIELDS))
+    unknown = sorted(set(body) - set(fields))
     if unknown:
         raise BackpropError(f"unknown field {unknown[0]!r}: a request takes "
-                            f"{', '.join(REQUEST_FIELDS)}")
+                            f"{', '.join(fields)}")
     expression = body.get("expression")
     if expression is None:
         raise BackpropError("expression is required")
@@ -145,8 +163,7 @@ def _trace() -> Trace:
         raise BackpropError("expression must be a string")
     if not expression.strip():
         raise BackpropError("expression is empty: type one, e.g. s = uᵀ f(Wx + b)")
-    return run_trace(expression, body.get("variables"), body.get("f", "tanh"),
-                     body.get("seed", 0))
+    return body
 
 
 def _step(raw: str | None, n: int) -> int:

@@ -1,0 +1,177 @@
+"""Training, as the notes' SGD loop does it: θ ← θ − η ∂s/∂θ for every parameter θ, K times.
+
+The request is read, parsed and built once (`inputs.prepare`); each step is one engine pass
+with the new values, so a step costs what a trace costs. K is capped by `limits.py`, alone and
+times the graph's size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import engine
+from .errors import BackpropError
+from .inputs import Pipeline, prepare
+from .jsonio import array, dumps, number
+from .limits import (
+    MAX_TRAIN_NODE_STEPS,
+    MAX_TRAIN_NUMBER_STEPS,
+    MAX_TRAIN_SCALAR_STEPS,
+    MAX_TRAIN_STEPS,
+)
+
+INPUTS_AND_TARGETS = ("x", "X", "y", "Y", "t", "T")
+"""The names that are data, not parameters, unless a request says otherwise: the notes' input
+x and targets y and t, and their capitals for a mini-batch (the notes' X; Y and T alike)."""
+
+
+def is_parameter(name: str) -> bool:
+    """The default rule, as the page states it: every variable is a parameter except the inputs
+    and targets named x, X, y, Y, t, T."""
+    return name not in INPUTS_AND_TARGETS
+
+
+@dataclass(frozen=True)
+class Training:
+    """K steps of gradient descent: the loss before and after each, and where they ended."""
+
+    losses: tuple[float, ...]          # s₀ (before any step), s₁, …, one more than the steps
+    values: Mapping[str, np.ndarray]   # every variable by name after the last step
+    parameters: tuple[str, ...]        # the variables updated, in order of first use
+    eta: float
+    trace: engine.Trace                # the trace at `values`: s = `after`, with its gradients
+    warnings: tuple[str, ...] = ()     # why training stopped early, if it did
+
+    @property
+    def before(self) -> float:
+        return self.losses[0]
+
+    @property
+    def after(self) -> float:
+        return self.losses[-1]
+
+    @property
+    def steps(self) -> int:
+        return len(self.losses) - 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The answer of POST /api/train (docs/API.md), ready for `jsonio.dumps`."""
+        return {
+            "losses": [number(s) for s in self.losses],
+            "variables": {name: {"shape": list(v.shape), "value": array(v)}
+                          for name, v in self.values.items()},
+            "parameters": list(self.parameters), "eta": self.eta,
+            "before": number(self.before), "after": number(self.after),
+            "steps": self.steps, "warnings": list(self.warnings),
+        }
+
+    def to_json(self) -> bytes:
+        return dumps(self.to_dict())
+
+
+def update(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0, *,
+           eta: Any = 0.1, parameters: Any = None) -> Training:
+    """One step, the page's "update": θ − η ∂s/∂θ for every parameter, the others unchanged."""
+    return train(expression, variables, f, seed, eta=eta, steps=1, parameters=parameters)
+
+
+def train(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0, *,
+          eta: Any = 0.1, steps: Any = 1, parameters: Any = None) -> Training:
+    """`steps` steps of gradient descent from the request's values, with learning rate `eta`.
+
+    A loss or a gradient that is not finite stops training where it is (the loss is reported,
+    and the values stay those that gave it); so does a step whose values would overflow."""
+    eta, steps = _eta(eta), _steps(steps)
+    pipeline = prepare(expression, variables, f, seed)
+    names = _parameters(pipeline, parameters)
+    _check_work(pipeline, steps)
+    values = pipeline.start()
+    result = pipeline.run(values)
+    losses = [result.value]
+    warnings: list[str] = []
+    for k in range(steps):
+        new = {name: v - eta * result.gradient(name) if name in names else v
+               for name, v in values.items()}
+        problem = _problem(result, names, new)
+        if problem:
+            warnings.append(f"training stopped after {k} of {steps} steps: {problem}")
+            break
+        values = new
+        result = pipeline.run(values)
+        losses.append(result.value)
+    return Training(tuple(losses), values, names, eta, result, tuple(warnings))
+
+
+def _problem(result: engine.Trace, names: tuple[str, ...], new: Mapping[str, np.ndarray]
+             ) -> str | None:
+    """Why the next step cannot be taken: a loss or gradient that is not finite, or an
+    update that overflows."""
+    out = result.output_name
+    if not math.isfinite(result.value):
+        return f"the loss {out} is {number(result.value)}"
+    for name in names:
+        if not np.isfinite(result.gradient(name)).all():
+            return f"∂{out}/∂{name} is not finite"
+        if not np.isfinite(new[name]).all():
+            return f"{name} − η ∂{out}/∂{name} overflows"
+    return None
+
+
+def _eta(eta: Any) -> float:
+    if (isinstance(eta, bool) or not isinstance(eta, int | float) or not math.isfinite(eta)
+            or eta <= 0):
+        raise BackpropError(f"eta must be a positive finite number, not {eta!r}", None)
+    return float(eta)
+
+
+def _steps(steps: Any) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise BackpropError(f"steps must be a whole number from 1 to {MAX_TRAIN_STEPS}, "
+                            f"not {steps!r}", None)
+    if steps > MAX_TRAIN_STEPS:
+        raise BackpropError(f"steps is {steps}, more than the limit {MAX_TRAIN_STEPS} "
+                            f"(MAX_TRAIN_STEPS)", None)
+    return steps
+
+
+def _parameters(pipeline: Pipeline, parameters: Any) -> tuple[str, ...]:
+    """The request's list, else the default rule; in the order the expression uses them."""
+    known = pipeline.graph.variables
+    if parameters is None:
+        chosen = {name for name in known if is_parameter(name)}
+        if not chosen:
+            raise BackpropError(f"no variable is a parameter by default ({', '.join(known)} are "
+                                f"inputs or targets): name some in parameters", None)
+    else:
+        if not isinstance(parameters, list) or not all(isinstance(p, str) for p in parameters):
+            raise BackpropError("parameters must be a list of variable names", None)
+        unknown = [p for p in parameters if p not in known]
+        if unknown:
+            raise BackpropError(f"parameters: {unknown[0]} is not a variable of the expression "
+                                f"(its variables: {', '.join(known)})", None)
+        if not parameters:
+            raise BackpropError("parameters is empty: name at least one variable", None)
+        chosen = set(parameters)
+    return tuple(name for name in known if name in chosen)
+
+
+def _check_work(pipeline: Pipeline, steps: int) -> None:
+    """Each step is a forward and backward pass, whose cost grows with the nodes (each op's
+    bookkeeping), the numbers (elementwise arithmetic) and the scalar operations (a matrix
+    product's m·n·p multiplies): K times each is capped (limits.py has the measurements)."""
+    g = pipeline.graph.g
+    numbers = sum(r * c for r, c in (g.nodes[n]["shape"] for n in g))
+    for size, what, limit, name in (
+            (len(g), "nodes", MAX_TRAIN_NODE_STEPS, "MAX_TRAIN_NODE_STEPS"),
+            (numbers, "numbers", MAX_TRAIN_NUMBER_STEPS, "MAX_TRAIN_NUMBER_STEPS"),
+            (pipeline.scalar_nodes or 0, "scalar operations", MAX_TRAIN_SCALAR_STEPS,
+             "MAX_TRAIN_SCALAR_STEPS")):
+        if steps * size > limit:
+            raise BackpropError(
+                f"{steps} steps × {size} {what} = {steps * size} is more than the limit "
+                f"{limit} ({name}): take at most {limit // size} steps", None)
