@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import render
+from . import exports, render
 from .errors import BackpropError, show_position
 from .inputs import trace as run_trace
 from .syntax import F_CHOICES
@@ -48,17 +48,22 @@ def main(argv: list[str] | None = None) -> int:
                    help="a shape (W=3x4) or a value (x=1,2,3,4; A=1,2;3,4; y=-2)")
     p.add_argument("--json", action="store_true", help="print the whole trace as JSON")
     p.add_argument("--export", type=Path, metavar="FILE",
-                   help="write the diagram to FILE (.svg, .png, .pdf or .dot)")
+                   help="write the diagram to FILE (.svg, .png, .pdf or .dot); every step: "
+                        ".html (steps through offline) or .pdf without --step (a page per step)")
     p.add_argument("--step", type=int, metavar="K",
                    help="with --export: draw the diagram after K steps (default: all)")
     args = p.parse_args(argv)
     fmt = args.export.suffix.lstrip(".").lower() if args.export else None
-    if args.export and fmt not in render.EXPORT_TYPES:
+    if args.export and fmt not in {*render.EXPORT_TYPES, *exports.TYPES}:
         p.error(f"--export: the file must end in one of "
-                f"{', '.join('.' + t for t in render.EXPORT_TYPES)}")
+                f"{', '.join('.' + t for t in {**render.EXPORT_TYPES, **exports.TYPES})}")
+    if fmt == "html" and args.step is not None:
+        p.error("--step: an .html export holds every step; leave --step out")
     try:
         trace = run_trace(args.expression, dict(args.var), args.f, args.seed)
-        if args.export:
+        if args.export and fmt in exports.TYPES and args.step is None:
+            args.export.write_bytes(exports.export(trace, fmt))
+        elif args.export:
             n = len(trace.steps)
             step = n if args.step is None else args.step
             if not 0 <= step <= n:
