@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from backprop_viz import exports, standalone, trace
@@ -294,8 +295,7 @@ def test_the_standalone_page_steps_offline_from_a_file(browser, tmp_path):
     path = trace(LECTURE).export(tmp_path / "steps.html")
     context, page, errors, seen = open_offline(browser, path.as_uri())
     try:
-        page.wait_for_function("() => document.querySelector('#graph svg') !== null")
-        assert page.inner_text("#counter") == "step 0 of 18 · forward"
+        expect(page.locator("#counter")).to_have_text("step 0 of 18 · forward")
         before = page.inner_text("#panel")
         for _ in range(3):
             page.keyboard.press("ArrowRight")

@@ -56,8 +56,26 @@ function start() {
   $("last").addEventListener("click", () => setStep(trace.steps.length));
   $("timeline").addEventListener("input", () => setStep(Number($("timeline").value)));
   document.addEventListener("keydown", onKey);
-  fitBox();
-  setStep(Number(document.body.dataset.step) || 0);
+  whenSized(() => {
+    fitBox();
+    setStep(Number(document.body.dataset.step) || 0);
+  });
+}
+
+// A notebook's frame may not be laid out yet when this runs, and the graph is fitted to its box
+// (and each node's box measured once): wait until the box has a size.
+function whenSized(then) {
+  const box = $("graph");
+  if (box.clientWidth > 0) {
+    then();
+    return;
+  }
+  const watch = new ResizeObserver(() => {
+    if (box.clientWidth === 0) return;
+    watch.disconnect();
+    then();
+  });
+  watch.observe(box);
 }
 
 start();
