@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import render, training
+from . import exports, render, training
 from .errors import BackpropError, show_position
 from .inputs import trace as run_trace
 from .syntax import F_CHOICES
@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scalar", action="store_true",
                    help="the scalar view: every entry its own node, as micrograd draws it")
     p.add_argument("--export", type=Path, metavar="FILE",
-                   help="write the diagram to FILE (.svg, .png, .pdf or .dot)")
+                   help="write the diagram to FILE (.svg, .png, .pdf or .dot); every step: "
+                        ".html (steps through offline) or .pdf without --step (a page per step)")
     p.add_argument("--step", type=int, metavar="K",
                    help="with --export: draw the diagram after K steps (default: all)")
     p.add_argument("--train", type=int, metavar="K",
@@ -63,15 +64,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.train is not None and (args.export or args.scalar):
         p.error("--train prints losses: it does not take --export or --scalar")
     fmt = args.export.suffix.lstrip(".").lower() if args.export else None
-    if args.export and fmt not in render.EXPORT_TYPES:
+    if args.export and fmt not in {*render.EXPORT_TYPES, *exports.TYPES}:
         p.error(f"--export: the file must end in one of "
-                f"{', '.join('.' + t for t in render.EXPORT_TYPES)}")
+                f"{', '.join('.' + t for t in {**render.EXPORT_TYPES, **exports.TYPES})}")
+    if fmt == "html" and args.step is not None:
+        p.error("--step: an .html export holds every step; leave --step out")
     try:
         if args.train is not None:
             return _train(args)
         trace = run_trace(args.expression, dict(args.var), args.f, args.seed,
                           "scalar" if args.scalar else "vector")
-        if args.export:
+        if args.export and fmt in exports.TYPES and args.step is None:
+            args.export.write_bytes(exports.export(trace, fmt))
+        elif args.export:
             n = len(trace.steps)
             step = n if args.step is None else args.step
             if not 0 <= step <= n:

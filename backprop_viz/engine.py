@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import networkx as nx
@@ -137,6 +139,29 @@ class Trace:
         return node.grad if node.grad is not None else np.zeros(node.shape)
 
     @cached_property
+    def gradients(self) -> Mapping[str, np.ndarray]:
+        """Every variable's gradient by name (`t.gradients["W"]`), read-only: a notebook reads
+        it, nothing may change the trace through it."""
+        out = {}
+        for name in self.variables:
+            grad = self.gradient(name).view()
+            grad.flags.writeable = False
+            out[name] = grad
+        return MappingProxyType(out)
+
+    def export(self, path: str | Path) -> Path:
+        """Write the trace to `path` by its suffix: every step as .pdf (a page per step) or
+        .html (steps through offline); the finished diagram as .svg, .png or .dot. The
+        exporter is imported here, so the engine itself never loads the renderer."""
+        from .exports import write
+        return write(self, path)
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the stepper inline: the standalone page in a sandboxed iframe."""
+        from .standalone import html, iframe
+        return iframe(html(self))
+
+    @cached_property
     def edge_grads(self) -> dict[tuple[str, str, int], np.ndarray]:
         """(source, target, port) → what that edge carries back: the target's downstream."""
         return {(i.node, s.node, i.port): i.downstream
@@ -160,7 +185,7 @@ class Trace:
             "expression": self.expression, "parsed": self.parsed,
             "output": self.output_name, "output_id": self.output, "value": number(self.value),
             "f": self.f, "seed": self.seed,
-            "variables": {name: {"shape": list(self.node(n).shape),
+            "variables": {name: {"node": n, "shape": list(self.node(n).shape),
                                  "value": array(self.node(n).value)}
                           for name, n in self.variables.items()},
             "gradients": {name: array(self.gradient(name)) for name in self.variables},

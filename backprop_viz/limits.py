@@ -41,3 +41,7 @@ MAX_TRAIN_STEPS = 1_000
 MAX_TRAIN_NODE_STEPS = 20_000              # steps × nodes
 MAX_TRAIN_NUMBER_STEPS = 20_000_000        # steps × numbers in the graph's arrays
 MAX_TRAIN_SCALAR_STEPS = 2_000_000_000     # steps × scalar operations (scalar_nodes)
+# An every-step PDF lays one page out per step k = 0…N, 20–50 ms each for 10–150 nodes (one
+# `dot` per page, two at a time): the lecture's 19 pages take about 0.3 s, 150 pages of a
+# 14-layer net about 3 s. Past this many pages it is refused; one step's export is not.
+MAX_EXPORT_PAGES = 150

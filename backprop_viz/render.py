@@ -21,6 +21,7 @@ import subprocess
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import numbers
@@ -54,6 +55,7 @@ PALETTE = {
 }
 FILL = {"variable": PALETTE["variable_fill"], "constant": PALETTE["constant_fill"],
         "op": PALETTE["fill"]}
+CAPTION_FONT = "DejaVu Sans Mono,Menlo,monospace"   # an export's equations: columns line up
 FONT_SIZE = 12                 # points; the page draws 1 point as 1 CSS px at 100 %
 EDGE_FONT_SIZE = 12
 CHAR_WIDTH = 0.57              # of the font size: Helvetica's digits are 0.556, − 0.584
@@ -396,14 +398,24 @@ def _svg_only(svg: str) -> str:
 _PAGE_NUMBER = re.compile(r"(?<=<g id=\")page\d+,\d+_")
 
 
-def export(trace: Trace, fmt: str, step: int) -> bytes:
-    """The diagram at step k as a file: svg, png, pdf, or the DOT source."""
+def export(trace: Trace, fmt: str, step: int, caption: Sequence[str] = ()) -> bytes:
+    """The diagram at step k as a file: svg, png, pdf, or the DOT source; `caption`, lines of
+    text, goes above the diagram (an every-step PDF writes each step's equations there)."""
     source = export_source(trace, step)
+    if caption:
+        source = source.replace("graph [", f"graph [{_caption(caption)} ", 1)
     if fmt == "dot":
         return source.encode()
     if fmt == "png":   # twice the default resolution: sharp on a slide or a high-density screen
         source = source.replace("graph [", "graph [dpi=144 ", 1)
     return _run_dot(source, fmt)
+
+
+def _caption(lines: Sequence[str]) -> str:
+    """A graph label of left-aligned lines, each escaped: names and formulas stay text."""
+    rows = "".join(f'<TR><TD ALIGN="LEFT">{escape(line) or " "}</TD></TR>' for line in lines)
+    return (f'label=<<FONT FACE="{CAPTION_FONT}"><TABLE BORDER="0" CELLSPACING="0" '
+            f'CELLPADDING="1">{rows}</TABLE></FONT>> labelloc=t labeljust=l')
 
 
 def _run_dot(source: str, fmt: str) -> bytes:

@@ -23,7 +23,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import jsonio, render, training
+from . import exports, jsonio, render, training
 from .engine import Trace
 from .errors import BackpropError
 from .inputs import trace as run_trace
@@ -86,19 +86,26 @@ def train() -> Response:
 
 @bp.post("/api/export")
 def export() -> Response:
-    """The diagram at step k as a download: svg, png, pdf or dot."""
+    """The diagram at step k as a download: svg, png, pdf or dot; or every step at once: a
+    PDF with a page per step (`steps=all`), or the standalone HTML page (format=html)."""
     fmt = request.args.get("format", "")
-    if fmt not in render.EXPORT_TYPES:
-        raise BackpropError(f"format must be one of {', '.join(render.EXPORT_TYPES)}, "
+    every = fmt == "html" or "steps" in request.args
+    if every:
+        _every_step(fmt, request.args.get("steps", "all"))
+    elif fmt not in render.EXPORT_TYPES:
+        raise BackpropError(f"format must be one of {', '.join(render.EXPORT_TYPES)}, html, "
                             f"not {fmt!r}")
     result = _trace()
-    n = len(result.steps)
-    step = _step(request.args.get("step"), n)
     name = result.output_name if re.fullmatch(r"[A-Za-z0-9_]+", result.output_name) else "graph"
-    return Response(
-        render.export(result, fmt, step), content_type=render.EXPORT_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="backprop-{name}-step{step}.{fmt}"'},
-    )
+    if every:
+        start = _step(request.args.get("step", "0"), len(result.steps))
+        body, kind, which = exports.export(result, fmt, start), exports.TYPES[fmt], "steps"
+    else:
+        step = _step(request.args.get("step"), len(result.steps))
+        body, kind, which = (render.export(result, fmt, step), render.EXPORT_TYPES[fmt],
+                             f"step{step}")
+    return Response(body, content_type=kind, headers={
+        "Content-Disposition": f'attachment; filename="backprop-{name}-{which}.{fmt}"'})
 
 
 @bp.errorhandler(BackpropError)
@@ -164,6 +171,16 @@ def _body(fields: tuple[str, ...]) -> dict:
     if not expression.strip():
         raise BackpropError("expression is empty: type one, e.g. s = uᵀ f(Wx + b)")
     return body
+
+
+def _every_step(fmt: str, steps: str) -> None:
+    """An every-step export is a pdf (steps=all) or the html page, which opens at `step`."""
+    if steps != "all":
+        raise BackpropError(f"steps must be all, not {steps!r}")
+    if fmt not in exports.TYPES:
+        raise BackpropError(f"steps=all exports one of {', '.join(exports.TYPES)}, not {fmt!r}")
+    if fmt == "pdf" and "step" in request.args:
+        raise BackpropError("give step=K for one step or steps=all for every step, not both")
 
 
 def _step(raw: str | None, n: int) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from tests.test_exports import pdf_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 TMP = Path(tempfile.gettempdir())
@@ -356,3 +357,28 @@ def test_the_page_script_never_turns_text_into_markup_or_code():
     for path in scripts:
         hits = [m.group() for m in sinks.finditer(path.read_text(encoding="utf-8"))]
         assert hits == [], path.name
+
+
+# ---------------------------------------------------------------- every-step exports
+
+@pytest.mark.parametrize("body", DRAWN, ids=lambda b: b["expression"])
+def test_every_step_exports_carry_names_as_text(client, body):
+    """The standalone page has only its own three scripts, the names only inside the escaped
+    JSON; the PDF's pages hold them as text."""
+    page = send(client, "export", {"format": "html"}, body)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    scripts = re.findall(r"<script\b[^>]*>", text)
+    assert scripts == ['<script type="importmap">', re.search(r'<script type="module" '
+                       r'src="data:text/javascript;base64,[A-Za-z0-9+/=]+">', text)[0],
+                       '<script id="trace" type="application/json">']
+    data = text.split('<script id="trace" type="application/json">', 1)[1].split("</script>")[0]
+    assert not re.search(r"[<>&']", data)
+    assert json.loads(data)["variables"].keys() == send(client, "trace", {}, body).get_json()[
+        "variables"].keys()
+    assert not re.search(r"\son\w+\s*=", text.replace(data, ""), re.I)
+    pdf = send(client, "export", {"format": "pdf", "steps": "all"}, body)
+    assert pdf.status_code == 200
+    pages = "".join(pdf_pages(pdf.data))
+    for name in json.loads(data)["variables"]:
+        assert name in pages

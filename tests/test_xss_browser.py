@@ -224,3 +224,56 @@ def test_a_nan_is_warned_about_and_the_page_keeps_working(page, live_server, wat
     page.locator("#warnings").wait_for(state="visible")
     assert "not finite" in page.locator("#warnings").inner_text()
     assert_nothing_ran(page, watch, live_server, "NaN warning")
+
+
+# ---------------------------------------------------------------- every-step exports, offline
+
+PWN = ('</script><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+       "<!--")
+
+
+def hostile_trace():
+    """A real trace whose texts are then replaced by markup: the parser refuses such names, so
+    this is the worst an export could ever be handed."""
+    from dataclasses import replace
+
+    from backprop_viz import trace
+
+    t = trace("s = sum(script * onerror + img)",
+              {name: {"shape": [2, 1]} for name in ("script", "onerror", "img")})
+    return replace(t, expression=PWN, parsed=PWN, output_name=PWN,
+                   nodes=tuple(replace(n, label=f"{n.label}{PWN}") for n in t.nodes),
+                   warnings=(PWN,))
+
+
+def test_a_standalone_page_and_a_notebook_view_run_no_script_of_the_trace(browser, tmp_path):
+    from backprop_viz.latex import to_latex
+    from tests.test_exports import open_offline, pdf_pages
+
+    t = hostile_trace()
+    page_file = t.export(tmp_path / "steps.html")
+    view_file = tmp_path / "notebook.html"
+    view_file.write_text("<!doctype html><meta charset=utf-8><title>n</title>"
+                         + t._repr_html_(), encoding="utf-8")
+    for path, framed in ((page_file, False), (view_file, True)):
+        context, page, errors, seen = open_offline(browser, path.as_uri())
+        try:
+            doc = page.frame_locator("iframe").locator(":root") if framed else page.locator(
+                ":root")
+            doc.locator("#graph svg").wait_for()
+            doc.locator("#last").click()
+            assert PWN in doc.locator("#parsed").inner_text()
+            assert PWN in doc.locator("#warnings").inner_text()
+            # the panel typesets labels: the markup is there as KaTeX's source text, escaped
+            sources = doc.locator("#panel annotation").all_text_contents()
+            assert any(to_latex(PWN) in tex for tex in sources), sources
+            frame = page.frames[-1]
+            assert frame.evaluate("() => window.__pwned") is None
+            assert frame.evaluate(FOREIGN) == [f"script {s}" for s in frame.evaluate(
+                "() => [...document.scripts].map(e => e.outerHTML.slice(0, 80))")]
+            assert frame.evaluate("() => document.scripts.length") == 3
+            assert errors == [] and all(u.startswith(("file:", "data:", "about:"))
+                                        for u in seen), (errors, seen)
+        finally:
+            context.close()
+    assert PWN in "".join(pdf_pages(t.export(tmp_path / "steps.pdf").read_bytes()))

@@ -165,9 +165,11 @@ function caret(expression, position) {
     el("figcaption", {}, where));
 }
 
-async function exportAs(format) {
+// One step's diagram, or (steps = "all") every step: a PDF page each, or the standalone page.
+async function exportAs(format, steps) {
   if (!state.request) return;
-  const url = `/api/export?format=${encodeURIComponent(format)}&step=${state.step}`;
+  const which = steps === "all" ? "steps=all" : `step=${state.step}`;
+  const url = `/api/export?format=${encodeURIComponent(format)}&${which}`;
   const response = await postJson(url, state.request);
   if (!response.ok) {
     const err = await response.json().catch(() => ({ error: response.statusText }));
@@ -206,7 +208,7 @@ export function initControls() {
   $("f").addEventListener("change", () => schedule(0));
   $("seed").addEventListener("input", () => schedule());
   for (const button of document.querySelectorAll(".exports button")) {
-    button.addEventListener("click", () => exportAs(button.dataset.format));
+    button.addEventListener("click", () => exportAs(button.dataset.format, button.dataset.steps));
   }
   $("reset-vars").addEventListener("click", () => {
     state.overrides = {};

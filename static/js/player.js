@@ -93,6 +93,7 @@ function onKey(event) {
 let urlTimer = null;
 
 export function saveUrl() {
+  if (state.offline) return;
   clearTimeout(urlTimer);
   urlTimer = setTimeout(writeUrl, 150);
 }

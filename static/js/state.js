@@ -13,6 +13,7 @@ export const state = {
   overrides: {}, // variable name → {value} or {shape}, edited by the user
   playing: null, // interval id while playing
   sequence: 0, // the newest request; older answers are dropped
+  offline: false, // the exported standalone page: no server, no URL to keep
 };
 
 export const edgeKey = (source, target, port) => `${source}|${target}|${port}`;

@@ -28,8 +28,7 @@ export function drawSummary() {
   return parts;
 }
 
-const variableNode = (name) => state.trace.nodes.find((n) => n.kind === "variable"
-  && n.label === name);
+const variableNode = (name) => state.nodes.get(state.trace.variables[name].node);
 
 // The central differences beside backprop, variable by variable.
 function gradientCheck(trace) {

@@ -1,0 +1,139 @@
+"""One self-contained HTML file that steps through a trace with no server and no network: the
+page's own script modules, style sheets and math assets, as they are on disk when it is
+written, inlined as data: URLs, and the trace (with its SVG) embedded as JSON.
+
+Modules are inlined through an import map: each module under a bare name (`bpv/static/js/
+graph.js`), its own import specifiers rewritten to those names, since a data: URL has no
+directory to resolve `./graph.js` against. The modules run unchanged, with no bundler to keep
+in step with them; the page's entry, static/js/standalone.js, wires what works offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html as html_mod
+import posixpath
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import orjson
+from markupsafe import Markup
+
+from . import render
+from .engine import Trace
+
+ROOT = Path(__file__).resolve().parent.parent
+# URL prefix → the folder the app serves it from (web.py): the page's files and npm's KaTeX.
+SERVED = {"/static/": ROOT / "static", "/vendor/katex/": ROOT / "node_modules" / "katex" / "dist"}
+ENTRY = "/static/js/standalone.js"
+TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
+         ".woff2": "font/woff2"}
+# A module specifier in `import … from "…"`, `export … from "…"`, `import "…"` or `import("…")`
+# that names one of our files (relative or under the site's root).
+SPECIFIER = re.compile(r"""(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])"""
+                       r"""((?:\.{1,2}/|/)[\w./-]+\.m?js)\2""")
+# KaTeX's fonts: woff2 inlined, the woff and ttf fallbacks dropped (every browser reads woff2).
+FONT_FALLBACK = re.compile(r""",\s*url\([^)]*\.(?:woff|ttf)\)\s*format\(["'][^"']*["']\)""")
+CSS_URL = re.compile(r"""url\((["']?)([^)"']+\.woff2)\1\)""")
+# What the file may load: its own inline import map (by hash) and data: URLs, nothing else.
+CSP = ("default-src 'none'; script-src {script}; style-src data:; font-src data:; "
+       "img-src data:; base-uri 'none'; form-action 'none'")
+
+_templates = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "templates"),
+                                autoescape=True, undefined=jinja2.StrictUndefined)
+
+
+def page_styles() -> list[str]:
+    """The style sheets the page loads, as URLs: the app's, and KaTeX's once npm installed it.
+    A test holds this list to the <link>s of the served page."""
+    katex = "/vendor/katex/katex.min.css"
+    installed = [katex] if _file(katex).exists() else []
+    return [*installed, "/static/app.css"]   # in the page's order: the app's rules come last
+
+
+def _file(url: str) -> Path:
+    for prefix, folder in SERVED.items():
+        if url.startswith(prefix):
+            return folder / url.removeprefix(prefix)
+    raise ValueError(f"{url} is not one of the app's files")
+
+
+def data_url(path: Path, content: bytes | None = None) -> str:
+    body = path.read_bytes() if content is None else content
+    return f"data:{TYPES[path.suffix]};base64,{base64.b64encode(body).decode()}"
+
+
+def modules(entry: str = ENTRY) -> dict[str, str]:
+    """Bare name → data: URL of every module `entry` imports, directly or not (a dynamic import
+    of a file that is not installed is left as it is: the module's own fallback handles it)."""
+    out: dict[str, str] = {}
+    todo = [entry]
+    while todo:
+        url = todo.pop()
+        name = "bpv" + url
+        if name in out:
+            continue
+
+        def bare(m: re.Match, base: str = url) -> str:
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(base), m[3]))
+            if not _file(target).exists():
+                return m[0]
+            todo.append(target)
+            return f"{m[1]}{m[2]}bpv{target}{m[2]}"
+
+        source = SPECIFIER.sub(bare, _file(url).read_text(encoding="utf-8"))
+        out[name] = data_url(_file(url), source.encode())
+    return dict(sorted(out.items()))
+
+
+def stylesheet(url: str) -> str:
+    """A style sheet as a data: URL, its woff2 fonts inlined and other font formats dropped."""
+    path = _file(url)
+    css = FONT_FALLBACK.sub("", path.read_text(encoding="utf-8"))
+    css = CSS_URL.sub(lambda m: f"url({data_url(path.parent / m[2])})", css)
+    return data_url(path, css.encode())
+
+
+def script_json(obj: Any) -> Markup:
+    """JSON safe inside a <script> element: `<`, `>`, `&`, `'` and U+2028/9 written as \\u
+    escapes (Jinja's rule for `tojson`, with orjson for numpy arrays), so no text in it can
+    close the element or be read as markup."""
+    def dumps(value: Any, **_: Any) -> str:
+        text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+    return jinja2.utils.htmlsafe_json_dumps(obj, dumps=dumps)
+
+
+def _csp(inline: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    return CSP.format(script=f"'sha256-{digest}' data:")
+
+
+def page_data(trace: Trace) -> dict[str, Any]:
+    """What the page's /api/trace answers: the trace and its SVG."""
+    body = trace.to_dict()
+    body["svg"] = render.render_svg(trace)
+    return body
+
+
+def html(trace: Trace, start: int = 0) -> str:
+    """The standalone page of `trace`, opening at step `start`: open it from a file, a course
+    site or an e-mail."""
+    imports = modules()
+    importmap = script_json({"imports": imports})
+    return _templates.get_template("standalone.html").render(
+        trace=trace, data=script_json(page_data(trace)), importmap=importmap,
+        entry=imports["bpv" + ENTRY], styles=[stylesheet(u) for u in page_styles()],
+        csp=_csp(str(importmap)), start=start, offline=True)
+
+
+def iframe(page: str, height: int = 720) -> str:
+    """`page` in a sandboxed iframe: its scripts run, but with no access to the host page,
+    so in a notebook Jupyter's CSS and JS and ours never meet. The attribute is escaped as
+    HTML escapes any attribute, so the page arrives in `srcdoc` exactly as written."""
+    return (f'<iframe sandbox="allow-scripts" width="100%" height="{height}" '
+            f'title="backprop_viz stepper" srcdoc="{html_mod.escape(page, quote=True)}"></iframe>')
