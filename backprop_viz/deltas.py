@@ -63,7 +63,7 @@ class Namer:
         edges and is not the output's."""
         found = next((replace(d, defines=False) for d, value, reach in self._named
                       if node in reach and value.shape == grad.shape
-                      and np.array_equal(value, grad)), None)
+                      and np.array_equal(value, grad, equal_nan=True)), None)
         if found is None and fans:
             k = len(self._named) + 1
             found = Delta("δ" + ("" if k == 1 else str(k).translate(SUBSCRIPT)),
@@ -148,4 +148,5 @@ def _through(rule: tuple[Op, Step] | None, port: int, up: str | None) -> str | N
 def _sum(parts: list[str | None]) -> str | None:
     if not parts or any(p is None for p in parts):
         return None
-    return " + ".join(parts)
+    return "".join([parts[0]] + [f" − {p[1:]}" if p.startswith("−") else f" + {p}"
+                                 for p in parts[1:]])

@@ -270,7 +270,7 @@ def _scale_rule(port: int, n: Names) -> Rule:
         return Rule((Term(nt.t(a, n.shapes[o]), Input(o, True)), up(n)), ("·",), note)
     if rows == 1:
         return Rule((up(n), Term(nt.t(a, n.shapes[o]), Input(o, True))), ("·",), note)
-    both = Term(f"({nt.atom(n.up)} ∘ {a})", Derived(lambda g, xs, out, p: g * xs[o]))
+    both = Term(f"({nt.operand(n.up)} ∘ {a})", Derived(lambda g, xs, out, p: g * xs[o]))
     return Rule((Term("𝟏ᵀ", ones(1, rows)), both, Term("𝟏", ones(cols, 1))), ("·", "·"), note)
 
 

@@ -140,15 +140,15 @@ REDUCTIONS = (
     _reduction("max", "max", lambda x, axis: np.max(x, axis=axis, keepdims=True), _ties,
                _reduce_formula("eₖᵀ, k = argmax({x})"),
                _reduce_rule(f"max routes the upstream to the entry that is the max; {_TIE}",
-                            _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.atom(m)}]"))),
+                            _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.bare(m)}]"))),
     _reduction("min", "min", lambda x, axis: np.min(x, axis=axis, keepdims=True), _ties,
                _reduce_formula("eₖᵀ, k = argmin({x})"),
                _reduce_rule(f"min routes the upstream to the entry that is the min; {_TIE}",
-                            _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.atom(m)}]"))),
+                            _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.bare(m)}]"))),
     _reduction("norm", "‖·‖", lambda x, axis: np.linalg.norm(x, axis=axis, keepdims=True), _unit,
                _norm_formula,
                _reduce_rule("norm: every entry gets the upstream times itself over the norm",
-                            _weights(_unit, lambda x, m: f"{nt.atom(x)}/{nt.atom(m)}")),
+                            _weights(_unit, lambda x, m: f"{x}/{nt.operand(m)}")),
                text=lambda labels, p: (
                    f"‖{nt.bare(labels[0])}‖" if _axis(p) is None else
                    f"norm({nt.bare(labels[0])}{_axis_text(p)})")),
@@ -202,7 +202,7 @@ def _softmax_rule(port: int, n: Names) -> Rule:
     """p ∘ g − p (pᵀg) for a column p; for a matrix, each column's (row's) pᵀg as a row c:
     P ∘ G − 𝟏 c ∘ P (of rows: P ∘ G − c 𝟏ᵀ ∘ P)."""
     axis, (rows, cols) = _softmax_axis(n.shapes[0], n.params), n.shapes[0]
-    p, g = nt.atom(n.out_label), nt.atom(n.up)
+    p, g = nt.operand(n.out_label), nt.operand(n.up)
     note = "softmax: p times (the upstream minus its p-weighted mean)"
     if (rows, cols)[axis] == 1:
         zero = Term("0", Derived(lambda g, xs, out, p: np.zeros((1, 1))))
