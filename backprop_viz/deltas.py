@@ -3,9 +3,10 @@
 The lecture names δ = ∂s/∂z = u ∘ f′(z) because two computations use it (∂s/∂W = δ xᵀ and
 ∂s/∂b = δ). So: the upstream of a backward step that has two or more input edges to send back
 along is named δ, δ₂, δ₃, … in backward order (the output's seed 1 never is). A later node
-whose gradient is that very array (same shape, equal entries) and that δ's node is computed
-from (∂s/∂(Wx) = δ after the add) is "the same δ"; a node whose every contribution came from
-steps whose upstream is one δ (W: δ xᵀ) "comes from" it.
+whose every contribution came from steps whose upstream is one δ "comes from" it (W: δ xᵀ);
+if its gradient is that very array (same shape, equal entries: ∂s/∂(Wx) = δ after the add),
+it is "the same δ". Looking only at the steps a gradient came from keeps this linear in the
+graph's size and never names a gradient after a δ it merely happens to equal.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-import networkx as nx
 import numpy as np
 
 from . import notation as nt
@@ -52,28 +52,26 @@ class Definition:
 class Namer:
     """Names δs as the backward pass reaches them (in backward order)."""
 
-    def __init__(self, g: nx.MultiDiGraph) -> None:
-        self._g = g
-        self._named: list[tuple[Delta, np.ndarray, set[str]]] = []
+    def __init__(self) -> None:
+        self._values: dict[str, np.ndarray] = {}   # δ's name → its array
         self.at: dict[str, Delta | None] = {}
 
     def name(self, node: str, grad: np.ndarray, *, fans: bool, step: int,
              consumers: Sequence[str]) -> Delta | None:
         """The δ of `node`'s step; `fans`: the step sends its upstream along two or more
-        edges and is not the output's."""
-        found = next((replace(d, defines=False) for d, value, reach in self._named
-                      if node in reach and value.shape == grad.shape
-                      and np.array_equal(value, grad, equal_nan=True)), None)
-        if found is None and fans:
-            k = len(self._named) + 1
+        edges and is not the output's; `consumers`: the steps its gradient came from."""
+        above = {self.at.get(c) for c in consumers}
+        source = above.pop() if len(above) == 1 else None
+        found = None
+        if source is not None and source.equal:
+            value = self._values[source.name]
+            same = value.shape == grad.shape and np.array_equal(value, grad, equal_nan=True)
+            found = replace(source, defines=False, equal=same)
+        if (found is None or not found.equal) and fans:
+            k = len(self._values) + 1
             found = Delta("δ" + ("" if k == 1 else str(k).translate(SUBSCRIPT)),
                           r"\delta" + ("" if k == 1 else f"_{{{k}}}"), step, node, True, True)
-            self._named.append((found, grad, nx.ancestors(self._g, node)))
-        if found is None:
-            above = {self.at.get(c) for c in consumers}
-            source = above.pop() if len(above) == 1 else None
-            if source is not None and source.equal:
-                found = replace(source, defines=False, equal=False)
+            self._values[found.name] = grad
         self.at[node] = found
         return found
 

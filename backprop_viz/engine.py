@@ -288,7 +288,7 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
     grads: dict[str, np.ndarray] = {}
     steps: list[BackwardStep] = []
     composed: list[delta_mod.Backward] = []
-    namer = delta_mod.Namer(g)
+    namer = delta_mod.Namer()
     said = _lecture_labels(gr)
     for node in reversed(gr.order):
         if node not in live:
