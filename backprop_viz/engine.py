@@ -18,11 +18,14 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from . import deltas as delta_mod
+from . import forms
 from . import graph as graph_mod
 from .jsonio import array, dumps, number
 from .latex import to_latex
 from .limits import MAX_JACOBIAN_NUMBERS
 from .ops import get_op
+from .rule import Names
 
 # ---------------------------------------------------------------- the trace
 
@@ -78,6 +81,8 @@ class EdgeGrad:
     local: np.ndarray | None       # ∂node/∂input, (node.size, input.size); None when too large
     local_formula: str
     downstream: np.ndarray         # this edge's contribution to ∂out/∂input, the input's shape
+    shape_form: forms.Form         # the lecture's shape convention: ∂s/∂W = δ · xᵀ
+    jacobian_form: forms.JacobianForm   # upstream row · local Jacobian, then reshaped
 
     @property
     def local_latex(self) -> str:
@@ -92,6 +97,8 @@ class BackwardStep:
     node: str
     inputs: tuple[EdgeGrad, ...]
     contributions: tuple[tuple[str, int], ...]   # (consumer node id, port), in step order
+    delta: delta_mod.Delta | None = None         # the δ this upstream is or came from
+    fan_out: forms.Math | None = None            # ∂s/∂x = 3 + 1 (from its two uses)
 
 
 Step = ForwardStep | BackwardStep
@@ -121,6 +128,8 @@ class Trace:
     warnings: tuple[str, ...] = field(default=())
     view: str = "vector"           # "scalar": the scalar expansion's trace (backprop_viz.scalar)
     scalar_nodes: int | None = None   # the scalar expansion's node count (MAX_SCALAR_NODES)
+    closed_forms: Mapping[str, forms.Math | None] = field(default_factory=dict)  # by variable
+    deltas: tuple[delta_mod.Definition, ...] = ()   # δ = u ∘ f′(z), in backward order
 
     @cached_property
     def _by_id(self) -> dict[str, Node]:
@@ -128,6 +137,12 @@ class Trace:
 
     def node(self, node_id: str) -> Node:
         return self._by_id[node_id]
+
+    @cached_property
+    def delta_names(self) -> dict[str, str]:
+        """Node id → the δ its gradient is (δ = ∂s/∂z, and ∂s/∂(Wx) after the add)."""
+        return {s.node: s.delta.name for s in self.steps
+                if isinstance(s, BackwardStep) and s.delta is not None and s.delta.equal}
 
     @property
     def value(self) -> float:
@@ -197,6 +212,9 @@ class Trace:
             "steps": [self._step_dict(s) for s in self.steps],
             "warnings": list(self.warnings),
             "view": self.view, "scalar_nodes": self.scalar_nodes,
+            "closed_forms": {name: _math(m) for name, m in self.closed_forms.items()},
+            "deltas": [{"name": d.delta.name, "node": d.delta.node, "step": d.delta.step,
+                        "text": d.math.text, "latex": d.math.latex} for d in self.deltas],
         }
 
 
@@ -211,10 +229,46 @@ class Trace:
                         # an input fed by this edge alone has it as its whole gradient: the
                         # array is sent once, as the input node's `grad`
                         "downstream": (None if e.downstream is self.node(e.node).grad
-                                       else array(e.downstream))}
+                                       else array(e.downstream)),
+                        "shape_form": _shape_form(e.shape_form),
+                        "jacobian_form": _jacobian_form(e.jacobian_form)}
                        for e in step.inputs],
             "contributions": [{"node": n, "port": p} for n, p in step.contributions],
+            "delta": None if step.delta is None else {
+                "name": step.delta.name, "latex": step.delta.latex, "step": step.delta.step,
+                "defines": step.delta.defines, "equal": step.delta.equal},
+            "fan_out": _math(step.fan_out),
         }
+
+
+def _math(m: forms.Math | None) -> Any:
+    return None if m is None else {"text": m.text, "latex": m.latex}
+
+
+def _ref(ref: forms.Ref) -> dict[str, Any]:
+    if isinstance(ref, forms.ValueRef):
+        return {"value": array(ref.value)}
+    where: dict[str, Any] = ({"node": ref.node, "of": ref.of} if isinstance(ref, forms.NodeRef)
+                             else {"upstream": True})
+    where |= {"transpose": ref.transpose, "negate": ref.negate}
+    if isinstance(ref, forms.UpstreamRef) and ref.block is not None:
+        axis, start, stop = ref.block
+        where["block"] = {"axis": axis, "start": start, "stop": stop}
+    return where
+
+
+def _shape_form(f: forms.Form) -> dict[str, Any]:
+    return {**_math(f.equation),
+            "lhs": {**_math(f.lhs), "shape": list(f.lhs_shape)},
+            "factors": [{**_math(x.math), "shape": list(x.shape), "ref": _ref(x.ref)}
+                        for x in f.factors],
+            "operators": list(f.operators), "note": f.note}
+
+
+def _jacobian_form(j: forms.JacobianForm) -> dict[str, Any]:
+    return {**_math(j.equation), "upstream_shape": list(j.upstream_shape),
+            "local_shape": list(j.local_shape), "product_shape": list(j.product_shape),
+            "reshape": j.reshape}
 
 
 # ---------------------------------------------------------------- the passes
@@ -239,14 +293,15 @@ def run(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray], *, expression: st
                 values[node] = get_op(attrs["op"]).forward(args, attrs["params"])
                 formula = f"{attrs['name']} = {attrs['text']}" if attrs["name"] else attrs["text"]
             steps.append(ForwardStep(node, formula))
-        grads, backward = _backward(gr, values)
+        grads, backward, composed = _backward(gr, values)
     steps.extend(backward)
     nodes = tuple(_node(gr, n, values[n], grads.get(n)) for n in gr.order)
     edges = tuple(Edge(s, t, p) for s, t, p in
                   sorted(g.edges(keys=True), key=lambda e: (int(e[1][1:]), e[2])))
     notes = (*warnings, *_non_finite(gr, values, "value"), *_non_finite(gr, grads, "gradient"))
+    closed, defined = delta_mod.closed_forms(composed, gr.output, gr.output_name, gr.variables)
     return Trace(expression, parsed, f, seed, gr.output, gr.output_name, nodes, edges,
-                 tuple(steps), dict(gr.variables), notes)
+                 tuple(steps), dict(gr.variables), notes, closed_forms=closed, deltas=defined)
 
 
 def _node(gr: graph_mod.Graph, nid: str, value: np.ndarray, grad: np.ndarray | None) -> Node:
@@ -266,13 +321,17 @@ def _needs_grad(gr: graph_mod.Graph) -> set[str]:
 
 
 def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
-              ) -> tuple[dict[str, np.ndarray], list[BackwardStep]]:
-    """Reverse topological order from the output with upstream 1; fan-out sums contributions."""
+              ) -> tuple[dict[str, np.ndarray], list[BackwardStep], list[delta_mod.Backward]]:
+    """Reverse topological order from the output with upstream 1; fan-out sums contributions.
+    Each step names its δ and writes each edge the lecture's two ways (forms, deltas)."""
     g = gr.g
     live = _needs_grad(gr) & (nx.ancestors(g, gr.output) | {gr.output})
     parts: dict[str, list[tuple[str, int, np.ndarray]]] = {n: [] for n in live}
     grads: dict[str, np.ndarray] = {}
     steps: list[BackwardStep] = []
+    composed: list[delta_mod.Backward] = []
+    namer = delta_mod.Namer()
+    said = _lecture_labels(gr)
     for node in reversed(gr.order):
         if node not in live:
             continue
@@ -283,14 +342,25 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
             upstream = sum(rest, start=first)
         grads[node] = upstream
         attrs = g.nodes[node]
+        args = gr.inputs(node) if attrs["kind"] == "op" else []
+        delta = namer.name(node, upstream, step=len(gr.order) + len(steps) + 1,
+                           fans=node != gr.output and sum(a in live for a in args) >= 2,
+                           consumers=[c for c, _, _ in parts[node]])
         edges = []
+        rule = None
         if attrs["kind"] == "op":
             op = get_op(attrs["op"])
-            args = gr.inputs(node)
             ins = tuple(values[i] for i in args)
             out = values[node]
             labels = tuple(_child_label(gr, i) for i in args)
             shapes = tuple(v.shape for v in ins)
+            up = (delta.name if delta is not None and delta.equal else "1" if node == gr.output
+                  else forms.gradient_name(gr.output_name, said[node]))
+            step = forms.Step(gr.output_name, node, _parenthesised(said[node]), tuple(args),
+                              Names(up, tuple(_parenthesised(said[i]) for i in args), shapes,
+                                    _parenthesised(said[node]), out.shape, attrs["params"],
+                                    attrs.get("via")))
+            rule = (op, step)
             for port, src in enumerate(args):
                 if src not in live:
                     continue
@@ -298,16 +368,40 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
                 local = (op.jacobian(port, ins, out, attrs["params"])
                          if out.size * ins[port].size <= MAX_JACOBIAN_NUMBERS else None)
                 formula = op.local_formula(port, labels, shapes, out.shape, attrs["params"])
-                edges.append(EdgeGrad(src, port, local, formula, down))
+                form, written = forms.shape_form(op, port, step, ins, out, upstream)
+                jac = forms.jacobian_form(form, step, port, upstream.shape, written.entry)
+                edges.append(EdgeGrad(src, port, local, formula, down, form, jac))
                 parts[src].append((node, port, down))
-        steps.append(BackwardStep(node, tuple(edges),
-                                  tuple((n, p) for n, p, _ in parts.get(node, ()))))
-    return grads, steps
+        contributions = tuple((n, p) for n, p, _ in parts[node])
+        fan = delta_mod.fan_out(gr.output_name, said[node],
+                                [(said[n], d) for n, _, d in parts[node]])
+        steps.append(BackwardStep(node, tuple(edges), contributions, delta, fan))
+        composed.append(delta_mod.Backward(node, said[node], rule, contributions, delta))
+    return grads, steps, composed
 
 
 def _child_label(gr: graph_mod.Graph, node: str) -> str:
-    label = gr.label(node)
+    return _parenthesised(gr.label(node))
+
+
+def _parenthesised(label: str) -> str:
     return f"({label})" if " " in label else label
+
+
+def _lecture_labels(gr: graph_mod.Graph) -> dict[str, str]:
+    """Each node's label in the lecture's forms: its own, except that where the placeholder f
+    is written once and neither its argument nor its value has a name, they are z and h, as
+    the lecture writes s = uᵀ f(Wx + b) out (z = Wx + b, h = f(z))."""
+    said = {n: gr.label(n) for n in gr.order}
+    named = {a["name"] for _, a in gr.g.nodes(data=True) if a["name"]}
+    applied = [n for n in gr.order if gr.g.nodes[n].get("via") == "f"]
+    if len(applied) == 1:
+        h = applied[0]
+        for node, name in ((gr.inputs(h)[0], "z"), (h, "h")):
+            attrs = gr.g.nodes[node]
+            if attrs["kind"] == "op" and not attrs["name"] and name not in named:
+                said[node] = name
+    return said
 
 
 def _non_finite(gr: graph_mod.Graph, arrays: dict[str, np.ndarray], what: str) -> list[str]:

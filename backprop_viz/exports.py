@@ -16,7 +16,7 @@ import numpy as np
 from pypdf import PdfReader, PdfWriter
 
 from . import numbers, render, standalone
-from .engine import EdgeGrad, ForwardStep, Trace
+from .engine import ForwardStep, Trace
 from .errors import BackpropError
 from .limits import MAX_EXPORT_PAGES
 
@@ -53,13 +53,6 @@ def _ratio(a: str, b: str) -> str:
     return f"∂{wrap(a)}/∂{wrap(b)}"
 
 
-def _local_text(edge: EdgeGrad) -> str:
-    """The local rule in the shape convention when the trace carries it, else the Jacobian's
-    symbolic form."""
-    form = getattr(edge, "shape_form", None)
-    return form.text if form is not None else edge.local_formula
-
-
 def step_lines(trace: Trace, k: int) -> list[str]:
     """Step k's equations as text lines: the forward formula and value, or the upstream
     gradient, then each input's local rule and downstream gradient."""
@@ -81,7 +74,8 @@ def step_lines(trace: Trace, k: int) -> list[str]:
     for edge in step.inputs:
         source = trace.node(edge.node)
         lines += [f"input {edge.port + 1}: {source.label}",
-                  f"  local {_ratio(node.label, source.label)} = {_local_text(edge)}",
+                  f"  rule (shape convention) {edge.shape_form.equation.text}",
+                  f"  local {_ratio(node.label, source.label)} = {edge.local_formula}",
                   *_equation(f"  downstream {_ratio(out, source.label)} =", edge.downstream)]
     return lines
 

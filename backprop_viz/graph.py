@@ -34,7 +34,8 @@ ATOM = 100  # precedence of a name, a number or a call: never parenthesised
 @dataclass(frozen=True)
 class Graph:
     """The computation graph: node attributes `kind`, `op`, `params`, `name`, `text`, `pos`,
-    `shape`; edges keyed by `port`, the input's position at its target."""
+    `shape` (and `via`: the placeholder, f or f′, an op was written with); edges keyed by
+    `port`, the input's position at its target."""
 
     g: nx.MultiDiGraph
     order: tuple[str, ...]      # a topological order, the same for the same expression
@@ -82,7 +83,10 @@ class _Builder:
             return self.env[e.name]
         if isinstance(e, Call):
             op = FUNCTIONS[e.func][len(e.args)]
-            op = PLACEHOLDERS[op][self.f] if op in PLACEHOLDERS else op
+            if op in PLACEHOLDERS:   # f(z) with f = tanh: a tanh node that remembers its f
+                node = self.op(PLACEHOLDERS[op][self.f], [self.expr(a) for a in e.args], e.pos)
+                self.g.nodes[node]["via"] = op
+                return node
             return self.op(op, [self.expr(a) for a in e.args], e.pos, **dict(e.options))
         if isinstance(e, Unary):
             return self.op(e.op, [self.expr(e.operand)], e.pos)

@@ -20,8 +20,9 @@ OPERATOR_NAMES = {"sqrt", "relu", "softmax", "sum", "mean", "abs", "sign", "diag
                   "norm", "repeat", "sigmoid", "vstack", "hstack", "concat", "det", "var",
                   "std", "logsumexp", "square"}
 SYMBOLS = {
-    "∘": r"\circ", "·": r"\cdot", "⊗": r"\otimes", "−": "-", "-": "-", "+": "+", "×": r"\times",
+    "∘": r"\circ", "⊗": r"\otimes", "−": "-", "-": "-", "+": "+", "×": r"\times",
     "=": "=", ">": ">", "<": "<", "≥": r"\geq", "≤": r"\leq", ",": ",\\,", "/": "/",
+    "·": r"\,",     # the matrix product is juxtaposition in the lecture: W x, δ xᵀ
     "½": r"\tfrac{1}{2}", "𝟙": r"\mathbf{1}", "𝟏": r"\mathbf{1}", "∂": r"\partial",
     "∇": r"\nabla", "(": "(", ")": ")", "′": "'", "…": r"\ldots", "⋯": r"\cdots",
     "≈": r"\approx",
@@ -102,6 +103,14 @@ def to_latex(s: str) -> str:
             operand, i = _operand(tokens, i + 1)
             out.append(r"\sqrt{" + operand + "}")
             continue
+        elif value == "(" and (words := _prose(tokens, i)):
+            out.append(text(words[0]))
+            i = words[1]
+            continue
+        elif value == "∂" and (fraction := _fraction(tokens, i)):
+            out.append(fraction[0])
+            i = fraction[1]
+            continue
         elif kind == "norm":
             out.append(r"\lVert " if _opens_norm(out) else r" \rVert")
         elif kind == "open":
@@ -161,6 +170,44 @@ def _operand(tokens: list[re.Match], i: int) -> tuple[str, int]:
     if i < len(tokens):
         return to_latex(tokens[i].group()), i + 1
     return "", i
+
+
+def _prose(tokens: list[re.Match], i: int) -> tuple[str, int] | None:
+    """A parenthesised remark in words, "(from its two uses)", to be set as text."""
+    end = _group_end(tokens, i)
+    inner = "".join(t.group() for t in tokens[i + 1:end - 1])
+    if re.fullmatch(r"[A-Za-z]+(?: [A-Za-z]+)+", inner):
+        return f"({inner})", end
+    return None
+
+
+def _atom(tokens: list[re.Match], i: int) -> int | None:
+    """The end of the atom at tokens[i] (a name or a number, or a parenthesised group, and any
+    superscript after it), or None where no atom starts."""
+    if i >= len(tokens):
+        return None
+    if tokens[i].group() == "(":
+        end = _group_end(tokens, i)
+    elif tokens[i].lastgroup in ("name", "number"):
+        end = i + 1
+    else:
+        return None
+    return end + 1 if end < len(tokens) and tokens[end].lastgroup == "sup" else end
+
+
+def _fraction(tokens: list[re.Match], i: int) -> tuple[str, int] | None:
+    """∂a/∂b at tokens[i] as \frac{\\partial a}{\\partial b}, and where it ends."""
+    top = _atom(tokens, i + 1)
+    if top is None or top + 1 >= len(tokens) or tokens[top].group() != "/" \
+            or tokens[top + 1].group() != "∂":
+        return None
+    bottom = _atom(tokens, top + 2)
+    if bottom is None:
+        return None
+    def part(a: int, b: int) -> str:
+        return to_latex("".join(t.group() for t in tokens[a:b]))
+    return (rf"\frac{{\partial {part(i + 1, top)}}}{{\partial {part(top + 2, bottom)}}}",
+            bottom)
 
 
 def _is_column(tokens: list[re.Match], i: int) -> bool:

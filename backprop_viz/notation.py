@@ -77,3 +77,14 @@ def infix(sym: str) -> Callable[[tuple[str, ...], Params], str]:
 
 def call(fn: str) -> Callable[[tuple[str, ...], Params], str]:
     return lambda labels, params: f"{fn}({', '.join(bare(x) for x in labels)})"
+
+
+def operand(text: str) -> str:
+    """The text as a factor of a product: parenthesised when it has a space outside brackets
+    (`1 − tanh²(z)` → `(1 − tanh²(z))`; `f′(W · x + b)` stays as it is)."""
+    depth = 0
+    for c in text:
+        depth += (c in "([") - (c in ")]")
+        if c == " " and depth == 0:
+            return f"({text})"
+    return text

@@ -11,9 +11,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .rule import Names, Rule
 
 Params = Mapping[str, Any]
 Arrays = tuple[np.ndarray, ...]
@@ -34,6 +37,9 @@ class Op:
     jacobian: Callable[[int, Arrays, np.ndarray, Params], np.ndarray]
     text: Callable[[tuple[str, ...], Params], str]
     local_formula: Callable[[int, tuple[str, ...], tuple[Shape, ...], Shape, Params], str]
+    # The lecture's shape convention for input `port`: ∂s/∂input as a product of arrays with
+    # their own shapes (rule.py); `forms` adds the Jacobian form from `jacobian`.
+    shape_form: Callable[[int, Names], Rule]
 
 
 def unbroadcast(g: np.ndarray, shape: Shape) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 from . import notation as nt
 from .op import Arrays, Op, Params, Shape, quiet, selection, unbroadcast
 from .reductions import REDUCTIONS, SOFTMAX
+from .rule import Derived, Input, Names, Output, Rule, Term, Upstream, ones, through, times, up
 
 
 def get_op(name: str) -> Op:
@@ -24,11 +25,24 @@ def get_op(name: str) -> Op:
 
 # ----- construction: the families share one shape of entry -----
 
+def _chain(deriv: Callable[[np.ndarray, np.ndarray, Params], np.ndarray],
+           deriv_formula: Callable[[str, Params], str]) -> Callable[[int, Names], Rule]:
+    """The lecture's ∂s/∂z = ∂s/∂h ∘ f′(z), with f′(z) as written: f′ for the placeholder f."""
+    def rule(port: int, n: Names) -> Rule:
+        z = n.labels[0]
+        d = f"{n.via}′({nt.bare(z)})" if n.via else deriv_formula(z, n.params)
+        return times(n, Term(nt.operand(d), Derived(lambda g, xs, out, p: deriv(xs[0], out, p))),
+                     "elementwise: each entry of the upstream times the derivative at that entry")
+    return rule
+
+
 def elementwise(name: str, symbol: str, fn: Callable[[np.ndarray, Params], np.ndarray],
                  deriv: Callable[[np.ndarray, np.ndarray, Params], np.ndarray],
                  deriv_formula: Callable[[str, Params], str], *, text: Callable | None = None,
-                 shape_rule: str = "elementwise", precedence: int = 100) -> Op:
-    """A unary op applied entry by entry: its Jacobian is diag(f′(x)), its VJP g ∘ f′(x)."""
+                 shape_rule: str = "elementwise", precedence: int = 100,
+                 form: Callable[[int, Names], Rule] | None = None) -> Op:
+    """A unary op applied entry by entry: its Jacobian is diag(f′(x)), its VJP g ∘ f′(x); its
+    shape form upstream ∘ f′(x) unless `form` writes it more plainly (g / z for log)."""
     return Op(
         name, symbol, 1, shape_rule, precedence,
         forward=lambda xs, p: fn(xs[0], p),
@@ -37,13 +51,15 @@ def elementwise(name: str, symbol: str, fn: Callable[[np.ndarray, Params], np.nd
         text=text or nt.call(name),
         local_formula=lambda port, labels, shapes, out, p: nt.diag(deriv_formula(labels[0], p),
                                                                  shapes[0]),
+        shape_form=form or _chain(deriv, deriv_formula),
     )
 
 
 def binary(name: str, symbol: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
             partial: Callable[[int, np.ndarray, np.ndarray], np.ndarray],
             partial_formula: Callable[[int, str, str], str],
-            text: Callable[[tuple[str, ...], Params], str], precedence: int) -> Op:
+            text: Callable[[tuple[str, ...], Params], str], precedence: int,
+            form: Callable[[int, Names], Rule]) -> Op:
     """An elementwise op of two same-shape inputs (the graph makes broadcasts explicit repeats)."""
     return Op(
         name, symbol, 2, "broadcast", precedence,
@@ -53,6 +69,7 @@ def binary(name: str, symbol: str, fn: Callable[[np.ndarray, np.ndarray], np.nda
         text=text,
         local_formula=lambda port, labels, shapes, out, p: nt.diag(
             partial_formula(port, labels[0], labels[1]), shapes[port]),
+        shape_form=form,
     )
 
 
@@ -67,23 +84,52 @@ def _gate_formula(a: str, b: str, wins: str) -> str:
     return f"𝟙[{a} {wins} {b}] + ½𝟙[{a} = {b}]"
 
 
+def _gate_rule(wins: str) -> Callable[[int, Names], Rule]:
+    """max (min) routes the upstream to the input that wins; a tie splits it ½, ½."""
+    def rule(port: int, n: Names) -> Rule:
+        a, b = n.labels if port == 0 else n.labels[::-1]
+        win = (lambda x, y: _gate(x, y)) if wins == ">" else (lambda x, y: _gate(y, x))
+        mask = Derived(lambda g, xs, out, p: win(xs[port], xs[1 - port]))
+        return times(n, Term(f"({_gate_formula(a, b, wins)})", mask),
+                     f"{('min', 'max')[wins == '>']} routes the upstream to the "
+                     f"{('smaller', 'larger')[wins == '>']} input; a tie splits it ½, ½")
+    return rule
+
+
+def _div_rule(port: int, n: Names) -> Rule:
+    """∂s/∂a = g / b; ∂s/∂b = −g ∘ a / b²."""
+    a, b = n.labels
+    if port == 0:
+        return Rule((up(n), Term(b, Input(1))), ("/",), "quotient: the upstream divided by b")
+    square = Term(nt.power(b, 2), Derived(lambda g, xs, out, p: xs[1] ** 2))
+    return Rule((up(n, negate=True), Term(a, Input(0)), square), ("∘", "/"),
+                "quotient: minus the upstream times a, divided by b²")
+
+
 _BINARY = (
     binary("add", "+", np.add, lambda port, a, b: np.ones_like(a),
-           lambda port, a, b: "1", nt.infix("+"), 50),
+           lambda port, a, b: "1", nt.infix("+"), 50,
+           lambda port, n: through(n, "add distributes: each input gets the upstream as it is")),
     binary("sub", "−", np.subtract, lambda port, a, b: np.full_like(a, 1.0 - 2 * port),
-           lambda port, a, b: ("1", "−1")[port], nt.infix("−"), 50),
+           lambda port, a, b: ("1", "−1")[port], nt.infix("−"), 50,
+           lambda port, n: Rule((up(n, negate=port == 1),), (),
+                                "difference: a gets the upstream, b gets it negated")),
     binary("mul", "∘", np.multiply, lambda port, a, b: (b, a)[port],
-           lambda port, a, b: (b, a)[port], nt.infix("∘"), 60),
+           lambda port, a, b: (b, a)[port], nt.infix("∘"), 60,
+           lambda port, n: times(n, Term(n.labels[1 - port], Input(1 - port)),
+                                 "multiply swaps: each input gets the upstream times the other")),
     binary("div", "/", np.divide, lambda port, a, b: 1 / b if port == 0 else -a / b**2,
            lambda port, a, b: (f"1/{nt.atom(b)}", f"−{a}/{nt.power(b, 2)}")[port],
-           nt.infix("/"), 60),
+           nt.infix("/"), 60, _div_rule),
     # The max gate routes the gradient to the larger input; a tie splits it ½, ½ (as PyTorch).
     binary("maximum", "max", np.maximum,
            lambda port, a, b: _gate(a, b) if port == 0 else _gate(b, a),
-           lambda port, a, b: _gate_formula(*((a, b), (b, a))[port], ">"), nt.call("max"), 100),
+           lambda port, a, b: _gate_formula(*((a, b), (b, a))[port], ">"), nt.call("max"), 100,
+           _gate_rule(">")),
     binary("minimum", "min", np.minimum,
            lambda port, a, b: _gate(b, a) if port == 0 else _gate(a, b),
-           lambda port, a, b: _gate_formula(*((a, b), (b, a))[port], "<"), nt.call("min"), 100),
+           lambda port, a, b: _gate_formula(*((a, b), (b, a))[port], "<"), nt.call("min"), 100,
+           _gate_rule("<")),
 )
 
 
@@ -111,7 +157,9 @@ def _pow_formula(z: str, p: Params) -> str:
 
 _UNARY = (
     elementwise("neg", "−", lambda x, p: -x, lambda x, out, p: np.full_like(x, -1.0),
-                lambda z, p: "−1", text=lambda labels, p: f"−{labels[0]}", precedence=70),
+                lambda z, p: "−1", text=lambda labels, p: f"−{labels[0]}", precedence=70,
+                form=lambda port, n: Rule((up(n, negate=True),), (),
+                                          "negation: the upstream, negated")),
     elementwise("pow", "^", lambda x, p: np.power(x, float(p["k"])), _pow_deriv, _pow_formula,
                 text=lambda labels, p: f"{labels[0]}^{nt.num(float(p['k']))}",
                 shape_rule="power", precedence=80),
@@ -132,17 +180,28 @@ _UNARY = (
     elementwise("drelu", "relu′", lambda x, p: (x > 0).astype(float),
                 lambda x, out, p: np.zeros_like(x), lambda z, p: "0", text=nt.call("relu′")),
     elementwise("exp", "exp", lambda x, p: np.exp(x), lambda x, out, p: out,
-                lambda z, p: f"exp({nt.bare(z)})"),
+                lambda z, p: f"exp({nt.bare(z)})",
+                form=lambda port, n: times(n, Term(nt.operand(n.out_label), Output()),
+                                           "exp: the upstream times exp(z), the node's own value")),
     elementwise("log", "log", lambda x, p: np.log(x), lambda x, out, p: 1 / x,
-                lambda z, p: f"1/{nt.atom(z)}"),
+                lambda z, p: f"1/{nt.atom(z)}",
+                form=lambda port, n: Rule((up(n), Term(n.labels[0], Input(0))), ("/",),
+                                          "log: the upstream divided by z entry by entry")),
     elementwise("sqrt", "√", lambda x, p: np.sqrt(x), lambda x, out, p: 0.5 / out,
-                lambda z, p: f"1/(2√{nt.atom(z)})"),
+                lambda z, p: f"1/(2√{nt.atom(z)})",
+                form=lambda port, n: times(
+                    n, Term(f"(2√{nt.atom(n.labels[0])})", Derived(lambda g, xs, out, p: 2 * out)),
+                    "square root: the upstream divided by 2√z entry by entry", operator="/")),
     elementwise("abs", "abs", lambda x, p: np.abs(x), lambda x, out, p: np.sign(x),
                 lambda z, p: f"sign({nt.bare(z)})"),
     elementwise("sin", "sin", lambda x, p: np.sin(x), lambda x, out, p: np.cos(x),
                 lambda z, p: f"cos({nt.bare(z)})"),
     elementwise("cos", "cos", lambda x, p: np.cos(x), lambda x, out, p: -np.sin(x),
-                lambda z, p: f"−sin({nt.bare(z)})"),
+                lambda z, p: f"−sin({nt.bare(z)})",
+                form=lambda port, n: times(
+                    n, Term(f"sin({nt.bare(n.labels[0])})",
+                            Derived(lambda g, xs, out, p: np.sin(xs[0]))),
+                    "cos: minus the upstream times sin(z)", negate=True)),
 )
 
 
@@ -156,6 +215,20 @@ def _matmul_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ...
         bt = nt.t(labels[1], shapes[1])
         return bt if m == 1 else f"I ⊗ {bt}"
     return labels[0] if cols == 1 else f"{nt.atom(labels[0])} ⊗ I"
+
+
+def _matmul_rule(port: int, n: Names) -> Rule:
+    """The lecture's ∂s/∂W = δ xᵀ (3×1 · 1×4) and ∂s/∂x = Wᵀ δ (4×3 · 3×1)."""
+    (a, b), (sa, sb) = n.labels, n.shapes
+    if port == 1:
+        return Rule((Term(nt.t(a, sa), Input(0, True)), up(n)), ("·",),
+                    f"matrix product: the gradient of {nt.bare(b)} is {nt.t(a, sa)} times the "
+                    f"upstream")
+    entry = (f"entry (i, j) = {nt.atom(n.up)}ᵢ {nt.atom(b)}ⱼ" if sb[1] == 1 and n.out[1] == 1
+             else "")
+    return Rule((up(n), Term(nt.t(b, sb), Input(1, True))), ("·",),
+                f"matrix product: the gradient of {nt.bare(a)} is the upstream times "
+                f"{nt.t(b, sb)}", entry)
 
 
 def _scalar_port(shapes: tuple[Shape, ...]) -> int:
@@ -185,6 +258,22 @@ def _scale_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ...]
     return nt.t(a, shapes[1 - s]) if rows == 1 else f"vec({nt.bare(a)})"
 
 
+def _scale_rule(port: int, n: Names) -> Rule:
+    """s A: ∂/∂A = s g; ∂/∂s = aᵀg for a column a, g aᵀ for a row, 𝟏ᵀ(G ∘ A)𝟏 for a matrix."""
+    s = _scalar_port(n.shapes)
+    if port != s:
+        return Rule((Term(n.labels[s], Input(s)), up(n)), ("·",),
+                    "scaling: the upstream times the scalar")
+    o, (rows, cols) = 1 - s, n.shapes[1 - s]
+    a, note = n.labels[o], "scaling: the scalar's gradient adds up the upstream times the array"
+    if cols == 1:
+        return Rule((Term(nt.t(a, n.shapes[o]), Input(o, True)), up(n)), ("·",), note)
+    if rows == 1:
+        return Rule((up(n), Term(nt.t(a, n.shapes[o]), Input(o, True))), ("·",), note)
+    both = Term(f"({nt.operand(n.up)} ∘ {a})", Derived(lambda g, xs, out, p: g * xs[o]))
+    return Rule((Term("𝟏ᵀ", ones(1, rows)), both, Term("𝟏", ones(cols, 1))), ("·", "·"), note)
+
+
 def _transpose_jacobian(port: int, xs: Arrays, out: np.ndarray, p: Params) -> np.ndarray:
     x = xs[0]
     return selection(np.arange(x.size).reshape(x.shape).T.ravel(), x.size)
@@ -196,16 +285,18 @@ _LINEAR = (
        vjp=lambda g, port, xs, out, p: g @ xs[1].T if port == 0 else xs[0].T @ g,
        jacobian=lambda port, xs, out, p: (np.kron(np.eye(xs[0].shape[0]), xs[1].T) if port == 0
                                           else np.kron(xs[0], np.eye(xs[1].shape[1]))),
-       text=nt.infix("·"), local_formula=_matmul_formula),
+       text=nt.infix("·"), local_formula=_matmul_formula, shape_form=_matmul_rule),
     Op("scale", "·", 2, "scale", 60,
        forward=lambda xs, p: xs[0] * xs[1], vjp=_scale_vjp, jacobian=_scale_jacobian,
-       text=nt.infix("·"), local_formula=_scale_formula),
+       text=nt.infix("·"), local_formula=_scale_formula, shape_form=_scale_rule),
     # A vector's transpose keeps its entries in order (J = I); a matrix's permutes them (J = K).
     Op("transpose", "ᵀ", 1, "transpose", 90,
        forward=lambda xs, p: xs[0].T.copy(), vjp=lambda g, port, xs, out, p: g.T.copy(),
        jacobian=_transpose_jacobian, text=lambda labels, p: f"{labels[0]}ᵀ",
        local_formula=lambda port, labels, shapes, out, p: (
-           nt.eye(shapes[0]) if 1 in shapes[0] else "K (commutation)")),
+           nt.eye(shapes[0]) if 1 in shapes[0] else "K (commutation)"),
+       shape_form=lambda port, n: Rule((up(n, transpose=True),), (),
+                                       "transpose: the upstream, transposed back")),
 )
 
 
@@ -227,6 +318,28 @@ def _repeat_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ...
     if rows == cols == 1:
         return "𝟏"
     return "𝟏 ⊗ I" if rows == 1 else "I ⊗ 𝟏"
+
+
+def _repeat_rule(port: int, n: Names) -> Rule:
+    """Repeat sums the copies back: 𝟏ᵀ g down the rows, g 𝟏 across the columns."""
+    (rows, cols), (m, k) = n.shapes[0], n.out
+    left = (Term("𝟏ᵀ", ones(1, m)),) if rows == 1 and m > 1 else ()
+    right = (Term("𝟏", ones(k, 1)),) if cols == 1 and k > 1 else ()
+    terms = (*left, up(n), *right)
+    return Rule(terms, ("·",) * (len(terms) - 1),
+                "repeat sums back: each entry gets the sum of the upstream over its copies")
+
+
+def _stack_rule(port: int, n: Names) -> Rule:
+    """Each part of a stack takes its own block of the upstream (rows 1-based, inclusive)."""
+    axis = n.params["axis"]
+    start = sum(shape[axis] for shape in n.shapes[:port])
+    stop = start + n.shapes[port][axis]
+    span = str(stop) if stop == start + 1 else f"{start + 1}:{stop}"
+    where = f"[{span}, :]" if axis == 0 else f"[:, {span}]"
+    return Rule((Term(nt.atom(n.up) + where, Upstream(block=(axis, start, stop))),), (),
+                f"stack: {nt.bare(n.labels[port])} takes its own "
+                f"{('rows', 'columns')[axis]} of the upstream")
 
 
 def _stack_vjp(g: np.ndarray, port: int, xs: Arrays, out: np.ndarray, p: Params) -> np.ndarray:
@@ -255,12 +368,13 @@ _PLUMBING = (
     Op("repeat", "repeat", 1, "repeat", 100,
        forward=lambda xs, p: np.broadcast_to(xs[0], tuple(p["shape"])).copy(),
        vjp=lambda g, port, xs, out, p: unbroadcast(g, xs[0].shape),
-       jacobian=_repeat_jacobian, text=nt.call("repeat"), local_formula=_repeat_formula),
+       jacobian=_repeat_jacobian, text=nt.call("repeat"), local_formula=_repeat_formula,
+       shape_form=_repeat_rule),
     Op("stack", "stack", -1, "stack", 100,
        forward=lambda xs, p: np.concatenate(xs, axis=p["axis"]),
        vjp=_stack_vjp, jacobian=_stack_jacobian,
        text=lambda labels, p: "[" + ("; ", ", ")[p["axis"]].join(map(nt.bare, labels)) + "]",
-       local_formula=_stack_formula),
+       local_formula=_stack_formula, shape_form=_stack_rule),
 )
 
 

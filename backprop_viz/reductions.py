@@ -8,6 +8,7 @@ import numpy as np
 
 from . import notation as nt
 from .op import Arrays, Op, Params, Shape
+from .rule import Derived, Names, Output, Rule, Term, ones, up
 
 # ----- reductions: to 1×1, or along an axis keeping both dimensions (the notes' Sum node) -----
 #
@@ -62,9 +63,43 @@ def _reduce_formula(whole: str) -> Callable[..., str]:
     return formula
 
 
+def _spread(n: Names) -> tuple[Term, ...]:
+    """The upstream sent back to every entry it sums: 𝟏 g 𝟏ᵀ for the whole array (g 1×1), 𝟏 g
+    for column sums (g 1×n), g 𝟏ᵀ for row sums (g m×1); a side of length 1 is left out."""
+    axis, (rows, cols) = _axis(n.params), n.shapes[0]
+    left = (Term("𝟏", ones(rows, 1)),) if axis in (None, 0) and rows > 1 else ()
+    right = (Term("𝟏ᵀ", ones(1, cols)),) if axis in (None, 1) and cols > 1 else ()
+    return (*left, up(n), *right)
+
+
+def _reduce_rule(note: str, factor: Callable[[Names], Term | None]) -> Callable[[int, Names], Rule]:
+    """The upstream spread back (_spread), then scaled (mean: 1/n first) or masked (max: ∘ M)."""
+    def rule(port: int, n: Names) -> Rule:
+        terms, extra = _spread(n), factor(n)
+        ops = ("·",) * (len(terms) - 1)
+        if extra is None:
+            return Rule(terms, ops, note)
+        if extra.text.startswith("1/"):
+            return Rule((extra, *terms), ("·", *ops), note)
+        return Rule((*terms, extra), (*ops, "∘"), note)
+    return rule
+
+
+def _mean_factor(n: Names) -> Term:
+    axis, (rows, cols) = _axis(n.params), n.shapes[0]
+    count = {None: rows * cols, 0: rows, 1: cols}[axis]
+    return Term(f"1/{count}", Derived(lambda g, xs, out, p: np.full((1, 1), 1 / count)))
+
+
+def _weights(weights: Callable[[np.ndarray, np.ndarray, int | None], np.ndarray],
+             text: Callable[[str, str], str]) -> Callable[[Names], Term]:
+    return lambda n: Term(text(n.labels[0], n.out_label), Derived(
+        lambda g, xs, out, p: weights(xs[0], out, _axis(p))))
+
+
 def _reduction(name: str, symbol: str, fn: Callable[[np.ndarray, int | None], np.ndarray],
                weights: Callable[[np.ndarray, np.ndarray, int | None], np.ndarray],
-               local_formula: Callable[..., str],
+               local_formula: Callable[..., str], shape_form: Callable[[int, Names], Rule],
                text: Callable[[tuple[str, ...], Params], str] | None = None) -> Op:
     return Op(
         name, symbol, 1, "reduce", 100,
@@ -74,7 +109,7 @@ def _reduction(name: str, symbol: str, fn: Callable[[np.ndarray, int | None], np
             (np.arange(out.size).reshape(-1, 1) == _fed(xs[0].shape, _axis(p)))
             * weights(xs[0], out, _axis(p)).reshape(1, -1)),
         text=text or (lambda labels, p: f"{name}({nt.bare(labels[0])}{_axis_text(p)})"),
-        local_formula=local_formula,
+        local_formula=local_formula, shape_form=shape_form,
     )
 
 
@@ -91,18 +126,30 @@ def _norm_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ...],
     return f"{labels[0]}/‖{x}‖" if rows == 1 else f"vec({x})ᵀ/‖{x}‖"
 
 
+_TIE = "ties split it evenly"
 REDUCTIONS = (
     _reduction("sum", "Σ", lambda x, axis: np.sum(x, axis=axis, keepdims=True),
-               lambda x, out, axis: np.ones_like(x), _reduce_formula("𝟏ᵀ")),
+               lambda x, out, axis: np.ones_like(x), _reduce_formula("𝟏ᵀ"),
+               _reduce_rule("sum distributes: every entry gets the upstream of its sum",
+                            lambda n: None)),
     _reduction("mean", "mean", lambda x, axis: np.mean(x, axis=axis, keepdims=True),
                lambda x, out, axis: np.full_like(x, 1 / _count(x, axis)),
-               _reduce_formula("𝟏ᵀ/{n}")),
+               _reduce_formula("𝟏ᵀ/{n}"),
+               _reduce_rule("mean distributes: every entry gets the upstream of its mean, "
+                            "over the count", _mean_factor)),
     _reduction("max", "max", lambda x, axis: np.max(x, axis=axis, keepdims=True), _ties,
-               _reduce_formula("eₖᵀ, k = argmax({x})")),
+               _reduce_formula("eₖᵀ, k = argmax({x})"),
+               _reduce_rule(f"max routes the upstream to the entry that is the max; {_TIE}",
+                            _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.bare(m)}]"))),
     _reduction("min", "min", lambda x, axis: np.min(x, axis=axis, keepdims=True), _ties,
-               _reduce_formula("eₖᵀ, k = argmin({x})")),
+               _reduce_formula("eₖᵀ, k = argmin({x})"),
+               _reduce_rule(f"min routes the upstream to the entry that is the min; {_TIE}",
+                            _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.bare(m)}]"))),
     _reduction("norm", "‖·‖", lambda x, axis: np.linalg.norm(x, axis=axis, keepdims=True), _unit,
-               _norm_formula, text=lambda labels, p: (
+               _norm_formula,
+               _reduce_rule("norm: every entry gets the upstream times itself over the norm",
+                            _weights(_unit, lambda x, m: f"{x}/{nt.operand(m)}")),
+               text=lambda labels, p: (
                    f"‖{nt.bare(labels[0])}‖" if _axis(p) is None else
                    f"norm({nt.bare(labels[0])}{_axis_text(p)})")),
 )
@@ -151,7 +198,29 @@ def _softmax_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ..
     return f"diag(p) − p pᵀ for each {('column', 'row')[axis]} p of softmax({z})"
 
 
+def _softmax_rule(port: int, n: Names) -> Rule:
+    """p ∘ g − p (pᵀg) for a column p; for a matrix, each column's (row's) pᵀg as a row c:
+    P ∘ G − 𝟏 c ∘ P (of rows: P ∘ G − c 𝟏ᵀ ∘ P)."""
+    axis, (rows, cols) = _softmax_axis(n.shapes[0], n.params), n.shapes[0]
+    p, g = nt.operand(n.out_label), nt.operand(n.up)
+    note = "softmax: p times (the upstream minus its p-weighted mean)"
+    if (rows, cols)[axis] == 1:
+        zero = Term("0", Derived(lambda g, xs, out, p: np.zeros((1, 1))))
+        return Rule((zero, up(n)), ("·",), "softmax over one entry is always 1: no gradient")
+    weighted = Derived(lambda g, xs, out, q: np.sum(g * out, axis=axis, keepdims=True))
+    head = (Term(p, Output()), up(n))
+    if (cols, rows)[axis] == 1:       # one column (axis 0) or one row (axis 1)
+        c = Term(f"({nt.transposed_label(p)} {g})" if axis == 0 else f"({g} {p}ᵀ)", weighted)
+        tail = (Term(p, Output()), c) if axis == 0 else (c, Term(p, Output()))
+        return Rule((*head, *tail), ("∘", "−", "·"), note)
+    if axis == 0:
+        tail = (Term("𝟏", ones(rows, 1)), Term(f"𝟏ᵀ({p} ∘ {g})", weighted))
+    else:
+        tail = (Term(f"({p} ∘ {g})𝟏", weighted), Term("𝟏ᵀ", ones(1, cols)))
+    return Rule((*head, *tail, Term(p, Output())), ("∘", "−", "·", "∘"), note)
+
+
 SOFTMAX = Op("softmax", "softmax", 1, "along_axis", 100, forward=_softmax, vjp=_softmax_vjp,
               jacobian=_softmax_jacobian,
               text=lambda labels, p: f"softmax({nt.bare(labels[0])}{_axis_text(p)})",
-              local_formula=_softmax_formula)
+              local_formula=_softmax_formula, shape_form=_softmax_rule)

@@ -96,13 +96,19 @@ class Slots:
     grad: str
 
 
-def node_slots(node: Node, state: State) -> Slots:
+def named(delta: str) -> str:
+    """What a gradient slot says before the numbers when the gradient is a named δ."""
+    return f"{delta} = " if delta else ""
+
+
+def node_slots(node: Node, state: State, delta: str = "") -> Slots:
+    """The slots' texts; `delta` names the gradient where it is a δ ("∇ δ = [0.12; …]")."""
     n = numbers.NODE_ENTRIES
     value = numbers.brief(node.value, n) if node.id in state.forward else PENDING
     if node.grad is None:
         grad = ""
     elif node.id in state.backward:
-        grad = GRAD_MARK + numbers.brief(node.grad, n)
+        grad = GRAD_MARK + named(delta) + numbers.brief(node.grad, n)
     else:
         grad = GRAD_MARK + PENDING
     return Slots(value, grad)
@@ -125,9 +131,11 @@ def _points(chars: int, size: int) -> float:
     return chars * size * CHAR_WIDTH
 
 
-def _node_size(node: Node) -> tuple[float, float]:
-    """Width and height in inches: room for the title and the widest number the slots hold."""
-    slot = numbers.brief_chars(node.shape, numbers.NODE_ENTRIES) + len(GRAD_MARK)
+def _node_size(node: Node, delta: str) -> tuple[float, float]:
+    """Width and height in inches: room for the title and the widest number the slots hold
+    (after the δ's name, where the gradient is one)."""
+    slot = (numbers.brief_chars(node.shape, numbers.NODE_ENTRIES) + len(GRAD_MARK)
+            + len(named(delta)))
     chars = max(len(title(node)) + (2 if node.kind == "op" else 0), slot, 5)
     width = _points(chars, FONT_SIZE) + 12
     height = 4 * LINE_HEIGHT * FONT_SIZE + 8
@@ -183,7 +191,7 @@ def _head(labels: bool) -> list[str]:
 
 
 def _node_attrs(trace: Trace, node: Node) -> str:
-    width, height = _node_size(node)
+    width, height = _node_size(node, trace.delta_names.get(node.id, ""))
     cls = f"kind-{node.kind}" + (" output" if node.id == trace.output else "")
     extra = ' peripheries=2' if node.id == trace.output else ""
     if node.kind == "constant":
@@ -228,7 +236,7 @@ def export_source(trace: Trace, step: int) -> str:
     current = state.current.node if state.current else None
     out = _head(labels)
     for node in trace.nodes:
-        slots = node_slots(node, state)
+        slots = node_slots(node, state, trace.delta_names.get(node.id, ""))
         muted = PALETTE["muted"]
         rows = [
             _font(title(node), PALETTE["ink"] if node.id in state.forward else muted),

@@ -13,7 +13,8 @@ from backprop_viz import trace
 
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 TRACE_FIELDS = {"expression", "parsed", "output", "output_id", "value", "variables",
-                "gradients", "nodes", "edges", "steps", "f", "seed", "warnings"}
+                "gradients", "nodes", "edges", "steps", "f", "seed", "warnings",
+                "closed_forms", "deltas"}
 NODE_FIELDS = {"id", "label", "kind", "op", "symbol", "shape", "inputs", "value", "grad"}
 
 
@@ -159,7 +160,7 @@ def _check_backward(steps: list[dict], nodes: dict[str, dict], edges: set[tuple[
             for s in steps for i in s["inputs"]}
     for step in steps:
         node = nodes[step["node"]]
-        assert set(step) == {"phase", "node", "inputs", "contributions"}
+        assert set(step) == {"phase", "node", "inputs", "contributions", "delta", "fan_out"}
         upstream = matrix(node["grad"], node["shape"]).ravel()
         parts = [sent[(step["node"], c["node"], c["port"])] for c in step["contributions"]]
         if step["node"] != output["id"]:

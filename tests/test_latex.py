@@ -17,12 +17,17 @@ KATEX = Path(__file__).resolve().parent.parent / "node_modules" / "katex" / "dis
 
 
 @pytest.mark.parametrize(("text", "latex"), [
-    ("z = W · x + b", r"z = W \cdot x + b"),
+    ("z = W · x + b", r"z = W \, x + b"),
+    ("∂s/∂W = δ · xᵀ", r"\frac{\partial s}{\partial W} = \delta \, x^{\top}"),
+    ("∂s/∂(W · x + b)", r"\frac{\partial s}{\partial (W \, x + b)}"),
+    ("∂s/∂x = 3 + 1 (from its two uses)",
+     r"\frac{\partial s}{\partial x} = 3 + 1 \text{(from its two uses)}"),
+    ("u ∘ f′(z)", r"u \circ f'(z)"),
     ("diag(1 − tanh²(z))", r"\operatorname{diag}(1 - \tanh^{2}(z))"),
     ("I ⊗ xᵀ", r"I \otimes x^{\top}"),
-    ("(W · x + b)ᵀ", r"(W \cdot x + b)^{\top}"),
+    ("(W · x + b)ᵀ", r"(W \, x + b)^{\top}"),
     ("uᵀ ∘ h", r"u^{\top} \circ h"),
-    ("W1 · x", r"W_{1} \cdot x"),
+    ("W1 · x", r"W_{1} \, x"),
     ("x_Paris", r"x_{\text{Paris}}"),
     ("c₂", "c_{2}"),
     ("δ₂", r"\delta_{2}"),

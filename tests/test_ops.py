@@ -107,16 +107,26 @@ def _forward_moved(op: Op, inputs: tuple[np.ndarray, ...], params: dict, port: i
     return op.forward(tuple(moved), params)
 
 
-@pytest.mark.parametrize("op", OPS.values(), ids=list(OPS))
-@settings(max_examples=40, deadline=None)
-@given(data=st.data())
-def test_vjp_equals_jacobian_and_central_differences(op: Op, data: st.DataObject) -> None:
+def draw_case(data: st.DataObject, op: Op
+              ) -> tuple[tuple[np.ndarray, ...], dict, np.ndarray, np.ndarray]:
+    """A random case of the op: inputs (shapes by its shape rule, values inside its domain),
+    params, output and an upstream gradient."""
     m, n = data.draw(dims), data.draw(dims)
     shapes, params, out_shape = data.draw(SHAPE_RULES[op.shape_rule](m, n))
     inputs = _inputs(data.draw, op, shapes)
     out = op.forward(inputs, params)
     assert out.shape == out_shape and out.dtype == np.float64
     g = data.draw(arrays(np.float64, out.shape, elements=st.floats(-2.0, 2.0)))
+    return inputs, params, out, g
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=list(OPS))
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_vjp_equals_jacobian_and_central_differences(op: Op, data: st.DataObject) -> None:
+    inputs, params, out, g = draw_case(data, op)
+    shapes = tuple(x.shape for x in inputs)
+    out_shape = out.shape
     labels = tuple("abc"[k % 3] for k in range(len(inputs)))
     assert op.text(labels, params)
 

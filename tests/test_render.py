@@ -184,9 +184,11 @@ def test_export_fills_the_slots_as_the_page_does(xyz):
     x, s = "n0", xyz.output
     assert texts(at[0][x]) == ["x", "1×1", "?", "∇ ?"]
     assert texts(at[5][x]) == ["x", "1×1", "−2", "∇ ?"]
-    assert texts(at[8]["n2"])[-1] == "∇ −4"       # x + y got its gradient at step 8
+    # x + y got its gradient at step 8; it feeds two edges back, so it is named δ, and x's
+    # gradient is that same δ
+    assert texts(at[8]["n2"])[-1] == "∇ δ = −4"
     assert texts(at[8][x])[-1] == "∇ ?"           # x not yet
-    assert texts(at[n][x]) == ["x", "1×1", "−2", "∇ −4"]
+    assert texts(at[n][x]) == ["x", "1×1", "−2", "∇ δ = −4"]
     assert texts(at[n][s])[2:] == ["−12", "∇ 1"]
     edge = f"e-n2-{s}-0"
     assert [t for t in texts(at[5][edge]) if t] == ["3"]
@@ -252,3 +254,14 @@ def test_dot_output_has_no_process_numbering():
     render.LAYOUTS.clear()
     assert render.render_svg(trace("s = sum(x)")) == one
     assert re.search(r'id="[^"]*page\d', one) is None
+
+
+def test_an_export_names_delta_in_its_gradient_slots():
+    t = trace(LECTURE, {"W": {"shape": [3, 4]}})
+    end = t.state_at(len(t.steps))
+    source = render.export_source(t, len(t.steps))
+    for node in t.nodes:
+        slots = render.node_slots(node, end, t.delta_names.get(node.id, ""))
+        assert slots.grad.startswith("∇ δ = ") == (node.id in t.delta_names), node.label
+        assert render.escape(slots.grad) in source
+    assert len(t.delta_names) == 3          # z, W · x and b

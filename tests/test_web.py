@@ -43,7 +43,7 @@ def test_trace_has_every_field_of_the_api(client):
     data = response.get_json()
     assert {"expression", "parsed", "output", "output_id", "value", "variables", "gradients",
             "nodes", "edges", "steps", "svg", "f", "seed", "warnings", "view",
-            "scalar_nodes"} == set(data)
+            "scalar_nodes", "closed_forms", "deltas"} == set(data)
     assert data["expression"] == LECTURE and data["output"] == "s"
     assert data["parsed"] == "s = uᵀ · f(W · x + b)"
     assert isinstance(data["value"], float)
@@ -62,10 +62,10 @@ def test_trace_has_every_field_of_the_api(client):
     assert backward[0]["node"] == data["output_id"]
     assert nodes[data["output_id"]]["grad"] == [[1.0]]
     for step in backward:
-        assert set(step) == {"phase", "node", "inputs", "contributions"}
+        assert set(step) == {"phase", "node", "inputs", "contributions", "delta", "fan_out"}
         for edge in step["inputs"]:
-            assert {"node", "port", "local", "local_formula", "local_latex",
-                    "downstream"} == set(edge)
+            assert {"node", "port", "local", "local_formula", "local_latex", "downstream",
+                    "shape_form", "jacobian_form"} == set(edge)
     # W feeds only W · x: its gradient is that edge's downstream, sent once, as W's grad
     w = data["variables"]["W"]
     w_id = next(n["id"] for n in data["nodes"] if n["label"] == "W")

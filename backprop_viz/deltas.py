@@ -1,0 +1,150 @@
+"""δ, computed once and reused; fan-out written as its sum; the closed forms of the gradients.
+
+The lecture names δ = ∂s/∂z = u ∘ f′(z) because two computations use it (∂s/∂W = δ xᵀ and
+∂s/∂b = δ). So: the upstream of a backward step that has two or more input edges to send back
+along is named δ, δ₂, δ₃, … in backward order (the output's seed 1 never is). A later node
+whose every contribution came from steps whose upstream is one δ "comes from" it (W: δ xᵀ);
+if its gradient is that very array (same shape, equal entries: ∂s/∂(Wx) = δ after the add),
+it is "the same δ". Looking only at the steps a gradient came from keeps this linear in the
+graph's size and never names a gradient after a δ it merely happens to equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import notation as nt
+from .forms import Math, Step, gradient_name, join, without_seed
+from .numbers import number
+from .op import Op
+
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+COUNTS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
+          9: "nine", 10: "ten"}
+CLOSED_CHARS = 40       # a closed form longer than this is given up (None)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """The δ a backward step's upstream is (`equal`) or was computed from (not `equal`): its
+    name, the 1-based step (as the page counts: step k is steps[k − 1]) where it was first
+    computed, and whether this is that step."""
+
+    name: str
+    latex: str
+    step: int
+    node: str
+    defines: bool
+    equal: bool
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A δ with its closed form: δ = u ∘ f′(z)."""
+
+    delta: Delta
+    math: Math
+
+
+class Namer:
+    """Names δs as the backward pass reaches them (in backward order)."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, np.ndarray] = {}   # δ's name → its array
+        self.at: dict[str, Delta | None] = {}
+
+    def name(self, node: str, grad: np.ndarray, *, fans: bool, step: int,
+             consumers: Sequence[str]) -> Delta | None:
+        """The δ of `node`'s step; `fans`: the step sends its upstream along two or more
+        edges and is not the output's; `consumers`: the steps its gradient came from."""
+        above = {self.at.get(c) for c in consumers}
+        source = above.pop() if len(above) == 1 else None
+        found = None
+        if source is not None and source.equal:
+            value = self._values[source.name]
+            same = value.shape == grad.shape and np.array_equal(value, grad, equal_nan=True)
+            found = replace(source, defines=False, equal=same)
+        if (found is None or not found.equal) and fans:
+            k = len(self._values) + 1
+            found = Delta("δ" + ("" if k == 1 else str(k).translate(SUBSCRIPT)),
+                          r"\delta" + ("" if k == 1 else f"_{{{k}}}"), step, node, True, True)
+            self._values[found.name] = grad
+        self.at[node] = found
+        return found
+
+
+def fan_out(output: str, label: str, parts: Sequence[tuple[str, np.ndarray]]) -> Math | None:
+    """∂s/∂x = 3 + 1 (from its two uses): scalars with their numbers, arrays by their uses."""
+    if len(parts) < 2:
+        return None
+    lhs = gradient_name(output, label)
+    if all(a.size == 1 for _, a in parts):
+        terms = [number(float(a[0, 0])) for _, a in parts]
+        terms = terms[:1] + [f"({t})" if t.startswith("−") else t for t in terms[1:]]
+        count = COUNTS.get(len(parts), str(len(parts)))
+        text = f"{lhs} = {' + '.join(terms)} (from its {count} uses)"
+        tex = (Math.of(f"{lhs} = {' + '.join(terms)}").latex
+               + rf"\quad\text{{(from its {count} uses)}}")
+        return Math(text, tex)
+    texts = [f"(from {nt.bare(c)})" for c, _ in parts]
+    tex = Math.of(lhs).latex + " = " + " + ".join(
+        rf"\text{{(from }}{Math.of(nt.bare(c)).latex}\text{{)}}" for c, _ in parts)
+    return Math(f"{lhs} = {' + '.join(texts)}", tex)
+
+
+# ---------------------------------------------------------------- closed forms
+
+@dataclass(frozen=True)
+class Backward:
+    """What composing needs of one backward step: its op and names (None for a leaf), where
+    its gradient came from, and its δ."""
+
+    node: str
+    label: str
+    rule: tuple[Op, Step] | None
+    contributions: tuple[tuple[str, int], ...]
+    delta: Delta | None
+
+
+def closed_forms(steps: Sequence[Backward], output: str, output_name: str,
+                 variables: Mapping[str, str]
+                 ) -> tuple[dict[str, Math | None], tuple[Definition, ...]]:
+    """Each variable's gradient composed back from the output through the ops' rules, with δ
+    names where named and factors 1 dropped; None past CLOSED_CHARS characters."""
+    rules = {s.node: s.rule for s in steps}
+    closed: dict[str, str | None] = {}
+    defined: list[Definition] = []
+    for step in steps:
+        text: str | None = "1" if step.node == output else _sum(
+            [_through(rules[c], port, closed[c]) for c, port in step.contributions])
+        if text is not None and len(text) > CLOSED_CHARS:
+            text = None
+        if step.delta is not None and step.delta.equal:
+            if step.delta.defines:
+                said = text or gradient_name(output_name, step.label)
+                defined.append(Definition(step.delta, Math.of(f"{step.delta.name} = {said}")))
+            text = step.delta.name
+        closed[step.node] = text
+    forms = {name: (Math.of(nt.bare(closed[n])) if closed.get(n) is not None else
+                    Math.of("0") if n not in closed else None)
+             for name, n in variables.items()}
+    return forms, tuple(defined)
+
+
+def _through(rule: tuple[Op, Step] | None, port: int, up: str | None) -> str | None:
+    """One edge's rule with the consumer's closed form as its upstream."""
+    if rule is None or up is None:
+        return None
+    op, step = rule
+    written = without_seed(op.shape_form(port, replace(step.names, up=nt.operand(up))))
+    return join([t.text for t in written.terms], written.operators, product=" ")
+
+
+def _sum(parts: list[str | None]) -> str | None:
+    if not parts or any(p is None for p in parts):
+        return None
+    return "".join([parts[0]] + [f" − {p[1:]}" if p.startswith("−") else f" + {p}"
+                                 for p in parts[1:]])

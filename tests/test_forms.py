@@ -1,0 +1,232 @@
+"""The lecture's two forms as a spec: for every op and port, the shape convention's factors,
+taken from where their refs point and combined with their operators, are the VJP's downstream;
+their shapes multiply to the input's shape; δ is named once and reused; the closed forms of
+the lecture come out as the lecture writes them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from checks import strict_json, trace_json
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_ops import draw_case
+
+from backprop_viz import forms, trace
+from backprop_viz.jsonio import dumps
+from backprop_viz.ops import OPS, Op
+from backprop_viz.rule import Names
+
+Shape = tuple[int, int]
+LECTURE = "s = uᵀ f(Wx + b)"
+BROKEN_UP = "z = Wx + b\nh = f(z)\ns = uᵀh"
+SIZES = {"W": {"shape": [3, 4]}, "x": {"shape": [4, 1]}}
+
+
+def product_shape(shapes: list[Shape], operators: tuple[str, ...]) -> Shape:
+    """The shape the factors multiply to, checked as a reader would: m×n · n×p = m×p (a 1×1
+    scales), ∘ and / and ± between equal shapes; · ∘ / left to right, then + and −."""
+    def times(a: Shape, b: Shape, op: str) -> Shape:
+        if op == "·":
+            if a == (1, 1) or b == (1, 1):
+                return b if a == (1, 1) else a
+            assert a[1] == b[0], (a, op, b)
+            return a[0], b[1]
+        assert a == b, (a, op, b)
+        return a
+
+    terms, product = [], shapes[0]
+    for op, s in zip(operators, shapes[1:], strict=True):
+        if op in "+−":
+            terms.append(product)
+            product = s
+        else:
+            product = times(product, s, op)
+    assert all(t == product for t in terms), (terms, product)
+    return product
+
+
+def _check_edge(op: Op, port: int, inputs: tuple[np.ndarray, ...], out: np.ndarray,
+                g: np.ndarray, params: dict, up: str, via: str | None) -> None:
+    ids = tuple(f"n{k}" for k in range(len(inputs)))
+    labels = tuple("abc"[k % 3] for k in range(len(inputs)))
+    names = Names(up, labels, tuple(x.shape for x in inputs), "y", out.shape, params, via)
+    step = forms.Step("s", "ny", "y", ids, names)
+    nodes = {**{i: (x, None) for i, x in zip(ids, inputs, strict=True)}, "ny": (out, g)}
+
+    form, rule = forms.shape_form(op, port, step, inputs, out, g)
+    taken = [forms.resolve(f.ref, nodes, g) for f in form.factors]
+    assert [a.shape for a in taken] == [f.shape for f in form.factors]
+    assert product_shape([f.shape for f in form.factors], form.operators) == inputs[port].shape
+    assert form.lhs_shape == inputs[port].shape
+    downstream = op.vjp(g, port, inputs, out, params)
+    np.testing.assert_allclose(forms.evaluate(taken, form.operators), downstream,
+                               rtol=1e-13, atol=1e-15)
+    assert form.equation.text == f"{form.lhs.text} = {form.rhs}"
+    assert form.equation.latex and all(f.math.latex for f in form.factors) and form.note
+
+    jac = forms.jacobian_form(form, step, port, g.shape, rule.entry)
+    assert jac.local_shape == (out.size, inputs[port].size)
+    assert jac.upstream_shape == (1, out.size) and jac.product_shape == (1, inputs[port].size)
+    assert jac.reshape and jac.equation.latex
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=list(OPS))
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_every_shape_form_evaluates_to_the_downstream(op: Op, data: st.DataObject) -> None:
+    inputs, params, out, g = draw_case(data, op)
+    via = data.draw(st.sampled_from([None, "f"]))
+    for port in range(len(inputs)):
+        _check_edge(op, port, inputs, out, g, params, "g", via)
+        if out.shape == (1, 1):    # at the output the upstream is the seed 1, left out
+            _check_edge(op, port, inputs, out, np.ones((1, 1)), params, "1", via)
+
+
+# ----- the lecture -----
+
+def _edge(t, source_label: str, target_label: str):
+    for s in t.steps:
+        if getattr(s, "inputs", None) and t.node(s.node).label == target_label:
+            for e in s.inputs:
+                if t.node(e.node).label == source_label:
+                    return s, e
+    raise AssertionError(f"no edge {source_label} → {target_label}")
+
+
+@pytest.mark.parametrize("source", [LECTURE, BROKEN_UP])
+def test_the_lecture_closed_forms(source: str) -> None:
+    t = trace(source, SIZES)
+    closed = {name: m.text for name, m in t.closed_forms.items()}
+    assert closed == {"W": "δ xᵀ", "b": "δ", "x": "Wᵀ δ", "u": "h"}
+    assert [d.math.text for d in t.deltas] == ["δ = u ∘ f′(z)"]
+    assert t.closed_forms["W"].latex == r"\delta x^{\top}"
+
+
+@pytest.mark.parametrize("source", [LECTURE, BROKEN_UP])
+def test_the_lecture_shape_forms_are_its_closed_forms(source: str) -> None:
+    t = trace(source, SIZES)
+    wx = "W · x"
+    z = "W · x + b" if source == LECTURE else "z"
+    h = "tanh(W · x + b)" if source == LECTURE else "h"
+    _, w = _edge(t, "W", wx)
+    assert w.shape_form.equation.text == "∂s/∂W = δ · xᵀ"
+    assert [f.shape for f in w.shape_form.factors] == [(3, 1), (1, 4)]
+    assert w.jacobian_form.upstream_shape == (1, 3) and w.jacobian_form.local_shape == (3, 12)
+    assert "entry (i, j) = δᵢ xⱼ, that is δ · xᵀ" in w.jacobian_form.reshape
+    assert _edge(t, "x", wx)[1].shape_form.equation.text == "∂s/∂x = Wᵀ · δ"
+    assert "the 1×4 row δᵀ W is transposed into the 4×1 column Wᵀ · δ" in \
+        _edge(t, "x", wx)[1].jacobian_form.reshape
+    assert _edge(t, "b", z)[1].shape_form.equation.text == "∂s/∂b = δ"
+    assert _edge(t, z, h)[1].shape_form.equation.text == "∂s/∂z = ∂s/∂h ∘ f′(z)"
+    assert _edge(t, h, "s")[1].shape_form.equation.text == "∂s/∂h = u"
+
+
+def test_the_lecture_names_delta_and_points_at_it() -> None:
+    t = trace(LECTURE, SIZES)
+    steps = list(t.steps)
+    by_label = {t.node(s.node).label: (k, s) for k, s in enumerate(steps, 1)
+                if not hasattr(s, "formula")}
+    k, z = by_label["W · x + b"]
+    assert z.delta.name == "δ" and z.delta.defines and z.delta.equal and z.delta.step == k
+    for label, equal in [("W · x", True), ("b", True), ("W", False), ("x", False)]:
+        delta = by_label[label][1].delta
+        assert (delta.name, delta.step, delta.defines, delta.equal) == ("δ", k, False, equal)
+    assert by_label["u"][1].delta is None and by_label["s"][1].delta is None
+    assert t.delta_names == {z.node: "δ", by_label["W · x"][1].node: "δ",
+                             by_label["b"][1].node: "δ"}
+
+
+def test_a_second_fan_out_is_delta_two() -> None:
+    t = trace("h1 = tanh(W1 x + b1)\nh2 = tanh(W2 h1 + b2)\ns = uᵀh2",
+              {"W1": {"shape": [3, 2]}, "W2": {"shape": [3, 3]}})
+    named = [(d.delta.name, d.math.text) for d in t.deltas]
+    assert named == [("δ", "δ = u ∘ (1 − tanh²(W2 · h1 + b2))"),
+                     ("δ₂", "δ₂ = (W2ᵀ δ) ∘ (1 − tanh²(W1 · x + b1))")]
+    assert t.closed_forms["W1"].text == "δ₂ xᵀ" and t.closed_forms["W2"].text == "δ h1ᵀ"
+
+
+def test_a_long_closed_form_is_given_up() -> None:
+    t = trace("s = sum(exp(sin(cos(a) * b) + log(a * a + b)) * tanh(a * b * c))")
+    assert t.closed_forms["a"] is None
+    assert all(len(m.text) <= 40 for m in t.closed_forms.values() if m is not None)
+
+
+# ----- fan-out -----
+
+@pytest.mark.parametrize("source, variables, node, text", [
+    ("s = x*y + x", {"x": {"value": 3.0}, "y": {"value": -1.0}}, "x",
+     "∂s/∂x = 1 + (−1) (from its two uses)"),
+    ("out = (x + y) * z + x * x", {"x": {"value": -2.0}, "y": {"value": 5.0},
+                                   "z": {"value": -4.0}}, "x",
+     "∂s/∂x = −2 + (−2) + (−4) (from its three uses)".replace("∂s", "∂out")),
+])
+def test_fan_out_shows_its_sum(source, variables, node, text) -> None:
+    t = trace(source, variables)
+    step = next(s for s in t.steps if s.node == t.variables[node] and hasattr(s, "inputs"))
+    assert step.fan_out.text == text
+    assert step.fan_out.latex.startswith(r"\frac{\partial ")
+
+
+def test_fan_out_of_arrays_names_the_uses() -> None:
+    t = trace("s = uᵀ(W x) + uᵀx", {"W": {"shape": [2, 2]}})
+    step = next(s for s in t.steps if s.node == t.variables["x"] and hasattr(s, "inputs"))
+    assert step.fan_out.text == "∂s/∂x = (from uᵀ · x) + (from W · x)"
+
+
+def test_a_single_use_has_no_fan_out() -> None:
+    t = trace(LECTURE)
+    assert all(s.fan_out is None for s in t.steps if hasattr(s, "inputs"))
+
+
+# ----- JSON -----
+
+def test_the_json_carries_both_forms_and_refs_that_point_at_the_numbers() -> None:
+    data = trace_json(LECTURE, SIZES)
+    nodes = {n["id"]: n for n in data["nodes"]}
+    assert data["closed_forms"]["W"] == {"text": "δ xᵀ", "latex": r"\delta x^{\top}"}
+    (delta,) = data["deltas"]
+    assert delta["text"] == "δ = u ∘ f′(z)" and data["steps"][delta["step"] - 1]["node"] == \
+        delta["node"]
+    for step in data["steps"][len(nodes):]:
+        upstream = np.array(nodes[step["node"]]["grad"])
+        for edge in step["inputs"]:
+            form = edge["shape_form"]
+            taken = []
+            for f in form["factors"]:
+                ref = f["ref"]
+                if "value" in ref:
+                    a = np.array(ref["value"])
+                elif "upstream" in ref:
+                    a = upstream
+                else:
+                    a = np.array(nodes[ref["node"]][ref["of"]])
+                a = a.T if ref.get("transpose") else a
+                a = -a if ref.get("negate") else a
+                assert list(a.shape) == f["shape"]
+                taken.append(a)
+            source = nodes[edge["node"]]
+            down = source["grad"] if edge["downstream"] is None else edge["downstream"]
+            np.testing.assert_allclose(forms.evaluate(taken, tuple(form["operators"])), down,
+                                       rtol=1e-13)
+            assert form["lhs"]["shape"] == source["shape"]
+            jac = edge["jacobian_form"]
+            assert set(jac) == {"text", "latex", "upstream_shape", "local_shape",
+                                "product_shape", "reshape"}
+    assert strict_json(dumps(data)) == data
+
+
+def test_derived_arrays_are_sent_only_where_no_node_holds_them() -> None:
+    data = trace_json(LECTURE, SIZES)
+    values = [f for s in data["steps"] if s["phase"] == "backward" for e in s["inputs"]
+              for f in e["shape_form"]["factors"] if "value" in f["ref"]]
+    assert [f["text"] for f in values] == ["f′(z)"]
+
+
+def test_docs_describe_every_new_field() -> None:
+    with open("docs/API.md", encoding="utf-8") as f:
+        api = f.read()
+    for field in ("shape_form", "jacobian_form", "lhs", "factors", "operators", "note", "ref",
+                  "upstream_shape", "local_shape", "product_shape", "reshape", "delta",
+                  "defines", "equal", "fan_out", "closed_forms", "deltas", "block", "negate"):
+        assert f"`{field}`" in api, field
