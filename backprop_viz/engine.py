@@ -8,10 +8,10 @@ and refers to its node for the upstream gradient.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -20,6 +20,9 @@ from . import graph as graph_mod
 from .jsonio import array, dumps, number
 from .limits import MAX_JACOBIAN_NUMBERS
 from .ops import get_op
+
+if TYPE_CHECKING:
+    from .gradcheck import GradientCheck
 
 # ---------------------------------------------------------------- the trace
 
@@ -104,6 +107,7 @@ class Trace:
     steps: tuple[Step, ...]        # every forward step, then the backward ones from the output
     variables: Mapping[str, str]   # variable name → node id, in order of first use
     warnings: tuple[str, ...] = field(default=())
+    gradient_check: GradientCheck | None = None    # set by inputs.trace, after the passes
 
     @cached_property
     def _by_id(self) -> dict[str, Node]:
@@ -156,6 +160,7 @@ class Trace:
                       for e in self.edges],
             "steps": [self._step_dict(s) for s in self.steps],
             "warnings": list(self.warnings),
+            "gradient_check": self.gradient_check and self.gradient_check.to_dict(),
         }
 
 
@@ -177,26 +182,34 @@ class Trace:
 
 # ---------------------------------------------------------------- the passes
 
+def forward(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray],
+            reuse: Mapping[str, np.ndarray] | None = None,
+            nodes: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """Every node's value, in topological order. Given an earlier pass's values in `reuse`,
+    only `nodes` (in topological order) are computed again: the gradient check recomputes
+    just what a perturbed variable reaches."""
+    g = gr.g
+    values: dict[str, np.ndarray] = dict(reuse or {})
+    with np.errstate(all="ignore"):
+        for node in gr.order if nodes is None else nodes:
+            attrs = g.nodes[node]
+            if attrs["kind"] == "variable":
+                values[node] = leaves[node]
+            elif attrs["kind"] == "constant":
+                values[node] = np.full((1, 1), attrs["constant"])
+            else:
+                args = tuple(values[i] for i in gr.inputs(node))
+                values[node] = get_op(attrs["op"]).forward(args, attrs["params"])
+    return values
+
+
 def run(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray], *, expression: str, parsed: str,
         f: str, seed: int, warnings: tuple[str, ...] = ()) -> Trace:
     """Forward then backward over `gr`; `leaves` holds every variable node's value."""
     g = gr.g
-    values: dict[str, np.ndarray] = {}
-    steps: list[Step] = []
+    values = forward(gr, leaves)
+    steps: list[Step] = [ForwardStep(node, _formula(g.nodes[node])) for node in gr.order]
     with np.errstate(all="ignore"):
-        for node in gr.order:
-            attrs = g.nodes[node]
-            if attrs["kind"] == "variable":
-                values[node] = leaves[node]
-                formula = attrs["name"]
-            elif attrs["kind"] == "constant":
-                values[node] = np.full((1, 1), attrs["constant"])
-                formula = attrs["text"]
-            else:
-                args = tuple(values[i] for i in gr.inputs(node))
-                values[node] = get_op(attrs["op"]).forward(args, attrs["params"])
-                formula = f"{attrs['name']} = {attrs['text']}" if attrs["name"] else attrs["text"]
-            steps.append(ForwardStep(node, formula))
         grads, backward = _backward(gr, values)
     steps.extend(backward)
     nodes = tuple(_node(gr, n, values[n], grads.get(n)) for n in gr.order)
@@ -205,6 +218,15 @@ def run(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray], *, expression: st
     notes = (*warnings, *_non_finite(gr, values, "value"), *_non_finite(gr, grads, "gradient"))
     return Trace(expression, parsed, f, seed, gr.output, gr.output_name, nodes, edges,
                  tuple(steps), dict(gr.variables), notes)
+
+
+def _formula(attrs: Mapping[str, Any]) -> str:
+    """A forward step's formula: the variable's name, the constant as written, `z = W · x`."""
+    if attrs["kind"] == "variable":
+        return attrs["name"]
+    if attrs["kind"] == "constant":
+        return attrs["text"]
+    return f"{attrs['name']} = {attrs['text']}" if attrs["name"] else attrs["text"]
 
 
 def _node(gr: graph_mod.Graph, nid: str, value: np.ndarray, grad: np.ndarray | None) -> Node:

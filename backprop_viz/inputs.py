@@ -8,12 +8,12 @@ import re
 import sys
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from . import engine
+from . import engine, gradcheck
 from . import graph as graph_mod
 from .errors import BackpropError
 from .limits import MAX_DIM, MAX_ELEMENTS_PER_ARRAY, MAX_ELEMENTS_TOTAL, MAX_EXPRESSION_CHARS
@@ -51,7 +51,8 @@ def read(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0)
 
 def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
           ) -> engine.Trace:
-    """Parse, build, give every variable its value, run forward and backward."""
+    """Parse, build, give every variable its value, run forward and backward, check the
+    gradients by central differences."""
     req = read(expression, variables, f, seed)
     program = parse(req.expression, frozenset(req.names))
     gr = graph_mod.build(program, req.f, req.shapes)
@@ -59,8 +60,9 @@ def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
                      for name in req.names if name not in gr.variables)
     _check_sizes(gr)
     leaves = {node: _leaf(req, name, gr.g.nodes[node]) for name, node in gr.variables.items()}
-    return engine.run(gr, leaves, expression=req.expression, parsed=unparse(program), f=req.f,
-                      seed=req.seed, warnings=warnings)
+    result = engine.run(gr, leaves, expression=req.expression, parsed=unparse(program),
+                        f=req.f, seed=req.seed, warnings=warnings)
+    return replace(result, gradient_check=gradcheck.check(gr, result))
 
 
 def _leaf(req: Inputs, name: str, attrs: dict) -> np.ndarray:

@@ -27,3 +27,11 @@ DEFAULT_DIMS = (3, 4, 5, 6, 7)
 # Each worker remembers the SVG layouts of its latest structures, by the SHA-256 of their DOT,
 # up to this many bytes of SVG in all (the lecture's is about 9 kB, a 200-layer net about 1 MB).
 LAYOUT_CACHE_BYTES = 32 * 1024 * 1024
+# The gradient check (gradcheck.py): a variable with at most this many entries has each checked,
+# a larger one a random subset of this many. Each check runs 4 forward passes over the nodes
+# between the variable and the output; their work in all (numbers read and written by each
+# recomputed node, plus GRADCHECK_NODE_WORK for its overhead) is capped, and past the cap the
+# check falls back to smaller subsets, then one direction per variable, then one in all.
+GRADCHECK_ENTRIES = 64
+GRADCHECK_NODE_WORK = 10_000    # a node's Python overhead, in numbers' worth of numpy work
+GRADCHECK_MAX_WORK = 50_000_000

@@ -42,7 +42,8 @@ def test_trace_has_every_field_of_the_api(client):
     assert response.status_code == 200 and response.is_json
     data = response.get_json()
     assert {"expression", "parsed", "output", "output_id", "value", "variables", "gradients",
-            "nodes", "edges", "steps", "svg", "f", "seed", "warnings"} == set(data)
+            "nodes", "edges", "steps", "svg", "f", "seed", "warnings",
+            "gradient_check"} == set(data)
     assert data["expression"] == LECTURE and data["output"] == "s"
     assert data["parsed"] == "s = uᵀ · f(W · x + b)"
     assert isinstance(data["value"], float)
