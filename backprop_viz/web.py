@@ -18,6 +18,7 @@ from .engine import Trace
 from .errors import BackpropError
 from .inputs import trace as run_trace
 from .limits import MAX_BODY_BYTES
+from .presets import PRESETS
 from .syntax import F_CHOICES
 
 bp = Blueprint("web", __name__)
@@ -40,7 +41,14 @@ DEFAULT_EXPRESSION = "s = uᵀ f(Wx + b)"
 @bp.get("/")
 def index() -> str:
     """The step-through page; it asks /api/trace for the graph itself."""
-    return render_template("index.html", expression=DEFAULT_EXPRESSION, f_choices=F_CHOICES)
+    return render_template("index.html", expression=DEFAULT_EXPRESSION, f_choices=F_CHOICES,
+                           presets=PRESETS)
+
+
+@bp.get("/api/presets")
+def presets() -> Response:
+    """The examples of presets.py, in order: each a request for /api/trace, titled and captioned."""
+    return Response(jsonio.dumps([p.to_dict() for p in PRESETS]), mimetype="application/json")
 
 
 @bp.post("/api/trace")
