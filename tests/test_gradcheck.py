@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from backprop_viz import engine, gradcheck, inputs, trace
 from backprop_viz import graph as graph_mod
+from backprop_viz.__main__ import main
 from backprop_viz.limits import GRADCHECK_ENTRIES
 from backprop_viz.parser import parse
 
@@ -106,10 +107,16 @@ def test_a_200_layer_net_falls_back_to_one_direction_in_all():
                for v in check.variables.values())
 
 
-def test_a_middle_size_is_checked_one_direction_per_variable():
-    variables = {"W": {"shape": [300, 300]}, "x": {"shape": [300, 1]}}
-    check = trace("s = sum(tanh(W tanh(W x)))", variables).gradient_check
-    assert check.method in ("direction", "subset") and check.ok
+def test_a_middle_size_mixes_directions_subsets_and_entries_within_the_cap():
+    """A 14-layer net: the first layers' passes are too dear for one entry each, so they get a
+    direction; the last layers' are cheap, so every entry."""
+    expression, variables = tanh_net(14)
+    check = trace(expression, variables).gradient_check
+    methods = {name: v.method for name, v in check.variables.items()}
+    assert check.method == "direction" and check.ok
+    assert methods["x"] == methods["W1"] == "direction" and methods["u"] == "entries"
+    w1 = check.to_dict()["variables"]["W1"]
+    assert isinstance(w1["numeric"], float) and w1["entries"] is None and w1["checked"] == 1
 
 
 @pytest.mark.parametrize("expression, variables, reason", [
@@ -152,3 +159,11 @@ def test_the_json_is_documented_layout():
             "rel_error", "skipped"} == set(w)
     assert len(w["numeric"]) == 3 and len(w["numeric"][0]) == 4
     assert w["backprop"] == trace(LECTURE).to_dict()["gradients"]["W"].tolist()
+
+
+def test_the_api_the_cli_and_python_carry_the_same_check(client, capsys):
+    python = strict_json(trace(LECTURE).to_json())["gradient_check"]
+    assert main([LECTURE, "--json"]) == 0
+    assert strict_json(capsys.readouterr().out)["gradient_check"] == python
+    assert client.post("/api/trace", json={"expression": LECTURE}).get_json()[
+        "gradient_check"] == python
