@@ -169,10 +169,11 @@ def check_cost(repeat: int) -> list[str]:
             ms, check = clock(lambda gr=gr, trace=trace: gradcheck.check(gr, trace))
             alone.append(ms)
         w, c = statistics.median(whole), statistics.median(alone)
+        worst = "none counted" if check.max_rel_error is None else f"{check.max_rel_error:.1e}"
         lines.append(f"{label}: check {c:.2f} ms of a {w:.2f} ms request ({100 * c / w:.0f} %; "
                      f"without it {w - c:.2f} ms); method {check.method}, {check.passes} "
                      f"forward passes, {check.checked} of {check.total} entries or directions, "
-                     f"max rel. error {check.max_rel_error:.1e}")
+                     f"max rel. error {worst}")
     return lines
 
 
