@@ -8,12 +8,12 @@ and refers to its node for the upstream gradient.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -26,6 +26,9 @@ from .latex import to_latex
 from .limits import MAX_JACOBIAN_NUMBERS
 from .ops import get_op
 from .rule import Names
+
+if TYPE_CHECKING:
+    from .gradcheck import GradientCheck
 
 # ---------------------------------------------------------------- the trace
 
@@ -130,6 +133,7 @@ class Trace:
     scalar_nodes: int | None = None   # the scalar expansion's node count (MAX_SCALAR_NODES)
     closed_forms: Mapping[str, forms.Math | None] = field(default_factory=dict)  # by variable
     deltas: tuple[delta_mod.Definition, ...] = ()   # δ = u ∘ f′(z), in backward order
+    gradient_check: GradientCheck | None = None    # set by inputs.trace, after the passes
 
     @cached_property
     def _by_id(self) -> dict[str, Node]:
@@ -215,6 +219,7 @@ class Trace:
             "closed_forms": {name: _math(m) for name, m in self.closed_forms.items()},
             "deltas": [{"name": d.delta.name, "node": d.delta.node, "step": d.delta.step,
                         "text": d.math.text, "latex": d.math.latex} for d in self.deltas],
+            "gradient_check": self.gradient_check and self.gradient_check.to_dict(),
         }
 
 
@@ -273,26 +278,34 @@ def _jacobian_form(j: forms.JacobianForm) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- the passes
 
+def forward(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray],
+            reuse: Mapping[str, np.ndarray] | None = None,
+            nodes: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """Every node's value, in topological order. Given an earlier pass's values in `reuse`,
+    only `nodes` (in topological order) are computed again: the gradient check recomputes
+    just what a perturbed variable reaches."""
+    g = gr.g
+    values: dict[str, np.ndarray] = dict(reuse or {})
+    with np.errstate(all="ignore"):
+        for node in gr.order if nodes is None else nodes:
+            attrs = g.nodes[node]
+            if attrs["kind"] == "variable":
+                values[node] = leaves[node]
+            elif attrs["kind"] == "constant":
+                values[node] = np.full((1, 1), attrs["constant"])
+            else:
+                args = tuple(values[i] for i in gr.inputs(node))
+                values[node] = get_op(attrs["op"]).forward(args, attrs["params"])
+    return values
+
+
 def run(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray], *, expression: str, parsed: str,
         f: str, seed: int, warnings: tuple[str, ...] = ()) -> Trace:
     """Forward then backward over `gr`; `leaves` holds every variable node's value."""
     g = gr.g
-    values: dict[str, np.ndarray] = {}
-    steps: list[Step] = []
+    values = forward(gr, leaves)
+    steps: list[Step] = [ForwardStep(node, _formula(g.nodes[node])) for node in gr.order]
     with np.errstate(all="ignore"):
-        for node in gr.order:
-            attrs = g.nodes[node]
-            if attrs["kind"] == "variable":
-                values[node] = leaves[node]
-                formula = attrs["name"]
-            elif attrs["kind"] == "constant":
-                values[node] = np.full((1, 1), attrs["constant"])
-                formula = attrs["text"]
-            else:
-                args = tuple(values[i] for i in gr.inputs(node))
-                values[node] = get_op(attrs["op"]).forward(args, attrs["params"])
-                formula = f"{attrs['name']} = {attrs['text']}" if attrs["name"] else attrs["text"]
-            steps.append(ForwardStep(node, formula))
         grads, backward, composed = _backward(gr, values)
     steps.extend(backward)
     nodes = tuple(_node(gr, n, values[n], grads.get(n)) for n in gr.order)
@@ -302,6 +315,15 @@ def run(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray], *, expression: st
     closed, defined = delta_mod.closed_forms(composed, gr.output, gr.output_name, gr.variables)
     return Trace(expression, parsed, f, seed, gr.output, gr.output_name, nodes, edges,
                  tuple(steps), dict(gr.variables), notes, closed_forms=closed, deltas=defined)
+
+
+def _formula(attrs: Mapping[str, Any]) -> str:
+    """A forward step's formula: the variable's name, the constant as written, `z = W · x`."""
+    if attrs["kind"] == "variable":
+        return attrs["name"]
+    if attrs["kind"] == "constant":
+        return attrs["text"]
+    return f"{attrs['name']} = {attrs['text']}" if attrs["name"] else attrs["text"]
 
 
 def _node(gr: graph_mod.Graph, nid: str, value: np.ndarray, grad: np.ndarray | None) -> Node:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, scalar
+from . import engine, gradcheck, scalar
 from . import graph as graph_mod
 from .errors import BackpropError
 from .limits import MAX_DIM, MAX_ELEMENTS_PER_ARRAY, MAX_ELEMENTS_TOTAL, MAX_EXPRESSION_CHARS
@@ -66,8 +66,10 @@ class Pipeline:
         return {name: _leaf(self.inputs, name, self.graph.g.nodes[node])
                 for name, node in self.graph.variables.items()}
 
-    def run(self, values: Mapping[str, np.ndarray], view: Any = "vector") -> engine.Trace:
-        """Forward and backward with these values, on the graph or on its scalar expansion."""
+    def run(self, values: Mapping[str, np.ndarray], view: Any = "vector", *,
+            check: bool = False) -> engine.Trace:
+        """Forward and backward with these values, on the graph or on its scalar expansion;
+        with `check`, the gradients are checked by central differences too."""
         if view not in VIEWS:
             raise BackpropError(f"view must be one of {', '.join(VIEWS)}, not {view!r}", None)
         gr = self.graph
@@ -77,7 +79,8 @@ class Pipeline:
             leaves = {node: values[name] for name, node in gr.variables.items()}
         result = engine.run(gr, leaves, expression=self.inputs.expression, parsed=self.parsed,
                             f=self.inputs.f, seed=self.inputs.seed, warnings=self.warnings)
-        return replace(result, view=view, scalar_nodes=self.scalar_nodes)
+        return replace(result, view=view, scalar_nodes=self.scalar_nodes,
+                       gradient_check=gradcheck.check(gr, result) if check else None)
 
 
 def prepare(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0) -> Pipeline:
@@ -93,10 +96,11 @@ def prepare(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any =
 
 def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0,
           view: Any = "vector") -> engine.Trace:
-    """Parse, build, give every variable its value, run forward and backward; `view="scalar"`
-    runs the scalar expansion (every node 1×1, micrograd's view) instead of the graph."""
+    """Parse, build, give every variable its value, run forward and backward, check the
+    gradients by central differences; `view="scalar"` runs the scalar expansion (every node 1×1,
+    micrograd's view) instead of the graph."""
     pipeline = prepare(expression, variables, f, seed)
-    return pipeline.run(pipeline.start(), view)
+    return pipeline.run(pipeline.start(), view, check=True)
 
 
 def _leaf(req: Inputs, name: str, attrs: dict) -> np.ndarray:

@@ -45,3 +45,11 @@ MAX_TRAIN_SCALAR_STEPS = 2_000_000_000     # steps × scalar operations (scalar_
 # `dot` per page, two at a time): the lecture's 19 pages take about 0.3 s, 150 pages of a
 # 14-layer net about 3 s. Past this many pages it is refused; one step's export is not.
 MAX_EXPORT_PAGES = 150
+# The gradient check (gradcheck.py): a variable with at most this many entries has each checked,
+# a larger one a random subset of this many. Each check runs 4 forward passes over the nodes
+# between the variable and the output; their work in all (numbers read and written by each
+# recomputed node, plus GRADCHECK_NODE_WORK for its overhead) is capped, and past the cap the
+# check falls back to smaller subsets, then one direction per variable, then one in all.
+GRADCHECK_ENTRIES = 64
+GRADCHECK_NODE_WORK = 10_000    # a node's Python overhead, in numbers' worth of numpy work
+GRADCHECK_MAX_WORK = 50_000_000

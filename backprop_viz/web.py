@@ -28,6 +28,7 @@ from .engine import Trace
 from .errors import BackpropError
 from .inputs import trace as run_trace
 from .limits import MAX_BODY_BYTES
+from .presets import PRESETS
 from .syntax import F_CHOICES
 
 bp = Blueprint("web", __name__)
@@ -55,6 +56,12 @@ KATEX_FILES = re.compile(r"(katex\.mjs|katex\.min\.css|fonts/KaTeX_[A-Za-z0-9_-]
 def index() -> str:
     """The step-through page; it asks /api/trace for the graph itself."""
     return render_template("index.html", expression=DEFAULT_EXPRESSION, f_choices=F_CHOICES)
+
+
+@bp.get("/api/presets")
+def presets() -> Response:
+    """The examples of presets.py, in order: each a request for /api/trace, titled and captioned."""
+    return Response(jsonio.dumps([p.to_dict() for p in PRESETS]), mimetype="application/json")
 
 
 @bp.get("/vendor/katex/<path:filename>")

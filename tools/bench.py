@@ -38,8 +38,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
+from backprop_viz import gradcheck, inputs, jsonio, render  # noqa: E402
 from backprop_viz import graph as graph_mod  # noqa: E402
-from backprop_viz import inputs, jsonio, render  # noqa: E402
 from backprop_viz.parser import parse  # noqa: E402
 
 LAYERS = (1, 5, 20, 50, 100, 200)
@@ -95,11 +95,11 @@ def clock(fn: Callable[[], Any]) -> tuple[float, Any]:
     return (time.perf_counter() - started) * 1000, result
 
 
-def front(expression: str, variables: dict) -> None:
+def front(expression: str, variables: dict | None) -> graph_mod.Graph:
     """The stages of inputs.trace before any value exists: read, parse, graph."""
     req = inputs.read(expression, variables)
     program = parse(req.expression, frozenset(req.names))
-    graph_mod.build(program, req.f, req.shapes)
+    return graph_mod.build(program, req.f, req.shapes)
 
 
 def one_repeat(client: Any, expression: str, variables: dict) -> tuple[dict, dict]:
@@ -147,6 +147,34 @@ def measure(repeat: int, big_repeat: int) -> list[tuple[str, dict, dict]]:
             for ms, _ in runs)
         results.append((label, medians, runs[-1][1] | {"repeat": n}))
     return results
+
+
+def check_cost(repeat: int) -> list[str]:
+    """What the gradient check adds to a request: gradcheck.check alone, against the whole
+    POST /api/trace (which includes it; layout cached, fresh seed), at the lecture's size, with
+    W 512×512 and at L = 200."""
+    client = create_app({"TESTING": True}).test_client()
+    cases = [("lecture", LECTURE, None), *(w for w in workloads() if w[0] in (BIG, "L=200"))]
+    lines = []
+    for label, expression, variables in cases:
+        gr = front(expression, variables)
+        request = {"expression": expression, "variables": variables}
+        client.post("/api/trace", json=request)                 # warm-up: layout cached
+        whole, alone = [], []
+        for _ in range(repeat):
+            body = request | {"seed": next(SEEDS)}
+            ms, _ = clock(lambda body=body: client.post("/api/trace", json=body))
+            whole.append(ms)
+            trace = inputs.trace(expression, variables, "tanh", body["seed"])
+            ms, check = clock(lambda gr=gr, trace=trace: gradcheck.check(gr, trace))
+            alone.append(ms)
+        w, c = statistics.median(whole), statistics.median(alone)
+        worst = "none counted" if check.max_rel_error is None else f"{check.max_rel_error:.1e}"
+        lines.append(f"{label}: check {c:.2f} ms of a {w:.2f} ms request ({100 * c / w:.0f} %; "
+                     f"without it {w - c:.2f} ms); method {check.method}, {check.passes} "
+                     f"forward passes, {check.checked} of {check.total} entries or directions, "
+                     f"max rel. error {worst}")
+    return lines
 
 
 # ---------------------------------------------------------------- the browser
@@ -411,6 +439,10 @@ def main() -> None:
     started = time.perf_counter()
     results = measure(repeat, big_repeat)
     report(results)
+    print("\nThe gradient check (gradcheck.py), median of "
+          f"{repeat} requests each; layout cached, fresh seeds:")
+    for line in check_cost(repeat):
+        print(f"  {line}")
     kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kib //= 1024 if sys.platform == "darwin" else 1     # macOS reports bytes
     print(f"\nPeak RSS of the bench process (ru_maxrss): {kib:,} KiB ({kib / 1024:,.0f} MiB)")

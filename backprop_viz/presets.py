@@ -1,0 +1,99 @@
+"""The examples one click away (issue 8, item 6): the lecture's expressions and CS231n's, each
+with its values written out so that the numbers teach, and a one-line caption saying what to
+look at. `variables` is what POST /api/trace takes, so a preset is a request as it stands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Preset:
+    id: str
+    title: str
+    caption: str
+    expression: str
+    variables: Mapping[str, Mapping[str, Any]]   # {name: {"value": …}}, as /api/trace reads it
+    f: str = "tanh"
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "caption": self.caption,
+                "expression": self.expression,
+                "variables": {name: dict(spec) for name, spec in self.variables.items()},
+                "f": self.f, "seed": self.seed}
+
+
+def _values(**arrays: Any) -> dict[str, dict[str, Any]]:
+    return {name: {"value": value} for name, value in arrays.items()}
+
+
+# The lecture's numbers: x has a 0 (its column of ∂s/∂W = δxᵀ is 0), and z = Wx + b is
+# (0.5, −1, 1.5), so f′(z) = 1 − tanh²(z) is 0.79, 0.42, 0.18: the more saturated the unit,
+# the less gradient passes.
+W = [[0.2, -0.1, 0.4, 0.3],
+     [-0.3, 0.2, 0.1, -0.2],
+     [0.1, 0.1, -0.5, 0.4]]
+X = [1, 2, 0, -1]
+B = [0.8, -1.3, 1.6]
+U = [1, -1, 0.5]
+LECTURE = _values(W=W, x=X, b=B, u=U)
+
+# Five word vectors of two numbers each: the window x is 10×1 and W is 3×10.
+WORDS = {"x_museums": [0.3, -0.2], "x_in": [0.1, 0.1], "x_Paris": [0.9, 0.4],
+         "x_are": [0.0, 0.2], "x_amazing": [-0.5, 0.7]}
+W_WINDOW = [[0.1, 0.2, 0.0, -0.1, 0.5, 0.3, 0.0, 0.1, -0.2, 0.1],
+            [-0.2, 0.1, 0.1, 0.0, 0.4, -0.3, 0.2, 0.0, 0.1, -0.1],
+            [0.0, -0.1, 0.2, 0.1, -0.3, 0.2, -0.1, 0.2, 0.0, 0.3]]
+
+PRESETS: tuple[Preset, ...] = (
+    Preset("lecture", "The lecture: s = uᵀ f(Wx + b)",
+           "CS224N lecture 3's network: δ = u ∘ f′(z) is computed once, then ∂s/∂W = δxᵀ, "
+           "∂s/∂b = δ and ∂s/∂x = Wᵀδ reuse it.",
+           "s = uᵀ f(Wx + b)", LECTURE),
+    Preset("lecture-steps", "The same, step by step: z, h, s",
+           "The same network with its intermediate values named as the lecture names them: "
+           "z = Wx + b, h = f(z), s = uᵀh.",
+           "z = Wx + b\nh = f(z)\ns = uᵀh", LECTURE),
+    Preset("logistic", "The logistic: J = σ(s)",
+           "The score squashed to a probability: ∂J/∂s = σ(s)(1 − σ(s)) scales every gradient "
+           "below it.",
+           "s = uᵀ f(Wx + b)\nJ = σ(s)", LECTURE),
+    Preset("ner-window", "The NER window: is Paris a location?",
+           "Five stacked word vectors make the window x; the stack's backward step hands each "
+           "word its own slice of ∂s/∂x.",
+           "x = [x_museums; x_in; x_Paris; x_are; x_amazing]\ns = uᵀ f(Wx + b)",
+           _values(**WORDS, W=W_WINDOW, b=[0.1, -0.1, 0.2], u=[1, -0.5, 0.8])),
+    Preset("cs231n-add-mul", "CS231n: (x + y) · z",
+           "CS231n's first circuit at x = −2, y = 5, z = −4: f = −12, and the multiply swaps "
+           "its inputs, so ∂f/∂q = z = −4 and ∂f/∂z = q = 3.",
+           "q = x + y\nf = q * z", _values(x=-2, y=5, z=-4)),
+    Preset("sigmoid-neuron", "CS231n: a sigmoid neuron, gate by gate",
+           "σ(w0x0 + w1x1 + w2) written with exp and 1/x: f = 0.73, and every gate's local "
+           "gradient multiplies into ∂f/∂w = (−0.2, −0.39, 0.2).",
+           "f = 1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))",
+           _values(w0=2, x0=-1, w1=-3, x1=-2, w2=-3)),
+    Preset("gates", "The gates: add, multiply, max, copy",
+           "Add distributes (2 to each input), multiply swaps (∂/∂x = 2y, ∂/∂y = 2x), max "
+           "routes (all to z, none to w), copy sums (∂f/∂x = −8 + 2 = −6).",
+           "f = 2 * (x*y + max(z, w) + x)", _values(x=3, y=-4, z=2, w=-1)),
+    Preset("mini-batch", "A mini-batch: the bias repeated",
+           "Three examples as the columns of X: b is repeated across them (the repeat node), "
+           "and its backward step sums δ's columns back into ∂s/∂b.",
+           "s = sum(uᵀ f(W X + b))",
+           _values(W=W, X=[[1, 0.5, -1], [2, 0, 1], [0, 1, 0.5], [-1, 0.5, 0]], b=B, u=U)),
+    Preset("two-layer-softmax", "A two-layer net with softmax cross-entropy",
+           "y is one-hot (class 2): at the logits θ the gradient is the famous ŷ − y, "
+           "the predicted probabilities minus the truth.",
+           "h = f(W1 x + b1)\nθ = W2 h + b2\nŷ = softmax(θ)\nJ = -sum(y ∘ log(ŷ))",
+           _values(x=[1, -1, 0.5],
+                   W1=[[0.5, -0.2, 0.1], [0.3, -0.4, 0.2], [-0.1, 0.2, 0.7]],
+                   b1=[0.1, 0.2, 0.3],
+                   W2=[[0.4, -0.3, 0.2], [0.1, 0.5, -0.2], [-0.3, 0.2, 0.6]],
+                   b2=[0.0, 0.1, -0.1], y=[0, 1, 0]),
+           f="relu"),
+)
+
+BY_ID: dict[str, Preset] = {p.id: p for p in PRESETS}
