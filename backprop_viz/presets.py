@@ -49,42 +49,42 @@ W_WINDOW = [[0.1, 0.2, 0.0, -0.1, 0.5, 0.3, 0.0, 0.1, -0.2, 0.1],
             [0.0, -0.1, 0.2, 0.1, -0.3, 0.2, -0.1, 0.2, 0.0, 0.3]]
 
 PRESETS: tuple[Preset, ...] = (
-    Preset("lecture", "The lecture: s = uᵀ f(Wx + b)",
+    Preset("lecture", "Lecture 3",
            "CS224N lecture 3's network: δ = u ∘ f′(z) is computed once, then ∂s/∂W = δxᵀ, "
            "∂s/∂b = δ and ∂s/∂x = Wᵀδ reuse it.",
            "s = uᵀ f(Wx + b)", LECTURE),
-    Preset("lecture-steps", "The same, step by step: z, h, s",
+    Preset("lecture-steps", "z, h, s",
            "The same network with its intermediate values named as the lecture names them: "
            "z = Wx + b, h = f(z), s = uᵀh.",
            "z = Wx + b\nh = f(z)\ns = uᵀh", LECTURE),
-    Preset("logistic", "The logistic: J = σ(s)",
+    Preset("logistic", "J = σ(s)",
            "The score squashed to a probability: ∂J/∂s = σ(s)(1 − σ(s)) scales every gradient "
            "below it.",
            "s = uᵀ f(Wx + b)\nJ = σ(s)", LECTURE),
-    Preset("ner-window", "The NER window: is Paris a location?",
+    Preset("ner-window", "NER window",
            "Five stacked word vectors make the window x; the stack's backward step hands each "
            "word its own slice of ∂s/∂x.",
            "x = [x_museums; x_in; x_Paris; x_are; x_amazing]\ns = uᵀ f(Wx + b)",
            _values(**WORDS, W=W_WINDOW, b=[0.1, -0.1, 0.2], u=[1, -0.5, 0.8])),
-    Preset("cs231n-add-mul", "CS231n: (x + y) · z",
+    Preset("cs231n-add-mul", "(x + y)z",
            "CS231n's first circuit at x = −2, y = 5, z = −4: f = −12, and the multiply swaps "
            "its inputs, so ∂f/∂q = z = −4 and ∂f/∂z = q = 3.",
            "q = x + y\nf = q * z", _values(x=-2, y=5, z=-4)),
-    Preset("sigmoid-neuron", "CS231n: a sigmoid neuron, gate by gate",
+    Preset("sigmoid-neuron", "Sigmoid neuron",
            "σ(w0x0 + w1x1 + w2) written with exp and 1/x: f = 0.73, and every gate's local "
            "gradient multiplies into ∂f/∂w = (−0.2, −0.39, 0.2).",
            "f = 1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))",
            _values(w0=2, x0=-1, w1=-3, x1=-2, w2=-3)),
-    Preset("gates", "The gates: add, multiply, max, copy",
+    Preset("gates", "Gates",
            "Add distributes (2 to each input), multiply swaps (∂/∂x = 2y, ∂/∂y = 2x), max "
            "routes (all to z, none to w), copy sums (∂f/∂x = −8 + 2 = −6).",
            "f = 2 * (x*y + max(z, w) + x)", _values(x=3, y=-4, z=2, w=-1)),
-    Preset("mini-batch", "A mini-batch: the bias repeated",
+    Preset("mini-batch", "Mini-batch",
            "Three examples as the columns of X: b is repeated across them (the repeat node), "
            "and its backward step sums δ's columns back into ∂s/∂b.",
            "s = sum(uᵀ f(W X + b))",
            _values(W=W, X=[[1, 0.5, -1], [2, 0, 1], [0, 1, 0.5], [-1, 0.5, 0]], b=B, u=U)),
-    Preset("two-layer-softmax", "A two-layer net with softmax cross-entropy",
+    Preset("two-layer-softmax", "2-layer softmax",
            "y is one-hot (class 2): at the logits θ the gradient is the famous ŷ − y, "
            "the predicted probabilities minus the truth.",
            "h = f(W1 x + b1)\nθ = W2 h + b2\nŷ = softmax(θ)\nJ = -sum(y ∘ log(ŷ))",

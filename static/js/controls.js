@@ -187,7 +187,7 @@ async function exportAs(format, steps) {
 
 // ------------------------------------------------------------------ wiring
 
-export function initControls() {
+export async function initControls() {
   $("expr-form").addEventListener("submit", (event) => {
     event.preventDefault();
     renderGraph();
@@ -216,6 +216,7 @@ export function initControls() {
   });
   onChange(renderGraph);
   initPlayer();
+  // the examples first: their row must be in place before the graph's box is sized
+  await initPresets(renderGraph);
   renderGraph(readUrl());
-  initPresets(renderGraph);
 }

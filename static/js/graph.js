@@ -98,7 +98,7 @@ function apply(step, forward) {
   }
   g.classList.toggle("grad-done", forward);
   // a named upstream gradient carries its name on the graph too: "∇ δ = [0.12; …]"
-  const name = step.delta ? `${step.delta.name} = ` : "";
+  const name = step.delta?.equal ? `${step.delta.name} = ` : "";
   s.grad.textContent = GRAD_MARK + (forward ? name + brief(node.grad, NODE_ENTRIES) : PENDING);
   for (const e of state.inEdges.get(step.node)) {
     const edge = view.edges.get(edgeId(e));

@@ -51,7 +51,7 @@ export function equation(latex, text, what = "this equation") {
   }, "copy LaTeX");
   copy.addEventListener("click", () => copyText(portable(latex), copy));
   return el("div", { class: "eq", "data-latex": portable(latex) },
-    math(latex, text), copy);
+    math(`\\displaystyle ${latex}`, text), copy);
 }
 
 async function copyText(text, button) {

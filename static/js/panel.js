@@ -66,7 +66,7 @@ function forwardPanel(step, node) {
 function backwardPanel(step, node) {
   const out = state.nodes.get(state.trace.output_id);
   const up = partial(out, node);
-  const named = step.delta ? `${up} = ${step.delta.latex}` : up;
+  const named = step.delta?.equal ? `${up} = ${step.delta.latex}` : up;
   const parts = [el("h3", {}, "Upstream gradient")];
   parts.push(...deltaNotes(step));
   if (step.contributions.length === 0) {
@@ -74,7 +74,10 @@ function backwardPanel(step, node) {
       "."));
   }
   if (step.contributions.length > 1) parts.push(...fanOut(step, node, up));
-  parts.push(equation(`${named} = ${texMatrix(node.grad, "grad")}`, "upstream", "the upstream"));
+  // a variable's gradient in the closed form the engine composed: ∂s/∂W = δ xᵀ
+  const closed = node.kind === "variable" ? state.trace.closed_forms?.[node.label] : null;
+  const lhs = closed ? `${named} = ${closed.latex}` : named;
+  parts.push(equation(`${lhs} = ${texMatrix(node.grad, "grad")}`, "upstream", "the upstream"));
   if (node.kind === "variable") {
     parts.push(el("p", {}, "A variable: this is its gradient, in its own shape, and the ",
       "backward pass is done with it."));
@@ -97,10 +100,15 @@ function deltaNotes(step) {
       "computation below, so it gets a name, ", math(d.latex, d.name),
       ": it is computed once, here, and reused.")];
   }
-  const source = state.trace.steps[d.step - 1];
-  return [el("p", { class: "delta-note reuse" }, "Reuses ", math(d.latex, d.name),
-    ` from step ${d.step} (`, math(state.nodes.get(source.node).latex, source.node),
-    ", highlighted in the graph).")];
+  const source = state.nodes.get(state.trace.steps[d.step - 1].node);
+  const where = [` from step ${d.step} (`, math(source.latex, source.label),
+    ", highlighted in the graph)"];
+  if (d.equal) {
+    return [el("p", { class: "delta-note reuse" }, "This upstream gradient is ",
+      math(d.latex, d.name), ": it reuses it", ...where, ".")];
+  }
+  return [el("p", { class: "delta-note reuse" }, "Computed from ", math(d.latex, d.name),
+    ...where, ", not again from the output.")];
 }
 
 function fanOut(step, node, up) {
