@@ -2,6 +2,7 @@
 // touches only what changed between k and k ± 1, so it costs the same at 200 layers as at 1.
 
 import { NODE_ENTRIES, brief, fmt } from "./format.js";
+import { linkGraph } from "./links.js";
 import { downstreamOf, edgeId, state } from "./state.js";
 
 const PENDING = "?";
@@ -46,7 +47,6 @@ function setTitle(group, text) {
 export function loadSvg(trace) {
   const doc = new DOMParser().parseFromString(trace.svg, "image/svg+xml");
   const svg = document.importNode(doc.documentElement, true);
-  svg.setAttribute("aria-hidden", "true");
   const vb = svg.viewBox.baseVal;
   view.full = { x: vb.x, y: vb.y, w: vb.width, h: vb.height };
   svg.removeAttribute("width");
@@ -77,6 +77,7 @@ export function loadSvg(trace) {
   view.current = null;
   view.boxes = new Map();
   $("graph").replaceChildren(svg);
+  linkGraph();
 }
 
 // ------------------------------------------------------------------ stepping

@@ -4,9 +4,11 @@
 // controls (form, player, keys, URL, exports).
 
 import { initControls } from "./controls.js";
+import { initLinks } from "./links.js";
 import { initZoomPan } from "./graph.js";
 import { loadMath } from "./math.js";
 
 initZoomPan();
+initLinks();
 await loadMath();
 initControls();

@@ -15,11 +15,11 @@ export async function loadMath() {
   return katex !== null;
 }
 
-// \htmlClass is the one command trusted: the panel colours values and gradients with it, and
-// it only ever wraps numbers the page itself wrote (labels reach here escaped by latex.py).
+// \htmlClass and \htmlData are the commands trusted: the panel colours numbers and marks each
+// node's terms with them, and only the page writes them (labels reach here escaped by latex.py).
 const OPTIONS = {
   throwOnError: true, strict: "ignore", output: "htmlAndMathml",
-  trust: (context) => context.command === "\\htmlClass",
+  trust: (context) => context.command === "\\htmlClass" || context.command === "\\htmlData",
 };
 
 // An element showing `latex` typeset (display style when `display`), or `text` as a fallback.
@@ -39,7 +39,7 @@ export function math(latex, text, { display = false } = {}) {
 }
 
 // The LaTeX a reader pastes into their notes: without the page's colour classes.
-export const portable = (latex) => latex.replace(/\\htmlClass\{[a-z-]+\}/g, "");
+export const portable = (latex) => latex.replace(/\\html(?:Class|Data)\{[a-z0-9=-]+\}/g, "");
 
 // An equation on its own line with a "copy LaTeX" button beside it. Typeset in KaTeX's inline
 // mode, which breaks a long line after = and after an operator, so a narrow panel wraps it

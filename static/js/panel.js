@@ -3,10 +3,11 @@
 // shapes under them) or, on the toggle, in the Jacobian form (a row times the local Jacobian).
 
 import { el } from "./dom.js";
+import { linkPanel } from "./links.js";
 import { equation, math } from "./math.js";
 import { downstreamOf, state } from "./state.js";
 import { drawSummary } from "./summary.js";
-import { asRow, partial, texMatrix, texShape, transpose, under } from "./tex.js";
+import { asRow, partial, term, texMatrix, texShape, transpose, under } from "./tex.js";
 
 export { el };
 
@@ -30,14 +31,15 @@ export function drawPanel() {
   const node = state.nodes.get(step.node);
   const head = el("h2", {},
     el("span", { class: `phase ${step.phase}` }, step.phase),
-    ` step ${state.step} of ${n}: `, math(node.latex, node.label));
+    ` step ${state.step} of ${n}: `, math(term(node), node.label));
   const body = step.phase === "forward" ? forwardPanel(step, node) : backwardPanel(step, node);
   if (state.step === n) body.push(...drawSummary());
   panel.replaceChildren(head, ...body);
+  linkPanel();
 }
 
 // "label = value" for a node, typeset; tone colours the numbers.
-function valueEquation(node, array, tone, lhs = node.latex) {
+function valueEquation(node, array, tone, lhs = term(node)) {
   return equation(`${lhs} = ${texMatrix(array, tone)}`, `${node.label} = …`, node.label);
 }
 
@@ -86,7 +88,7 @@ function backwardPanel(step, node) {
   for (const input of step.inputs) {
     const source = state.nodes.get(input.node);
     parts.push(el("section", { class: "input", "data-node": source.id },
-      el("h3", {}, `Input ${input.port + 1}: `, math(source.latex, source.label)),
+      el("h3", {}, `Input ${input.port + 1}: `, math(term(source), source.label)),
       ...(jacobian ? jacobianForm(step, node, input, source) : shapeForm(step, input, source))));
   }
   return parts;
@@ -132,6 +134,12 @@ function factorArray(ref, step) {
   return ref.transpose ? transpose(a) : a;
 }
 
+// A factor marked as the term of the node it comes from (the upstream: the step's node).
+function factorTerm(f, step) {
+  const id = f.ref.upstream ? step.node : f.ref.node;
+  return id ? term(state.nodes.get(id), f.latex) : f.latex;
+}
+
 function joinFactors(form, each) {
   return form.factors.map((f, i) => (i ? ` ${OPERATORS[form.operators[i - 1]] ?? form.operators[i - 1]} ` : "")
     + each(f)).join("");
@@ -141,8 +149,8 @@ function shapeForm(step, input, source) {
   const down = downstreamOf(input.node, step.node, input.port);
   const form = input.shape_form;
   if (!form) return jacobianForm(step, state.nodes.get(step.node), input, source);
-  const withShapes = `${under(form.lhs.latex, form.lhs.shape)} = ${
-    joinFactors(form, (f) => under(f.latex, f.shape))}`;
+  const withShapes = `${under(term(source, form.lhs.latex), form.lhs.shape)} = ${
+    joinFactors(form, (f) => under(factorTerm(f, step), f.shape))}`;
   const numbers = `${joinFactors(form, (f) => texMatrix(factorArray(f.ref, step),
     f.ref.upstream || f.ref.of === "grad" ? "grad" : "val"))} = ${texMatrix(down, "grad")}`;
   return [

@@ -62,9 +62,10 @@ export function stopPlaying() {
 }
 
 function onKey(event) {
-  // Keys belong to whatever the user is typing in (the slider handles its own arrows).
-  if (event.target instanceof Element
-    && event.target.closest("input, textarea, select, [contenteditable]")) return;
+  // Keys belong to whatever the user is typing in (the slider handles its own arrows); the
+  // form toggle's radios would take the arrows too, but stepping matters more there.
+  if (event.target instanceof Element && event.target.closest(
+    'input:not([type="radio"]), textarea, select, [contenteditable]')) return;
   if (event.altKey || event.ctrlKey || event.metaKey || !state.trace) return;
   // Space plays and pauses wherever the focus is, even on a button (Enter still presses it).
   if (event.key === " ") {

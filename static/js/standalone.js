@@ -5,6 +5,7 @@
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
 import { fitBox, initZoomPan, loadSvg } from "./graph.js";
+import { initLinks } from "./links.js";
 import { loadMath } from "./math.js";
 import { initPlayer, setStep } from "./player.js";
 import { index, state } from "./state.js";
@@ -25,6 +26,7 @@ async function start() {
   $("warnings").hidden = trace.warnings.length === 0;
   $("timeline").max = String(trace.steps.length);
   initZoomPan();
+  initLinks();
   await loadMath();
   initPlayer();
   whenSized(() => {

@@ -46,8 +46,13 @@ export const under = (latex, shape) => `\\underset{${texShape(shape)}}{${latex}}
 // A node's label as LaTeX, in parentheses when it is compound (W · x + b).
 export const atom = (node) => (node.label.includes(" ") ? `(${node.latex})` : node.latex);
 
-// ∂a/∂b for two nodes of the trace.
-export const partial = (a, b) => `\\dfrac{\\partial ${atom(a)}}{\\partial ${atom(b)}}`;
+// `latex` (a node's label by default) marked as that node's term: hovering or focusing it
+// lights the node up in the graph, and the node lights it up here (static/js/links.js).
+export const term = (node, latex = node.latex) => `\\htmlData{node=${node.id}}{${latex}}`;
+
+// ∂a/∂b for two nodes of the trace, each marked as its node's term.
+export const partial = (a, b) => `\\dfrac{\\partial ${term(a, atom(a))}}{\\partial ${
+  term(b, atom(b))}}`;
 
 export const transpose = (a) => a[0].map((_, j) => a.map((row) => row[j]));
 export const asRow = (a) => [a.flat()];

@@ -1,0 +1,56 @@
+// Linked views: a node in the graph and its terms in the panel's equations light up together,
+// whichever the pointer is over or the keyboard's focus is on.
+
+import { state } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+let lit = null;
+
+function light(id) {
+  if (id === lit) return;
+  if (lit) mark(lit, false);
+  lit = id;
+  if (id) mark(id, true);
+}
+
+function mark(id, on) {
+  for (const t of $("panel").querySelectorAll(`[data-node="${CSS.escape(id)}"]`)) {
+    t.classList.toggle("linked", on);
+  }
+  $("graph").querySelector(`g.node[id="${CSS.escape(id)}"]`)?.classList.toggle("linked", on);
+  for (const e of [...(state.inEdges.get(id) ?? []), ...(state.outEdges.get(id) ?? [])]) {
+    document.getElementById(`e-${e.source}-${e.target}-${e.port}`)?.classList.toggle("linked", on);
+  }
+}
+
+const nodeOf = (event, selector) => event.target instanceof Element
+  ? event.target.closest(selector)?.getAttribute(selector === "g.node" ? "id" : "data-node")
+  : null;
+
+// After the panel is drawn: its terms can be reached with Tab, and a lit node stays lit.
+export function linkPanel() {
+  for (const t of $("panel").querySelectorAll("[data-node]")) {
+    t.tabIndex = 0;
+    const node = state.nodes.get(t.dataset.node);
+    if (node) t.setAttribute("aria-label", `${node.label}: show it in the graph`);
+  }
+  if (lit) mark(lit, true);
+}
+
+// After the graph is loaded: each node can be reached with Tab.
+export function linkGraph() {
+  lit = null;
+  for (const g of $("graph").querySelectorAll("g.node")) {
+    g.setAttribute("tabindex", "0");
+    g.setAttribute("focusable", "true");
+  }
+}
+
+export function initLinks() {
+  for (const [box, selector] of [[$("graph"), "g.node"], [$("panel"), "[data-node]"]]) {
+    box.addEventListener("pointerover", (event) => light(nodeOf(event, selector)));
+    box.addEventListener("pointerleave", () => light(null));
+    box.addEventListener("focusin", (event) => light(nodeOf(event, selector)));
+    box.addEventListener("focusout", () => light(null));
+  }
+}
