@@ -3,13 +3,15 @@
     python3 tools/screenshots.py [OUT_DIR]      # default /tmp/shots
 
 Serves the app from a thread, opens it in Debian's Chromium (BROWSER_PATH) at 1280×720 and
-1920×1080, light and dark, and saves: a forward step, the backward step on the tanh node, an
-error with its caret, and a 20-layer net fitted. Also writes docs/screenshot.png (the backward
-step at 1280×720, light) for the README.
+1920×1080, light and dark, and saves: a forward step; the lecture preset's backward steps on the
+tanh node and on W · x, each in the shape convention and in the Jacobian form; the gates and
+mini-batch presets; an error with its caret; and a 20-layer net fitted. Also writes
+docs/screenshot.png (the backward step on W · x at 1280×720, light) for the README.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -26,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from app import create_app  # noqa: E402
 from backprop_viz import trace  # noqa: E402
 from backprop_viz.engine import ForwardStep  # noqa: E402
+from backprop_viz.presets import BY_ID  # noqa: E402
 
 EXPRESSION = "s = uᵀ f(Wx + b)"
 SIZES = {"laptop": (1280, 720), "full-hd": (1920, 1080)}
@@ -44,6 +47,23 @@ def steps_to_show() -> dict[str, int]:
     k_backward = next(k for k, s in enumerate(t.steps, 1)
                       if not isinstance(s, ForwardStep) and t.node(s.node).op == "tanh")
     return {"forward": k_forward, "backward": k_backward}
+
+
+def preset_url(base: str, preset_id: str, **params: object) -> str:
+    p = BY_ID[preset_id]
+    return base + "?" + urlencode({"expr": p.expression, "f": p.f, "seed": p.seed,
+                                   "vars": json.dumps(p.variables), **params})
+
+
+def lecture_steps() -> dict[str, int]:
+    """k of the lecture preset's backward steps on tanh and on W · x."""
+    p = BY_ID["lecture"]
+    t = trace(p.expression, p.variables, p.f, p.seed)
+    def k_of(test) -> int:
+        return next(k for k, s in enumerate(t.steps, 1)
+                    if not isinstance(s, ForwardStep) and test(t.node(s.node)))
+    return {"tanh": k_of(lambda n: n.op == "tanh"),
+            "W": k_of(lambda n: n.op == "matmul" and t.node(n.inputs[0]).label == "W")}
 
 
 def shoot(page: Page, url: str, path: Path) -> None:
@@ -67,6 +87,12 @@ def main(out: Path) -> None:
             for name, k in steps_to_show().items():
                 shoot(page, base + "?" + urlencode({"expr": EXPRESSION, "step": k}),
                       out / f"{name}-{size}-{scheme}.png")
+            for (at, k), form in product(lecture_steps().items(), ("shape", "jacobian")):
+                shoot(page, preset_url(base, "lecture", step=k, form=form),
+                      out / f"lecture-{at}-{form}-{size}-{scheme}.png")
+            for preset in ("gates", "mini-batch"):
+                shoot(page, preset_url(base, preset, step=100),
+                      out / f"{preset}-{size}-{scheme}.png")
             page.fill("#expr", "s = uᵀ tanhh(Wx + b)")
             page.press("#expr", "Control+Enter")
             page.wait_for_selector("#expr-error:not([hidden])")
@@ -77,8 +103,7 @@ def main(out: Path) -> None:
             page.screenshot(path=str(out / f"net20-fitted-{size}-{scheme}.png"))
             page.close()
         page = browser.new_page(viewport={"width": 1280, "height": 720})
-        shoot(page, base + "?" + urlencode({"expr": EXPRESSION,
-                                            "step": steps_to_show()["backward"]}),
+        shoot(page, preset_url(base, "lecture", step=lecture_steps()["W"]),
               ROOT / "docs" / "screenshot.png")
         browser.close()
     server.shutdown()
