@@ -95,10 +95,16 @@ def prepare(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any =
 
 
 def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0,
-          view: Any = "vector") -> engine.Trace:
+          view: Any = "vector", **values: Any) -> engine.Trace:
     """Parse, build, give every variable its value, run forward and backward, check the
     gradients by central differences; `view="scalar"` runs the scalar expansion (every node 1×1,
-    micrograd's view) instead of the graph."""
+    micrograd's view) instead of the graph. A notebook may give values as keywords:
+    `trace("s = uᵀ f(Wx + b)", W=np.eye(3, 4), x=[1, 2, 3, 4])` (a 1-D array is a column)."""
+    if values:
+        given = dict(variables or {})
+        for name, value in values.items():
+            given[name] = {"value": np.asarray(value, dtype=float).tolist()}
+        variables = given
     pipeline = prepare(expression, variables, f, seed)
     return pipeline.run(pipeline.start(), view, check=True)
 

@@ -14,6 +14,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
@@ -244,6 +245,16 @@ def test_trace_export_writes_by_suffix(tmp_path, suffix, magic):
 def test_trace_export_refuses_an_unknown_suffix(tmp_path):
     with pytest.raises(exports.BackpropError, match=r"must end in one of \.pdf, \.html, \.svg"):
         trace(LECTURE).export(tmp_path / "out.gif")
+
+
+def test_a_notebook_gives_values_as_keywords():
+    """trace("…", W=np.array(…), f="relu"): arrays and numbers as keywords, 1-D as a column."""
+    w = np.arange(12.0).reshape(3, 4) / 10
+    t = trace(LECTURE, {"b": {"value": [1, 2, 3]}}, f="relu", W=w, x=np.array([1.0, 0, 2, -1]))
+    assert (t.node(t.variables["W"]).value == w).all()
+    assert t.node(t.variables["x"]).shape == (4, 1)
+    assert t.node(t.variables["b"]).value.ravel().tolist() == [1, 2, 3]
+    assert trace("(x + y) * z", x=-2, y=5, z=-4).value == -12
 
 
 def test_gradients_is_a_read_only_mapping():

@@ -18,8 +18,9 @@ from tests.test_exports import open_offline
 
 ROOT = Path(__file__).resolve().parent.parent
 CELLS = [
+    "import numpy as np\n"
     "from backprop_viz import trace\n"
-    't = trace("s = uᵀ f(Wx + b)", f="relu")\n'
+    't = trace("s = uᵀ f(Wx + b)", W=np.arange(12.0).reshape(3, 4) / 10, f="relu")\n'
     "t",
     "import sys\n"
     'print(sys.executable, type(t.value).__name__, t.gradients["W"].shape, len(t.steps))',
