@@ -119,3 +119,50 @@ def test_practice_asks_checks_reveals_and_scores(page, live_server):
         page.fill("#seed", "1")
     page.wait_for_function("document.querySelector('#practice-score')?.textContent"
                            f".includes('0 of {total} right first time')")
+
+
+ANSWERS = [   # (typed, rows or the error's start)
+    ("-0.5", [[-0.5]]), ("−0.5", [[-0.5]]), ("1e-3", [[0.001]]), ("2.5E+2", [[250]]),
+    ("[1; -2]", [[1], [-2]]), ("[1, 2; 3, 4]", [[1, 2], [3, 4]]), ("[1 2; 3 4]", [[1, 2], [3, 4]]),
+    ("1, 2\n3, 4", [[1, 2], [3, 4]]), ("[1; 2;]", [[1], [2]]), (" − 2 ", [[-2]]),
+    ("[1, 2", "expected ']' to close the '[' at column 6"),
+    ("[1, 2; 3]", "row 2 has 1 entry but row 1 has 2"),
+    ("[[1]]", "expected a number, not '[' at column 2"),
+    ("1 +", "expected a number at column 4"), ("", "expected a number at column 1"),
+]
+
+
+def test_answers_are_read_in_the_languages_notation(page, live_server):
+    page.goto(live_server + "/")
+    page.wait_for_selector("#graph svg g.node")
+    got = page.evaluate("""async (cases) => {
+        const { parseAnswer } = await import('/static/js/answer.js');
+        return cases.map((text) => {
+            try { return parseAnswer(text); } catch (e) { return e.message; }
+        });
+    }""", [text for text, _ in ANSWERS])
+    for (text, want), answer in zip(ANSWERS, got, strict=True):
+        if isinstance(want, str):
+            assert isinstance(answer, str) and answer.startswith(want), (text, answer)
+        else:
+            assert answer == want, text
+
+
+@pytest.mark.parametrize(("answer", "expected", "why"), [
+    ([[1.0004, 2]], [[1, 2]], ""),                          # within 0.001 relative
+    ([[1000.9]], [[1000]], ""),
+    ([[0.0009]], [[0]], ""),                                # within 0.001 absolute near 0
+    ([[1.002]], [[1]], "the number is off"),
+    ([[1], [2]], [[1, 2]], "your answer is 2×1 but the gradient is 1×2: these are its numbers, "
+                           "transposed"),
+    ([[1, 5]], [[1, 2]], "1 of 2 entries is off: (1, 2)"),
+    ([[0]], [["NaN"]], "the number is off"),
+])
+def test_answers_are_compared_with_a_tolerance_and_say_why(page, live_server, answer, expected,
+                                                           why):
+    page.goto(live_server + "/static/favicon.svg")
+    result = page.evaluate("""async ([answer, expected]) => {
+        const { compareAnswer } = await import('/static/js/answer.js');
+        return compareAnswer(answer, expected);
+    }""", [answer, expected])
+    assert result == {"right": why == "", "why": why}
