@@ -353,7 +353,7 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
     steps: list[BackwardStep] = []
     composed: list[delta_mod.Backward] = []
     namer = delta_mod.Namer()
-    said = _lecture_labels(gr)
+    said = lecture_labels(gr)
     for node in reversed(gr.order):
         if node not in live:
             continue
@@ -410,7 +410,7 @@ def _parenthesised(label: str) -> str:
     return f"({label})" if " " in label else label
 
 
-def _lecture_labels(gr: graph_mod.Graph) -> dict[str, str]:
+def lecture_labels(gr: graph_mod.Graph) -> dict[str, str]:
     """Each node's label in the lecture's forms: its own, except that where the placeholder f
     is written once and neither its argument nor its value has a name, they are z and h, as
     the lecture writes s = uᵀ f(Wx + b) out (z = Wx + b, h = f(z))."""

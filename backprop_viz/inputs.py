@@ -90,7 +90,7 @@ def prepare(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any =
     gr = graph_mod.build(program, req.f, req.shapes)
     warnings = tuple(f"variable {name} is not in the expression; it was ignored"
                      for name in req.names if name not in gr.variables)
-    _check_sizes(gr)
+    check_sizes(gr)
     return Pipeline(req, gr, unparse(program), warnings, scalar.count(gr))
 
 
@@ -199,7 +199,7 @@ def _read_variables(variables: Any) -> tuple[dict[str, tuple[int, int]], dict[st
     return shapes, values
 
 
-def _check_sizes(gr: graph_mod.Graph) -> None:
+def check_sizes(gr: graph_mod.Graph) -> None:
     """Refuse a graph too large to hold before allocating any array."""
     total = 0
     for node in gr.order:

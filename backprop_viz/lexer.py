@@ -27,7 +27,7 @@ CHARACTER_HINTS: dict[str, str] = {
     "∑": ": write sum(...)",
 }
 NEWLINES = "\n\r"
-_NAME_REST = frozenset("0123456789_")  # after the first letter: `W1`, `x_in`
+_NAME_REST = frozenset("0123456789_₀₁₂₃₄₅₆₇₈₉")  # after the first letter: `W1`, `x_in`, `δ₂`
 # Module prefixes of code pasted from numpy, PyTorch or Python: `np.tanh` is one name token,
 # which the parser reads as `tanh`.
 MODULES = frozenset({"np", "numpy", "torch", "math", "np.linalg", "numpy.linalg",

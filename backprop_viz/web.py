@@ -23,7 +23,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import exports, jsonio, render, training
+from . import exports, jsonio, practice, render, training
 from .engine import Trace
 from .errors import BackpropError
 from .inputs import trace as run_trace
@@ -36,6 +36,7 @@ log = logging.getLogger("backprop_viz.web")
 
 REQUEST_FIELDS = ("expression", "variables", "f", "seed", "view")
 TRAIN_FIELDS = ("expression", "variables", "f", "seed", "eta", "steps", "parameters")
+CHECK_FIELDS = (*REQUEST_FIELDS, "formula", "step", "port")
 # Only the app's own files: no inline script or style, no CDN, never inside a frame.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -89,6 +90,18 @@ def train() -> Response:
                             body.get("seed", 0), eta=body.get("eta", 0.1),
                             steps=body.get("steps", 1), parameters=body.get("parameters"))
     return Response(result.to_json(), mimetype="application/json")
+
+
+@bp.post("/api/check")
+def check() -> Response:
+    """Practice mode's "check my formula": the formula evaluated on the trace's numbers and
+    compared with the gradient backward step `step` asks for (its upstream, or input `port`'s)."""
+    body = _body(CHECK_FIELDS)
+    result = practice.check(body["expression"], body.get("variables"), body.get("f", "tanh"),
+                            body.get("seed", 0), body.get("view", "vector"),
+                            formula=body.get("formula"), step=body.get("step"),
+                            port=body.get("port"))
+    return Response(jsonio.dumps(result.to_dict()), mimetype="application/json")
 
 
 @bp.post("/api/export")

@@ -3,6 +3,7 @@
 
 import { NODE_ENTRIES, brief, fmt } from "./format.js";
 import { linkGraph } from "./links.js";
+import { edgeGradientShown, gradientShown } from "./practice.js";
 import { downstreamOf, edgeId, state } from "./state.js";
 
 const PENDING = "?";
@@ -100,14 +101,25 @@ function apply(step, forward) {
   g.classList.toggle("grad-done", forward);
   // a named upstream gradient carries its name on the graph too: "∇ δ = [0.12; …]"
   const name = step.delta?.equal ? `${step.delta.name} = ` : "";
-  s.grad.textContent = GRAD_MARK + (forward ? name + brief(node.grad, NODE_ENTRIES) : PENDING);
+  // practice mode keeps a gradient "?" until its question is answered or shown
+  s.grad.textContent = GRAD_MARK + (!forward ? PENDING : !gradientShown(step.node) ? name + PENDING
+    : name + brief(node.grad, NODE_ENTRIES));
   for (const e of state.inEdges.get(step.node)) {
     const edge = view.edges.get(edgeId(e));
     const down = downstreamOf(e.source, e.target, e.port);
     edge.g.classList.toggle("grad-done", forward && down !== undefined);
     if (edge.slots["edge-grad"] && down !== undefined) {
-      edge.slots["edge-grad"].textContent = forward ? GRAD_MARK + fmt(down[0][0]) : "";
+      edge.slots["edge-grad"].textContent = !forward ? ""
+        : GRAD_MARK + (edgeGradientShown(e) ? fmt(down[0][0]) : PENDING);
     }
+  }
+}
+
+// Fill the gradient slots of the steps applied so far again: practice mode was toggled, or a
+// question was answered.
+export function refreshGradients() {
+  for (const step of state.trace.steps.slice(0, view.applied)) {
+    if (step.phase === "backward") apply(step, true);
   }
 }
 

@@ -2,6 +2,7 @@
 // the lecture's shape convention (every gradient in its parameter's shape, factors with their
 // shapes under them) or, on the toggle, in the Jacobian form (a row times the local Jacobian).
 
+import { askBackward, scoreParts } from "./ask.js";
 import { el } from "./dom.js";
 import { linkPanel } from "./links.js";
 import { equation, math } from "./math.js";
@@ -33,7 +34,7 @@ export function drawPanel() {
     el("span", { class: `phase ${step.phase}` }, step.phase),
     ` step ${state.step} of ${n}: `, math(term(node), node.label));
   const body = step.phase === "forward" ? forwardPanel(step, node) : backwardPanel(step, node);
-  if (state.step === n) body.push(...drawSummary());
+  if (state.step === n) body.push(...scoreParts(), ...drawSummary());
   panel.replaceChildren(head, ...body);
   linkPanel();
 }
@@ -66,6 +67,19 @@ function forwardPanel(step, node) {
 // ------------------------------------------------------------------ backward
 
 function backwardPanel(step, node) {
+  if (state.practice.on) {
+    return askBackward(step, node, { upstream: upstreamParts, input: inputParts, section });
+  }
+  const parts = upstreamParts(step, node);
+  for (const input of step.inputs) {
+    const source = state.nodes.get(input.node);
+    parts.push(section(input, source, ...inputParts(step, node, input, source)));
+  }
+  return parts;
+}
+
+// The step's upstream gradient: named δ, summed over fan-out, a variable's closed form.
+function upstreamParts(step, node) {
   const out = state.nodes.get(state.trace.output_id);
   const up = partial(out, node);
   const named = step.delta?.equal ? `${up} = ${step.delta.latex}` : up;
@@ -84,14 +98,18 @@ function backwardPanel(step, node) {
     parts.push(el("p", {}, "A variable: this is its gradient, in its own shape, and the ",
       "backward pass is done with it."));
   }
-  const jacobian = state.form === "jacobian";
-  for (const input of step.inputs) {
-    const source = state.nodes.get(input.node);
-    parts.push(el("section", { class: "input", "data-node": source.id },
-      el("h3", {}, `Input ${input.port + 1}: `, math(term(source), source.label)),
-      ...(jacobian ? jacobianForm(step, node, input, source) : shapeForm(step, input, source))));
-  }
   return parts;
+}
+
+function section(input, source, ...children) {
+  return el("section", { class: "input", "data-node": source.id },
+    el("h3", {}, `Input ${input.port + 1}: `, math(term(source), source.label)), ...children);
+}
+
+// What the step sends back to one input, in the form the toggle chose.
+function inputParts(step, node, input, source) {
+  return state.form === "jacobian" ? jacobianForm(step, node, input, source)
+    : shapeForm(step, input, source);
 }
 
 function deltaNotes(step) {

@@ -1,7 +1,7 @@
 // The player: step k of the trace on the graph and in the panel; play at a chosen speed; keys;
 // the URL that remembers where the user is.
 
-import { fit, showStep, zoomIn, zoomOut } from "./graph.js";
+import { fit, refreshGradients, showStep, zoomIn, zoomOut } from "./graph.js";
 import { drawPanel } from "./panel.js";
 import { state } from "./state.js";
 
@@ -105,6 +105,7 @@ function writeUrl() {
     step: String(state.step),
   });
   if (state.form !== "shape") params.set("form", state.form);
+  if (state.practice.on) params.set("practice", "1");
   if (state.request.variables) params.set("vars", JSON.stringify(state.request.variables));
   history.replaceState(null, "", `${location.pathname}?${params}`);
 }
@@ -125,6 +126,10 @@ export function readUrl() {
   if (params.get("form") === "jacobian") {
     state.form = "jacobian";
     document.querySelector('input[name="form"][value="jacobian"]').checked = true;
+  }
+  if (params.get("practice") === "1" && $("practice")) {
+    state.practice.on = true;
+    $("practice").checked = true;
   }
   const step = Number.parseInt(params.get("step") ?? "0", 10);
   return Number.isNaN(step) ? 0 : step;
@@ -154,5 +159,12 @@ export function initPlayer() {
       saveUrl();
     });
   }
+  $("practice")?.addEventListener("change", () => {
+    state.practice.on = $("practice").checked;
+    if (!state.trace) return;
+    refreshGradients();
+    drawPanel();
+    saveUrl();
+  });
   document.addEventListener("keydown", onKey);
 }

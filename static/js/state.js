@@ -14,12 +14,15 @@ export const state = {
   playing: null, // interval id while playing
   sequence: 0, // the newest request; older answers are dropped
   offline: false, // the exported standalone page: no server, no URL to keep
+  // practice mode: gradients hidden until answered; question key → {wrong, status, message}
+  practice: { on: false, results: new Map() },
 };
 
 export const edgeKey = (source, target, port) => `${source}|${target}|${port}`;
 export const edgeId = (e) => `e-${e.source}-${e.target}-${e.port}`;
 
 export function index(trace) {
+  state.practice.results = new Map(); // a new trace asks anew: the score starts again
   state.nodes = new Map(trace.nodes.map((n) => [n.id, n]));
   state.outEdges = new Map(trace.nodes.map((n) => [n.id, []]));
   state.inEdges = new Map(trace.nodes.map((n) => [n.id, []]));

@@ -1,0 +1,201 @@
+// Practice mode in the panel: a backward step asks for the gradients it computes instead of
+// showing them. An answer of numbers is read and checked here (answer.js), with no request; a
+// formula ("Check my formula") is evaluated by POST /api/check on the same numbers. Once an
+// answer is right or shown, the step's usual equations take the question's place.
+
+import { AnswerError, TOLERANCE, compareAnswer, parseAnswer } from "./answer.js";
+import { el } from "./dom.js";
+import { refreshGradients } from "./graph.js";
+import { math } from "./math.js";
+import {
+  questionFor, questionsAt, record, result, score, settled, stepAsking,
+} from "./practice.js";
+import { state } from "./state.js";
+import { partial } from "./tex.js";
+
+const LETTER = /\p{L}/u; // an answer with a letter in it is a formula
+const SAID = { right: "Right", wrong: "Wrong", shown: "Shown" };
+
+// The practice panel of a backward step. `shown` draws what the panel shows without practice:
+// upstream(step, node), input(step, node, input, source), section(input, source, ...children).
+export function askBackward(step, node, shown) {
+  const out = state.nodes.get(state.trace.output_id);
+  const up = partial(out, node);
+  const asks = questionsAt(step);
+  const parts = [];
+  const upstream = asks.find((q) => q.port === null);
+  const key = questionFor(step.node);
+  if (upstream) {
+    parts.push(block(upstream, { latex: up, text: `∂${out.label}/∂${node.label}`,
+      shape: node.shape }, () => shown.upstream(step, node), [
+      el("h3", {}, "Upstream gradient"),
+      el("p", {}, math(node.latex, node.label), ` feeds ${step.contributions.length} nodes, `,
+        "so its gradient is the sum of what each of them sends back. What is it?")]));
+  } else if (key === null || settled(key)) {
+    parts.push(...shown.upstream(step, node));
+  } else {
+    parts.push(el("h3", {}, "Upstream gradient"),
+      el("p", { class: "ask-pending" }, math(`${up} = \\;?`, `${up} = ?`),
+        ` is asked at step ${stepAsking(key)}, where it is computed: answer it (or show it) `,
+        "there."));
+  }
+  for (const q of asks.filter((a) => a.port !== null)) {
+    const input = step.inputs.find((i) => i.port === q.port);
+    const source = state.nodes.get(input.node);
+    const lhs = input.shape_form?.lhs ?? { latex: partial(out, source),
+      text: `∂${out.label}/∂${source.label}`, shape: source.shape };
+    parts.push(shown.section(input, source,
+      block(q, lhs, () => shown.input(step, node, input, source))));
+  }
+  if (asks.length) parts.unshift(help());
+  return parts;
+}
+
+function help() {
+  return el("p", { class: "ask-help" }, "Type each gradient: a number, ",
+    el("code", {}, "[1; −2]"), " or ", el("code", {}, "[1, 2; 3, 4]"),
+    ` (right: every entry within ${TOLERANCE}·max(1, |entry|)), or a formula such as `,
+    el("code", {}, "δ xᵀ"), " (Check my formula).");
+}
+
+// One question: its form until it is settled, then what the panel would have shown. `intro`
+// stands above the form (and is dropped once the answer is shown).
+function block(q, lhs, reveal, intro = []) {
+  const box = el("div", { class: "ask", "data-question": q.key });
+  const draw = () => {
+    const r = result(q.key);
+    if (settled(q.key)) {
+      box.replaceChildren(feedback(r), ...reveal());
+      return;
+    }
+    const field = el("input", {
+      type: "text", class: "answer", autocomplete: "off", spellcheck: "false",
+      placeholder: "[1, 2; 3, 4] or a formula", "aria-label": `Your answer for ${lhs.text}, `
+        + `${lhs.shape[0]}×${lhs.shape[1]}`,
+    });
+    const status = el("div", { class: "ask-status", role: "status" });
+    if (r) status.replaceChildren(feedback(r));
+    const form = el("form", { class: "ask-form" }, field,
+      el("button", { type: "submit", class: "check" }, "Check"),
+      button("Check my formula", "formula", () => checkFormula(q, field, status, settle)),
+      button("Show answer", "show", () => {
+        record(q.key, "shown", "shown, not scored");
+        settle();
+      }));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      checkAnswer(q, field, status, settle);
+    });
+    field.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") field.blur(); // back to the arrow keys
+    });
+    box.replaceChildren(...intro,
+      el("p", { class: "ask-q" }, math(`\\displaystyle ${lhs.latex} = \\;?`, `${lhs.text} = ?`),
+        el("span", { class: "ask-shape" }, ` (${lhs.shape[0]}×${lhs.shape[1]})`)),
+      form, status);
+  };
+  // Settled: the question gives way to the step's equations, the graph shows the gradient, and
+  // the next open question of the step gets the focus.
+  const settle = () => {
+    draw();
+    refreshGradients();
+    if (state.step === state.trace.steps.length) showScore();
+    document.querySelector("#panel input.answer")?.focus();
+  };
+  draw();
+  return box;
+}
+
+function button(text, kind, onClick) {
+  const b = el("button", { type: "button", class: kind }, text);
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function feedback(r) {
+  const kind = r.status ?? "wrong";
+  return el("p", { class: `ask-feedback ${kind}` }, el("strong", {}, SAID[kind]), `: ${r.message}`);
+}
+
+function checkAnswer(q, field, status, settle) {
+  const text = field.value;
+  if (!text.trim()) {
+    say(status, "Type a number, a vector or matrix, or a formula.");
+    return;
+  }
+  let answer;
+  try {
+    answer = parseAnswer(text);
+  } catch (err) {
+    if (!(err instanceof AnswerError)) throw err;
+    if (LETTER.test(text)) {
+      checkFormula(q, field, status, settle);
+      return;
+    }
+    say(status, err.message, text, err.position);
+    return;
+  }
+  const { right, why } = compareAnswer(answer, q.expected);
+  record(q.key, right ? "right" : "wrong", right ? "every entry is within the tolerance" : why);
+  settleOr(q, status, settle);
+}
+
+async function checkFormula(q, field, status, settle) {
+  const formula = field.value;
+  const results = state.practice.results;
+  let response;
+  let data;
+  try {
+    response = await fetch("/api/check", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ...state.request, formula, step: state.step, port: q.port }),
+    });
+    data = await response.json();
+  } catch (err) {
+    say(status, `no answer from the server (${err.message})`);
+    return;
+  }
+  if (results !== state.practice.results) return; // the trace changed meanwhile
+  if (!response.ok) {
+    say(status, data.error, formula, data.position);
+    return;
+  }
+  const [r, c] = data.shape;
+  const [er, ec] = data.expected_shape;
+  const why = r !== er || c !== ec
+    ? `your formula is ${r}×${c} but the gradient is ${er}×${ec}`
+    : `your formula is off by up to ${data.max_abs_error ?? "NaN"}`;
+  record(q.key, data.correct ? "right" : "wrong",
+    data.correct ? `your formula gives it (${formula.trim()})` : why);
+  settleOr(q, status, settle);
+}
+
+function settleOr(q, status, settle) {
+  if (settled(q.key)) settle();
+  else status.replaceChildren(feedback(result(q.key)));
+}
+
+// A message under the field; with a position, the text with a ^ under that character.
+function say(status, message, text, position) {
+  const parts = [el("p", { class: "error-msg" }, message)];
+  if (Number.isInteger(position) && typeof text === "string") {
+    const chars = Array.from(text);
+    parts.push(el("pre", { class: "caret" }, `${text}\n`,
+      el("span", { class: "caret-pad", "aria-hidden": "true" },
+        chars.slice(0, Math.min(position, chars.length)).join("")), "^"));
+  }
+  status.replaceChildren(...parts);
+}
+
+// The score at the last step (drawn by the panel; redrawn here as the last answers come in).
+export function scoreParts() {
+  if (!state.practice.on) return [];
+  const s = score();
+  return [el("section", { class: "score", id: "practice-score" },
+    el("h3", {}, "Practice score"), el("p", {}, s.text, "."))];
+}
+
+function showScore() {
+  const [fresh] = scoreParts();
+  document.getElementById("practice-score")?.replaceWith(fresh);
+}
