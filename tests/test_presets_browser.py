@@ -18,9 +18,11 @@ def test_every_example_opens_its_preset_with_its_caption(page, live_server):
         result = trace(preset.expression, preset.variables, preset.f, preset.seed)
         page.click(f'#presets button[data-preset="{preset.id}"]')
         page.wait_for_function(
-            """([parsed, n]) => document.querySelector('#parsed code')?.textContent === parsed
-                 && document.querySelectorAll('#graph svg g.node').length === n""",
-            arg=[result.parsed, len(result.nodes)])
+            """([parsed, n, value]) =>
+                 document.querySelector('#parsed code')?.textContent === parsed
+                 && document.querySelectorAll('#graph svg g.node').length === n
+                 && document.querySelector('#parsed .output-value')?.textContent === value""",
+            arg=[result.parsed, len(result.nodes), numbers.number(result.value)])
         assert page.input_value("#expr") == preset.expression
         assert page.input_value("#f") == preset.f
         assert page.locator(".output-value").inner_text() == numbers.number(result.value)

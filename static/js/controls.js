@@ -79,6 +79,7 @@ export async function renderGraph(targetStep, { fresh = false } = {}) {
     }
     return;
   }
+  await ready; // the first time: KaTeX and the examples' row, before anything is drawn or sized
   if (sequence !== state.sequence) return;
   if (!response.ok) {
     showError(data, body.expression);
@@ -187,7 +188,10 @@ async function exportAs(format, steps) {
 
 // ------------------------------------------------------------------ wiring
 
-export async function initControls() {
+let ready = Promise.resolve();
+
+// `mathLoaded`: KaTeX on its way (static/js/math.js); the page draws once it has arrived.
+export function initControls(mathLoaded) {
   $("expr-form").addEventListener("submit", (event) => {
     event.preventDefault();
     renderGraph();
@@ -216,7 +220,7 @@ export async function initControls() {
   });
   onChange(renderGraph);
   initPlayer();
-  // the examples first: their row must be in place before the graph's box is sized
-  await initPresets(renderGraph);
+  // the examples' row must be in place before the graph's box is sized
+  ready = Promise.all([mathLoaded, initPresets(renderGraph)]);
   renderGraph(readUrl());
 }

@@ -10,5 +10,6 @@ import { loadMath } from "./math.js";
 
 initZoomPan();
 initLinks();
-await loadMath();
-initControls();
+// KaTeX, the examples and the first trace are fetched at once; the first graph is drawn when
+// all three are in (static/js/controls.js waits for `ready`).
+initControls(loadMath());
