@@ -104,6 +104,7 @@ function writeUrl() {
     step: String(state.step),
   });
   if (state.form !== "shape") params.set("form", state.form);
+  if (state.request.view) params.set("view", state.request.view);
   if (state.request.variables) params.set("vars", JSON.stringify(state.request.variables));
   history.replaceState(null, "", `${location.pathname}?${params}`);
 }
@@ -121,6 +122,7 @@ export function readUrl() {
       state.overrides = {};
     }
   }
+  if (params.get("view") === "scalar") state.view = "scalar";
   if (params.get("form") === "jacobian") {
     state.form = "jacobian";
     document.querySelector('input[name="form"][value="jacobian"]').checked = true;
