@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlencode
 
 import pytest
+from test_graph_browser import open_page
 
 from backprop_viz import limits, numbers, trace, training
 from backprop_viz.presets import BY_ID
@@ -19,14 +19,6 @@ NET = BY_ID["two-layer-softmax"]
 SCALAR = '#view-toggle button[data-view="scalar"]'
 VECTOR = '#view-toggle button[data-view="vector"]'
 NODES = "() => document.querySelectorAll('#graph g.node').length"
-
-
-def open_page(page, base: str, expression: str, variables: dict | None = None, **params) -> None:
-    query = {"expr": expression, **params}
-    if variables:
-        query["vars"] = json.dumps(variables)
-    page.goto(f"{base}/?{urlencode(query)}")
-    page.wait_for_selector("#graph svg g.node")
 
 
 def open_net(page, base: str) -> None:
