@@ -88,6 +88,21 @@ def test_an_edit_in_the_scalar_view_keeps_the_scalar_view(page, live_server):
     assert page.get_attribute(SCALAR, "aria-pressed") == "true"
 
 
+def test_the_scalar_views_last_step_shows_its_gradient_check(page, live_server):
+    # the check gives some entries of the 2-layer net one direction: a number, not an array
+    scalar = trace(NET.expression, NET.variables, NET.f, NET.seed, view="scalar")
+    assert {c.method for c in scalar.gradient_check.variables.values()} >= {"direction"}
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_page(page, live_server, NET.expression, NET.variables, f=NET.f, seed=NET.seed,
+              view="scalar")
+    wait_for_nodes(page, len(scalar.nodes))
+    page.keyboard.press("End")
+    page.wait_for_function("() => document.querySelector('#panel').textContent"
+                           ".includes('Gradient check')")
+    assert errors == []
+
+
 def test_the_toggle_is_disabled_with_the_reason_on_a_big_expression(page, live_server):
     big = {"W": {"shape": [20, 20]}}
     count = trace(LECTURE, big).scalar_nodes

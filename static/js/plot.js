@@ -69,7 +69,7 @@ export function lossCurve(losses, output) {
     svg("line", { x1: x0, x2: x1, y1: y0, y2: y0, class: "axis" }),
     svg("line", { x1: x0, x2: x0, y1: y0, y2: y1, class: "axis" }),
     svg("text", { x: (x0 + x1) / 2, y: HEIGHT - 3, class: "label x" }, "step k"),
-    svg("text", { x: 4, y: 12, class: "label y" }, output));
+    svg("text", { x: x0 + 6, y: y1 - 12, class: "label y" }, output));
   const points = losses.map((v, k) => `${x(k).toFixed(2)},${y(v).toFixed(2)}`);
   plot.append(grid,
     svg("polyline", { class: "loss-line", points: points.join(" "),
