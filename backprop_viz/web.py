@@ -27,7 +27,7 @@ from . import exports, jsonio, practice, render, training
 from .engine import Trace
 from .errors import BackpropError
 from .inputs import trace as run_trace
-from .limits import MAX_BODY_BYTES
+from .limits import MAX_BODY_BYTES, MAX_SCALAR_NODES, MAX_TRAIN_STEPS
 from .presets import PRESETS
 from .syntax import F_CHOICES
 
@@ -56,7 +56,9 @@ KATEX_FILES = re.compile(r"(katex\.mjs|katex\.min\.css|fonts/KaTeX_[A-Za-z0-9_-]
 @bp.get("/")
 def index() -> str:
     """The step-through page; it asks /api/trace for the graph itself."""
-    return render_template("index.html", expression=DEFAULT_EXPRESSION, f_choices=F_CHOICES)
+    return render_template("index.html", expression=DEFAULT_EXPRESSION, f_choices=F_CHOICES,
+                           inputs_and_targets=training.INPUTS_AND_TARGETS,
+                           max_scalar_nodes=MAX_SCALAR_NODES, max_train_steps=MAX_TRAIN_STEPS)
 
 
 @bp.get("/api/presets")

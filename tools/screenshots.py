@@ -5,8 +5,9 @@
 Serves the app from a thread, opens it in Debian's Chromium (BROWSER_PATH) at 1280×720 and
 1920×1080, light and dark, and saves: a forward step; the lecture preset's backward steps on the
 tanh node and on W · x, each in the shape convention and in the Jacobian form; the gates and
-mini-batch presets; an error with its caret; and a 20-layer net fitted. Also writes
-docs/screenshot.png (the backward step on W · x at 1280×720, light) for the README.
+mini-batch presets; an error with its caret; a 20-layer net fitted; and the scalar view with a
+loss curve. Also writes docs/screenshot.png (the backward step on W · x at 1280×720, light) and
+docs/training.png (the 2-layer softmax in the scalar view after 50 training steps) for the README.
 """
 
 from __future__ import annotations
@@ -72,6 +73,25 @@ def shoot(page: Page, url: str, path: Path) -> None:
     page.screenshot(path=str(path))
 
 
+def train_shot(page: Page, base: str, path: Path) -> None:
+    """The 2-layer softmax in the scalar view, backward on θ₃, after Train 50 steps: the graph's
+    bottom, the panel, and the training section with its loss curve."""
+    net = BY_ID["two-layer-softmax"]
+    t = trace(net.expression, net.variables, net.f, net.seed, view="scalar")
+    k = next(k for k, s in enumerate(t.steps, 1)
+             if not isinstance(s, ForwardStep) and t.node(s.node).label == "θ₃")
+    page.goto(base + "?" + urlencode({"expr": net.expression, "vars": json.dumps(net.variables),
+                                      "f": net.f, "seed": net.seed, "view": "scalar", "step": k}))
+    page.wait_for_selector("#graph svg g.node")
+    page.fill("#train-k", "50")
+    page.click("#train")
+    page.wait_for_selector("#loss-figure:not([hidden]) svg polyline")
+    page.wait_for_function("() => document.querySelector('#train-result').textContent"
+                           ".includes('→')")
+    page.evaluate("() => document.getElementById('training').scrollIntoView({block: 'end'})")
+    page.screenshot(path=str(path))
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     server = make_server("127.0.0.1", 0, create_app(), threaded=True)
@@ -101,13 +121,16 @@ def main(out: Path) -> None:
                   out / f"net20-{size}-{scheme}.png")
             page.click("#zoom-fit")
             page.screenshot(path=str(out / f"net20-fitted-{size}-{scheme}.png"))
+            train_shot(page, base, out / f"training-{size}-{scheme}.png")
             page.close()
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         shoot(page, preset_url(base, "lecture", step=lecture_steps()["W"]),
               ROOT / "docs" / "screenshot.png")
+        train_shot(page, base, ROOT / "docs" / "training.png")
         browser.close()
     server.shutdown()
-    print(f"saved to {out} and {ROOT / 'docs' / 'screenshot.png'}")
+    docs = ROOT / "docs"
+    print(f"saved to {out}, {docs / 'screenshot.png'} and {docs / 'training.png'}")
 
 
 if __name__ == "__main__":

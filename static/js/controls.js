@@ -7,9 +7,11 @@ import { el } from "./dom.js";
 import { initPlayer, readUrl, setStep } from "./player.js";
 import { initPresets, showCaption } from "./presets.js";
 import { index, state } from "./state.js";
+import { initTraining, showParameters } from "./training.js";
 import {
   carriedValues, fillVariables, markFresh, markStale, onChange, schedule,
 } from "./variables.js";
+import { initViews, shownView } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,7 +25,7 @@ function requestBody(keepShapes) {
   if (seed !== "") body.seed = Number(seed);
   const variables = {};
   if (keepShapes) {
-    for (const [name, v] of Object.entries(state.trace.variables)) {
+    for (const [name, v] of Object.entries(state.vector.variables)) {
       variables[name] = { shape: v.shape };
     }
   }
@@ -32,7 +34,7 @@ function requestBody(keepShapes) {
   return body;
 }
 
-async function postJson(url, body) {
+export async function postJson(url, body) {
   return fetch(url, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -44,7 +46,7 @@ async function postJson(url, body) {
 // expression keeps the values of every variable whose name and shape it leaves unchanged.
 // `fresh` (a preset): the form's overrides are the whole story, nothing carries over.
 export async function renderGraph(targetStep, { fresh = false } = {}) {
-  const previous = fresh ? null : state.trace;
+  const previous = fresh ? null : state.vector;
   const newExpression = previous && $("expr").value !== previous.expression;
   if (newExpression) state.overrides = {};
   const keepShapes = Boolean(previous && !newExpression && Object.keys(state.overrides).length);
@@ -56,6 +58,7 @@ export async function renderGraph(targetStep, { fresh = false } = {}) {
   const sequence = ++state.sequence;
   let response;
   let data;
+  let shown;
   try {
     response = await postJson("/api/trace", body);
     data = await response.json();
@@ -73,6 +76,7 @@ export async function renderGraph(targetStep, { fresh = false } = {}) {
       if (second.ok) [body, response, data] = [again, second, await second.json()];
       else state.overrides = {};
     }
+    if (response.ok) shown = await shownView(body, data);
   } catch (err) {
     if (sequence === state.sequence) {
       showError({ error: `no answer from the server (${err.message})`, position: null });
@@ -85,17 +89,24 @@ export async function renderGraph(targetStep, { fresh = false } = {}) {
     showError(data, body.expression);
     return;
   }
+  if (shown.error) {
+    showError(shown.error, body.expression);
+    return;
+  }
   const keep = targetStep ?? (newExpression || !previous ? 0 : state.step);
-  load(data, body);
+  load(shown.trace, shown.body, data);
   markFresh();
   showCaption();
-  setStep(Math.min(keep, data.steps.length));
+  setStep(Math.min(keep, shown.trace.steps.length));
   performance.mark("graph-shown");
 }
 
-function load(trace, body) {
+// `vector`: the vector view's trace of the same request (the table's variables); `trace` is the
+// view shown, the same one or the scalar view's.
+function load(trace, body, vector) {
   state.trace = trace;
   state.request = body;
+  state.vector = vector;
   index(trace);
   loadSvg(trace);
   $("graph").setAttribute("aria-label",
@@ -110,7 +121,8 @@ function load(trace, body) {
   const warnings = $("warnings");
   warnings.replaceChildren(...trace.warnings.map((w) => el("li", {}, w)));
   warnings.hidden = trace.warnings.length === 0;
-  fillVariables(trace);
+  fillVariables(vector);
+  showParameters(vector);
   fitBox();
 }
 
@@ -219,6 +231,8 @@ export function initControls(mathLoaded) {
     renderGraph();
   });
   onChange(renderGraph);
+  initViews(renderGraph);
+  initTraining();
   initPlayer();
   // the examples' row must be in place before the graph's box is sized
   ready = Promise.all([mathLoaded, initPresets(renderGraph)]);

@@ -106,6 +106,7 @@ function writeUrl() {
   });
   if (state.form !== "shape") params.set("form", state.form);
   if (state.practice.on) params.set("practice", "1");
+  if (state.request.view) params.set("view", state.request.view);
   if (state.request.variables) params.set("vars", JSON.stringify(state.request.variables));
   history.replaceState(null, "", `${location.pathname}?${params}`);
 }
@@ -123,6 +124,7 @@ export function readUrl() {
       state.overrides = {};
     }
   }
+  if (params.get("view") === "scalar") state.view = "scalar";
   if (params.get("form") === "jacobian") {
     state.form = "jacobian";
     document.querySelector('input[name="form"][value="jacobian"]').checked = true;

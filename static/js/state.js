@@ -4,6 +4,8 @@
 export const state = {
   trace: null, // the last good trace
   request: null, // the body that produced it (exports reuse it)
+  vector: null, // the vector view's trace of the same request: the variables the table edits
+  view: "vector", // the graph as the expression writes it, or "scalar" (static/js/views.js)
   step: 0,
   form: "shape", // backward steps in the shape convention, or "jacobian"
   nodes: new Map(), // node id → trace node

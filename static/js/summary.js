@@ -46,7 +46,7 @@ function gradientCheck(trace) {
         el("th", { scope: "col" }, "checked"), el("th", { scope: "col" }, "max rel. error"))),
       el("tbody", {}, rows))];
   for (const [name, c] of Object.entries(check.variables)) {
-    if (!c.numeric) continue;
+    if (c.method !== "entries") continue; // a subset is a flat list, a direction one number
     parts.push(equation(`\\text{numeric } ${variableNode(name).latex} = ${texMatrix(c.numeric)}`,
       `numeric gradient of ${name}`, `the numeric gradient of ${name}`));
   }

@@ -1,0 +1,61 @@
+// The two views of one expression: the vector graph as the expression writes it, and the scalar
+// graph (micrograd's: every entry its own node). The vector trace is always fetched first: its
+// variables are what the table edits and training updates, and its `scalar_nodes` says whether
+// the scalar view can be drawn at all.
+
+import { postJson } from "./controls.js";
+import { state } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+const count = (n) => n.toLocaleString("en-US");
+
+// Why the scalar view of this trace cannot be drawn, in full (the button's title) and in short
+// (beside it), or null when it can.
+function refusal(scalarNodes) {
+  const limit = Number($("view-toggle").dataset.maxNodes);
+  if (scalarNodes === null || scalarNodes === undefined) {
+    return { full: "the scalar view cannot show this expression: one of its operations has no "
+      + "scalar form", short: "no scalar form" };
+  }
+  if (scalarNodes > limit) {
+    return { full: `the scalar view would have ${count(scalarNodes)} nodes; it is drawn up to `
+      + `${count(limit)}`, short: `${count(scalarNodes)} nodes > ${count(limit)}` };
+  }
+  return null;
+}
+
+const SCALAR_TITLE = "Every entry its own node, each multiply and add of Wx too";
+
+// Buttons, not radios: the arrow keys step the graph wherever the focus is in the player.
+function showToggle(reason) {
+  const scalar = document.querySelector('#view-toggle button[data-view="scalar"]');
+  scalar.disabled = reason !== null;
+  scalar.title = reason?.full ?? SCALAR_TITLE;
+  $("view-note").textContent = reason ? `(${reason.short})` : "";
+  $("view-note").title = reason?.full ?? "";
+  for (const button of document.querySelectorAll("#view-toggle button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.view === state.view));
+  }
+}
+
+export async function shownView(body, vector) {
+  const reason = refusal(vector.scalar_nodes);
+  if (reason) state.view = "vector";
+  showToggle(reason);
+  if (state.view !== "scalar") return { body, trace: vector };
+  const scalarBody = { ...body, view: "scalar" };
+  const response = await postJson("/api/trace", scalarBody);
+  const data = await response.json();
+  return response.ok ? { body: scalarBody, trace: data } : { error: data };
+}
+
+export function initViews(renderGraph) {
+  for (const button of document.querySelectorAll("#view-toggle button")) {
+    button.addEventListener("click", () => {
+      if (state.view === button.dataset.view) return;
+      state.view = button.dataset.view;
+      // the two views' steps do not correspond: the new one starts from step 0
+      renderGraph(0);
+    });
+  }
+}
