@@ -33,7 +33,7 @@ GREEK = {
     "φ": r"\varphi", "ω": r"\omega", "Δ": r"\Delta", "Σ": r"\Sigma",
 }
 SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
-SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")   # and "," stays: W₃,₁₂
 TEXT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
                 "#": r"\#", "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}",
                 "~": r"\textasciitilde{}"}
@@ -42,8 +42,9 @@ GREEK_CHARS = "".join(GREEK)
 TOKEN = re.compile(rf"""
     (?P<space>\s+)
   | (?P<number>[0-9]+(?:\.[0-9]+)?(?:e[−-]?[0-9]+)?)
-  | (?P<name>[A-Za-z{GREEK_CHARS}][A-Za-z0-9_{GREEK_CHARS}]*[₀-₉]*)
+  | (?P<name>[A-Za-z{GREEK_CHARS}][A-Za-z0-9_{GREEK_CHARS}]*(?:[₀-₉]+(?:,[₀-₉]+)?)?)
   | (?P<sup>[ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)
+  | (?P<sub>[₀-₉]+(?:,[₀-₉]+)?)
   | (?P<caret>\^)
   | (?P<sqrt>√)
   | (?P<norm>‖)
@@ -60,7 +61,14 @@ def text(s: str) -> str:
 
 
 def name(s: str) -> str:
-    """A name: one letter in italics, trailing digits and `_word` as subscripts, Greek as is."""
+    """A name: one letter in italics, trailing digits and `_word` as subscripts, Greek as is.
+    An entry of the scalar view keeps its name's own subscript apart: W1₁₂ → {W_{1}}_{12}."""
+    entry = re.fullmatch(r"(.*?[^₀-₉,])([₀-₉]+(?:,[₀-₉]+)?)", s)
+    if entry:
+        base = name(entry.group(1))
+        if re.search(r"[0-9_]", entry.group(1)):
+            base = "{" + base + "}"
+        return base + "_{" + entry.group(2).translate(SUBSCRIPTS) + "}"
     head, sub = s, ""
     m = re.fullmatch(r"(.+?)_(.+)", s) or re.fullmatch(r"(.*?[^0-9₀-₉])([0-9₀-₉]+)", s)
     if m:
@@ -95,6 +103,8 @@ def to_latex(s: str) -> str:
             out.append(name(value))
         elif kind == "sup":
             out.append(_superscript(value))
+        elif kind == "sub":        # an entry of an unnamed array: (W · x)₁₂
+            out.append("_{" + value.translate(SUBSCRIPTS) + "}")
         elif kind == "caret":
             exponent, i = _exponent(tokens, i + 1)
             out.append("^{" + exponent + "}")

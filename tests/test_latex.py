@@ -30,6 +30,9 @@ KATEX = Path(__file__).resolve().parent.parent / "node_modules" / "katex" / "dis
     ("W1 · x", r"W_{1} \, x"),
     ("x_Paris", r"x_{\text{Paris}}"),
     ("c₂", "c_{2}"),
+    ("W1₁₂", "{W_{1}}_{12}"),             # the scalar view's entries
+    ("W₃,₁₂", "W_{3,12}"),
+    ("(W1 · x)₁", r"(W_{1} \, x)_{1}"),
     ("δ₂", r"\delta_{2}"),
     ("σ′(z)", r"\sigma'(z)"),
     ("x^(−0.5)", "x^{-0.5}"),
@@ -62,12 +65,13 @@ CORPUS = [
     "s = norm(x)", "s = sum(σ(x) / tanh(y) - relu(z))", "s = sum(ln(x) + e^x + exp(x)**2)",
     "s = sum(tanh′(x) + σ′(y))", "Z = W X + b; s = sum(Z)", "c = a + b; c = c * a; s = c",
 ]
+SCALAR = ["h = relu(W1 x + b1); s = sum(h)", "s = uᵀ f(Wx + b)"]
 
 
 def _formulas() -> list[str]:
     out: list[str] = []
-    for expression in CORPUS:
-        t = trace(expression)
+    for expression, view in [*((e, "vector") for e in CORPUS), *((e, "scalar") for e in SCALAR)]:
+        t = trace(expression, view=view)
         out += [n.latex for n in t.nodes]
         out += [s.latex if not isinstance(s, BackwardStep) else "" for s in t.steps]
         out += [i.local_latex for s in t.steps if isinstance(s, BackwardStep) for i in s.inputs]
