@@ -95,8 +95,9 @@ def train(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
     losses = [result.value]
     warnings: list[str] = []
     for k in range(steps):
-        new = {name: v - eta * result.gradient(name) if name in names else v
-               for name, v in values.items()}
+        with np.errstate(over="ignore", invalid="ignore"):   # an overflow is said below
+            new = {name: v - eta * result.gradient(name) if name in names else v
+                   for name, v in values.items()}
         problem = _problem(result, names, new)
         if problem:
             warnings.append(f"training stopped after {k} of {steps} steps: {problem}")
