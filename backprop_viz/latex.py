@@ -10,6 +10,7 @@ Example: "diag(1 − tanh²(W · x + b))" → r"\\operatorname{diag}(1 - \\tanh^
 
 from __future__ import annotations
 
+import functools
 import re
 
 FUNCTIONS = {
@@ -86,8 +87,10 @@ def name(s: str) -> str:
     return out
 
 
+@functools.lru_cache(maxsize=8192)
 def to_latex(s: str) -> str:
-    """The plain-text formula `s` as LaTeX (see the module's docstring)."""
+    """The plain-text formula `s` as LaTeX (see the module's docstring). Cached: a structure's
+    texts repeat from step to step and from request to request, only their numbers change."""
     out: list[str] = []
     stack: list[bool] = []       # per open bracket: does it hold a column of blocks ("; ")?
     tokens = list(TOKEN.finditer(s))
