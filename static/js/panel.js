@@ -8,9 +8,8 @@ import { linkPanel } from "./links.js";
 import { equation, math } from "./math.js";
 import { downstreamOf, state } from "./state.js";
 import { drawSummary } from "./summary.js";
-import { asRow, partial, term, texMatrix, texShape, transpose, under } from "./tex.js";
+import { asRow, partial, term, texMatrix, transpose, under } from "./tex.js";
 
-export { el };
 
 const $ = (id) => document.getElementById(id);
 const OPERATORS = { "·": "\\,", "∘": "\\circ", "+": "+", "−": "-", "/": "/", "⊗": "\\otimes" };
@@ -166,7 +165,6 @@ function joinFactors(form, each) {
 function shapeForm(step, input, source) {
   const down = downstreamOf(input.node, step.node, input.port);
   const form = input.shape_form;
-  if (!form) return jacobianForm(step, state.nodes.get(step.node), input, source);
   const withShapes = `${under(term(source, form.lhs.latex), form.lhs.shape)} = ${
     joinFactors(form, (f) => under(factorTerm(f, step), f.shape))}`;
   const numbers = `${joinFactors(form, (f) => texMatrix(factorArray(f.ref, step),
@@ -178,33 +176,28 @@ function shapeForm(step, input, source) {
   ];
 }
 
+// The Jacobian form: the upstream as a row, times the local Jacobian, then the reshape; the
+// shapes are the trace's (jacobian_form), the arrays the step's own, laid out as rows.
 function jacobianForm(step, node, input, source) {
   const down = downstreamOf(input.node, step.node, input.port);
   const form = input.jacobian_form;
   const out = state.nodes.get(state.trace.output_id);
-  const local = partial(node, source);
-  const parts = [];
-  if (form) {
-    parts.push(equation(form.latex, form.text, `the Jacobian form for ${source.label}`));
-  } else {
-    parts.push(equation(`${partial(out, source)} = ${partial(out, node)}\\,${local}`,
-      "downstream = upstream × local", "the chain rule"));
-  }
-  parts.push(equation(`${local} = ${input.local_latex}`, input.local_formula,
-    "the local Jacobian"));
-  const row = under(texMatrix(asRow(node.grad), "grad"), [1, node.grad.flat().length]);
-  const product = under(texMatrix(asRow(down), "grad"), [1, down.flat().length]);
+  const parts = [
+    equation(form.latex, form.text, `the Jacobian form for ${source.label}`),
+    equation(`${partial(node, source)} = ${input.local_latex}`, input.local_formula,
+      "the local Jacobian"),
+  ];
+  const row = under(texMatrix(asRow(node.grad), "grad"), form.upstream_shape);
+  const product = under(texMatrix(asRow(down), "grad"), form.product_shape);
   if (input.local === null) {
     parts.push(el("p", { class: "note" }, "The local Jacobian is too large to show ",
       "(more than 4096 numbers)."));
   } else {
-    const jac = under(texMatrix(input.local, "local"), [input.local.length, input.local[0].length]);
+    const jac = under(texMatrix(input.local, "local"), form.local_shape);
     parts.push(equation(`${row}\\,${jac} = ${product}`, "upstream row × local = downstream row",
       "the product with numbers"));
   }
-  parts.push(el("p", { class: "rule" }, form ? form.reshape
-    : `The ${texShape([1, down.flat().length]).replace("{\\times}", "×")} row, read row by row, `
-      + `is the gradient of ${source.label} in its shape:`));
+  parts.push(el("p", { class: "rule" }, form.reshape));
   parts.push(valueEquation(source, down, "grad", partial(out, source)));
   return parts;
 }

@@ -38,7 +38,7 @@ export function texMatrix(a, tone) {
   return tone ? `\\htmlClass{${tone}}{${body}}` : body;
 }
 
-export const texShape = (shape) => `${shape[0]}{\\times}${shape[1]}`;
+const texShape = (shape) => `${shape[0]}{\\times}${shape[1]}`;
 
 // x written with its shape under it: the shapes of a product visibly multiply.
 export const under = (latex, shape) => `\\underset{${texShape(shape)}}{${latex}}`;
