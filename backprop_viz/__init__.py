@@ -13,6 +13,6 @@ __all__ = ["trace"]
 
 def __getattr__(name: str) -> Any:
     if name == "trace":
-        from .inputs import trace
+        from .notebook import trace
         return trace
     raise AttributeError(f"module 'backprop_viz' has no attribute {name!r}")

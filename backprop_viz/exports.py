@@ -16,9 +16,9 @@ import numpy as np
 from pypdf import PdfReader, PdfWriter
 
 from . import numbers, render, standalone
-from .engine import ForwardStep, Trace
 from .errors import BackpropError
 from .limits import MAX_EXPORT_PAGES
+from .tracedata import ForwardStep, Trace
 
 TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
 SHOWN = 6           # a matrix larger than this (rows or columns) is summarised, as the panel does

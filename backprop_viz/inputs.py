@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, gradcheck, scalar
+from . import engine, gradcheck, scalar, tracedata
 from . import graph as graph_mod
 from .errors import BackpropError
 from .limits import MAX_DIM, MAX_ELEMENTS_PER_ARRAY, MAX_ELEMENTS_TOTAL, MAX_EXPRESSION_CHARS
@@ -67,7 +67,7 @@ class Pipeline:
                 for name, node in self.graph.variables.items()}
 
     def run(self, values: Mapping[str, np.ndarray], view: Any = "vector", *,
-            check: bool = False) -> engine.Trace:
+            check: bool = False) -> tracedata.Trace:
         """Forward and backward with these values, on the graph or on its scalar expansion;
         with `check`, the gradients are checked by central differences too."""
         if view not in VIEWS:
@@ -95,7 +95,7 @@ def prepare(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any =
 
 
 def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0,
-          view: Any = "vector", **values: Any) -> engine.Trace:
+          view: Any = "vector", **values: Any) -> tracedata.Trace:
     """Parse, build, give every variable its value, run forward and backward, check the
     gradients by central differences; `view="scalar"` runs the scalar expansion (every node 1×1,
     micrograd's view) instead of the graph. A notebook may give values as keywords:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, inputs
+from . import engine, inputs, tracedata
 from . import graph as graph_mod
 from .errors import BackpropError
 from .grammar import ASSIGNMENTS
@@ -75,13 +75,13 @@ def check(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
     return Check(evaluate(formula, bindings(result, labels), result.f), expected)
 
 
-def asked(trace: engine.Trace, step: Any, port: Any) -> np.ndarray:
+def asked(trace: tracedata.Trace, step: Any, port: Any) -> np.ndarray:
     """The gradient a backward step asks for: its node's (port None) or an input edge's."""
     n = len(trace.steps)
     if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= n:
         raise BackpropError(f"step must be a whole number from 1 to {n}, not {step!r}")
     at = trace.steps[step - 1]
-    if not isinstance(at, engine.BackwardStep):
+    if not isinstance(at, tracedata.BackwardStep):
         raise BackpropError(f"step {step} is a forward step: practice asks at backward steps")
     if port is None:
         return trace.node(at.node).grad
@@ -94,7 +94,7 @@ def asked(trace: engine.Trace, step: Any, port: Any) -> np.ndarray:
     return edge.downstream
 
 
-def bindings(trace: engine.Trace, labels: Mapping[str, str] | None = None
+def bindings(trace: tracedata.Trace, labels: Mapping[str, str] | None = None
              ) -> dict[str, np.ndarray]:
     """Every name a formula may use: named nodes by their label or lecture label (z, h) to
     their values, then each δ (δ, δ₂; delta, delta2) to its gradient, unless a node has the

@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import numbers
-from .engine import BackwardStep, Edge, Node, State, Trace
 from .errors import BackpropError
 from .limits import (
     DOT_TIMEOUT_SECONDS,
@@ -33,6 +32,7 @@ from .limits import (
     LAYOUT_SPAN_LABELLED,
     LAYOUT_SPAN_MAX,
 )
+from .tracedata import BackwardStep, Edge, Node, State, Trace
 
 # ---------------------------------------------------------------- colours, fonts, sizes
 

@@ -23,7 +23,7 @@ import orjson
 from markupsafe import Markup
 
 from . import render
-from .engine import Trace
+from .tracedata import Trace
 
 ROOT = Path(__file__).resolve().parent.parent
 # URL prefix → the folder the app serves it from (web.py): the page's files and npm's KaTeX.

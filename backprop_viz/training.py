@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
+from . import tracedata
 from .errors import BackpropError
 from .inputs import Pipeline, prepare
 from .jsonio import array, dumps, number
@@ -44,7 +44,7 @@ class Training:
     values: Mapping[str, np.ndarray]   # every variable by name after the last step
     parameters: tuple[str, ...]        # the variables updated, in order of first use
     eta: float
-    trace: engine.Trace                # the trace at `values`: s = `after`, with its gradients
+    trace: tracedata.Trace                # the trace at `values`: s = `after`, with its gradients
     warnings: tuple[str, ...] = ()     # why training stopped early, if it did
 
     @property
@@ -108,7 +108,7 @@ def train(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
     return Training(tuple(losses), values, names, eta, result, tuple(warnings))
 
 
-def _problem(result: engine.Trace, names: tuple[str, ...], new: Mapping[str, np.ndarray]
+def _problem(result: tracedata.Trace, names: tuple[str, ...], new: Mapping[str, np.ndarray]
              ) -> str | None:
     """Why the next step cannot be taken: a loss or gradient that is not finite, or an
     update that overflows."""

@@ -24,12 +24,12 @@ from flask import (
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import exports, jsonio, practice, render, training
-from .engine import Trace
 from .errors import BackpropError
 from .inputs import trace as run_trace
 from .limits import MAX_BODY_BYTES, MAX_SCALAR_NODES, MAX_TRAIN_STEPS
 from .presets import PRESETS
 from .syntax import F_CHOICES
+from .tracedata import Trace
 
 bp = Blueprint("web", __name__)
 log = logging.getLogger("backprop_viz.web")

@@ -10,8 +10,8 @@ import pytest
 from checks import trace_json
 
 from backprop_viz import trace as run
-from backprop_viz.engine import BackwardStep, ForwardStep
 from backprop_viz.errors import BackpropError
+from backprop_viz.tracedata import BackwardStep, ForwardStep
 
 LECTURE = "s = uᵀ f(Wx + b)"
 SIGMOID_NEURON = "1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))"

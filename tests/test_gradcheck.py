@@ -11,7 +11,7 @@ from checks import strict_json, tanh_net
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop_viz import engine, gradcheck, inputs, trace
+from backprop_viz import gradcheck, inputs, trace, tracedata
 from backprop_viz import graph as graph_mod
 from backprop_viz.__main__ import main
 from backprop_viz.limits import GRADCHECK_ENTRIES
@@ -21,7 +21,7 @@ LECTURE = "s = uᵀ f(Wx + b)"
 
 
 def graph_and_trace(expression: str, variables: dict | None = None,
-                    seed: int = 0) -> tuple[graph_mod.Graph, engine.Trace]:
+                    seed: int = 0) -> tuple[graph_mod.Graph, tracedata.Trace]:
     """What inputs.trace builds, kept apart so the checker can be called on a changed trace."""
     result = trace(expression, variables, "tanh", seed)
     req = inputs.read(expression, variables, "tanh", seed)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from backprop_viz import trace
-from backprop_viz.engine import BackwardStep
 from backprop_viz.latex import to_latex
+from backprop_viz.tracedata import BackwardStep
 
 KATEX = Path(__file__).resolve().parent.parent / "node_modules" / "katex" / "dist" / "katex.mjs"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_viz import engine, practice, trace
+from backprop_viz import practice, trace, tracedata
 from backprop_viz.errors import BackpropError
 from backprop_viz.limits import MAX_EXPRESSION_CHARS
 
@@ -17,7 +17,7 @@ def step_of(expression: str, label: str) -> int:
     """The 1-based backward step of the node labelled `label`."""
     t = trace(expression)
     return next(k for k, s in enumerate(t.steps, 1)
-                if isinstance(s, engine.BackwardStep) and t.node(s.node).label == label)
+                if isinstance(s, tracedata.BackwardStep) and t.node(s.node).label == label)
 
 
 def check(client, formula: str, step: int, port: int | None, **body):

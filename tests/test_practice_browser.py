@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import expect
 
-from backprop_viz import engine, trace
+from backprop_viz import trace, tracedata
 
 pytestmark = pytest.mark.browser
 
@@ -20,9 +20,9 @@ def written(a) -> str:
     return "[" + "; ".join(", ".join(repr(float(v)) for v in row) for row in a) + "]"
 
 
-def backward_step(t: engine.Trace, label: str) -> int:
+def backward_step(t: tracedata.Trace, label: str) -> int:
     return next(k for k, s in enumerate(t.steps, 1)
-                if isinstance(s, engine.BackwardStep) and t.node(s.node).label == label)
+                if isinstance(s, tracedata.BackwardStep) and t.node(s.node).label == label)
 
 
 def question(page, node_id: str):
@@ -104,7 +104,7 @@ def test_practice_asks_checks_reveals_and_scores(page, live_server):
     page.evaluate("document.activeElement.blur()")
     page.keyboard.press("End")
     total = sum(len(s.inputs) + (len(s.contributions) > 1) for s in t.steps
-                if isinstance(s, engine.BackwardStep))
+                if isinstance(s, tracedata.BackwardStep))
     assert page.locator("#practice-score").inner_text().endswith(
         f"1 of {total} right first time, 1 right after a wrong try, 1 shown, "
         f"{total - 3} not answered.")

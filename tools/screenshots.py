@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from backprop_viz import trace  # noqa: E402
-from backprop_viz.engine import ForwardStep  # noqa: E402
 from backprop_viz.presets import BY_ID  # noqa: E402
+from backprop_viz.tracedata import ForwardStep  # noqa: E402
 
 EXPRESSION = "s = uᵀ f(Wx + b)"
 SIZES = {"laptop": (1280, 720), "full-hd": (1920, 1080)}

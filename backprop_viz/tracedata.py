@@ -1,0 +1,255 @@
+"""The typed trace: the contract between the engine and everything that shows it (renderer,
+web layer, CLI, page): frozen dataclasses holding each array once, and their JSON (docs/API.md).
+
+A node carries its value and gradient; a backward step carries each input edge's local Jacobian
+and downstream contribution, and refers to its node for the upstream gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from . import deltas as delta_mod
+from . import forms
+from .checks import GradientCheck
+from .jsonio import array, dumps, number
+from .latex import to_latex
+
+# ---------------------------------------------------------------- the trace
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node of the graph with what the passes computed for it (grad None: no gradient)."""
+
+    id: str
+    label: str
+    kind: str                      # "variable" | "constant" | "op"
+    op: str | None
+    symbol: str | None
+    shape: tuple[int, int]
+    inputs: tuple[str, ...]        # input node ids, by port
+    value: np.ndarray
+    grad: np.ndarray | None
+
+    @property
+    def latex(self) -> str:
+        return to_latex(self.label)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An input edge: `source` is input number `port` of `target`."""
+
+    source: str
+    target: str
+    port: int
+
+    @property
+    def id(self) -> str:
+        return f"e-{self.source}-{self.target}-{self.port}"
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    node: str
+    formula: str
+
+    @property
+    def latex(self) -> str:
+        return to_latex(self.formula)
+
+
+@dataclass(frozen=True)
+class EdgeGrad:
+    """One input edge of a backward step: downstream = upstream × local."""
+
+    node: str                      # the input (the edge's source)
+    port: int
+    local: np.ndarray | None       # ∂node/∂input, (node.size, input.size); None when too large
+    local_formula: str
+    downstream: np.ndarray         # this edge's contribution to ∂out/∂input, the input's shape
+    shape_form: forms.Form         # the lecture's shape convention: ∂s/∂W = δ · xᵀ
+    jacobian_form: forms.JacobianForm   # upstream row · local Jacobian, then reshaped
+
+    @property
+    def local_latex(self) -> str:
+        return to_latex(self.local_formula)
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """The node's upstream gradient is `Trace.node(node).grad`, the sum of `contributions`:
+    the downstream of each edge (consumer, port) that leaves this node."""
+
+    node: str
+    inputs: tuple[EdgeGrad, ...]
+    contributions: tuple[tuple[str, int], ...]   # (consumer node id, port), in step order
+    delta: delta_mod.Delta | None = None         # the δ this upstream is or came from
+    fan_out: forms.Math | None = None            # ∂s/∂x = 3 + 1 (from its two uses)
+
+
+Step = ForwardStep | BackwardStep
+
+
+@dataclass(frozen=True)
+class State:
+    """What step k knows: nodes with a value, nodes with a gradient, the current step."""
+
+    forward: frozenset[str]
+    backward: frozenset[str]
+    current: Step | None
+
+
+@dataclass(frozen=True)
+class Trace:
+    expression: str
+    parsed: str
+    f: str
+    seed: int
+    output: str                    # the output node's id
+    output_name: str
+    nodes: tuple[Node, ...]        # in topological order
+    edges: tuple[Edge, ...]        # by target, then port
+    steps: tuple[Step, ...]        # every forward step, then the backward ones from the output
+    variables: Mapping[str, str]   # variable name → node id, in order of first use
+    warnings: tuple[str, ...] = field(default=())
+    view: str = "vector"           # "scalar": the scalar expansion's trace (backprop_viz.scalar)
+    scalar_nodes: int | None = None   # the scalar expansion's node count (MAX_SCALAR_NODES)
+    closed_forms: Mapping[str, forms.Math | None] = field(default_factory=dict)  # by variable
+    deltas: tuple[delta_mod.Definition, ...] = ()   # δ = u ∘ f′(z), in backward order
+    gradient_check: GradientCheck | None = None    # set by inputs.trace, after the passes
+
+    @cached_property
+    def _by_id(self) -> dict[str, Node]:
+        return {n.id: n for n in self.nodes}
+
+    def node(self, node_id: str) -> Node:
+        return self._by_id[node_id]
+
+    @cached_property
+    def delta_names(self) -> dict[str, str]:
+        """Node id → the δ its gradient is (δ = ∂s/∂z, and ∂s/∂(Wx) after the add)."""
+        return {s.node: s.delta.name for s in self.steps
+                if isinstance(s, BackwardStep) and s.delta is not None and s.delta.equal}
+
+    @property
+    def value(self) -> float:
+        return float(self.node(self.output).value[0, 0])
+
+    def gradient(self, name: str) -> np.ndarray:
+        """∂output/∂variable in the variable's own shape (zeros where nothing depends on it)."""
+        node = self.node(self.variables[name])
+        return node.grad if node.grad is not None else np.zeros(node.shape)
+
+    @cached_property
+    def gradients(self) -> Mapping[str, np.ndarray]:
+        """Every variable's gradient by name (`t.gradients["W"]`), read-only: a notebook reads
+        it, nothing may change the trace through it."""
+        out = {}
+        for name in self.variables:
+            grad = self.gradient(name).view()
+            grad.flags.writeable = False
+            out[name] = grad
+        return MappingProxyType(out)
+
+    @cached_property
+    def edge_grads(self) -> dict[tuple[str, str, int], np.ndarray]:
+        """(source, target, port) → what that edge carries back: the target's downstream."""
+        return {(i.node, s.node, i.port): i.downstream
+                for s in self.steps if isinstance(s, BackwardStep) for i in s.inputs}
+
+    def state_at(self, k: int) -> State:
+        """k steps applied (0 ≤ k ≤ N); the page keeps the same state in static/js/graph.js."""
+        done = self.steps[:k]
+        return State(
+            forward=frozenset(s.node for s in done if isinstance(s, ForwardStep)),
+            backward=frozenset(s.node for s in done if isinstance(s, BackwardStep)),
+            current=done[-1] if done else None,
+        )
+
+    def to_json(self) -> bytes:
+        return dumps(self.to_dict())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The trace of docs/API.md (without `svg`), ready for `jsonio.dumps`."""
+        return {
+            "expression": self.expression, "parsed": self.parsed,
+            "output": self.output_name, "output_id": self.output, "value": number(self.value),
+            "f": self.f, "seed": self.seed,
+            "variables": {name: {"node": n, "shape": list(self.node(n).shape),
+                                 "value": array(self.node(n).value)}
+                          for name, n in self.variables.items()},
+            "gradients": {name: array(self.gradient(name)) for name in self.variables},
+            "nodes": [{"id": n.id, "label": n.label, "latex": n.latex, "kind": n.kind, "op": n.op,
+                       "symbol": n.symbol, "shape": list(n.shape), "inputs": list(n.inputs),
+                       "value": array(n.value), "grad": array(n.grad)} for n in self.nodes],
+            "edges": [{"source": e.source, "target": e.target, "port": e.port}
+                      for e in self.edges],
+            "steps": [self._step_dict(s) for s in self.steps],
+            "warnings": list(self.warnings),
+            "view": self.view, "scalar_nodes": self.scalar_nodes,
+            "closed_forms": {name: _math(m) for name, m in self.closed_forms.items()},
+            "deltas": [{"name": d.delta.name, "node": d.delta.node, "step": d.delta.step,
+                        "text": d.math.text, "latex": d.math.latex} for d in self.deltas],
+            "gradient_check": self.gradient_check and self.gradient_check.to_dict(),
+        }
+
+
+    def _step_dict(self, step: Step) -> dict[str, Any]:
+        if isinstance(step, ForwardStep):
+            return {"phase": "forward", "node": step.node, "formula": step.formula,
+                    "latex": step.latex}
+        return {
+            "phase": "backward", "node": step.node,
+            "inputs": [{"node": e.node, "port": e.port, "local": array(e.local),
+                        "local_formula": e.local_formula, "local_latex": e.local_latex,
+                        # an input fed by this edge alone has it as its whole gradient: the
+                        # array is sent once, as the input node's `grad`
+                        "downstream": (None if e.downstream is self.node(e.node).grad
+                                       else array(e.downstream)),
+                        "shape_form": _shape_form(e.shape_form),
+                        "jacobian_form": _jacobian_form(e.jacobian_form)}
+                       for e in step.inputs],
+            "contributions": [{"node": n, "port": p} for n, p in step.contributions],
+            "delta": None if step.delta is None else {
+                "name": step.delta.name, "latex": step.delta.latex, "step": step.delta.step,
+                "defines": step.delta.defines, "equal": step.delta.equal},
+            "fan_out": _math(step.fan_out),
+        }
+
+
+def _math(m: forms.Math | None) -> Any:
+    return None if m is None else {"text": m.text, "latex": m.latex}
+
+
+def _ref(ref: forms.Ref) -> dict[str, Any]:
+    if isinstance(ref, forms.ValueRef):
+        return {"value": array(ref.value)}
+    where: dict[str, Any] = ({"node": ref.node, "of": ref.of} if isinstance(ref, forms.NodeRef)
+                             else {"upstream": True})
+    where |= {"transpose": ref.transpose, "negate": ref.negate}
+    if isinstance(ref, forms.UpstreamRef) and ref.block is not None:
+        axis, start, stop = ref.block
+        where["block"] = {"axis": axis, "start": start, "stop": stop}
+    return where
+
+
+def _shape_form(f: forms.Form) -> dict[str, Any]:
+    return {**_math(f.equation),
+            "lhs": {**_math(f.lhs), "shape": list(f.lhs_shape)},
+            "factors": [{**_math(x.math), "shape": list(x.shape), "ref": _ref(x.ref)}
+                        for x in f.factors],
+            "operators": list(f.operators), "note": f.note}
+
+
+def _jacobian_form(j: forms.JacobianForm) -> dict[str, Any]:
+    return {**_math(j.equation), "upstream_shape": list(j.upstream_shape),
+            "local_shape": list(j.local_shape), "product_shape": list(j.product_shape),
+            "reshape": j.reshape}
