@@ -4,9 +4,11 @@ The lecture names δ = ∂s/∂z = u ∘ f′(z) because two computations use it
 ∂s/∂b = δ). So: the upstream of a backward step that has two or more input edges to send back
 along is named δ, δ₂, δ₃, … in backward order (the output's seed 1 never is). A later node
 whose every contribution came from steps whose upstream is one δ "comes from" it (W: δ xᵀ);
-if its gradient is that very array (same shape, equal entries: ∂s/∂(Wx) = δ after the add),
-it is "the same δ". Looking only at the steps a gradient came from keeps this linear in the
-graph's size and never names a gradient after a δ it merely happens to equal.
+if its gradient is that very array by the structure (one edge whose rule passes the upstream
+on as it is, same shape: ∂s/∂(Wx) = δ after the add), it is "the same δ". Looking only at the
+steps a gradient came from keeps this linear in the graph's size, and deciding by the structure
+never names a gradient after a δ its numbers merely happen to equal, so a structure's words
+are the same for every set of numbers.
 """
 
 from __future__ import annotations
@@ -53,25 +55,26 @@ class Namer:
     """Names δs as the backward pass reaches them (in backward order)."""
 
     def __init__(self) -> None:
-        self._values: dict[str, np.ndarray] = {}   # δ's name → its array
+        self._shapes: dict[str, tuple[int, ...]] = {}   # δ's name → its shape
         self.at: dict[str, Delta | None] = {}
 
     def name(self, node: str, grad: np.ndarray, *, fans: bool, step: int,
-             consumers: Sequence[str]) -> Delta | None:
+             consumers: Sequence[str], same: bool) -> Delta | None:
         """The δ of `node`'s step; `fans`: the step sends its upstream along two or more
-        edges and is not the output's; `consumers`: the steps its gradient came from."""
+        edges and is not the output's; `consumers`: the steps its gradient came from; `same`:
+        it came from one edge whose rule passes the upstream on as it is (add's), so it is
+        its consumer's gradient by the structure alone, whatever the numbers."""
         above = {self.at.get(c) for c in consumers}
         source = above.pop() if len(above) == 1 else None
         found = None
         if source is not None and source.equal:
-            value = self._values[source.name]
-            same = value.shape == grad.shape and np.array_equal(value, grad, equal_nan=True)
-            found = replace(source, defines=False, equal=same)
+            shape = self._shapes[source.name]
+            found = replace(source, defines=False, equal=same and shape == grad.shape)
         if (found is None or not found.equal) and fans:
-            k = len(self._values) + 1
+            k = len(self._shapes) + 1
             found = Delta("δ" + ("" if k == 1 else str(k).translate(SUBSCRIPT)),
                           r"\delta" + ("" if k == 1 else f"_{{{k}}}"), step, node, True, True)
-            self._values[found.name] = grad
+            self._shapes[found.name] = grad.shape
         self.at[node] = found
         return found
 

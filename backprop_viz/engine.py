@@ -3,7 +3,8 @@ via the table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
@@ -13,8 +14,9 @@ from . import deltas as delta_mod
 from . import forms
 from . import graph as graph_mod
 from .limits import MAX_JACOBIAN_NUMBERS
+from .op import Op
 from .ops import get_op
-from .rule import Names
+from .rule import Derived, Names, Term, Upstream
 from .tracedata import BackwardStep, Edge, EdgeGrad, ForwardStep, Node, Step, Trace
 
 # ---------------------------------------------------------------- the passes
@@ -40,22 +42,110 @@ def forward(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray],
     return values
 
 
+@dataclass(frozen=True)
+class EdgePlan:
+    """What the numeric pass redoes for one input edge: its VJP and local Jacobian, and the
+    factors of its shape form whose numbers are computed (f′(z), a mask): (index, compute)."""
+
+    src: str
+    port: int
+    jacobian: bool
+    derived: tuple[tuple[int, Callable[..., np.ndarray]], ...]
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    node: str
+    op: Op | None
+    args: tuple[str, ...]
+    params: Mapping[str, Any]
+    edges: tuple[EdgePlan, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A structure's backward pass with its words taken out: what `refill` computes per
+    request. The words (forms, δ names, closed forms) stay in the template trace."""
+
+    steps: tuple[StepPlan, ...]            # in backward order
+    said: Mapping[str, str]                # lecture_labels: fan-out sums name their parts
+    warnings: tuple[str, ...]              # the structure's own warnings (not the numbers')
+
+
 def run(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray], *, expression: str, parsed: str,
         f: str, seed: int, warnings: tuple[str, ...] = ()) -> Trace:
     """Forward then backward over `gr`; `leaves` holds every variable node's value."""
+    return compile_run(gr, leaves, expression=expression, parsed=parsed, f=f, seed=seed,
+                       warnings=warnings)[0]
+
+
+def compile_run(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray], *, expression: str,
+                parsed: str, f: str, seed: int, warnings: tuple[str, ...] = ()
+                ) -> tuple[Trace, Plan]:
+    """`run`, and the plan that lets `refill` give the same structure new numbers without
+    writing any of its words again."""
     g = gr.g
     values = forward(gr, leaves)
     steps: list[Step] = [ForwardStep(node, _formula(g.nodes[node])) for node in gr.order]
     with np.errstate(all="ignore"):
-        grads, backward, composed = _backward(gr, values)
+        grads, backward, composed, plans, said = _backward(gr, values)
     steps.extend(backward)
     nodes = tuple(_node(gr, n, values[n], grads.get(n)) for n in gr.order)
     edges = tuple(Edge(s, t, p) for s, t, p in
                   sorted(g.edges(keys=True), key=lambda e: (int(e[1][1:]), e[2])))
     notes = (*warnings, *_non_finite(gr, values, "value"), *_non_finite(gr, grads, "gradient"))
     closed, defined = delta_mod.closed_forms(composed, gr.output, gr.output_name, gr.variables)
-    return Trace(expression, parsed, f, seed, gr.output, gr.output_name, nodes, edges,
-                 tuple(steps), dict(gr.variables), notes, closed_forms=closed, deltas=defined)
+    trace = Trace(expression, parsed, f, seed, gr.output, gr.output_name, nodes, edges,
+                  tuple(steps), dict(gr.variables), notes, closed_forms=closed, deltas=defined)
+    return trace, Plan(tuple(plans), said, tuple(warnings))
+
+
+def refill(gr: graph_mod.Graph, plan: Plan, template: Trace, leaves: Mapping[str, np.ndarray],
+           seed: int) -> Trace:
+    """The template's structure with these leaves' numbers: values, gradients, local Jacobians,
+    downstream gradients, the computed factors, the fan-out sums and the non-finite warnings.
+    Every word is the template's; the arrays are new, so the template is never changed."""
+    values = forward(gr, leaves)
+    forward_steps = template.steps[:len(gr.order)]
+    parts: dict[str, list[tuple[str, int, np.ndarray]]] = {n.node: [] for n in plan.steps}
+    grads: dict[str, np.ndarray] = {}
+    steps: list[Step] = list(forward_steps)
+    with np.errstate(all="ignore"):
+        for sp, ts in zip(plan.steps, template.steps[len(gr.order):], strict=True):
+            node = sp.node
+            if node == gr.output:
+                upstream = np.ones_like(values[node])
+            else:
+                first, *rest = (d for _, _, d in parts[node])
+                upstream = sum(rest, start=first)
+            grads[node] = upstream
+            edges = []
+            if sp.op is not None:
+                ins = tuple(values[i] for i in sp.args)
+                out = values[node]
+                for ep, te in zip(sp.edges, ts.inputs, strict=True):
+                    down = sp.op.vjp(upstream, ep.port, ins, out, sp.params)
+                    local = sp.op.jacobian(ep.port, ins, out, sp.params) if ep.jacobian else None
+                    form = te.shape_form
+                    if ep.derived:
+                        factors = list(form.factors)
+                        for i, compute in ep.derived:
+                            value = np.asarray(compute(upstream, ins, out, sp.params),
+                                               dtype=np.float64)
+                            factors[i] = replace(factors[i], ref=forms.ValueRef(value))
+                        form = replace(form, factors=tuple(factors))
+                    edges.append(replace(te, local=local, downstream=down, shape_form=form))
+                    parts[ep.src].append((node, ep.port, down))
+            fan = ts.fan_out
+            if fan is not None:
+                fan = delta_mod.fan_out(gr.output_name, plan.said[node],
+                                        [(plan.said[n], d) for n, _, d in parts[node]])
+            steps.append(replace(ts, inputs=tuple(edges), fan_out=fan))
+    nodes = tuple(replace(n, value=values[n.id], grad=grads.get(n.id)) for n in template.nodes)
+    notes = (*plan.warnings, *_non_finite(gr, values, "value"),
+             *_non_finite(gr, grads, "gradient"))
+    return replace(template, seed=seed, nodes=nodes, steps=tuple(steps), warnings=notes,
+                   gradient_check=None)
 
 
 def _formula(attrs: Mapping[str, Any]) -> str:
@@ -84,7 +174,8 @@ def _needs_grad(gr: graph_mod.Graph) -> set[str]:
 
 
 def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
-              ) -> tuple[dict[str, np.ndarray], list[BackwardStep], list[delta_mod.Backward]]:
+              ) -> tuple[dict[str, np.ndarray], list[BackwardStep], list[delta_mod.Backward],
+                         list[StepPlan], dict[str, str]]:
     """Reverse topological order from the output with upstream 1; fan-out sums contributions.
     Each step names its δ and writes each edge the lecture's two ways (forms, deltas)."""
     g = gr.g
@@ -93,6 +184,8 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
     grads: dict[str, np.ndarray] = {}
     steps: list[BackwardStep] = []
     composed: list[delta_mod.Backward] = []
+    plans: list[StepPlan] = []
+    passes: dict[tuple[str, str, int], bool] = {}   # (src, consumer, port): upstream as it is
     namer = delta_mod.Namer()
     said = lecture_labels(gr)
     for node in reversed(gr.order):
@@ -108,9 +201,13 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
         args = gr.inputs(node) if attrs["kind"] == "op" else []
         delta = namer.name(node, upstream, step=len(gr.order) + len(steps) + 1,
                            fans=node != gr.output and sum(a in live for a in args) >= 2,
-                           consumers=[c for c, _, _ in parts[node]])
+                           consumers=[c for c, _, _ in parts[node]],
+                           same=len(parts[node]) == 1
+                           and passes[(node, parts[node][0][0], parts[node][0][1])])
         edges = []
+        edge_plans: list[EdgePlan] = []
         rule = None
+        op = None
         if attrs["kind"] == "op":
             op = get_op(attrs["op"])
             ins = tuple(values[i] for i in args)
@@ -128,19 +225,25 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
                 if src not in live:
                     continue
                 down = op.vjp(upstream, port, ins, out, attrs["params"])
-                local = (op.jacobian(port, ins, out, attrs["params"])
-                         if out.size * ins[port].size <= MAX_JACOBIAN_NUMBERS else None)
+                shown = out.size * ins[port].size <= MAX_JACOBIAN_NUMBERS
+                local = op.jacobian(port, ins, out, attrs["params"]) if shown else None
                 formula = op.local_formula(port, labels, shapes, out.shape, attrs["params"])
                 form, written = forms.shape_form(op, port, step, ins, out, upstream)
                 jac = forms.jacobian_form(form, step, port, upstream.shape, written.entry)
                 edges.append(EdgeGrad(src, port, local, formula, down, form, jac))
                 parts[src].append((node, port, down))
+                passes[(src, node, port)] = written.terms == (Term(written.terms[0].text,
+                                                                   Upstream()),)
+                edge_plans.append(EdgePlan(src, port, shown, tuple(
+                    (i, t.source.compute) for i, t in enumerate(written.terms)
+                    if isinstance(t.source, Derived))))
         contributions = tuple((n, p) for n, p, _ in parts[node])
         fan = delta_mod.fan_out(gr.output_name, said[node],
                                 [(said[n], d) for n, _, d in parts[node]])
         steps.append(BackwardStep(node, tuple(edges), contributions, delta, fan))
         composed.append(delta_mod.Backward(node, said[node], rule, contributions, delta))
-    return grads, steps, composed
+        plans.append(StepPlan(node, op, tuple(args), attrs["params"], tuple(edge_plans)))
+    return grads, steps, composed, plans, said
 
 
 def _child_label(gr: graph_mod.Graph, node: str) -> str:

@@ -66,17 +66,20 @@ class Pipeline:
         return {name: _leaf(self.inputs, name, self.graph.g.nodes[node])
                 for name, node in self.graph.variables.items()}
 
+    def leaves(self, values: Mapping[str, np.ndarray], view: Any = "vector"
+               ) -> tuple[graph_mod.Graph, dict[str, np.ndarray]]:
+        """The view's graph (the scalar expansion for "scalar") and its variable nodes' values."""
+        if view not in VIEWS:
+            raise BackpropError(f"view must be one of {', '.join(VIEWS)}, not {view!r}", None)
+        if view == "scalar":
+            return scalar.expand(self.graph, values)
+        return self.graph, {node: values[name] for name, node in self.graph.variables.items()}
+
     def run(self, values: Mapping[str, np.ndarray], view: Any = "vector", *,
             check: bool = False) -> tracedata.Trace:
         """Forward and backward with these values, on the graph or on its scalar expansion;
         with `check`, the gradients are checked by central differences too."""
-        if view not in VIEWS:
-            raise BackpropError(f"view must be one of {', '.join(VIEWS)}, not {view!r}", None)
-        gr = self.graph
-        if view == "scalar":
-            gr, leaves = scalar.expand(gr, values)
-        else:
-            leaves = {node: values[name] for name, node in gr.variables.items()}
+        gr, leaves = self.leaves(values, view)
         result = engine.run(gr, leaves, expression=self.inputs.expression, parsed=self.parsed,
                             f=self.inputs.f, seed=self.inputs.seed, warnings=self.warnings)
         return replace(result, view=view, scalar_nodes=self.scalar_nodes,
@@ -85,7 +88,11 @@ class Pipeline:
 
 def prepare(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0) -> Pipeline:
     """Read, parse, build and check a request: everything but the values and the passes."""
-    req = read(expression, variables, f, seed)
+    return build(read(expression, variables, f, seed))
+
+
+def build(req: Inputs) -> Pipeline:
+    """Parse, build and check a request already read."""
     program = parse(req.expression, frozenset(req.names))
     gr = graph_mod.build(program, req.f, req.shapes)
     warnings = tuple(f"variable {name} is not in the expression; it was ignored"

@@ -27,6 +27,10 @@ DEFAULT_DIMS = (3, 4, 5, 6, 7)
 # Each worker remembers the SVG layouts of its latest structures, by the SHA-256 of their DOT,
 # up to this many bytes of SVG in all (the lecture's is about 9 kB, a 200-layer net about 1 MB).
 LAYOUT_CACHE_BYTES = 32 * 1024 * 1024
+# Each worker keeps its latest compiled structures (compiled.py: the graph, the words and LaTeX
+# of both forms, δ names and closed forms), up to this many bytes by their estimate in all: the
+# lecture's takes about 60 kB, a 200-layer net's about 5 MB.
+STRUCTURE_CACHE_BYTES = 64 * 1024 * 1024
 # The scalar view (backprop_viz.scalar) expands every entry into its own node: past this many
 # nodes the drawing is unreadable, and the page disables the toggle (`scalar_nodes` says why).
 MAX_SCALAR_NODES = 300

@@ -202,13 +202,33 @@ class Trace:
         }
 
 
+    def numbers_dict(self) -> dict[str, Any]:
+        """What `to_dict` holds that changes with the numbers, for a page that already holds
+        the structure (docs/API.md, "numbers only"): aligned with its nodes and backward steps."""
+        first = len(self.nodes)
+        return {
+            "seed": self.seed, "value": number(self.value), "warnings": list(self.warnings),
+            "gradient_check": self.gradient_check and self.gradient_check.to_dict(),
+            "nodes": [[array(n.value), array(n.grad)] for n in self.nodes],
+            "backward": [{"inputs": [self._edge_numbers(e) for e in s.inputs],
+                          "fan_out": _math(s.fan_out)}
+                         for s in self.steps[first:] if isinstance(s, BackwardStep)],
+        }
+
+    def _edge_numbers(self, e: EdgeGrad) -> dict[str, Any]:
+        return {"local": local_json(e.local),
+                "downstream": (None if e.downstream is self.node(e.node).grad
+                               else array(e.downstream)),
+                "factors": [array(f.ref.value) for f in e.shape_form.factors
+                            if isinstance(f.ref, forms.ValueRef)]}
+
     def _step_dict(self, step: Step) -> dict[str, Any]:
         if isinstance(step, ForwardStep):
             return {"phase": "forward", "node": step.node, "formula": step.formula,
                     "latex": step.latex}
         return {
             "phase": "backward", "node": step.node,
-            "inputs": [{"node": e.node, "port": e.port, "local": array(e.local),
+            "inputs": [{"node": e.node, "port": e.port, "local": local_json(e.local),
                         "local_formula": e.local_formula, "local_latex": e.local_latex,
                         # an input fed by this edge alone has it as its whole gradient: the
                         # array is sent once, as the input node's `grad`
@@ -223,6 +243,27 @@ class Trace:
                 "defines": step.delta.defines, "equal": step.delta.equal},
             "fan_out": _math(step.fan_out),
         }
+
+
+def local_json(j: np.ndarray | None) -> Any:
+    """A local Jacobian as sent: the identity by its size, a diagonal by its entries, I ⊗ r
+    (a matrix product's ∂(Wx)/∂W = I ⊗ xᵀ) by its row r and the identity's size; any other
+    as the whole matrix. The page expands them (static/js/state.js)."""
+    if j is None:
+        return None
+    n, m = j.shape
+    if n > 1 and n == m and np.count_nonzero(j - np.diag(np.diagonal(j))) == 0:
+        d = np.diagonal(j)
+        return {"identity": n} if (d == 1).all() else {"diagonal": _flat(d)}
+    if n > 1 and m % n == 0:
+        row = j[0, :m // n]
+        if np.array_equal(j, np.kron(np.eye(n), row)):
+            return {"kron": _flat(row), "n": n}
+    return array(j)
+
+
+def _flat(v: np.ndarray) -> Any:
+    return array(v.reshape(1, -1))[0]
 
 
 def _math(m: forms.Math | None) -> Any:

@@ -23,9 +23,8 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import exports, jsonio, practice, render, training
+from . import compiled, exports, jsonio, practice, render, training
 from .errors import BackpropError
-from .inputs import trace as run_trace
 from .limits import MAX_BODY_BYTES, MAX_SCALAR_NODES, MAX_TRAIN_STEPS
 from .presets import PRESETS
 from .syntax import F_CHOICES
@@ -35,6 +34,7 @@ bp = Blueprint("web", __name__)
 log = logging.getLogger("backprop_viz.web")
 
 REQUEST_FIELDS = ("expression", "variables", "f", "seed", "view")
+TRACE_FIELDS = (*REQUEST_FIELDS, "structure")
 TRAIN_FIELDS = ("expression", "variables", "f", "seed", "eta", "steps", "parameters")
 CHECK_FIELDS = (*REQUEST_FIELDS, "formula", "step", "port")
 # Only the app's own files: no inline script or style, no CDN, never inside a frame.
@@ -77,11 +77,35 @@ def katex(filename: str) -> Response:
 
 @bp.post("/api/trace")
 def trace() -> Response:
-    """The trace of docs/API.md, with the SVG laid out once per structure."""
-    result = _trace()
-    body = result.to_dict()
-    body["svg"] = render.render_svg(result)
-    return Response(jsonio.dumps(body), mimetype="application/json")
+    """The trace of docs/API.md, with the SVG laid out once per structure, naming its structure;
+    numbers only where the request names the structure it already holds."""
+    body = _body(TRACE_FIELDS)
+    held = body.get("structure")
+    if held is not None and not isinstance(held, str):
+        raise BackpropError("structure must be the string an earlier answer named")
+    found, result = _compiled(body)
+    if held == found.key:
+        answer = {"structure": found.key, "numbers": result.numbers_dict()}
+    else:
+        answer = result.to_dict() | {"structure": found.key, "svg": render.render_svg(result)}
+    return Response(jsonio.dumps(answer), mimetype="application/json")
+
+
+@bp.get("/api/structure/<key>")
+def structure(key: str) -> Response:
+    """A structure this worker has compiled, by its key: the trace it was compiled with and its
+    SVG. It never changes, so it is cached for good; a key not held here is a 404 (POST the
+    request to /api/trace, which compiles it again)."""
+    found = compiled.CACHE.get(key) if re.fullmatch(r"[0-9a-f]{64}", key) else None
+    if found is None:
+        abort(404, description=f"no structure {key[:64]!r} here: POST the request to /api/trace")
+    etag = f'"{found.key}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers={"ETag": etag})
+    answer = found.template.to_dict() | {"structure": found.key,
+                                         "svg": render.render_svg(found.template)}
+    return Response(jsonio.dumps(answer), mimetype="application/json", headers={
+        "ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"})
 
 
 @bp.post("/api/train")
@@ -171,9 +195,12 @@ def _headers_and_log(response: Response) -> Response:
 
 
 def _trace() -> Trace:
-    body = _body(REQUEST_FIELDS)
-    return run_trace(body["expression"], body.get("variables"), body.get("f", "tanh"),
-                     body.get("seed", 0), body.get("view", "vector"))
+    return _compiled(_body(REQUEST_FIELDS))[1]
+
+
+def _compiled(body: dict) -> tuple[compiled.Compiled, Trace]:
+    return compiled.trace(body["expression"], body.get("variables"), body.get("f", "tanh"),
+                          body.get("seed", 0), body.get("view", "vector"))
 
 
 def _body(fields: tuple[str, ...]) -> dict:

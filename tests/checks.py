@@ -178,8 +178,26 @@ def _check_backward(steps: list[dict], nodes: dict[str, dict], edges: set[tuple[
             downstream = matrix(down, source["shape"]).ravel()
             if edge["local"] is None:
                 continue
-            local = matrix(edge["local"], [upstream.size, downstream.size])
+            local = local_matrix(edge["local"], upstream.size, downstream.size)
             _check_product(downstream, upstream, local)
+
+
+def local_matrix(local: Any, n: int, m: int) -> np.ndarray:
+    """A local Jacobian as docs/API.md sends it: the identity by its size, a diagonal by its
+    entries, I ⊗ r by r and n, or the whole n×m matrix."""
+    if isinstance(local, list):
+        return matrix(local, [n, m])
+    assert isinstance(local, dict) and n == m or "kron" in local, local
+    if "identity" in local:
+        assert set(local) == {"identity"} and local["identity"] == n, local
+        return np.eye(n)
+    if "diagonal" in local:
+        assert set(local) == {"diagonal"} and len(local["diagonal"]) == n, local
+        return np.diag([number(v) for v in local["diagonal"]])
+    assert set(local) == {"kron", "n"} and local["n"] == n, local
+    row = np.array([number(v) for v in local["kron"]], dtype=float)
+    assert n * row.size == m, (local, n, m)
+    return np.kron(np.eye(n), row)
 
 
 def _check_product(downstream: np.ndarray, upstream: np.ndarray, local: np.ndarray) -> None:

@@ -121,7 +121,7 @@ def test_a_server_fault_logs_its_traceback_and_answers_generic_json(caplog, monk
     def broken(*_args, **_kwargs):
         raise ZeroDivisionError("a bug of ours")
 
-    monkeypatch.setattr("backprop_viz.web.run_trace", broken)
+    monkeypatch.setattr("backprop_viz.compiled.trace", broken)
     with caplog.at_level(logging.ERROR):
         app = create_app({"PROPAGATE_EXCEPTIONS": False})   # as in production
         r = app.test_client().post("/api/trace", json={"expression": "s = x"})

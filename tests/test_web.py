@@ -43,7 +43,7 @@ def test_trace_has_every_field_of_the_api(client):
     data = response.get_json()
     assert {"expression", "parsed", "output", "output_id", "value", "variables", "gradients",
             "nodes", "edges", "steps", "svg", "f", "seed", "warnings", "view",
-            "scalar_nodes", "closed_forms", "deltas", "gradient_check"} == set(data)
+            "scalar_nodes", "closed_forms", "deltas", "gradient_check", "structure"} == set(data)
     assert data["expression"] == LECTURE and data["output"] == "s"
     assert data["parsed"] == "s = uᵀ · f(W · x + b)"
     assert isinstance(data["value"], float)
@@ -170,7 +170,7 @@ def test_a_fault_of_ours_is_a_500_without_traceback(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(web, "run_trace", broken)
+    monkeypatch.setattr("backprop_viz.compiled.trace", broken)
     response = create_app().test_client().post("/api/trace", json={"expression": "s = x"})
     assert response.status_code == 500
     assert response.get_json() == {"error": "internal server error", "position": None}

@@ -1,0 +1,140 @@
+"""One compile per structure: a request's structure (parse, graph, shapes, labels, both forms'
+words and LaTeX, δ names, closed forms) is worked out once and kept, keyed by a hash of what
+determines it; a request for new numbers on a known structure runs only the numeric passes
+(`engine.refill`) and the gradient check.
+
+The key is the SHA-256 of everything the structure depends on: the expression, every declared
+shape (a given value declares its shape), the variables the request names, f and the view. The
+numbers (the seed, given values) are not in it. The server never trusts a key it is sent: the
+page's key only decides whether the answer leaves the structure out (web.py), and a key that is
+not cached is compiled again from the request itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import orjson
+
+from . import engine, gradcheck, inputs
+from . import graph as graph_mod
+from .errors import BackpropError
+from .limits import STRUCTURE_CACHE_BYTES
+from .tracedata import BackwardStep, ForwardStep, Trace
+
+FORMAT = 1   # bumped whenever what a compiled structure holds changes
+
+
+@dataclass(frozen=True)
+class Compiled:
+    key: str
+    pipeline: inputs.Pipeline
+    view: str
+    graph: graph_mod.Graph       # the graph of the view: the scalar expansion for "scalar"
+    plan: engine.Plan
+    template: Trace              # the structure's words, with the numbers it was compiled with
+    nbytes: int                  # an estimate of what it holds, for the cache's bound
+
+
+def key(req: inputs.Inputs, view: str) -> str:
+    """The structure's key: a hex SHA-256 over what determines it, in a canonical form."""
+    shapes = sorted((name, list(shape)) for name, shape in req.shapes.items())
+    text = orjson.dumps([FORMAT, req.expression, req.f, view, shapes, list(req.names)])
+    return hashlib.sha256(text).hexdigest()
+
+
+class Cache:
+    """Least recently used compiled structures, bounded by their estimated bytes; one per
+    worker, shared by its threads."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._entries: OrderedDict[str, Compiled] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, k: str) -> Compiled | None:
+        with self._lock:
+            found = self._entries.get(k)
+            if found is not None:
+                self._entries.move_to_end(k)
+            return found
+
+    def put(self, c: Compiled) -> None:
+        if c.nbytes > self.max_bytes:
+            return
+        with self._lock:
+            old = self._entries.pop(c.key, None)
+            self.bytes -= old.nbytes if old else 0
+            self._entries[c.key] = c
+            self.bytes += c.nbytes
+            while self.bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self.bytes -= dropped.nbytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+CACHE = Cache(STRUCTURE_CACHE_BYTES)
+
+
+def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0,
+          view: Any = "vector", *, check: bool = True) -> tuple[Compiled, Trace]:
+    """`inputs.trace` through the cache: the compiled structure and the trace of this request's
+    numbers on it (with the gradient check unless `check` is False)."""
+    req = inputs.read(expression, variables, f, seed)
+    if view not in inputs.VIEWS:
+        raise BackpropError(f"view must be one of {', '.join(inputs.VIEWS)}, not {view!r}", None)
+    k = key(req, view)
+    found = CACHE.get(k)
+    if found is None:
+        pipeline = inputs.build(req)
+        gr, leaves = pipeline.leaves(pipeline.start(), view)
+        result, plan = engine.compile_run(gr, leaves, expression=req.expression,
+                                          parsed=pipeline.parsed, f=req.f, seed=req.seed,
+                                          warnings=pipeline.warnings)
+        result = replace(result, view=view, scalar_nodes=pipeline.scalar_nodes)
+        found = Compiled(k, pipeline, view, gr, plan, result, _nbytes(result))
+        CACHE.put(found)
+    else:
+        pipeline = replace(found.pipeline, inputs=req)
+        _, leaves = pipeline.leaves(pipeline.start(), view)
+        result = engine.refill(found.graph, found.plan, found.template, leaves, req.seed)
+    if check:
+        result = replace(result, gradient_check=gradcheck.check(found.graph, result))
+    return found, result
+
+
+def _nbytes(t: Trace) -> int:
+    """What a compiled structure holds, estimated: its arrays' bytes and its words' characters
+    at up to 4 bytes each (Python keeps a string of astral letters at 4 a character), plus a
+    per-object overhead, so that the bound holds for any alphabet."""
+    words = 0
+    arrays = 0
+    for n in t.nodes:
+        words += len(n.label) + len(n.id)
+        arrays += n.value.nbytes + (n.grad.nbytes if n.grad is not None else 0)
+    for s in t.steps:
+        if isinstance(s, ForwardStep):
+            words += len(s.formula) * 3
+        elif isinstance(s, BackwardStep):
+            for e in s.inputs:
+                form, jac = e.shape_form, e.jacobian_form
+                words += (len(e.local_formula) * 3 + len(form.equation.text)
+                          + len(form.equation.latex) + len(form.note) + len(jac.equation.text)
+                          + len(jac.equation.latex) + len(jac.reshape))
+                words += sum(len(f.math.text) + len(f.math.latex) for f in form.factors)
+                arrays += sum(x.nbytes for x in (e.local, e.downstream)
+                              if isinstance(x, np.ndarray))
+    return 4 * words + arrays + 2_000 * len(t.nodes)
