@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from app import create_app
-from backprop_viz import web
 
 LECTURE = "s = uᵀ f(Wx + b)"
 XYZ = {"expression": "out = (x + y) * z",
