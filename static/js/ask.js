@@ -4,6 +4,7 @@
 // answer is right or shown, the step's usual equations take the question's place.
 
 import { AnswerError, TOLERANCE, compareAnswer, parseAnswer } from "./answer.js";
+import { postJson } from "./api.js";
 import { el } from "./dom.js";
 import { refreshGradients } from "./graph.js";
 import { math } from "./math.js";
@@ -146,10 +147,8 @@ async function checkFormula(q, field, status, settle) {
   let response;
   let data;
   try {
-    response = await fetch("/api/check", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ ...state.request, formula, step: state.step, port: q.port }),
-    });
+    response = await postJson("/api/check",
+      { ...state.request, formula, step: state.step, port: q.port });
     data = await response.json();
   } catch (err) {
     say(status, `no answer from the server (${err.message})`);

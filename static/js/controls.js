@@ -1,6 +1,7 @@
 // The form, the variables table, the player, keys and the URL: what the user does, turned into
 // requests (/api/trace, /api/export) and steps.
 
+import { postJson, postTrace } from "./api.js";
 import { fmt } from "./format.js";
 import { fitBox, loadSvg } from "./graph.js";
 import { el } from "./dom.js";
@@ -34,14 +35,6 @@ function requestBody(keepShapes) {
   return body;
 }
 
-export async function postJson(url, body) {
-  return fetch(url, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
-
 // Lay the graph out for the form's expression; on an error the last good diagram stays. A new
 // expression keeps the values of every variable whose name and shape it leaves unchanged.
 // `fresh` (a preset): the form's overrides are the whole story, nothing carries over.
@@ -60,20 +53,18 @@ export async function renderGraph(targetStep, { fresh = false } = {}) {
   let data;
   let shown;
   try {
-    response = await postJson("/api/trace", body);
-    data = await response.json();
+    ({ response, data } = await postTrace(body));
     if (!response.ok && keepShapes) {
       // The edit needs other shapes to change too (W 3×4 → 5×4 makes b 5×1): infer them.
       body = requestBody(false);
-      response = await postJson("/api/trace", body);
-      data = await response.json();
+      ({ response, data } = await postTrace(body));
     }
     const kept = response.ok && newExpression ? carriedValues(previous, data) : {};
     if (Object.keys(kept).length) {
       state.overrides = kept;
       const again = requestBody(false);
-      const second = await postJson("/api/trace", again);
-      if (second.ok) [body, response, data] = [again, second, await second.json()];
+      const second = await postTrace(again);
+      if (second.response.ok) [body, response, data] = [again, second.response, second.data];
       else state.overrides = {};
     }
     if (response.ok) shown = await shownView(body, data);
@@ -83,7 +74,7 @@ export async function renderGraph(targetStep, { fresh = false } = {}) {
     }
     return;
   }
-  await ready; // the first time: KaTeX and the examples' row, before anything is drawn or sized
+  await ready; // the first time: the examples' row, before anything is drawn or sized
   if (sequence !== state.sequence) return;
   if (!response.ok) {
     showError(data, body.expression);
@@ -202,7 +193,7 @@ async function exportAs(format, steps) {
 
 let ready = Promise.resolve();
 
-// `mathLoaded`: KaTeX on its way (static/js/math.js); the page draws once it has arrived.
+// `mathLoaded`: KaTeX on its way (static/js/math.js); the panel is typeset once it has arrived.
 export function initControls(mathLoaded) {
   $("expr-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -232,9 +223,13 @@ export function initControls(mathLoaded) {
   });
   onChange(renderGraph);
   initViews(renderGraph);
-  initTraining();
+  initTraining(renderGraph);
   initPlayer();
-  // the examples' row must be in place before the graph's box is sized
-  ready = Promise.all([mathLoaded, initPresets(renderGraph)]);
+  // the examples' row must be in place before the graph's box is sized; KaTeX need not be: the
+  // first graph is drawn without waiting for it, and the panel is typeset once it is in
+  ready = initPresets(renderGraph);
+  mathLoaded.then(() => {
+    if (state.trace) setStep(state.step);
+  });
   renderGraph(readUrl());
 }

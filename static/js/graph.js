@@ -15,7 +15,7 @@ const MIN_OPEN_SCALE = 0.5;
 const ZOOM_STEP = 1.25;
 
 const view = {
-  svg: null, groups: new Map(), edges: new Map(), applied: 0, current: null,
+  svg: null, source: null, groups: new Map(), edges: new Map(), applied: 0, current: null,
   full: null, cx: 0, cy: 0, scale: 1,
   boxes: new Map(), // node id → its box in the SVG's coordinates, measured once: nodes never move
 };
@@ -45,7 +45,15 @@ function setTitle(group, text) {
   title.textContent = text;
 }
 
+// The SVG of a trace, its slots all pending. A trace of the structure already on screen (new
+// numbers, docs/API.md) keeps the drawing, its measured boxes and its zoom: only the slots and
+// classes are reset, so new numbers cost no parse of the SVG.
 export function loadSvg(trace) {
+  if (view.svg && trace.svg === view.source) {
+    reset();
+    if (view.svg.parentNode !== $("graph")) $("graph").replaceChildren(view.svg);
+    return;
+  }
   const doc = new DOMParser().parseFromString(trace.svg, "image/svg+xml");
   const svg = document.importNode(doc.documentElement, true);
   const vb = svg.viewBox.baseVal;
@@ -66,19 +74,29 @@ export function loadSvg(trace) {
     setTitle(g, `${state.nodes.get(e.source).label} → ${state.nodes.get(e.target).label}`);
     view.edges.set(edgeId(e), { g, slots: slots(g, EDGE_ROLES) });
   }
-  for (const [id, { slots: s }] of view.groups) {
+  view.source = trace.svg;
+  view.boxes = new Map();
+  reset();
+  $("graph").replaceChildren(svg);
+  linkGraph();
+}
+
+const STEP_CLASSES = ["fwd-done", "grad-done", "current", "active", "upstream", "delta-source"];
+
+function reset() {
+  for (const [id, { g, slots: s }] of view.groups) {
+    g.classList.remove(...STEP_CLASSES);
     s.val.textContent = PENDING;
     s.grad.textContent = state.nodes.get(id).grad === null ? "" : GRAD_MARK + PENDING;
   }
-  for (const { slots: s } of view.edges.values()) {
+  for (const { g, slots: s } of view.edges.values()) {
+    g.classList.remove(...STEP_CLASSES);
     if (s["edge-val"]) s["edge-val"].textContent = "";
     if (s["edge-grad"]) s["edge-grad"].textContent = "";
   }
   view.applied = 0;
   view.current = null;
-  view.boxes = new Map();
-  $("graph").replaceChildren(svg);
-  linkGraph();
+  $("graph").dataset.phase = "start";
 }
 
 // ------------------------------------------------------------------ stepping

@@ -15,6 +15,9 @@ export async function loadMath() {
   return katex !== null;
 }
 
+// Whether formulas are typeset yet (KaTeX loads after the first graph is drawn).
+export const typeset = () => katex !== null;
+
 // \htmlClass and \htmlData are the commands trusted: the panel colours numbers and marks each
 // node's terms with them, and only the page writes them (labels reach here escaped by latex.py).
 const OPTIONS = {

@@ -5,7 +5,7 @@
 import { askBackward, scoreParts } from "./ask.js";
 import { el } from "./dom.js";
 import { linkPanel } from "./links.js";
-import { equation, math } from "./math.js";
+import { equation, math, typeset } from "./math.js";
 import { downstreamOf, state } from "./state.js";
 import { drawSummary } from "./summary.js";
 import { asRow, partial, term, texMatrix, transpose, under } from "./tex.js";
@@ -14,28 +14,71 @@ import { asRow, partial, term, texMatrix, transpose, under } from "./tex.js";
 const $ = (id) => document.getElementById(id);
 const OPERATORS = { "·": "\\,", "∘": "\\circ", "+": "+", "−": "-", "/": "/", "⊗": "\\otimes" };
 
+// Built panels, by step, for one trace, form and typesetting: a step shown before is put back
+// as it was, and the steps either side are built in idle time, so a step's key press pays for
+// no KaTeX. Practice mode's panels change as the user answers: they are never kept.
+const MAX_KEPT = 64;
+const kept = { trace: null, form: null, typeset: null, panels: new Map() };
+
+function keptPanels() {
+  if (kept.trace !== state.trace || kept.form !== state.form || kept.typeset !== typeset()) {
+    Object.assign(kept, { trace: state.trace, form: state.form, typeset: typeset() });
+    kept.panels = new Map();
+  }
+  return kept.panels;
+}
+
+function panelFor(k) {
+  if (state.practice.on) return buildPanel(k);
+  const panels = keptPanels();
+  let parts = panels.get(k);
+  if (parts) {
+    panels.delete(k); // the newest at the end: the oldest is dropped first
+  } else {
+    parts = buildPanel(k);
+  }
+  panels.set(k, parts);
+  if (panels.size > MAX_KEPT) panels.delete(panels.keys().next().value);
+  return parts;
+}
+
+const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 30));
+
+function warm(k) {
+  idle(() => {
+    if (state.practice.on || !state.trace || k < 0 || k > state.trace.steps.length) return;
+    const panels = keptPanels();
+    if (!panels.has(k)) panels.set(k, buildPanel(k));
+    if (panels.size > MAX_KEPT) panels.delete(panels.keys().next().value);
+  });
+}
+
 export function drawPanel() {
-  const trace = state.trace;
-  const step = trace.steps[state.step - 1];
-  const n = trace.steps.length;
   const panel = $("panel");
   panel.scrollTop = 0;
+  panel.replaceChildren(...panelFor(state.step));
+  linkPanel();
+  warm(state.step + 1);
+  warm(state.step - 1);
+}
+
+function buildPanel(k) {
+  const trace = state.trace;
+  const step = trace.steps[k - 1];
+  const n = trace.steps.length;
   if (!step) {
-    panel.replaceChildren(
-      el("h2", {}, `Step 0 of ${n}`),
+    return [el("h2", {}, `Step 0 of ${n}`),
       el("p", {}, "Nothing is computed yet. Press → (or Next) to run the forward pass one node ",
         "at a time; the backward pass follows, from ", el("strong", {}, trace.output),
-        " back to every variable."));
-    return;
+        " back to every variable.")];
   }
   const node = state.nodes.get(step.node);
   const head = el("h2", {},
     el("span", { class: `phase ${step.phase}` }, step.phase),
-    ` step ${state.step} of ${n}: `, math(term(node), node.label));
+    ` step ${k} of ${n}: `, math(term(node), node.label));
   const body = step.phase === "forward" ? forwardPanel(step, node) : backwardPanel(step, node);
-  if (state.step === n) body.push(...scoreParts(), ...drawSummary());
-  panel.replaceChildren(head, ...body);
-  linkPanel();
+  if (k === n) body.push(...scoreParts(), ...drawSummary());
+  return [head, ...body];
 }
 
 // "label = value" for a node, typeset; tone colours the numbers.

@@ -24,6 +24,7 @@ export const edgeKey = (source, target, port) => `${source}|${target}|${port}`;
 export const edgeId = (e) => `e-${e.source}-${e.target}-${e.port}`;
 
 export function index(trace) {
+  expandJacobians(trace);
   state.practice.results = new Map(); // a new trace asks anew: the score starts again
   state.nodes = new Map(trace.nodes.map((n) => [n.id, n]));
   state.outEdges = new Map(trace.nodes.map((n) => [n.id, []]));
@@ -45,4 +46,63 @@ export function index(trace) {
 
 export function downstreamOf(source, target, port) {
   return state.downstream.get(edgeKey(source, target, port));
+}
+
+// A held trace with another request's numbers: new objects where a number changed, the
+// structure's own (svg, words, LaTeX) shared.
+export function withNumbers(structure, numbers) {
+  const nodes = structure.nodes.map((n, i) => ({ ...n, value: numbers.nodes[i][0],
+    grad: numbers.nodes[i][1] }));
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  let b = 0;
+  const steps = structure.steps.map((s) => {
+    if (s.phase !== "backward") return s;
+    const sent = numbers.backward[b++];
+    return { ...s, fan_out: sent.fan_out, inputs: s.inputs.map((input, j) => {
+      const edge = sent.inputs[j];
+      let k = 0;
+      const factors = input.shape_form.factors.map((f) => ("value" in f.ref
+        ? { ...f, ref: { value: edge.factors[k++] } } : f));
+      return { ...input, downstream: edge.downstream, local: edge.local,
+        shape_form: { ...input.shape_form, factors } };
+    }) };
+  });
+  const variables = {};
+  const gradients = {};
+  for (const [name, v] of Object.entries(structure.variables)) {
+    const node = byId.get(v.node);
+    variables[name] = { ...v, value: node.value };
+    gradients[name] = node.grad ?? zeros(node.shape);
+  }
+  return { ...structure, nodes, steps, variables, gradients, seed: numbers.seed,
+    value: numbers.value, warnings: numbers.warnings, gradient_check: numbers.gradient_check };
+}
+
+// Every local Jacobian of a trace as the matrix the panel shows (the answer may send the
+// identity by its size, a diagonal by its entries, I ⊗ r by r). Idempotent.
+function expandJacobians(trace) {
+  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+  for (const s of trace.steps) {
+    if (s.phase !== "backward") continue;
+    for (const input of s.inputs) {
+      input.local = expand(input.local, size(byId.get(s.node)), size(byId.get(input.node)));
+    }
+  }
+}
+
+const size = (node) => node.shape[0] * node.shape[1];
+const zeros = ([r, c]) => Array.from({ length: r }, () => new Array(c).fill(0));
+
+function expand(local, n, m) {
+  if (local === null || Array.isArray(local)) return local;
+  const out = Array.from({ length: n }, () => new Array(m).fill(0));
+  if ("identity" in local) {
+    for (let i = 0; i < n; i++) out[i][i] = 1;
+  } else if ("diagonal" in local) {
+    local.diagonal.forEach((v, i) => { out[i][i] = v; });
+  } else {
+    const r = local.kron.length;
+    for (let i = 0; i < n; i++) local.kron.forEach((v, j) => { out[i][i * r + j] = v; });
+  }
+  return out;
 }

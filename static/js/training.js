@@ -3,7 +3,7 @@
 // become their overrides, so the table shows them and the graph is drawn again at them, at the
 // same step (and in the same view).
 
-import { postJson, renderGraph } from "./controls.js";
+import { postJson } from "./api.js";
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
 import { lossCurve } from "./plot.js";
@@ -98,7 +98,12 @@ async function run(steps) {
   else $("loss-figure").hidden = true;
 }
 
-export function initTraining() {
+// `renderGraph` (static/js/controls.js) draws the trace of the updated values: passed down, so
+// this module never imports the one that wires it.
+let renderGraph = async () => {};
+
+export function initTraining(render) {
+  renderGraph = render;
   $("update").addEventListener("click", () => run(1));
   $("train").addEventListener("click", () => run(Number($("train-k").value)));
 }

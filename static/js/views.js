@@ -3,7 +3,7 @@
 // variables are what the table edits and training updates, and its `scalar_nodes` says whether
 // the scalar view can be drawn at all.
 
-import { postJson } from "./controls.js";
+import { postTrace } from "./api.js";
 import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -44,8 +44,7 @@ export async function shownView(body, vector) {
   showToggle(reason);
   if (state.view !== "scalar") return { body, trace: vector };
   const scalarBody = { ...body, view: "scalar" };
-  const response = await postJson("/api/trace", scalarBody);
-  const data = await response.json();
+  const { response, data } = await postTrace(scalarBody);
   return response.ok ? { body: scalarBody, trace: data } : { error: data };
 }
 
