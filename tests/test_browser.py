@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from urllib.parse import urlencode
 
 import pytest
+from pages import LECTURE, current_id, open_page
 
 pytestmark = pytest.mark.browser
 
-LECTURE = "s = uᵀ f(Wx + b)"
 
 
 def api_trace(base: str, expression: str) -> dict:
@@ -22,14 +21,8 @@ def api_trace(base: str, expression: str) -> dict:
         return json.load(response)
 
 
-def open_page(page, base: str, **params) -> None:
-    page.goto(base + "/" + ("?" + urlencode(params) if params else ""))
-    page.wait_for_selector("#graph svg g.node")
 
 
-def current_id(page) -> str | None:
-    return page.evaluate(
-        "() => document.querySelector('#graph g.node.current')?.id ?? null")
 
 
 def test_page_opens_on_the_lecture_graph(page, live_server):

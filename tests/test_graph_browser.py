@@ -3,18 +3,16 @@ format everywhere, colours under colour-vision deficiencies, dark mode, cheap st
 
 from __future__ import annotations
 
-import json
 import random
-from urllib.parse import urlencode
 
 import pytest
 from checks import tanh_net as net
+from pages import LECTURE, open_page
 
 from backprop_viz import numbers, render, trace
 
 pytestmark = pytest.mark.browser
 
-LECTURE = "s = uᵀ f(Wx + b)"
 XYZ_VARS = {"x": {"value": -2}, "y": {"value": 5}, "z": {"value": -4}}
 # Graphs of up to about 15 nodes, as a class meets them
 SMALL = [
@@ -37,12 +35,6 @@ def laptop(browser):
     context.close()
 
 
-def open_page(page, base: str, expression: str, variables: dict | None = None, **params) -> None:
-    query = {"expr": expression, **params}
-    if variables:
-        query["vars"] = json.dumps(variables)
-    page.goto(f"{base}/?{urlencode(query)}")
-    page.wait_for_selector("#graph svg g.node")
 
 
 FITS = """() => {

@@ -4,24 +4,19 @@ gradient check, the summary, a page that stays put, and linked views."""
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 
 import pytest
+from pages import LECTURE, open_page
 
 from backprop_viz import numbers, trace
 from backprop_viz.latex import to_latex
 
 pytestmark = pytest.mark.browser
 
-LECTURE = "s = uᵀ f(Wx + b)"
 CS231N = {"expr": "(x + y) * z",
           "vars": json.dumps({"x": {"value": -2}, "y": {"value": 5}, "z": {"value": -4}})}
 
 
-def open_page(page, base: str, **params) -> None:
-    page.goto(base + "/" + ("?" + urlencode(params) if params else ""))
-    page.wait_for_selector("#graph svg g.node")
-    page.wait_for_selector("#presets button")
 
 
 def step_of(t, node_id: str, phase: str = "backward") -> int:
@@ -193,3 +188,30 @@ def test_a_label_in_the_panel_is_its_latex(page, live_server):
     wx = t.steps[matmul_step(t) - 1].node
     assert page.locator("#panel h2 annotation").text_content().endswith(
         f"{{{to_latex(t.node(wx).label)}}}")
+
+
+def test_new_numbers_on_the_same_structure_come_as_numbers_only(page, live_server):
+    """A new seed keeps the structure: the server sends numbers only, and the page shows what a
+    whole trace of that seed says, in the graph, the header and the last step's summary."""
+    open_page(page, live_server)
+    answers = []
+    page.on("response", lambda r: r.url.endswith("/api/trace") and answers.append(r))
+    t = trace(LECTURE, seed=5)
+    page.fill("#seed", "5")
+    page.wait_for_function(
+        "(v) => document.querySelector('#parsed .output-value')?.textContent === v",
+        arg=numbers.number(t.value))
+    assert set(answers[-1].json()) == {"structure", "numbers"}
+    badge = page.inner_text("#gradcheck")
+    assert badge.endswith(numbers.number(t.gradient_check.max_rel_error))
+    shown = []
+    for p in (page, page.context.new_page()):
+        if p is not page:   # the same seed opened cold: a whole answer
+            open_page(p, live_server, seed=5)
+        p.evaluate("() => document.activeElement?.blur()")   # the keys go to the player
+        for key in ("End", "Home", "ArrowRight", "ArrowRight", "ArrowRight"):
+            p.keyboard.press(key)
+        p.keyboard.press("End")
+        shown.append((p.inner_text("#graph"), p.locator("#panel .eq").evaluate_all(
+            "(es) => es.map(e => e.dataset.latex)")))
+    assert shown[0] == shown[1]

@@ -7,14 +7,13 @@ import json
 import re
 
 import pytest
-from test_graph_browser import open_page
+from pages import LECTURE, current_id, open_page
 
 from backprop_viz import limits, numbers, trace, training
 from backprop_viz.presets import BY_ID
 
 pytestmark = pytest.mark.browser
 
-LECTURE = "s = uᵀ f(Wx + b)"
 NET = BY_ID["two-layer-softmax"]
 SCALAR = '#view-toggle button[data-view="scalar"]'
 VECTOR = '#view-toggle button[data-view="vector"]'
@@ -33,8 +32,6 @@ def header_value(page) -> str:
     return page.inner_text("#parsed .output-value")
 
 
-def current_id(page) -> str | None:
-    return page.evaluate("() => document.querySelector('#graph g.node.current')?.id ?? null")
 
 
 # ------------------------------------------------------------------ the scalar view

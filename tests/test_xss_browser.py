@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
+from pages import open_page
 
 pytestmark = pytest.mark.browser
 
@@ -87,9 +88,6 @@ def watch(page) -> Watch:
     return seen
 
 
-def open_page(page, base: str, **params) -> None:
-    page.goto(base + "/" + ("?" + urlencode(params) if params else ""))
-    page.wait_for_function(ANSWERED)
 
 
 def answer(page, act) -> str:
@@ -131,7 +129,7 @@ def assert_shown_as_text(page, payload: str) -> None:
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_payload_typed_as_the_expression_is_quoted_in_the_error(page, live_server, watch,
                                                                    payload):
-    open_page(page, live_server)
+    open_page(page, live_server, until=ANSWERED)
     for expression in (payload, f"z = sum(x)\ns = z + 1 {payload}"):
         page.fill("#expr", expression)
         assert answer(page, lambda: page.press("#expr", "Control+Enter")) == "error"
@@ -142,7 +140,7 @@ def test_a_payload_typed_as_the_expression_is_quoted_in_the_error(page, live_ser
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_payload_typed_into_the_seed_field_is_harmless(page, live_server, watch, payload):
-    open_page(page, live_server, expr="s = sum(x)")
+    open_page(page, live_server, until=ANSWERED, expr="s = sum(x)")
     page.fill("#seed", "")
     page.locator("#seed").press_sequentially(payload)   # a number field keeps what it accepts
     answer(page, lambda: page.click("#render"))
@@ -153,7 +151,7 @@ def test_a_payload_typed_into_the_seed_field_is_harmless(page, live_server, watc
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_payload_in_a_variable_cell_is_harmless(page, live_server, watch, cell, payload):
     """The name cells are headers, not inputs: a name only comes in through ?vars (below)."""
-    open_page(page, live_server, expr="s = sum(x)")
+    open_page(page, live_server, until=ANSWERED, expr="s = sum(x)")
     selector = ('#vars-table input[aria-label="shape of x"]' if cell == "shape"
                 else '#vars-table textarea[aria-label^="value of x,"]')
     page.fill(selector, payload)
@@ -168,12 +166,13 @@ def test_a_payload_in_a_variable_cell_is_harmless(page, live_server, watch, cell
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_a_payload_in_every_url_parameter_is_harmless(page, live_server, watch, payload):
-    open_page(page, live_server, expr=payload, f=payload, seed=payload, step=payload,
-              vars=payload)
+    open_page(page, live_server, until=ANSWERED, expr=payload, f=payload, seed=payload,
+              step=payload, vars=payload)
     assert page.is_visible("#expr-error")   # f is checked first: "f must be one of …"
     assert page.input_value("#expr") == payload
     assert_nothing_ran(page, watch, live_server, f"every parameter {payload!r}")
-    open_page(page, live_server, expr=payload, seed=payload, step=payload, vars=payload)
+    open_page(page, live_server, until=ANSWERED, expr=payload, seed=payload, step=payload,
+              vars=payload)
     assert_shown_as_text(page, payload)   # the expression's own error, with its caret line
     assert_nothing_ran(page, watch, live_server, f"expr, seed, step, vars {payload!r}")
 
@@ -183,7 +182,7 @@ def test_a_payload_in_every_url_parameter_is_harmless(page, live_server, watch, 
 def test_a_payload_in_the_url_variables_is_quoted_in_the_error(page, live_server, watch,
                                                                 where, payload):
     overrides = {payload: {"value": 1}} if where == "name" else {"x": {"value": payload}}
-    open_page(page, live_server, expr="s = sum(x)", vars=json.dumps(overrides))
+    open_page(page, live_server, until=ANSWERED, expr="s = sum(x)", vars=json.dumps(overrides))
     assert page.is_visible("#expr-error")
     assert_shown_as_text(page, payload)
     assert_nothing_ran(page, watch, live_server, f"vars {where} {payload!r}")
@@ -192,7 +191,7 @@ def test_a_payload_in_the_url_variables_is_quoted_in_the_error(page, live_server
 def test_names_that_are_markup_words_are_drawn_as_text(page, live_server, watch):
     names = ("script", "onerror", "img", "svg")
     declared = {name: {"shape": [2, 1]} for name in names}
-    open_page(page, live_server, expr="s = sum(script * onerror + img - svg)",
+    open_page(page, live_server, until=ANSWERED, expr="s = sum(script * onerror + img - svg)",
               vars=json.dumps(declared))
     assert page.locator("#graph g.node").count() > 0
     drawn = page.locator("#graph svg").text_content()
@@ -206,7 +205,7 @@ def test_names_that_are_markup_words_are_drawn_as_text(page, live_server, watch)
 # ---------------------------------------------------------------- a NaN on the page
 
 def test_a_nan_is_warned_about_and_the_page_keeps_working(page, live_server, watch):
-    open_page(page, live_server, expr="s = sum(log(x))")
+    open_page(page, live_server, until=ANSWERED, expr="s = sum(log(x))")
     page.fill('#vars-table textarea[aria-label^="value of x,"]', "-1\n2")
     page.click("#render")
     warnings = page.locator("#warnings")

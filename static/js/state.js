@@ -75,7 +75,8 @@ export function withNumbers(structure, numbers) {
     gradients[name] = node.grad ?? zeros(node.shape);
   }
   return { ...structure, nodes, steps, variables, gradients, seed: numbers.seed,
-    value: numbers.value, warnings: numbers.warnings, gradient_check: numbers.gradient_check };
+    value: numbers.value, warnings: numbers.warnings,
+    gradient_check: withBackprop(numbers.gradient_check, gradients) };
 }
 
 // Every local Jacobian of a trace as the matrix the panel shows (the answer may send the
@@ -105,4 +106,18 @@ function expand(local, n, m) {
     for (let i = 0; i < n; i++) local.kron.forEach((v, j) => { out[i][i * r + j] = v; });
   }
   return out;
+}
+
+// The check's backprop side where the answer left it out: the variable's gradient, or the
+// entries of it the check compared.
+function withBackprop(check, gradients) {
+  if (!check) return check;
+  const variables = {};
+  for (const [name, v] of Object.entries(check.variables)) {
+    const g = gradients[name];
+    const backprop = v.backprop ?? (v.method === "entries" ? g
+      : v.method === "subset" ? v.entries.map(([i, j]) => g[i][j]) : null);
+    variables[name] = { ...v, backprop };
+  }
+  return { ...check, variables };
 }
