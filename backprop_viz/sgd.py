@@ -48,7 +48,8 @@ class Fit:
     """Steps `start` … `start + steps − 1` of mini-batch SGD: each step's mini-batch loss, the
     train accuracy after it, the parameters after the last, and the boundary they draw."""
 
-    losses: tuple[float, ...]          # the loss of step k's mini-batch, before its update
+    losses: tuple[float, ...]          # the loss of step k's mini-batch, before its update (and
+                                       # of the step that could not be taken, if one was not)
     accuracies: tuple[float, ...]      # the whole set's train accuracy after step k's update
     values: Mapping[str, np.ndarray]   # the parameters after the last step
     parameters: tuple[str, ...]
@@ -64,7 +65,7 @@ class Fit:
 
     @property
     def steps(self) -> int:
-        return len(self.losses)
+        return len(self.accuracies)
 
     @property
     def accuracy(self) -> float:
@@ -163,13 +164,12 @@ def fit(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0, 
             new = {name: v - eta * (_grad(train_net, grads, name) + _decay(v, l2))
                    for name, v in values.items()}
         why = _problem(train_net, grads, loss, chosen, new)
-        if why:
+        if why:   # the loss is reported; the step is not taken
             warnings.append(f"training stopped after {k - k0} of {steps} steps: {why}")
-            losses.pop()
             break
         values = new
         accuracies.append(_accuracy(eval_net, {**fixed, **values}, names, data))
-    following = schedule(req.seed, data.rows, b, k0 + len(losses))
+    following = schedule(req.seed, data.rows, b, k0 + len(accuracies))
     return Fit(tuple(losses), tuple(accuracies), values, chosen, eta, l2, b, k0, data,
                _data(names, data, following), following,
                _boundary(eval_net, {**fixed, **values}, names, data), tuple(warnings))
@@ -283,11 +283,12 @@ def _check_work(train_net: Net, eval_net: Net, steps: int, rows: int) -> None:
         g = net.graph.g
         return sum(r * c + SGD_NODE_WORK for r, c in (g.nodes[n]["shape"] for n in g))
     per_step = 3 * work(train_net) + -(-rows // _rows(eval_net)) * work(eval_net)
-    if steps * per_step > MAX_SGD_WORK:
+    grid = -(-BOUNDARY_GRID ** 2 // _rows(eval_net)) * work(eval_net)   # once, at the end
+    if steps * per_step + grid > MAX_SGD_WORK:
         raise BackpropError(
-            f"{steps} steps × {per_step} numbers' work a step = {steps * per_step} is more than "
-            f"the limit {MAX_SGD_WORK} (MAX_SGD_WORK): take at most "
-            f"{max(MAX_SGD_WORK // per_step, 0)} steps, or a smaller batch", None)
+            f"{steps} steps × {per_step} numbers' work a step (and {grid} for the boundary) is "
+            f"more than the limit {MAX_SGD_WORK} (MAX_SGD_WORK): take at most "
+            f"{max((MAX_SGD_WORK - grid) // per_step, 0)} steps, or a smaller batch", None)
 
 
 def _rows(net: Net) -> int:

@@ -269,6 +269,16 @@ def test_l2_adds_its_term_to_the_loss_and_decays_the_weights_not_the_biases():
         np.testing.assert_array_equal(decayed.values[name], plain.values[name])
 
 
+def test_an_update_that_overflows_stops_training_and_says_so(client):
+    r = client.post("/api/train", json={**SPIRAL_BODY, **SPIRAL.training, "eta": 1e306})
+    assert r.status_code == 200
+    answer = strict_json(r.data)
+    assert answer["steps"] == len(answer["accuracies"]) == len(answer["losses"]) - 1
+    assert answer["warnings"][0].startswith(f"training stopped after {answer['steps']} of 300 "
+                                            f"steps: ")
+    assert answer["batch"]["step"] == answer["steps"]
+
+
 def test_the_boundary_is_the_predicted_class_over_the_input_plane():
     result = spiral_fit()
     grid = result.boundary

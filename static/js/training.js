@@ -209,8 +209,8 @@ async function runData() {
   $("train-error").hidden = true;
   progress(0, total);
   try {
-    while (curves.losses.length < total && !fit.stop) {
-      const start = curves.losses.length;
+    while (curves.accuracies.length < total && !fit.stop) {
+      const start = curves.accuracies.length;
       const steps = Math.min(chunk, total - start);
       const began = performance.now();
       const response = await postJson("/api/train", {
@@ -228,7 +228,7 @@ async function runData() {
         .map(([name, v]) => [name, { value: v.value }]));
       fit.answer = answer;
       drawFit(answer, curves, output);
-      progress(curves.losses.length, total, answer.accuracy);
+      progress(curves.accuracies.length, total, answer.accuracy);
       if (answer.warnings.length || answer.steps < steps) break;
     }
   } catch (err) {
@@ -241,8 +241,10 @@ async function runData() {
 
 function drawFit(answer, curves, output) {
   const finite = curves.losses.filter((v) => typeof v === "number");
-  const steps = curves.losses.length;
+  const steps = curves.accuracies.length;
   const { dataset: data, boundary } = answer;
+  reportFit(answer, steps);
+  if (!steps) return; // stopped before its first step: nothing to plot
   showFigure("loss-figure", batchLossCurve(finite, output), `The loss ${output} of each `
     + `step's mini-batch of ${answer.batch_size} rows, ${steps} steps, η = ${fmt(answer.eta)}`
     + (answer.l2 ? `, λ = ${fmt(answer.l2)}` : ""));
@@ -259,9 +261,12 @@ function drawFit(answer, curves, output) {
   } else {
     $("boundary-figure").hidden = true;
   }
+}
+
+function reportFit(answer, steps) {
   $("train-result").replaceChildren(
     el("span", {}, `after ${steps} steps (${fmt(answer.epochs)} epochs): train accuracy `),
-    el("strong", { class: "after accuracy" }, percent(answer.accuracy)),
+    el("strong", { class: "after accuracy" }, steps ? percent(answer.accuracy) : "–"),
     ...answer.warnings.map((w) => el("span", { class: "train-warning" }, ` · ${w}`)));
 }
 
