@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import exports, render, training
+from . import exports, render, sgd, training
 from .errors import BackpropError, show_position
 from .inputs import trace as run_trace
 from .syntax import F_CHOICES
@@ -60,7 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--param", action="append", metavar="NAME",
                    help="with --train: a parameter to update (default: every variable but "
                         f"{', '.join(training.INPUTS_AND_TARGETS)})")
+    p.add_argument("--dataset", metavar="NAME|FILE.csv",
+                   help="with --train: mini-batch SGD on a built-in data set (spiral, xor, moons, "
+                        "blobs) or a CSV file with a label column, bound to X and Y")
+    p.add_argument("--batch-size", type=int, metavar="B",
+                   help="with --dataset: rows in a mini-batch (default: every row)")
     args = p.parse_args(argv)
+    if args.dataset is not None and args.train is None:
+        p.error("--dataset trains: give --train K too")
     if args.train is not None and (args.export or args.scalar):
         p.error("--train prints losses: it does not take --export or --scalar")
     fmt = args.export.suffix.lstrip(".").lower() if args.export else None
@@ -101,8 +108,34 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _fit(args: argparse.Namespace) -> int:
+    """Each step's mini-batch loss and the train accuracy after it, one a line (or, with
+    --json, the answer of POST /api/train with a dataset)."""
+    path = Path(args.dataset)
+    try:
+        dataset = ({"csv": path.read_text(encoding="utf-8")} if path.suffix.lower() == ".csv"
+                   else {"name": args.dataset})
+    except (OSError, UnicodeDecodeError) as e:
+        raise BackpropError(f"--dataset: cannot read {path} ({e})", None) from None
+    result = sgd.fit(args.expression, dict(args.var), args.f, args.seed, dataset=dataset,
+                     batch_size=args.batch_size, eta=args.eta, steps=args.train,
+                     parameters=args.param)
+    if args.json:
+        sys.stdout.buffer.write(result.to_json() + b"\n")
+        return 0
+    print(f"training {', '.join(result.parameters)} on {result.data.name} "
+          f"({result.data.rows} rows) with η = {result.eta:g}, B = {result.batch_size}")
+    for k, (loss, accuracy) in enumerate(zip(result.losses, result.accuracies, strict=False)):
+        print(f"step {k + 1}: loss {loss:.6g}, train accuracy {accuracy:.4f}")
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     """The losses s₀ … s_K, one a line (or, with --json, the answer of POST /api/train)."""
+    if args.dataset is not None:
+        return _fit(args)
     result = training.train(args.expression, dict(args.var), args.f, args.seed, eta=args.eta,
                             steps=args.train, parameters=args.param)
     if args.json:

@@ -57,3 +57,19 @@ MAX_EXPORT_PAGES = 150
 GRADCHECK_ENTRIES = 64
 GRADCHECK_NODE_WORK = 10_000    # a node's Python overhead, in numbers' worth of numpy work
 GRADCHECK_MAX_WORK = 50_000_000
+# Training on a data set (datasets.py): generated or uploaded, at most this many rows (samples),
+# feature columns and classes; the decision boundary is evaluated on a grid of this many points
+# a side over the 2-D input plane.
+MAX_DATASET_ROWS = 5_000
+MAX_DATASET_FEATURES = 100
+MAX_DATASET_CLASSES = 20
+BOUNDARY_GRID = 40
+# Mini-batch SGD (sgd.py) skips the text a trace writes: a step is the forward pass and the op
+# table's VJPs at B rows, plus ⌈N / E⌉ forward passes at E rows for the train accuracy. Its
+# work, counted as 3 × the numbers in the graph's arrays at B rows plus once those at E rows a
+# pass, and SGD_NODE_WORK more for each node of each, is capped in all. Measured here: 1.6-4 ns
+# a unit (the spiral's 2-layer net, hidden 50: B = 30, 300 steps in 0.12 s; hidden 200 on 4,800
+# rows, B = 1,000, 50 steps in 0.6 s), so the cap is about 2 s.
+MAX_SGD_EVAL_ROWS = 500
+MAX_SGD_WORK = 600_000_000
+SGD_NODE_WORK = 3_000   # a node's Python overhead in a pass, in numbers' worth of numpy work

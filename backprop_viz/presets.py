@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import datasets, sgd
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -18,12 +20,15 @@ class Preset:
     variables: Mapping[str, Mapping[str, Any]]   # {name: {"value": …}}, as /api/trace reads it
     f: str = "tanh"
     seed: int = 0
+    # ready to train: the rest of a POST /api/train body (dataset, batch_size, eta, steps)
+    training: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "caption": self.caption,
                 "expression": self.expression,
                 "variables": {name: dict(spec) for name, spec in self.variables.items()},
-                "f": self.f, "seed": self.seed}
+                "f": self.f, "seed": self.seed,
+                "training": None if self.training is None else dict(self.training)}
 
 
 def _values(**arrays: Any) -> dict[str, dict[str, Any]]:
@@ -47,6 +52,25 @@ WORDS = {"x_museums": [0.3, -0.2], "x_in": [0.1, 0.1], "x_Paris": [0.9, 0.4],
 W_WINDOW = [[0.1, 0.2, 0.0, -0.1, 0.5, 0.3, 0.0, 0.1, -0.2, 0.1],
             [-0.2, 0.1, 0.1, 0.0, 0.4, -0.3, 0.2, 0.0, 0.1, -0.1],
             [0.0, -0.1, 0.2, 0.1, -0.3, 0.2, -0.1, 0.2, 0.0, 0.3]]
+
+# CS231n's case study: a 2-layer ReLU net, hidden 50, on the 3-class spiral, samples as rows
+# (h = XW + b: the biases are rows, repeated over the batch). The preset opens at step 0 of
+# training: its first mini-batch of 30 rows, the parameters as INIT_RULE starts them.
+SPIRAL_NET = ("H = relu(X W1 + b1)\nS = H W2 + b2\n"
+              "L = -mean(sum(Y ∘ log(softmax(S, axis=1)), axis=1))")
+SPIRAL_TRAINING = {"dataset": {"name": "spiral", "classes": 3, "points_per_class": 100,
+                               "seed": 0},
+                   "batch_size": 30, "eta": 0.5, "steps": 300}
+SPIRAL_SHAPES = {"W1": (2, 50), "b1": (1, 50), "W2": (50, 3), "b2": (1, 3)}
+
+
+def _spiral_start() -> dict[str, dict[str, Any]]:
+    data = datasets.generate("spiral", 3, 100, seed=0)
+    rows = sgd.schedule(0, data.rows, SPIRAL_TRAINING["batch_size"], 0)
+    return _values(X=data.features[rows].tolist(), Y=data.one_hot(rows).tolist(),
+                   **{name: sgd.initial(name, shape, 0).tolist()
+                      for name, shape in SPIRAL_SHAPES.items()})
+
 
 PRESETS: tuple[Preset, ...] = (
     Preset("lecture", "Lecture 3",
@@ -94,6 +118,10 @@ PRESETS: tuple[Preset, ...] = (
                    W2=[[0.4, -0.3, 0.2], [0.1, 0.5, -0.2], [-0.3, 0.2, 0.6]],
                    b2=[0.0, 0.1, -0.1], y=[0, 1, 0]),
            f="relu"),
+    Preset("spiral", "Spiral, 2-layer ReLU net (CS231n)",
+           "CS231n's case study, ready to train: 300 points of a 3-class spiral, 30 a "
+           "mini-batch as X's rows; b1 repeats over the batch and its gradient sums δ's rows.",
+           SPIRAL_NET, _spiral_start(), training=SPIRAL_TRAINING),
 )
 
 BY_ID: dict[str, Preset] = {p.id: p for p in PRESETS}

@@ -264,13 +264,14 @@ def local_json(j: np.ndarray | None) -> Any:
     if j is None:
         return None
     n, m = j.shape
-    if n > 1 and n == m and np.count_nonzero(j - np.diag(np.diagonal(j))) == 0:
-        d = np.diagonal(j)
-        return {"identity": n} if (d == 1).all() else {"diagonal": _flat(d)}
-    if n > 1 and m % n == 0:
-        row = j[0, :m // n]
-        if np.array_equal(j, np.kron(np.eye(n), row)):
-            return {"kron": _flat(row), "n": n}
+    with np.errstate(all="ignore"):   # NaN and ±∞ entries are simply never structured
+        if n > 1 and n == m and np.count_nonzero(j - np.diag(np.diagonal(j))) == 0:
+            d = np.diagonal(j)
+            return {"identity": n} if (d == 1).all() else {"diagonal": _flat(d)}
+        if n > 1 and m % n == 0:
+            row = j[0, :m // n]
+            if np.array_equal(j, np.kron(np.eye(n), row)):
+                return {"kron": _flat(row), "n": n}
     return array(j)
 
 

@@ -86,9 +86,9 @@ def train(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
 
     A loss or a gradient that is not finite stops training where it is (the loss is reported,
     and the values stay those that gave it); so does a step whose values would overflow."""
-    eta, steps = _eta(eta), _steps(steps)
+    eta, steps = check_eta(eta), check_steps(steps)
     pipeline = prepare(expression, variables, f, seed)
-    names = _parameters(pipeline, parameters)
+    names = choose_parameters(pipeline, parameters)
     _check_work(pipeline, steps)
     values = pipeline.start()
     result = pipeline.run(values)
@@ -115,22 +115,28 @@ def _problem(result: tracedata.Trace, names: tuple[str, ...], new: Mapping[str, 
     out = result.output_name
     if not math.isfinite(result.value):
         return f"the loss {out} is {number(result.value)}"
-    for name in names:
-        if not np.isfinite(result.gradient(name)).all():
+    return problem(out, {name: result.gradient(name) for name in names}, new)
+
+
+def problem(out: str, grads: Mapping[str, np.ndarray], new: Mapping[str, np.ndarray]
+            ) -> str | None:
+    """A parameter's gradient that is not finite, or an update of it that overflows."""
+    for name, grad in grads.items():
+        if not np.isfinite(grad).all():
             return f"∂{out}/∂{name} is not finite"
         if not np.isfinite(new[name]).all():
             return f"{name} − η ∂{out}/∂{name} overflows"
     return None
 
 
-def _eta(eta: Any) -> float:
+def check_eta(eta: Any) -> float:
     if (isinstance(eta, bool) or not isinstance(eta, int | float) or not math.isfinite(eta)
             or eta <= 0):
         raise BackpropError(f"eta must be a positive finite number, not {eta!r}", None)
     return float(eta)
 
 
-def _steps(steps: Any) -> int:
+def check_steps(steps: Any) -> int:
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise BackpropError(f"steps must be a whole number from 1 to {MAX_TRAIN_STEPS}, "
                             f"not {steps!r}", None)
@@ -140,7 +146,7 @@ def _steps(steps: Any) -> int:
     return steps
 
 
-def _parameters(pipeline: Pipeline, parameters: Any) -> tuple[str, ...]:
+def choose_parameters(pipeline: Pipeline, parameters: Any) -> tuple[str, ...]:
     """The request's list, else the default rule; in the order the expression uses them."""
     known = pipeline.graph.variables
     if parameters is None:

@@ -23,7 +23,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import compiled, exports, jsonio, practice, render, training
+from . import compiled, exports, jsonio, practice, render, sgd, training
 from .errors import BackpropError
 from .limits import MAX_BODY_BYTES, MAX_SCALAR_NODES, MAX_TRAIN_STEPS
 from .presets import PRESETS
@@ -36,6 +36,8 @@ log = logging.getLogger("backprop_viz.web")
 REQUEST_FIELDS = ("expression", "variables", "f", "seed", "view")
 TRACE_FIELDS = (*REQUEST_FIELDS, "structure")
 TRAIN_FIELDS = ("expression", "variables", "f", "seed", "eta", "steps", "parameters")
+# Training on a data set (sgd.py) takes these too; without a dataset they mean nothing.
+DATASET_FIELDS = ("dataset", "batch_size", "epochs", "l2", "start", "inputs", "targets", "scores")
 CHECK_FIELDS = (*REQUEST_FIELDS, "formula", "step", "port")
 # Only the app's own files: no inline script or style, no CDN, never inside a frame.
 SECURITY_HEADERS = {
@@ -110,8 +112,18 @@ def structure(key: str) -> Response:
 
 @bp.post("/api/train")
 def train() -> Response:
-    """K steps of gradient descent (K = 1: "update"): the losses and the new values."""
-    body = _body(TRAIN_FIELDS)
+    """K steps of gradient descent (K = 1: "update"): the losses and the new values; with a
+    dataset, K steps of mini-batch SGD on it: losses, accuracies and the decision boundary."""
+    body = _body((*TRAIN_FIELDS, *DATASET_FIELDS))
+    if "dataset" in body:
+        options = {k: body[k] for k in ("eta", "steps", "parameters", *DATASET_FIELDS)
+                   if k in body}
+        fitted = sgd.fit(body["expression"], body.get("variables"), body.get("f", "tanh"),
+                         body.get("seed", 0), **options)
+        return Response(fitted.to_json(), mimetype="application/json")
+    extra = [k for k in DATASET_FIELDS if k in body]
+    if extra:
+        raise BackpropError(f"{extra[0]} is for training on a data set: give dataset too")
     result = training.train(body["expression"], body.get("variables"), body.get("f", "tanh"),
                             body.get("seed", 0), eta=body.get("eta", 0.1),
                             steps=body.get("steps", 1), parameters=body.get("parameters"))

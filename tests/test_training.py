@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from checks import check_error, strict_json, tanh_net
 
-from backprop_viz import limits, trace
+from backprop_viz import datasets, limits, sgd, trace
 from backprop_viz.__main__ import main
 from backprop_viz.inputs import prepare
+from backprop_viz.presets import BY_ID
+from backprop_viz.sgd import fit
 from backprop_viz.training import INPUTS_AND_TARGETS, is_parameter, train, update
 
 LECTURE = "s = uᵀ f(Wx + b)"
@@ -182,3 +184,246 @@ def test_cli_prints_the_losses(capsys):
     assert data["parameters"] == ["W"] and data["steps"] == 2
     assert main([LECTURE, "--train", "5000"]) == 2
     assert "more than the limit 1000 (MAX_TRAIN_STEPS)" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- on a data set (issue 17)
+
+SPIRAL = BY_ID["spiral"]
+SPIRAL_BODY = {"expression": SPIRAL.expression, "f": SPIRAL.f, "seed": SPIRAL.seed,
+               "variables": {name: {"shape": list(np.shape(SPIRAL.variables[name]["value"]))}
+                             for name in ("W1", "b1", "W2", "b2")}}
+
+
+def spiral_fit(**options):
+    body = {"expression": SPIRAL.expression, "variables": SPIRAL_BODY["variables"],
+            "f": SPIRAL.f, "seed": SPIRAL.seed, **SPIRAL.training, **options}
+    return fit(**body)
+
+
+def test_the_cs231n_net_learns_the_spiral_within_the_limits():
+    result = spiral_fit()
+    assert (result.steps, result.batch_size, result.data.rows) == (300, 30, 300)
+    assert result.parameters == ("W1", "b1", "W2", "b2") and not result.warnings
+    assert result.values["W1"].shape == (2, 50), "hidden 50, as CS231n's"
+    assert result.accuracy >= 0.9, result.accuracy
+    assert result.accuracies[0] < 0.7 < result.accuracies[-1]
+    first, last = np.mean(result.losses[:10]), np.mean(result.losses[-10:])
+    assert last <= first / 3, (first, last)
+
+
+def test_the_same_seed_gives_the_same_curve_and_chunks_continue_it():
+    whole = spiral_fit(steps=60)
+    assert spiral_fit(steps=60).losses == whole.losses
+    assert spiral_fit(steps=60, seed=1).losses != whole.losses
+    head = spiral_fit(steps=25)
+    given = {name: {"value": v.tolist()} for name, v in head.values.items()}
+    tail = spiral_fit(steps=35, start=25, variables=given)
+    np.testing.assert_allclose(head.losses + tail.losses, whole.losses, rtol=1e-12)
+    np.testing.assert_allclose(head.accuracies + tail.accuracies, whole.accuracies)
+    assert tail.batch_rows.tolist() == whole.batch_rows.tolist()
+
+
+def test_the_preset_opens_at_step_0_of_training():
+    """The preset's X and Y are the first mini-batch, its parameters INIT_RULE's: its trace's
+    loss is the first step's, and one step moves each parameter by η times its gradient."""
+    start = trace(SPIRAL.expression, SPIRAL.variables, SPIRAL.f, SPIRAL.seed)
+    one = spiral_fit(steps=1)
+    assert one.losses[0] == pytest.approx(start.value, rel=1e-14)
+    for name in one.parameters:
+        before = start.node(start.variables[name]).value
+        np.testing.assert_allclose(one.values[name], before - 0.5 * start.gradient(name),
+                                   rtol=1e-12, atol=1e-15)
+    (repeat, *_) = [n for n in start.nodes if n.op == "repeat"]
+    assert repeat.shape == (30, 50), "b1's row is repeated over the batch's 30 rows"
+
+
+def test_one_step_changes_the_batch_loss_as_eta_g_predicts_to_first_order():
+    """With B = N every step's batch is the whole set: L(θ − ηg) − L(θ) = −η‖g‖² + O(η²)."""
+    start = spiral_fit(steps=1, batch_size=300, eta=1e-9)  # θ₀ and the loss at it
+    data = start.data
+    at = {name: {"value": v} for name, v in start.batch.items()}
+    init = trace(SPIRAL.expression, {**SPIRAL_BODY["variables"], **{
+        n: {"value": sgd.initial(n, tuple(s["shape"]), 0).tolist()}
+        for n, s in SPIRAL_BODY["variables"].items()}, **{
+        k: {"value": v["value"].tolist()} for k, v in at.items()}}, SPIRAL.f, 0)
+    norm2 = sum(float(np.sum(init.gradient(n) ** 2)) for n in start.parameters)
+    errors = []
+    for eta in (1e-3, 1e-4):
+        one = spiral_fit(steps=1, batch_size=300, eta=eta)
+        given = {name: {"value": v.tolist()} for name, v in one.values.items()}
+        after = spiral_fit(steps=1, batch_size=300, eta=1e-9, start=1, variables=given)
+        change = after.losses[0] - one.losses[0]
+        errors.append(abs(change + eta * norm2) / (eta * norm2))
+    assert data.rows == 300 and errors[0] < 0.05 and errors[1] < errors[0] / 5, errors
+
+
+def test_l2_adds_its_term_to_the_loss_and_decays_the_weights_not_the_biases():
+    plain, decayed = spiral_fit(steps=1), spiral_fit(steps=1, l2=0.01)
+    w = {n: sgd.initial(n, v.shape, 0) for n, v in plain.values.items()}
+    penalty = 0.5 * 0.01 * (np.sum(w["W1"] ** 2) + np.sum(w["W2"] ** 2))
+    assert decayed.losses[0] == pytest.approx(plain.losses[0] + penalty, rel=1e-14)
+    for name in ("W1", "W2"):
+        np.testing.assert_allclose(decayed.values[name],
+                                   plain.values[name] - 0.5 * 0.01 * w[name], rtol=1e-12)
+    for name in ("b1", "b2"):
+        np.testing.assert_array_equal(decayed.values[name], plain.values[name])
+
+
+def test_an_update_that_overflows_stops_training_and_says_so(client):
+    r = client.post("/api/train", json={**SPIRAL_BODY, **SPIRAL.training, "eta": 1e306})
+    assert r.status_code == 200
+    answer = strict_json(r.data)
+    assert answer["steps"] == len(answer["accuracies"]) == len(answer["losses"]) - 1
+    assert answer["warnings"][0].startswith(f"training stopped after {answer['steps']} of 300 "
+                                            f"steps: ")
+    assert answer["batch"]["step"] == answer["steps"]
+
+
+def test_the_boundary_is_the_predicted_class_over_the_input_plane():
+    result = spiral_fit()
+    grid = result.boundary
+    assert len(grid["x"]) == len(grid["y"]) == limits.BOUNDARY_GRID
+    classes = np.array(grid["classes"])
+    assert classes.shape == (limits.BOUNDARY_GRID,) * 2 and set(classes.ravel()) == {0, 1, 2}
+    x, y = result.data.features.T
+    assert grid["x"][0] < x.min() and grid["x"][-1] > x.max()
+    assert grid["y"][0] < y.min() and grid["y"][-1] > y.max()
+
+
+@pytest.mark.parametrize("name, classes", [("spiral", 4), ("xor", 2), ("moons", 2),
+                                           ("blobs", 3)])
+def test_built_in_data_sets_are_drawn_from_their_seed(name, classes):
+    spec = {"name": name, "points_per_class": 20, "seed": 3}
+    if name in ("spiral", "blobs"):
+        spec["classes"] = classes
+    a, b = datasets.read(spec), datasets.read(spec)
+    assert a.features.shape == (20 * classes, 2) and a.classes == classes
+    np.testing.assert_array_equal(a.features, b.features)
+    assert not np.array_equal(a.features, datasets.read({**spec, "seed": 4}).features)
+    assert np.bincount(a.labels).tolist() == [20] * classes
+    y = a.one_hot()
+    assert y.shape == (20 * classes, classes) and (y.sum(axis=1) == 1).all()
+    assert (y.argmax(axis=1) == a.labels).all()
+    s = datasets.read({**spec, "standardise": True}).features
+    np.testing.assert_allclose(s.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(s.std(axis=0), 1)
+
+
+def test_the_spiral_is_cs231ns():
+    """Class j: radius r from 0 to 1, angle 4j … 4(j + 1) plus N(0, 0.2²) noise (noise 0 here)."""
+    d = datasets.read({"name": "spiral", "classes": 3, "points_per_class": 5, "noise": 0})
+    r = np.linspace(0, 1, 5)
+    for j in range(3):
+        t = np.linspace(4 * j, 4 * (j + 1), 5)
+        np.testing.assert_allclose(d.features[5 * j:5 * (j + 1)],
+                                   np.column_stack([r * np.sin(t), r * np.cos(t)]), atol=1e-15)
+
+
+CSV = "x1,x2,label\n0.1,0.2,cat\n-1,0.5,dog\n0.3,-0.2,cat\n2,1,dog\n"
+
+
+def test_a_csv_trains_with_its_labels_in_sorted_order(client):
+    data = datasets.read({"csv": CSV})
+    assert data.class_names == ("cat", "dog") and data.labels.tolist() == [0, 1, 0, 1]
+    assert data.feature_names == ("x1", "x2")
+    numeric = datasets.read({"csv": "a,b,y\n1,1,10\n2,2,2\n3,3,10\n", "label": "y"})
+    assert numeric.class_names == ("2", "10") and numeric.labels.tolist() == [1, 0, 1]
+    body = {"expression": "L = -mean(sum(Y ∘ log(softmax(X W + b, axis=1)), axis=1))",
+            "variables": {"W": {"shape": [2, 2]}, "b": {"shape": [1, 2]}},
+            "dataset": {"csv": CSV, "standardise": True}, "batch_size": 2, "eta": 0.5,
+            "steps": 20}
+    r = client.post("/api/train", json=body)
+    assert r.status_code == 200, r.get_json()
+    answer = strict_json(r.data)
+    assert len(answer["losses"]) == len(answer["accuracies"]) == 20
+    assert answer["dataset"]["class_names"] == ["cat", "dog"]
+    assert answer["accuracy"] == 1.0
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("x1,x2,label\n1,2,a\n1,2\n3,4,b\n",
+     "the CSV has 1 bad row: line 3: 2 fields, but the header has 3"),
+    ("x1,x2,label\n1,two,a\n3,4,b\n", "line 2: x2 is 'two', not a finite number"),
+    ("x1,x2,label\n1,2,a\n1,2,3,4\nnan,1,b\n,1,a\n",
+     "the CSV has 3 bad rows: line 3: 4 fields, but the header has 3; line 4: x1 is 'nan', "
+     "not a finite number; line 5: x1 is '', not a finite number"),
+    ("x1,x2,y\n1,2,a\n", "the CSV has no column 'label' for the labels (its columns: x1, x2, "
+                         "y); name it with label"),
+    ("x1,x2,label\n" + "1,2,a\n" * (limits.MAX_DATASET_ROWS + 1),
+     f"the CSV has {limits.MAX_DATASET_ROWS + 1} rows, more than the limit "
+     f"{limits.MAX_DATASET_ROWS} (MAX_DATASET_ROWS)"),
+    ("x1,x2,label\n1,2,a\n3,4,a\n", "the label column has 1 classes; it needs 2 to 20"),
+    ("x1,label\n1,\n2,b\n", "line 2: the label (label) is empty"),
+    ("", "the CSV is empty"),
+    ("x1,x2,label\n" + "".join(f"{k},x,a\n" for k in range(8)),
+     "the CSV has 8 bad rows: line 2: x2 is 'x', not a finite number; line 3: "),
+])
+def test_a_bad_csv_is_a_400_naming_each_bad_row(client, text, fragment):
+    body = {**SPIRAL_BODY, "dataset": {"csv": text}, "steps": 1}
+    r = client.post("/api/train", json=body)
+    assert r.status_code == 400
+    check_error(r.get_json(), SPIRAL.expression)
+    assert fragment in r.get_json()["error"]
+    if "8 bad rows" in fragment:
+        assert r.get_json()["error"].endswith("; and 3 more")
+
+
+@pytest.mark.parametrize("change, fragment", [
+    ({"dataset": {"name": "circles"}}, "dataset: name must be one of spiral, xor, moons, blobs"),
+    ({"dataset": {"name": "xor", "classes": 3}}, "dataset: xor has 2 classes, not 3"),
+    ({"dataset": {"name": "spiral", "points": 3}}, "dataset: unknown field 'points'"),
+    ({"dataset": {"name": "spiral", "points_per_class": 3000}},
+     "dataset: points_per_class must be a whole number from 1 to 1666, not 3000"),
+    ({"dataset": "spiral"}, "dataset must be an object"),
+    ({"batch_size": 301}, "batch_size must be a whole number from 1 to 300, not 301"),
+    ({"steps": 10, "epochs": 1}, "give steps or epochs, not both"),
+    ({"l2": -1}, "l2 must be a finite number, 0 or more, not -1"),
+    ({"parameters": ["W1", "X"]}, "parameters: X holds the data set, it cannot be trained"),
+    ({"inputs": "Z"}, "the expression has no Z: name yours with inputs and targets"),
+    ({"scores": "H"}, "scores: H must have a row per sample and a column per class (30×3)"),
+    ({"dataset": {"name": "spiral", "points_per_class": 1000}, "batch_size": 1000,
+      "steps": 1000},
+     "is more than the limit 600000000 (MAX_SGD_WORK): take at most"),
+])
+def test_bad_training_on_a_data_set_is_a_400(client, change, fragment):
+    body = {**SPIRAL_BODY, **SPIRAL.training, **change}
+    r = client.post("/api/train", json=body)
+    assert r.status_code == 400
+    check_error(r.get_json(), SPIRAL.expression)
+    assert fragment in r.get_json()["error"]
+
+
+def test_data_set_fields_need_a_dataset(client):
+    r = client.post("/api/train", json={"expression": LECTURE, "batch_size": 3})
+    assert r.status_code == 400
+    assert r.get_json()["error"] == "batch_size is for training on a data set: give dataset too"
+
+
+def test_api_cli_and_python_agree_on_the_spiral(client, capsys, tmp_path):
+    r = client.post("/api/train", json={**SPIRAL_BODY, **SPIRAL.training, "steps": 40})
+    assert r.status_code == 200
+    answer = strict_json(r.data)
+    assert {"losses", "accuracies", "accuracy", "variables", "boundary", "batch", "dataset",
+            "init", "parameters", "batch_size", "eta", "steps", "start"} <= set(answer)
+    python = spiral_fit(steps=40)
+    assert answer["losses"] == list(python.losses) and answer["accuracy"] == python.accuracy
+    assert answer["batch"]["step"] == 40 and len(answer["batch"]["rows"]) == 30
+    assert np.shape(answer["batch"]["variables"]["X"]["value"]) == (30, 2)
+    args = [SPIRAL.expression, "--train", "40", "--dataset", "spiral", "--batch-size", "30",
+            "--eta", "0.5", *(f"--var={n}={s['shape'][0]}x{s['shape'][1]}"
+                              for n, s in SPIRAL_BODY["variables"].items())]
+    assert main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == ("training W1, b1, W2, b2 on spiral (300 rows) with η = 0.5, B = 30")
+    assert out[1] == f"step 1: loss {python.losses[0]:.6g}, train accuracy " \
+                     f"{python.accuracies[0]:.4f}"
+    assert len(out) == 41
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["losses"] == answer["losses"]
+    csv = tmp_path / "two.csv"
+    csv.write_text(CSV)
+    assert main(["L = -mean(sum(Y ∘ log(softmax(X W + b, axis=1)), axis=1))", "--var=b=1x2",
+                 "--train", "3", "--dataset", str(csv)]) == 0
+    assert "on csv (4 rows)" in capsys.readouterr().out
+    assert main([*args[:3], "--dataset", str(tmp_path / "none.csv")]) == 2
+    assert "--dataset: cannot read" in capsys.readouterr().err

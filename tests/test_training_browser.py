@@ -9,7 +9,7 @@ import re
 import pytest
 from pages import LECTURE, current_id, open_page
 
-from backprop_viz import limits, numbers, trace, training
+from backprop_viz import limits, numbers, sgd, trace, training
 from backprop_viz.presets import BY_ID
 
 pytestmark = pytest.mark.browser
@@ -215,3 +215,104 @@ def test_a_loss_that_is_not_finite_stops_training_and_says_so(page, live_server)
     assert "training stopped after 1 of 5 steps: the loss s is Infinity" in page.inner_text(
         "#train-result")
     assert header_value(page) == "∞"
+
+
+# ------------------------------------------------------------------ on a data set (issue 17)
+
+SPIRAL = BY_ID["spiral"]
+DONE = "() => !document.querySelector('#step-batch').disabled"
+
+
+def open_spiral(page, base: str) -> None:
+    page.goto(base + "/")
+    page.wait_for_selector("#graph svg g.node")
+    page.click('button[data-preset="spiral"]')
+    page.wait_for_function("() => document.querySelector('#train-k').value === "
+                           f"'{SPIRAL.training['steps']}'")
+    page.wait_for_function(f"() => ({NODES})() === {len(trace(*spiral_args()).nodes)}")
+
+
+def spiral_args() -> tuple:
+    return SPIRAL.expression, SPIRAL.variables, SPIRAL.f, SPIRAL.seed
+
+
+def test_the_spiral_preset_trains_draws_the_boundary_and_steps_through_its_batch(
+        page, live_server):
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    open_spiral(page, live_server)
+    assert page.input_value("#batch-size") == "30" and page.input_value("#eta") == "0.5"
+    assert page.input_value("#data-name") == "spiral" and page.is_disabled("#step-batch")
+    page.click("#train-data-run")
+    page.wait_for_function(DONE, timeout=60_000)
+    expected = sgd.fit(SPIRAL.expression, shapes(), SPIRAL.f, SPIRAL.seed, **SPIRAL.training)
+    # the chunks the page asked for give the one request's curve and accuracy
+    assert page.inner_text("#train-progress-text") == (
+        f"step 300 of 300 · train accuracy {100 * expected.accuracy:.1f} %")
+    assert page.inner_text("#train-result .accuracy") == f"{100 * expected.accuracy:.1f} %"
+    assert expected.accuracy >= 0.9
+    line = page.locator("#accuracy-figure polyline")
+    assert line.get_attribute("data-points") == "300"
+    ys = [float(p.split(",")[1]) for p in line.get_attribute("points").split()]
+    assert ys[-1] < ys[0], "the accuracy rises: up the page"
+    assert page.locator("#loss-figure polyline").get_attribute("data-points") == "300"
+    # the boundary: every class's region, the 300 points coloured and shaped by class
+    regions = page.eval_on_selector_all(
+        "#boundary-figure rect.region", "rs => [...new Set(rs.map(r => r.dataset.class))]")
+    assert sorted(regions) == ["0", "1", "2"]
+    assert page.locator("#boundary-figure .points > *").count() == 300
+    assert page.locator("#boundary-figure .point.cls-2").count() == 100
+    assert page.locator("#boundary-figure polygon.point").count() == 100   # class 2: ▲
+    assert page.locator("#training [style]").count() == 0
+    # step through the next batch: its 30 rows as X, at the parameters training ended at
+    page.click("#step-batch")
+    batch = expected.batch
+    values = {**{n: {"value": v.tolist()} for n, v in expected.values.items()},
+              **{n: {"value": v.tolist()} for n, v in batch.items()}}
+    shown = trace(SPIRAL.expression, values, SPIRAL.f, SPIRAL.seed)
+    page.wait_for_function(f"() => document.querySelector('#parsed .output-value')?.textContent"
+                           f" === {json.dumps(numbers.number(shown.value))}")
+    assert page.inner_text("#counter").startswith(f"step 0 of {len(shown.steps)}")
+    # the biases' rows repeated over the batch's 30 rows, drawn as their repeat nodes
+    repeats = sorted(n.shape for n in shown.nodes if n.op == "repeat")
+    assert repeats == [(30, 3), (30, 50)]
+    assert page.evaluate(NODES) == len(shown.nodes)
+    page.keyboard.press("End")
+    assert page.inner_text("#counter").startswith(f"step {len(shown.steps)} of")
+    x = page.input_value('#vars-table textarea[aria-label^="value of X,"]').split("\n")
+    assert len(x) == 30
+    assert [float(v) for v in x[0].replace(",", " ").split()] == batch["X"][0].tolist()
+    assert errors == []
+
+
+def shapes() -> dict:
+    return {n: {"shape": list(map(len, (v["value"], v["value"][0])))}
+            for n, v in SPIRAL.variables.items() if n not in ("X", "Y")}
+
+
+def test_stop_ends_training_early_and_keeps_what_it_drew(page, live_server):
+    open_spiral(page, live_server)
+    page.fill("#train-k", "1000")
+    page.fill("#batch-size", "300")
+    page.click("#train-data-run")
+    page.wait_for_function("() => document.querySelector('#accuracy-figure polyline')")
+    page.click("#train-stop")
+    page.wait_for_function(DONE, timeout=60_000)
+    done = int(page.locator("#accuracy-figure polyline").get_attribute("data-points"))
+    assert 0 < done < 1000
+    assert page.inner_text("#train-progress-text").startswith(f"step {done} of 1000")
+    assert page.locator("#boundary-figure rect.region").count() > 0
+
+
+def test_a_bad_csv_says_which_rows_are_bad(page, live_server, tmp_path):
+    open_spiral(page, live_server)
+    page.select_option("#data-name", "csv")
+    assert page.locator("#data-classes").is_hidden() and page.locator("#data-file").is_visible()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n1,2,a\n1,two,b\n3,4\n")
+    page.set_input_files("#data-file", str(bad))
+    page.wait_for_timeout(100)
+    page.click("#train-data-run")
+    page.wait_for_selector("#train-error:not([hidden])")
+    assert ("the CSV has 2 bad rows: line 3: x2 is 'two', not a finite number; line 4: 2 "
+            "fields, but the header has 3") in page.inner_text("#train-error")

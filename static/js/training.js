@@ -2,11 +2,19 @@
 // POST /api/train, which answers the loss curve and the new values. The parameters' new values
 // become their overrides, so the table shows them and the graph is drawn again at them, at the
 // same step (and in the same view).
+//
+// On a data set (issue 17): K steps of mini-batch SGD, asked for in chunks of requests, each
+// continuing the last (`start`), so the curves, the accuracy and the boundary grow as it runs,
+// with a progress bar and Stop. "Step through this batch" loads the next mini-batch and the
+// parameters as overrides and draws the graph through the page's one path (renderGraph, passed
+// in by initTraining, as "Update" uses it).
 
 import { postJson } from "./api.js";
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
-import { lossCurve } from "./plot.js";
+import {
+  accuracyCurve, batchLossCurve, boundaryPlot, classClass, classMarker, lossCurve, percent,
+} from "./plot.js";
 import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -29,11 +37,21 @@ export function showParameters(vector) {
   });
   const fieldset = $("train-params");
   fieldset.replaceChildren(fieldset.querySelector("legend"), ...boxes);
-  if ($("loss-figure").dataset.expression !== vector.expression) $("loss-figure").hidden = true;
+  for (const id of FIGURES) {
+    if ($(id).dataset.expression !== vector.expression) $(id).hidden = true;
+  }
+  if (fit.expression !== vector.expression) {
+    fit.answer = null;
+    $("step-batch").disabled = true;
+    fillFromPreset(vector.expression);
+  }
 }
 
+const FIGURES = ["loss-figure", "accuracy-figure", "boundary-figure"];
+
 function busy(on) {
-  $("update").disabled = $("train").disabled = on;
+  for (const id of ["update", "train", "train-data-run"]) $(id).disabled = on;
+  $("step-batch").disabled = on || !fit.answer;
   $("training").setAttribute("aria-busy", String(on));
 }
 
@@ -53,15 +71,21 @@ function report(answer, output) {
     ...answer.warnings.map((w) => el("span", { class: "train-warning" }, ` · ${w}`)));
 }
 
+// A figure holds one plot and its caption; it belongs to the expression it was drawn for.
+function showFigure(id, plot, caption) {
+  const figure = $(id);
+  figure.dataset.expression = state.vector.expression;
+  const figcaption = figure.querySelector("figcaption");
+  figcaption.replaceChildren(...[caption].flat());
+  figure.replaceChildren(plot, figcaption);
+  figure.hidden = false;
+}
+
 function drawCurve(answer, output) {
   // a loss that is not finite ends the curve: it is reported in the warnings, not plotted
   const losses = answer.losses.filter((v) => typeof v === "number");
-  const figure = $("loss-figure");
-  figure.dataset.expression = state.vector.expression;
-  $("loss-caption").textContent = `The loss ${output} over ${answer.steps} steps of gradient `
-    + `descent, η = ${fmt(answer.eta)}`;
-  figure.replaceChildren(lossCurve(losses, output), $("loss-caption"));
-  figure.hidden = false;
+  showFigure("loss-figure", lossCurve(losses, output), `The loss ${output} over `
+    + `${answer.steps} steps of gradient descent, η = ${fmt(answer.eta)}`);
 }
 
 async function run(steps) {
@@ -94,8 +118,170 @@ async function run(steps) {
   }
   await renderGraph();
   report(answer, output);
+  for (const id of FIGURES) $(id).hidden = true;
   if (steps > 1) drawCurve(answer, output);
-  else $("loss-figure").hidden = true;
+}
+
+// ------------------------------------------------------------------ on a data set
+
+const CHUNK_MS = 150; // about this long a request, so that the page redraws as it trains
+const MAX_CHUNK = 50; // and at most this many steps, so that the boundary is seen to form
+const fit = { expression: null, answer: null, stop: false, csv: null };
+
+// The preset the form shows, if it comes ready to train: its data set, B, η and K.
+function fillFromPreset(expression) {
+  fit.expression = expression;
+  const preset = (state.presets || []).find((p) => p.expression === expression && p.training);
+  if (!preset) return;
+  const { dataset, batch_size: batch, eta, steps } = preset.training;
+  $("data-name").value = dataset.name;
+  $("data-classes").value = String(dataset.classes ?? 3);
+  $("data-points").value = String(dataset.points_per_class ?? 100);
+  $("data-seed").value = String(dataset.seed ?? 0);
+  $("data-standardise").checked = Boolean(dataset.standardise);
+  $("batch-size").value = String(batch);
+  $("eta").value = String(eta);
+  $("train-k").value = String(steps);
+  showDataFields();
+}
+
+function showDataFields() {
+  const csv = $("data-name").value === "csv";
+  for (const node of document.querySelectorAll(".data-generated")) node.hidden = csv;
+  for (const node of document.querySelectorAll(".data-csv")) node.hidden = !csv;
+}
+
+// The request's `dataset`, from the fields (a CSV file is read once it is chosen).
+function dataset() {
+  const standardise = $("data-standardise").checked;
+  if ($("data-name").value === "csv") {
+    if (fit.csv === null) throw new Error("choose a CSV file first");
+    return { csv: fit.csv, label: $("data-label").value.trim(), standardise };
+  }
+  const spec = { name: $("data-name").value, points_per_class: Number($("data-points").value),
+    seed: Number($("data-seed").value), standardise };
+  if (!["xor", "moons"].includes(spec.name)) spec.classes = Number($("data-classes").value);
+  return spec;
+}
+
+// The variables to send: every parameter afresh (its shape; the server starts it by the stated
+// rule) at the first chunk, then the values the last chunk ended at; the others as shown.
+function variables(parameters, values) {
+  const out = {};
+  const inputs = $("training").dataset.inputs.split(" ");
+  for (const [name, v] of Object.entries(state.vector.variables)) {
+    if (parameters.includes(name)) out[name] = values?.[name] ?? { shape: v.shape };
+    else if (!inputs.includes(name)) out[name] = { value: v.value };
+  }
+  return out;
+}
+
+function progress(done, total, accuracy) {
+  $("train-progress").hidden = false;
+  $("train-progress").max = total;
+  $("train-progress").value = done;
+  $("train-progress-text").textContent = `step ${done} of ${total}`
+    + (accuracy === undefined ? "" : ` · train accuracy ${percent(accuracy)}`);
+}
+
+async function runData() {
+  if (!state.request) return;
+  const total = Number($("train-k").value);
+  const parameters = [...$("train-params").querySelectorAll("input:checked")]
+    .map((box) => box.value);
+  let base;
+  try {
+    base = { expression: state.request.expression, f: state.request.f, seed: state.request.seed,
+      dataset: dataset(), batch_size: Number($("batch-size").value),
+      eta: Number($("eta").value), l2: Number($("l2").value), parameters };
+  } catch (err) {
+    showTrainError(err.message);
+    return;
+  }
+  const output = state.vector.output;
+  const curves = { losses: [], accuracies: [] };
+  let values = null;
+  let chunk = 10;
+  fit.stop = false;
+  fit.answer = null;
+  busy(true);
+  $("train-stop").disabled = false;
+  $("train-error").hidden = true;
+  progress(0, total);
+  try {
+    while (curves.accuracies.length < total && !fit.stop) {
+      const start = curves.accuracies.length;
+      const steps = Math.min(chunk, total - start);
+      const began = performance.now();
+      const response = await postJson("/api/train", {
+        ...base, start, steps, variables: variables(parameters, values) });
+      const answer = await response.json();
+      if (!response.ok) {
+        showTrainError(answer.error || "something went wrong");
+        break;
+      }
+      const ms = Math.max(performance.now() - began, 1);
+      chunk = Math.max(1, Math.min(MAX_CHUNK, Math.round(steps * (CHUNK_MS / ms))));
+      curves.losses.push(...answer.losses);
+      curves.accuracies.push(...answer.accuracies);
+      values = Object.fromEntries(Object.entries(answer.variables)
+        .map(([name, v]) => [name, { value: v.value }]));
+      fit.answer = answer;
+      drawFit(answer, curves, output);
+      progress(curves.accuracies.length, total, answer.accuracy);
+      if (answer.warnings.length || answer.steps < steps) break;
+    }
+  } catch (err) {
+    showTrainError(`no answer from the server (${err.message})`);
+  } finally {
+    $("train-stop").disabled = true;
+    busy(false);
+  }
+}
+
+function drawFit(answer, curves, output) {
+  const finite = curves.losses.filter((v) => typeof v === "number");
+  const steps = curves.accuracies.length;
+  const { dataset: data, boundary } = answer;
+  reportFit(answer, steps);
+  if (!steps) return; // stopped before its first step: nothing to plot
+  showFigure("loss-figure", batchLossCurve(finite, output), `The loss ${output} of each `
+    + `step's mini-batch of ${answer.batch_size} rows, ${steps} steps, η = ${fmt(answer.eta)}`
+    + (answer.l2 ? `, λ = ${fmt(answer.l2)}` : ""));
+  showFigure("accuracy-figure", accuracyCurve(curves.accuracies), `Train accuracy on all `
+    + `${data.labels.length} rows after each step: ${percent(answer.accuracy)} after ${steps}`);
+  if (boundary) {
+    showFigure("boundary-figure", boundaryPlot(boundary, data), [
+      `The class the net predicts over the plane after ${steps} steps, and the points of the `
+      + `${data.name} data set by class: `,
+      ...data.class_names.map((name, k) => el("span", { class: `swatch ${classClass(k)}` },
+        el("span", { class: "mark", "aria-hidden": "true" },
+          { circle: "●", square: "■", triangle: "▲" }[classMarker(k)]), ` ${name}`)),
+    ]);
+  } else {
+    $("boundary-figure").hidden = true;
+  }
+}
+
+function reportFit(answer, steps) {
+  $("train-result").replaceChildren(
+    el("span", {}, `after ${steps} steps (${fmt(answer.epochs)} epochs): train accuracy `),
+    el("strong", { class: "after accuracy" }, steps ? percent(answer.accuracy) : "–"),
+    ...answer.warnings.map((w) => el("span", { class: "train-warning" }, ` · ${w}`)));
+}
+
+// The graph's backprop for the next mini-batch, at the parameters training ended at: the
+// batch's rows as X and Y, drawn through the page's path, from step 0.
+async function stepThroughBatch() {
+  const answer = fit.answer;
+  if (!answer) return;
+  const overrides = {};
+  for (const [name, v] of Object.entries(answer.variables)) overrides[name] = { value: v.value };
+  Object.assign(overrides, answer.batch.variables);
+  state.overrides = overrides;
+  fit.expression = state.vector.expression; // the same expression: keep the curves
+  await renderGraph(0);
+  $("graph").scrollIntoView({ block: "start" });
 }
 
 // `renderGraph` (static/js/controls.js) draws the trace of the updated values: passed down, so
@@ -106,4 +292,15 @@ export function initTraining(render) {
   renderGraph = render;
   $("update").addEventListener("click", () => run(1));
   $("train").addEventListener("click", () => run(Number($("train-k").value)));
+  $("train-data-run").addEventListener("click", runData);
+  $("train-stop").addEventListener("click", () => {
+    fit.stop = true;
+    $("train-stop").disabled = true;
+  });
+  $("step-batch").addEventListener("click", stepThroughBatch);
+  $("data-name").addEventListener("change", showDataFields);
+  $("data-file").addEventListener("change", async () => {
+    const file = $("data-file").files[0];
+    fit.csv = file ? await file.text() : null;
+  });
 }
