@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -23,7 +22,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import exports, jsonio, practice, render, training
+from . import assets, exports, jsonio, practice, render, training
 from .engine import Trace
 from .errors import BackpropError
 from .inputs import trace as run_trace
@@ -49,7 +48,7 @@ SECURITY_HEADERS = {
 
 DEFAULT_EXPRESSION = "s = uᵀ f(Wx + b)"
 # KaTeX as npm installed it (`make assets`, from package-lock.json): served by the app, no CDN.
-KATEX_DIST = Path(__file__).resolve().parent.parent / "node_modules" / "katex" / "dist"
+KATEX_DIST = assets.root() / assets.KATEX
 KATEX_FILES = re.compile(r"(katex\.mjs|katex\.min\.css|fonts/KaTeX_[A-Za-z0-9_-]+\.woff2)")
 
 
