@@ -63,4 +63,7 @@ class BuildPy(build_py):
                 shutil.copyfile(source, target)
 
 
-setup(cmdclass={"build_py": BuildPy})
+# The build's metadata in build/, not beside the package: a backprop_viz.egg-info in the
+# repository's root would look installed to any Python started there (`python -m pip list`).
+(HERE / "build").mkdir(exist_ok=True)
+setup(cmdclass={"build_py": BuildPy}, options={"egg_info": {"egg_base": "build"}})
