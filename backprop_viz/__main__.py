@@ -195,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     module = Path(sys.argv[0]).resolve() == Path(__file__).resolve()   # python -m backprop_viz
     p = argparse.ArgumentParser(prog="python -m backprop_viz" if module else "backprop-viz",
                                 description="Step through backpropagation on an expression.")
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{trace,serve}")
+    p.add_argument("--version", action="version", version=f"backprop-viz {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar=f"{{{','.join(COMMANDS)}}}")
     parsers = {}
     for name, command in COMMANDS.items():
         parsers[name] = sub.add_parser(name, help=command.help, description=command.help)
