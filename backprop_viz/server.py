@@ -1,11 +1,9 @@
-"""The Flask app and its servers: `create_app()` for tests, `flask` and gunicorn; `serve()` for
-`backprop-viz serve`, gunicorn where it is installed, else Flask's own server."""
+"""The Flask app and its servers: `create_app()` for tests, `flask` and gunicorn `app:app`;
+`serve()` for `backprop-viz serve`, gunicorn where it is installed, else Flask's own server."""
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
 import sys
 
 from flask import Flask
@@ -13,10 +11,6 @@ from flask import Flask
 from . import assets
 from .limits import MAX_BODY_BYTES
 from .web import bp
-
-# The app for gunicorn's command line: a factory, so nothing is built before gunicorn forks
-# (gunicorn.conf.py preloads it once in the master).
-APP_SPEC = "backprop_viz.server:create_app()"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -35,28 +29,28 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def has_gunicorn() -> bool:
-    """gunicorn installed and able to run here (it needs fcntl, so not on Windows)."""
-    try:
-        importlib.import_module("gunicorn.app.wsgiapp")
-    except ImportError:
-        return False
-    return True
-
-
 def serve(host: str, port: int, workers: int | None) -> int:
-    """gunicorn with gunicorn.conf.py's settings, which take HOST, PORT and WORKERS from the
-    environment; this process becomes gunicorn's master, so signals reach it directly."""
-    if has_gunicorn():
-        env = {**os.environ, "HOST": host, "PORT": str(port)}
-        if workers is not None:
-            env["WORKERS"] = str(workers)
-        argv = [sys.executable, "-m", "gunicorn", "-c", str(assets.root() / "gunicorn.conf.py"),
-                "--pythonpath", str(assets.PACKAGE.parent), APP_SPEC]
-        os.execve(sys.executable, argv, env)
-    print("warning: gunicorn is not installed here (it does not run on Windows), so this is "
-          "Flask's development server: one process, not for a class"
-          + (f"; --workers {workers} is ignored" if workers is not None else ""),
-          file=sys.stderr)
-    create_app().run(host=host, port=port)
+    """gunicorn, in this process, with gunicorn.conf.py's settings and the address and workers
+    given; where it cannot be imported (it needs fcntl, so not on Windows), Flask's server."""
+    try:
+        from gunicorn.app.base import Application
+    except ImportError:
+        print("warning: gunicorn is not installed here (it does not run on Windows), so this is "
+              "Flask's development server: one process, not for a class"
+              + (f"; --workers {workers} is ignored" if workers is not None else ""),
+              file=sys.stderr)
+        create_app().run(host=host, port=port)
+        return 0
+
+    class Gunicorn(Application):
+        def load_config(self) -> None:      # the settings file, not gunicorn's command line
+            self.load_config_from_file(str(assets.root() / "gunicorn.conf.py"))
+            self.cfg.set("bind", [f"{host}:{port}"])
+            if workers is not None:
+                self.cfg.set("workers", workers)
+
+        def load(self) -> Flask:
+            return create_app()
+
+    Gunicorn().run()
     return 0
