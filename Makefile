@@ -1,7 +1,9 @@
 # One command per loop: `make run`, `make test`, `make lint`; `make help` lists every target.
 #
-# Set-up is shared and incremental: `venv` creates .venv and installs requirements.txt, and is
-# skipped while requirements.txt is unchanged (a stamp file records the last install); `sysdeps`
+# Set-up is shared and incremental: `venv-runtime` creates .venv and installs requirements.txt
+# (the runtime lock: what `make run` and `make serve` need), `venv` that and
+# requirements-test.txt (tests and ruff); each is skipped while its locks are unchanged (a stamp
+# file records the last install). `sysdeps`
 # makes sure Graphviz's dot is there, `sysdeps-browser` dot and Chromium; `assets` installs the
 # page's npm packages (KaTeX) from package-lock.json with `npm ci`, again only when the lock changes. A new target names
 # the set-up it needs and calls tools from $(BIN); its `## text` is what `make help` shows:
@@ -25,6 +27,7 @@ SERVE_PORT := $(if $(filter file,$(origin PORT)),8000,$(PORT))
 
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
+TEST_STAMP := $(VENV)/.requirements-test-installed
 ASSETS_STAMP := node_modules/.package-lock-installed
 
 # The browser the browser tests drive; set BROWSER_PATH to use another Chromium or Chrome.
@@ -36,12 +39,13 @@ endif
 export BROWSER_PATH
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint clean serve fuzz load bench venv assets sysdeps sysdeps-browser sysdeps-load
+.PHONY: help run test lint clean serve wheel fuzz load bench venv venv-runtime assets sysdeps \
+	sysdeps-browser sysdeps-load
 
 help:  ## List the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: venv assets sysdeps  ## Set up, then serve the app at http://127.0.0.1:5000
+run: venv-runtime assets sysdeps  ## Set up (runtime only), then serve the app at http://127.0.0.1:5000
 	$(BIN)/python -m flask --app app run --host $(HOST) --port $(PORT)
 
 test: venv assets sysdeps-browser  ## Set up (Chromium too), then run the whole suite
@@ -50,8 +54,12 @@ test: venv assets sysdeps-browser  ## Set up (Chromium too), then run the whole 
 lint: venv  ## ruff check over the repository
 	$(BIN)/ruff check .
 
-serve: venv assets sysdeps  ## Serve with gunicorn at http://127.0.0.1:8000 (HOST, PORT, WORKERS)
-	HOST=$(HOST) PORT=$(SERVE_PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn -c gunicorn.conf.py app:app
+serve: venv-runtime assets sysdeps  ## Serve with gunicorn at http://127.0.0.1:8000 (HOST, PORT, WORKERS)
+	$(BIN)/python -m backprop_viz serve --host $(HOST) --port $(SERVE_PORT) \
+	  $(if $(WORKERS),--workers $(WORKERS))
+
+wheel: venv-runtime assets  ## Build the wheel into dist/ (it carries the page and KaTeX)
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
 
 fuzz: venv assets sysdeps  ## Fuzz /api/trace and the engine, FUZZ_EXAMPLES (10000) per test
 	BACKPROP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
@@ -67,9 +75,11 @@ clean:  ## Remove .venv, caches and build output
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis shots build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-# ---- Python: .venv with exactly what requirements.txt pins ----------------------------------
+# ---- Python: .venv with exactly what the locks pin -----------------------------------------
 
-venv: $(STAMP)
+venv-runtime: $(STAMP)
+
+venv: $(STAMP) $(TEST_STAMP)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -85,6 +95,14 @@ $(STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements.txt
 	@$(BIN)/python -m pip check || { \
 	  echo "requirements.txt must pin every dependency: add the ones named above" >&2; exit 1; }
+	@touch $@
+
+$(TEST_STAMP): requirements.txt requirements-test.txt | $(BIN)/python
+	@echo "Installing requirements-test.txt into $(VENV)"
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-test.txt
+	@$(BIN)/python -m pip check || { \
+	  echo "requirements-test.txt must pin every dependency: add the ones named above" >&2; \
+	  exit 1; }
 	@touch $@
 
 # ---- The page's npm packages: exactly what package-lock.json records ----------------------------

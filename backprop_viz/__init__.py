@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["trace"]
+__all__ = ["__version__", "trace"]
+
+# The package's version (pyproject.toml reads it from here; `backprop-viz --version` prints it).
+__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:

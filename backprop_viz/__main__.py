@@ -1,18 +1,34 @@
-"""Command line: `python -m backprop_viz "s = uᵀ f(Wx + b)" --json`."""
+"""The command line: `backprop-viz trace EXPR …`, `backprop-viz serve`, `backprop-viz --version`.
+
+`python -m backprop_viz` is the same command; and, as before it had commands, a first argument
+that names none (`python -m backprop_viz "s = uᵀ f(Wx + b)" --json`) is `trace`'s.
+"""
 
 from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import exports, render, sgd, training
+from . import __version__, exports, render, sgd, training
 from .errors import BackpropError, show_position
 from .inputs import trace as run_trace
 from .syntax import F_CHOICES
+
+DOT_MISSING = """\
+Graphviz's `dot` is not installed, or not on PATH: backprop-viz lays out every graph with it.
+Install Graphviz, then run this again:
+  Debian/Ubuntu:  sudo apt-get install graphviz
+  macOS:          brew install graphviz
+  Windows:        winget install Graphviz.Graphviz (or the installer from
+                  https://graphviz.org/download/), then put its bin folder
+                  (C:\\Program Files\\Graphviz\\bin) on PATH and open a new terminal"""
 
 SHAPE = re.compile(r"^\s*(\d+)\s*[x×]\s*(\d+)\s*$")
 
@@ -37,10 +53,8 @@ def parse_var(text: str) -> tuple[str, dict]:
     return name.strip(), {"value": value}
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m backprop_viz",
-                                description="Forward and backward pass of an expression, "
-                                            "step by step.")
+def trace_arguments(p: argparse.ArgumentParser) -> None:
+    """`trace`'s arguments: the expression, its values, and what to print or write."""
     p.add_argument("expression", help='e.g. "s = uᵀ f(Wx + b)"')
     p.add_argument("--f", default="tanh", choices=F_CHOICES, help="the nonlinearity f")
     p.add_argument("--seed", type=int, default=0, help="seed for values not given (default 0)")
@@ -65,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
                         "blobs) or a CSV file with a label column, bound to X and Y")
     p.add_argument("--batch-size", type=int, metavar="B",
                    help="with --dataset: rows in a mini-batch (default: every row)")
-    args = p.parse_args(argv)
+
+
+def trace_command(args: argparse.Namespace, p: argparse.ArgumentParser) -> int:
+    """The trace printed (or as JSON), exported, or trained; a bad expression exits 2."""
     if args.dataset is not None and args.train is None:
         p.error("--dataset trains: give --train K too")
     if args.train is not None and (args.export or args.scalar):
@@ -76,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{', '.join('.' + t for t in {**render.EXPORT_TYPES, **exports.TYPES})}")
     if fmt == "html" and args.step is not None:
         p.error("--step: an .html export holds every step; leave --step out")
+    if fmt not in (None, "dot") and dot_missing():     # a .dot export is only its source
+        return 1
     try:
         if args.train is not None:
             return _train(args)
@@ -148,6 +167,75 @@ def _train(args: argparse.Namespace) -> int:
     for w in (*result.trace.warnings, *result.warnings):
         print(f"warning: {w}", file=sys.stderr)
     return 0
+
+
+def serve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default 127.0.0.1: behind a proxy, see README)")
+    p.add_argument("--port", type=port, default=8000, help="the port (default 8000; 0: any free)")
+    p.add_argument("--workers", type=workers, metavar="N",
+                   help="gunicorn's processes (default 2 × cores + 1, at most 9)")
+
+
+def serve_command(args: argparse.Namespace, _p: argparse.ArgumentParser) -> int:
+    """The app: gunicorn where it is installed, else Flask's development server."""
+    if dot_missing():
+        return 1
+    from .server import serve  # Flask and the web layer, only for this command
+
+    return serve(args.host, args.port, args.workers)
+
+
+def port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return int(text)
+
+
+def workers(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers (1 or more)")
+    return int(text)
+
+
+def dot_missing() -> bool:
+    """True, having said what to install, when Graphviz's dot is not on PATH."""
+    if shutil.which("dot"):
+        return False
+    print(f"error: {DOT_MISSING}", file=sys.stderr)
+    return True
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, argparse.ArgumentParser], int]
+
+
+COMMANDS = {
+    "trace": Command("forward and backward pass of an expression, step by step",
+                     trace_arguments, trace_command),
+    "serve": Command("serve the page (gunicorn, or Flask's server where gunicorn cannot run)",
+                     serve_arguments, serve_command),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] not in {*COMMANDS, "-h", "--help", "--version"}:
+        argv = ["trace", *argv]     # the command line from before there were commands
+    module = Path(sys.argv[0]).resolve() == Path(__file__).resolve()   # python -m backprop_viz
+    p = argparse.ArgumentParser(prog="python -m backprop_viz" if module else "backprop-viz",
+                                description="Step through backpropagation on an expression.")
+    p.add_argument("--version", action="version", version=f"backprop-viz {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar=f"{{{','.join(COMMANDS)}}}")
+    parsers = {}
+    for name, command in COMMANDS.items():
+        parsers[name] = sub.add_parser(name, help=command.help, description=command.help)
+        command.arguments(parsers[name])
+    args = p.parse_args(argv)
+    return COMMANDS[args.command].run(args, parsers[args.command])
 
 
 if __name__ == "__main__":

@@ -22,12 +22,12 @@ import jinja2
 import orjson
 from markupsafe import Markup
 
-from . import render
+from . import assets, render
 from .tracedata import Trace
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = assets.root()
 # URL prefix → the folder the app serves it from (web.py): the page's files and npm's KaTeX.
-SERVED = {"/static/": ROOT / "static", "/vendor/katex/": ROOT / "node_modules" / "katex" / "dist"}
+SERVED = {"/static/": ROOT / "static", "/vendor/katex/": ROOT / assets.KATEX}
 ENTRY = "/static/js/standalone.js"
 TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
          ".woff2": "font/woff2"}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -23,7 +22,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import compiled, exports, jsonio, practice, render, sgd, training
+from . import assets, compiled, exports, jsonio, practice, render, sgd, training
 from .errors import BackpropError
 from .limits import MAX_BODY_BYTES, MAX_SCALAR_NODES, MAX_TRAIN_STEPS
 from .presets import PRESETS
@@ -51,7 +50,7 @@ SECURITY_HEADERS = {
 
 DEFAULT_EXPRESSION = "s = uᵀ f(Wx + b)"
 # KaTeX as npm installed it (`make assets`, from package-lock.json): served by the app, no CDN.
-KATEX_DIST = Path(__file__).resolve().parent.parent / "node_modules" / "katex" / "dist"
+KATEX_DIST = assets.root() / assets.KATEX
 KATEX_FILES = re.compile(r"(katex\.mjs|katex\.min\.css|fonts/KaTeX_[A-Za-z0-9_-]+\.woff2)")
 
 

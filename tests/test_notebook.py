@@ -1,5 +1,6 @@
 """backprop_viz in a notebook: a small notebook run headless by nbclient, on a kernel that is this
-Python, shows the stepper inline; the output then steps in Chromium with no network."""
+Python, shows the stepper inline; the output then steps in Chromium with no network.
+tests/test_wheel.py runs the same notebook, with the same checks, on an installed copy."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from jupyter_client.kernelspec import NATIVE_KERNEL_NAME
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
 from tests.test_exports import open_offline
 
@@ -22,23 +24,24 @@ CELLS = [
     "from backprop_viz import trace\n"
     't = trace("s = uᵀ f(Wx + b)", W=np.arange(12.0).reshape(3, 4) / 10, f="relu")\n'
     "t",
-    "import sys\n"
-    'print(sys.executable, type(t.value).__name__, t.gradients["W"].shape, len(t.steps))',
+    "import sys, backprop_viz\n"
+    "print(sys.executable, backprop_viz.__file__, type(t.value).__name__, "
+    't.gradients["W"].shape, len(t.steps))',
 ]
 
 
-@pytest.fixture(scope="module")
-def outputs() -> list[list[dict]]:
-    """Each cell's outputs, the notebook run by the kernel of this very Python (ipykernel's
-    own kernel spec starts sys.executable), from the repository root, with no server."""
+def run_notebook(cwd: Path, km: KernelManager | None = None) -> list[list[dict]]:
+    """Each cell's outputs, the notebook run from `cwd` by `km`'s kernel (by default
+    ipykernel's own kernel spec, which starts sys.executable), with no server."""
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    client = NotebookClient(notebook, kernel_name=NATIVE_KERNEL_NAME, timeout=120,
-                            resources={"metadata": {"path": str(ROOT)}})
+    client = NotebookClient(notebook, km=km, kernel_name=NATIVE_KERNEL_NAME, timeout=120,
+                            resources={"metadata": {"path": str(cwd)}})
     client.execute()
     return [cell.outputs for cell in notebook.cells]
 
 
-def test_displaying_a_trace_shows_the_stepper_inline(outputs):
+def check_stepper_shown(outputs: list[list[dict]]) -> None:
+    """The trace displays as the standalone page in a sandboxed iframe, KaTeX inlined."""
     (shown,) = outputs[0]
     assert shown.output_type == "execute_result"
     view = shown.data["text/html"]
@@ -46,18 +49,20 @@ def test_displaying_a_trace_shows_the_stepper_inline(outputs):
     assert m, view[:200]
     page = html.unescape(m[1])
     assert '<script type="importmap">' in page and '"bpv/static/js/standalone.js"' in page
+    assert '"bpv/vendor/katex/katex.mjs"' in page
     assert '<script id="trace" type="application/json">' in page
     assert '"expression":"s = uᵀ f(Wx + b)"' in page and '"f":"relu"' in page
 
 
-def test_the_kernel_is_this_python_and_the_trace_is_typed(outputs):
+def check_kernel(outputs: list[list[dict]], python: str, package: Path) -> None:
     (printed,) = outputs[1]
-    assert printed.text == f"{sys.executable} float (3, 4) 18\n"
+    assert printed.text == f"{python} {package / '__init__.py'} float (3, 4) 18\n"
 
 
-@pytest.mark.browser
-def test_the_notebook_output_steps_offline(browser, outputs, tmp_path):
-    host = tmp_path / "notebook.html"
+def check_steps_offline(browser: Browser, outputs: list[list[dict]], folder: Path) -> None:
+    """The output, in a page of its own, steps in Chromium with every request but file: and
+    data: refused; the panel's math is typeset by the inlined KaTeX."""
+    host = folder / "notebook.html"
     host.write_text("<!doctype html><meta charset=utf-8><title>out</title>"
                     + outputs[0][0].data["text/html"], encoding="utf-8")
     context, page, errors, seen = open_offline(browser, host.as_uri())
@@ -66,7 +71,26 @@ def test_the_notebook_output_steps_offline(browser, outputs, tmp_path):
         expect(frame.locator("#counter")).to_have_text("step 0 of 18 · forward")
         frame.locator("#next").click()
         assert frame.locator("#counter").inner_text() == "step 1 of 18 · forward"
+        expect(frame.locator("#panel .katex").first).to_be_visible()
         assert errors == []
         assert all(u.startswith(("file:", "data:", "about:")) for u in seen), seen
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def outputs() -> list[list[dict]]:
+    return run_notebook(ROOT)
+
+
+def test_displaying_a_trace_shows_the_stepper_inline(outputs):
+    check_stepper_shown(outputs)
+
+
+def test_the_kernel_is_this_python_and_the_trace_is_typed(outputs):
+    check_kernel(outputs, sys.executable, ROOT / "backprop_viz")
+
+
+@pytest.mark.browser
+def test_the_notebook_output_steps_offline(browser, outputs, tmp_path):
+    check_steps_offline(browser, outputs, tmp_path)

@@ -1,0 +1,28 @@
+"""Where the page's own files are: one rule for a clone and for an installed wheel.
+
+Both hold the same tree under one root: templates/, static/, KaTeX's files at
+node_modules/katex/dist/ (as npm installed them from package-lock.json) and gunicorn.conf.py.
+In a clone the root is the repository. A wheel carries a copy of MANIFEST under
+backprop_viz/_page/ (setup.py's build step makes it), which a clone never has. A leaf module:
+paths only, so that the build can read MANIFEST without importing the package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+INSTALLED = "_page"
+KATEX = "node_modules/katex/dist"
+# What a wheel carries, as globs under the root: the page, gunicorn's settings, and of KaTeX what
+# the page and the standalone export load (its module, style sheet and woff2 fonts: web.py
+# serves nothing else from node_modules), with its licence.
+MANIFEST = ("templates/*.html", "static/**/*.*", "gunicorn.conf.py", f"{KATEX}/katex.mjs",
+            f"{KATEX}/katex.min.css", f"{KATEX}/fonts/KaTeX_*.woff2", "node_modules/katex/LICENSE")
+
+
+def root() -> Path:
+    """The folder holding templates/, static/ and node_modules/katex/dist/: the installed
+    copy's, or else the clone's."""
+    installed = PACKAGE / INSTALLED
+    return installed if installed.is_dir() else PACKAGE.parent
