@@ -4,6 +4,7 @@ façade above the renderer and the exporters, so that the engine never imports t
     t = trace("s = uᵀ f(Wx + b)")
     t                     # Jupyter shows the stepper inline
     t.export("s.pdf")     # every step, a page each
+    t.train(dataset={"name": "spiral"}, steps=300, batch_size=30, eta=0.5)
 """
 
 from __future__ import annotations
@@ -26,6 +27,24 @@ class NotebookTrace(Trace):
         first use (a floor below this one), so a trace alone never loads Graphviz's side."""
         from .exports import write
         return write(self, path)
+
+    def train(self, *, dataset: Any = None, steps: int = 1, eta: float = 0.1,
+              **options: Any) -> Any:
+        """Train this trace's expression: mini-batch SGD on `dataset` (sgd.fit: a built-in data
+        set by name or CSV text, bound to X and Y; `options` as POST /api/train takes them),
+        else `steps` steps of gradient descent from this trace's own values (training.train)."""
+        if dataset is not None:
+            from .sgd import fit
+            data = {options.get("inputs", "X"), options.get("targets", "Y")}
+            shapes = {name: {"shape": list(self.node(n).shape)}
+                      for name, n in self.variables.items() if name not in data}
+            return fit(self.expression, shapes, self.f, self.seed, dataset=dataset, steps=steps,
+                       eta=eta, **options)
+        from .training import train
+        values = {name: {"value": self.node(n).value.tolist()} for name, n in
+                  self.variables.items()}
+        return train(self.expression, values, self.f, self.seed, eta=eta, steps=steps,
+                     **options)
 
     def _repr_html_(self) -> str:
         """Jupyter shows the stepper inline: the standalone page in a sandboxed iframe."""

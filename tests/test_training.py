@@ -427,3 +427,20 @@ def test_api_cli_and_python_agree_on_the_spiral(client, capsys, tmp_path):
     assert "on csv (4 rows)" in capsys.readouterr().out
     assert main([*args[:3], "--dataset", str(tmp_path / "none.csv")]) == 2
     assert "--dataset: cannot read" in capsys.readouterr().err
+
+
+def test_a_notebook_trace_trains_on_a_data_set_and_on_its_own_values():
+    """`trace(...).train(dataset=...)` is sgd.fit on the trace's expression; without a data set,
+    gradient descent from the trace's own values."""
+    expression = SPIRAL.expression
+    t = trace(expression, SPIRAL.variables, SPIRAL.f, seed=0)
+    options = {"steps": 20, "batch_size": 30, "eta": 0.5}
+    fitted = t.train(dataset={"name": "spiral", "seed": 0}, **options)
+    shapes = {name: {"shape": list(t.node(n).shape)} for name, n in t.variables.items()
+               if name not in ("X", "Y")}
+    direct = sgd.fit(expression, shapes, SPIRAL.f, 0, dataset={"name": "spiral", "seed": 0},
+                     **options)
+    assert fitted.losses == direct.losses and fitted.accuracy == direct.accuracy
+    lecture = trace(LECTURE)
+    stepped = lecture.train(steps=3, eta=0.1)
+    assert stepped.losses[0] == lecture.value and len(stepped.losses) == 4
