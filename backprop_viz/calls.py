@@ -75,7 +75,7 @@ def bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, 
                     if (value := _option(name, expr, pos)) is not None)
     if op == "pow":
         k = dict(options)["k"]
-        return Power(arrays[0], k, _number_text(k), where.pos)
+        return Power(arrays[0], k, number_text(k), where.pos)
     if op == "transpose":
         _check_swap(given)
         return Transpose(arrays[0], where.pos)
@@ -150,7 +150,8 @@ def _check_swap(given: dict) -> None:
                             given["dim1"][0])
 
 
-def _number_text(value: float) -> str:
+def number_text(value: float) -> str:
+    """A computed number as it reads back: 8 for 2**3, 1.4142135623730951 for 2**0.5."""
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 

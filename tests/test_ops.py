@@ -186,9 +186,10 @@ def test_forward_values(name: str, inputs: tuple, params: dict, expected: list) 
     np.testing.assert_allclose(OPS[name].forward(args, params), expected)
 
 
-def test_softmax_columns_sum_to_one() -> None:
+def test_softmax_of_a_matrix_sums_to_one_along_each_row() -> None:
     z = np.random.default_rng(0).normal(size=(4, 3)) * 50
-    np.testing.assert_allclose(OPS["softmax"].forward((z,), {}).sum(axis=0), np.ones(3))
+    np.testing.assert_allclose(OPS["softmax"].forward((z,), {}).sum(axis=1), np.ones(4))
+    np.testing.assert_allclose(OPS["softmax"].forward((z,), {"axis": 0}).sum(axis=0), np.ones(3))
 
 
 @pytest.mark.parametrize("name, inputs, params, port, g, expected", [
