@@ -210,11 +210,12 @@ class _Parser:
         before = self.tokens[self.i - 1]
         if (tok.kind == "[" and before.kind in INDEXABLE
                 and before.pos + len(before.text) == tok.pos and not self.holds_rows()):
+            x = before.text if before.kind == "name" and len(before.text) < 20 else "x"
             raise BackpropError(
-                f"indexing, as in x[0], is not supported ('[' at {self.at(tok.pos)}): for one "
-                "number, make it a variable of its own (x0); for one row of W, multiply by a "
-                "one-hot column e given as a value: eᵀW; to multiply by a stack, write "
-                "W [a; b], with a space", tok.pos)
+                f"indexing, as in {x}[0], is not supported ('[' at {self.at(tok.pos)}): for one "
+                f"number, make it a variable of its own ({x}0); for one row, multiply by a "
+                f"one-hot column e given as a value: eᵀ{x}; to multiply by a stack, write "
+                f"{x} [a; b], with a space", tok.pos)
 
     def bracket_tokens(self) -> list[Token]:
         """The tokens inside the '[' at the current token, up to its matching ']'."""
@@ -352,6 +353,10 @@ class _Parser:
             return node
         raise BackpropError(".values follows a max or min along an axis, as in "
                             "x.max(dim=1, keepdim=True).values", tok.pos)
+
+    def method_indices(self, node: Expr) -> Expr:
+        raise BackpropError(".indices of a max are whole numbers, with no gradient: use .values",
+                            self.peek().pos)
 
     def exponent(self, power: Token) -> tuple[float, str]:
         """After `^` or `**`: a number constant with an optional sign, optionally in parentheses
@@ -497,7 +502,7 @@ class _Parser:
 
 # Methods that are no function of the table: PyTorch's `.t()` and `.values`.
 METHODS: dict[str, Callable[[_Parser, Expr], Expr]] = {
-    ".t": _Parser.method_t, ".values": _Parser.method_values}
+    ".t": _Parser.method_t, ".values": _Parser.method_values, ".indices": _Parser.method_indices}
 
 # The Pratt parser's prefix table: the token that starts an operand → how to read it.
 PREFIX: dict[str, Callable[[_Parser], Expr]] = {

@@ -238,10 +238,20 @@ def _product(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimP
         return inf.dims.new(1), inf.dims.new(1)
     if not inf.dims.unify(inf.shape[a][1], inf.shape[b][0]):
         inner = f"{inf.dims.get(inf.shape[a][1])} ≠ {inf.dims.get(inf.shape[b][0])}"
-        inf.conflict(node, a, b, f" (inner dimensions {inner})")
+        inf.conflict(node, a, b, f" (inner dimensions {inner}){_column_hint(inf, b)}")
     if inf.graph.nodes[a]["kind"] == "variable":
         inf.matrix_rows.add(inf.shape[a][0])
     return inf.shape[a][0], inf.shape[b][1]
+
+
+def _column_hint(inf: _Inferrer, node: str) -> str:
+    """`uᵀ [a, b]` where a column is needed: say how to write the column."""
+    attrs = inf.graph.nodes[node]
+    if attrs["op"] != "stack" or attrs["params"]["axis"] != 1:
+        return ""
+    parts = tuple(inf.label(i) for i, _, _ in sorted(inf.graph.in_edges(node, keys=True),
+                                                    key=lambda e: e[2]))
+    return f": to stack them in a column, write {get_op('stack').text(parts, {'axis': 0})}"
 
 
 def _dot(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:

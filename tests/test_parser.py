@@ -455,11 +455,12 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("W(x + b)", "unknown function 'W': for a product write W · (...)", 0),
     # indexing and slicing are not part of the language
     ("sum(x[0])", "indexing, as in x[0], is not supported ('[' at column 6): for one number, "
-                  "make it a variable of its own (x0); for one row of W, multiply by a one-hot "
-                  "column e given as a value: eᵀW; to multiply by a stack, write W [a; b], with "
+                  "make it a variable of its own (x0); for one row, multiply by a one-hot "
+                  "column e given as a value: eᵀx; to multiply by a stack, write x [a; b], with "
                   "a space", 5),
     ("f(x)[1]", "indexing, as in x[0], is not supported", 4),
     ("xᵀ[0]", "indexing, as in x[0], is not supported", 2),
+    ("W[0]", "indexing, as in W[0], is not supported", 1),
     ("x[:, 0]", "unexpected character ':' at column 3: slicing is not supported", 2),
     ("|x|", "unexpected character '|' at column 1: write abs(x), or ‖x‖ for a norm", 0),
     ("∑x", "unexpected character '∑' at column 1: write sum(...)", 0),
