@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from .brackets import holds_rows, spaced_names
 from .calls import bind, number_text, suggest
 from .errors import BackpropError
 from .grammar import (
@@ -32,6 +33,7 @@ from .syntax import (
     Statement,
     Transpose,
     Unary,
+    check_height,
     literal,
 )
 
@@ -130,7 +132,7 @@ class _Parser:
                 raise BackpropError("only the last statement may be a bare expression: "
                                     "name it, as in z = ...", statements[-1].pos)
             statements.append(self.statement())
-            _check_height(statements[-1].expr)
+            check_height(statements[-1].expr, MAX_DEPTH)
         if not statements:
             raise BackpropError("the expression is empty", 0)
         return tuple(statements)
@@ -209,46 +211,14 @@ class _Parser:
         is the notes' product W · [x; 1]."""
         before = self.tokens[self.i - 1]
         if (tok.kind == "[" and before.kind in INDEXABLE
-                and before.pos + len(before.text) == tok.pos and not self.holds_rows()):
+                and before.pos + len(before.text) == tok.pos
+                and not holds_rows(self.tokens, self.i)):
             x = before.text if before.kind == "name" and len(before.text) < 20 else "x"
             raise BackpropError(
                 f"indexing, as in {x}[0], is not supported ('[' at {self.at(tok.pos)}): for one "
                 f"number, make it a variable of its own ({x}0); for one row, multiply by a "
                 f"one-hot column e given as a value: eᵀ{x}; to multiply by a stack, write "
                 f"{x} [a; b], with a space", tok.pos)
-
-    def bracket_tokens(self) -> list[Token]:
-        """The tokens inside the '[' at the current token, up to its matching ']'."""
-        depth, j = 0, self.i
-        while j < len(self.tokens) and self.tokens[j].kind != "end":
-            depth += (self.tokens[j].kind in "([") - (self.tokens[j].kind in ")]")
-            if depth == 0:
-                return self.tokens[self.i + 1:j]
-            j += 1
-        return self.tokens[self.i + 1:j]
-
-    def holds_rows(self) -> bool:
-        """Does the bracket at the current token stack rows (a ';' at its own depth)?"""
-        depth = 0
-        for tok in self.bracket_tokens():
-            depth += (tok.kind in "([") - (tok.kind in ")]")
-            if depth == 0 and tok.kind == ";":
-                return True
-        return False
-
-    def spaced_names(self) -> list[list[Token]] | None:
-        """`[x_museums x_in x_Paris]`: names with spaces between them inside brackets, as the
-        slide and MATLAB write them side by side; the rows of such names, or None."""
-        rows: list[list[Token]] = [[]]
-        for tok in self.bracket_tokens():
-            if tok.kind == ";":
-                rows.append([])
-            elif tok.kind == "name" and (not rows[-1] or rows[-1][-1].pos
-                                         + len(rows[-1][-1].text) < tok.pos):
-                rows[-1].append(tok)
-            else:
-                return None
-        return rows if all(rows) and max(map(len, rows)) > 1 else None
 
     def operand(self) -> Expr:
         """A number, name, call, (group), [stack], √x or ‖x‖, with its postfix transposes and at
@@ -477,7 +447,7 @@ class _Parser:
     def stack(self) -> Expr:
         """`[a; b]` stacks rows, `[a, b]` puts side by side, `[a, b; c, d]` does both; `[a]` is
         a. A row of a several-row stack is at the position of its first item."""
-        spaced = self.spaced_names()
+        spaced = spaced_names(self.tokens, self.i)
         bracket = self.open_bracket()
         if self.peek().kind == "]":
             raise BackpropError("[] is empty: a stack needs at least one item", bracket.pos)
@@ -514,37 +484,3 @@ PREFIX: dict[str, Callable[[_Parser], Expr]] = {
 
 def _side_by_side(items: list[Expr], pos: int) -> Expr:
     return items[0] if len(items) == 1 else Stack(tuple(items), 1, pos)
-
-
-def _children(expr: Expr) -> tuple[Expr, ...]:
-    match expr:
-        case Binary(left=left, right=right):
-            return (left, right)
-        case Unary(operand=child) | Transpose(operand=child) | Power(base=child):
-            return (child,)
-        case Call(args=children) | Stack(items=children):
-            return children
-    return ()
-
-
-def _check_height(expr: Expr) -> None:
-    """Reject a tree taller than MAX_DEPTH, so that everything after the parser may recurse.
-
-    Chains such as `x + x + … + x` or `----x` are parsed by loops, not recursion, but make trees
-    as tall as they are long. The tree is walked bottom-up with an explicit stack; the first
-    node found too tall (the 201st '+' of a long sum) is where the error points.
-    """
-    heights: dict[int, int] = {}
-    todo: list[tuple[Expr, bool]] = [(expr, False)]
-    while todo:
-        node, children_done = todo.pop()
-        children = _children(node)
-        if not children_done:
-            todo.append((node, True))
-            todo.extend((child, False) for child in reversed(children))
-            continue
-        height = 1 + max((heights[id(child)] for child in children), default=-1)
-        if height > MAX_DEPTH:
-            raise BackpropError(f"nesting deeper than {MAX_DEPTH} levels: split the expression "
-                                "into several statements", node.pos)
-        heights[id(node)] = height

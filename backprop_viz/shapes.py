@@ -9,8 +9,9 @@ Free classes, in order of first appearance, get 3, 4, … in turn (limits.DEFAUL
 {d1, d3, d7} = 3, {d4, d5} = 4, so W is 3×4, x 4×1, b 3×1, u 3×1.
 
 The scalar output fixes a free dimension to 1 only where that keeps every matrix a matrix:
-never the rows of a variable written left of a matrix product (W in W x). So `h = f(Wx + b)`
-alone gives W 3×4 and h 3×1, and the error says so, where fixing d3 = 1 would make W a row.
+never the rows of a capital's variable written left of a matrix product (W in W x; a lowercase
+w in `s = w · x` may still be a row). So `h = f(Wx + b)` alone gives W 3×4 and h 3×1, and the
+error says so, where fixing d3 = 1 would make W a row.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ class _Inferrer:
         self.shape: dict[str, DimPair] = {}
         self.sums: list[_Sum] = []
         self.renamed: dict[str, str] = {}
-        self.matrix_rows: set[int] = set()   # rows of a variable left of a matrix product
+        self.matrix_rows: set[int] = set()   # rows of a matrix left of a matrix product
 
     def known(self, node: str) -> Shape | None:
         r, c = (self.dims.get(d) for d in self.shape[node])
@@ -239,8 +240,8 @@ def _product(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimP
     if not inf.dims.unify(inf.shape[a][1], inf.shape[b][0]):
         inner = f"{inf.dims.get(inf.shape[a][1])} ≠ {inf.dims.get(inf.shape[b][0])}"
         inf.conflict(node, a, b, f" (inner dimensions {inner}){_column_hint(inf, b)}")
-    if inf.graph.nodes[a]["kind"] == "variable":
-        inf.matrix_rows.add(inf.shape[a][0])
+    if inf.graph.nodes[a]["kind"] == "variable" and inf.label(a)[:1].isupper():
+        inf.matrix_rows.add(inf.shape[a][0])   # W in W x: a capital is a matrix
     return inf.shape[a][0], inf.shape[b][1]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import BackpropError
 from .spellings import SURFACES
 
 # The functions the language knows, derived from the op table's spellings (`spellings.py`):
@@ -128,3 +129,37 @@ def literal(expr: Expr) -> float | None:
         case Unary(op="neg", operand=Num(value=value)):
             return -value
     return None
+
+
+def _children(expr: Expr) -> tuple[Expr, ...]:
+    match expr:
+        case Binary(left=left, right=right):
+            return (left, right)
+        case Unary(operand=child) | Transpose(operand=child) | Power(base=child):
+            return (child,)
+        case Call(args=children) | Stack(items=children):
+            return children
+    return ()
+
+
+def check_height(expr: Expr, limit: int) -> None:
+    """Reject a tree taller than `limit`, so that everything after the parser may recurse.
+
+    Chains such as `x + x + … + x` or `----x` are parsed by loops, not recursion, but make trees
+    as tall as they are long. The tree is walked bottom-up with an explicit stack; the first
+    node found too tall (the 201st '+' of a long sum) is where the error points.
+    """
+    heights: dict[int, int] = {}
+    todo: list[tuple[Expr, bool]] = [(expr, False)]
+    while todo:
+        node, children_done = todo.pop()
+        children = _children(node)
+        if not children_done:
+            todo.append((node, True))
+            todo.extend((child, False) for child in reversed(children))
+            continue
+        height = 1 + max((heights[id(child)] for child in children), default=-1)
+        if height > limit:
+            raise BackpropError(f"nesting deeper than {limit} levels: split the expression "
+                                "into several statements", node.pos)
+        heights[id(node)] = height

@@ -254,6 +254,16 @@ def test_llm_c_layernorm_with_mean_var_and_norm_as_names() -> None:
 
 # ----- outputs are what they say, and errors say what to do -----
 
+def test_the_scalar_output_never_makes_a_matrix_a_row() -> None:
+    """The lecture's W stays 3×4 and x a column; a lowercase w left of `·` may be a row, and an
+    expression of scalars stays one of 1×1 variables."""
+    shapes = {n.label: n.shape for n in trace("s = uᵀ f(Wx + b)").nodes if n.kind == "variable"}
+    assert shapes == {"u": (3, 1), "W": (3, 4), "x": (4, 1), "b": (3, 1)}
+    shapes = {n.label: n.shape for n in trace("s = w · x").nodes if n.kind == "variable"}
+    assert shapes == {"w": (1, 3), "x": (3, 1)}
+    assert {n.shape for n in trace("f = σ(w0*x0 + w1*x1 + w2)").nodes} == {(1, 1)}
+
+
 @pytest.mark.parametrize("source, variables, message, position", [
     ("h = f(Wx + b)", None, "the output h is 3×1, not a scalar: try sum(h) or uᵀh", 0),
     ("s = W x", {"W": {"shape": [3, 4]}}, "the output s is 3×1, not a scalar: try sum(s) or uᵀs",
