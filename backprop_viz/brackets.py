@@ -17,14 +17,24 @@ def inside(tokens: list[Token], i: int) -> list[Token]:
     return tokens[i + 1:j]
 
 
-def holds_rows(tokens: list[Token], i: int) -> bool:
-    """Does the bracket at tokens[i] stack rows (a ';' at its own depth)?"""
+def _holds(tokens: list[Token], i: int, kind: str) -> bool:
+    """Is there a `kind` token at the bracket's own depth, inside the bracket at tokens[i]?"""
     depth = 0
     for tok in inside(tokens, i):
         depth += (tok.kind in "([") - (tok.kind in ")]")
-        if depth == 0 and tok.kind == ";":
+        if depth == 0 and tok.kind == kind:
             return True
     return False
+
+
+def holds_rows(tokens: list[Token], i: int) -> bool:
+    """Does the bracket at tokens[i] stack rows (a ';' at its own depth)?"""
+    return _holds(tokens, i, ";")
+
+
+def holds_tuple(tokens: list[Token], i: int) -> bool:
+    """Is the '(' at tokens[i] a tuple, `(0, 1)` (a ',' at its own depth)?"""
+    return _holds(tokens, i, ",")
 
 
 def spaced_names(tokens: list[Token], i: int) -> list[list[Token]] | None:

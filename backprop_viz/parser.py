@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .brackets import holds_rows, spaced_names
+from .brackets import holds_rows, holds_tuple, spaced_names
 from .calls import bind, number_text, suggest
 from .errors import BackpropError
 from .grammar import (
@@ -21,6 +21,7 @@ from .lexer import Token, describe, location, tokenize
 from .names import assigned_names, directly_called, function_of, function_tokens, split_runs
 from .syntax import (
     DERIVATIVES,
+    METHOD_HINTS,
     PLACEHOLDERS,
     Binary,
     Call,
@@ -303,8 +304,9 @@ class _Parser:
                                         "read as a variable", node.pos)
                 node = self.call(receiver=node)
             else:
-                raise BackpropError(f"unknown method '{tok.text}'{suggest(tok.text[1:])}",
-                                    tok.pos)
+                hint = METHOD_HINTS.get(tok.text[1:])
+                raise BackpropError(f"unknown method '{tok.text}'"
+                                    f"{f': {hint}' if hint else suggest(tok.text[1:])}", tok.pos)
         return node
 
     def method_t(self, node: Expr) -> Expr:
@@ -416,6 +418,10 @@ class _Parser:
             if self.peek().kind == "name" and self.peek(1).kind == "=":
                 keyword = self.advance()
                 self.advance()
+                if self.peek().kind == "(" and holds_tuple(self.tokens, self.i):
+                    raise BackpropError(f"{keyword.text}=(...) names several axes: every array "
+                                        f"is 2-D, so leave {keyword.text} out to reduce over "
+                                        "both", self.peek().pos)
                 keywords.append((keyword, self.expr(0)))
             elif keywords:
                 raise BackpropError("an argument without a name cannot follow a named one, as "

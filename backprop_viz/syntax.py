@@ -37,6 +37,21 @@ SUGGESTIONS: dict[str, str] = {
     "tensor": "the variable's name, and give its value in the request",
     "array": "the variable's name, and give its value in the request",
 }
+# Methods of pasted code that are no value's method here: what to do instead.
+_LEAVE_OUT = "every array is 2-D here, so leave it out"
+METHOD_HINTS: dict[str, str] = {
+    "data": "leave micrograd's .data out", "item": "leave .item() out: the output is a number",
+    "backward": "leave .backward() out: the backward pass always runs",
+    "grad": "leave .grad out: the answer holds every gradient",
+    "zero_grad": "leave it out: every run starts from zero gradients",
+    "requires_grad_": "leave it out: every variable gets a gradient",
+    "view": _LEAVE_OUT, "reshape": _LEAVE_OUT, "flatten": _LEAVE_OUT, "squeeze": _LEAVE_OUT,
+    "unsqueeze": _LEAVE_OUT, "size": "shapes are inferred or given in the request",
+    "shape": "shapes are inferred or given in the request",
+    "float": "leave it out: every value is float64", "double": "leave it out: values are float64",
+    "clone": "leave it out: a name can be used again", "numpy": "leave it out",
+    "argmax": "an index has no gradient: use max(x, axis=...)",
+}
 # Nonlinearities the request's `f` may name.
 F_CHOICES: tuple[str, ...] = ("tanh", "sigmoid", "relu")
 # Ops that stand for the request's choice of `f`: placeholder → choice → op.

@@ -252,6 +252,45 @@ def test_llm_c_layernorm_with_mean_var_and_norm_as_names() -> None:
         rtol=1e-10)
 
 
+# ----- what students paste, as a whole -----
+
+@pytest.mark.parametrize("source, variables", [
+    # CS231n's two-layer net, as its assignment writes it
+    ("h = np.maximum(0, X.dot(W1) + b1)\nscores = h.dot(W2) + b2\nexp_scores = np.exp(scores)\n"
+     "probs = exp_scores / np.sum(exp_scores, axis=1, keepdims=True)\n"
+     "loss = -np.sum(Y * np.log(probs)) / 5",
+     {"X": {"shape": [5, 3]}, "W1": {"shape": [3, 4]}, "b1": {"shape": [1, 4]},
+      "W2": {"shape": [4, 2]}, "b2": {"shape": [1, 2]}, "Y": {"shape": [5, 2]}}),
+    # makemore's bigram loss
+    ("counts = logits.exp()\nprobs = counts / counts.sum(1, keepdims=True)\n"
+     "loss = -(Y * probs.log()).sum(1).mean()",
+     {"logits": {"shape": [4, 5]}, "Y": {"shape": [4, 5]}}),
+    # nanoGPT's attention, summed
+    ("att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(d))\natt = torch.softmax(att, dim=-1)"
+     "\ny = (att @ v).sum()", {"q": {"shape": [3, 2]}, "k": {"shape": [3, 2]},
+                               "v": {"shape": [3, 2]}, "d": val(2.0)}),
+    # d2l's first autograd example
+    ("y = 2 * torch.dot(x, x)", {"x": {"shape": [4, 1]}}),
+])
+def test_pasted_sources_trace(source: str, variables: dict) -> None:
+    t = trace(source, variables)
+    assert t.gradient_check.max_rel_error < 1e-7
+
+
+def test_d2l_dot_of_x_with_itself() -> None:
+    t = trace("y = 2 * torch.dot(x, x)", {"x": val([0.0, 1.0, 2.0, 3.0])})
+    assert t.value == 28.0
+    np.testing.assert_array_equal(t.gradient("x"), [[0.0], [4.0], [8.0], [12.0]])
+
+
+def test_micrograd_readme_numbers() -> None:
+    """micrograd's README, with Value(…) and .backward() taken away; relu′(0) = 0, as its."""
+    t = trace("c = a * b\nd = c + b**3\ne = d.relu()\ng = e + (b - a).relu()",
+              {"a": val(-4.0), "b": val(2.0)})
+    assert t.value == 6.0            # relu(-8 + 8) + relu(6)
+    assert t.gradient("a").item() == -1.0 and t.gradient("b").item() == 1.0
+
+
 # ----- outputs are what they say, and errors say what to do -----
 
 def test_the_scalar_output_never_makes_a_matrix_a_row() -> None:
@@ -296,6 +335,11 @@ def test_the_scalar_output_never_makes_a_matrix_a_row() -> None:
      23),
     ("s = sum(var(x, ddof=2))", None, "ddof must be 0 or 1", 20),
     ("s = sum(x, keepdims=False)", None, "keepdims must be True: every array is 2-D here", 20),
+    ("s = x.sum(dim=(0, 1))", None, "dim=(...) names several axes: every array is 2-D, so "
+                                    "leave dim out to reduce over both", 14),
+    ("s = (x ** 2).sum().item()", None, "unknown method '.item': leave .item() out", 18),
+    ("s = sum(x.data)", None, "unknown method '.data': leave micrograd's .data out", 9),
+    ("s = sum(x.view(-1))", None, "unknown method '.view': every array is 2-D here", 9),
 ])
 def test_errors_say_what_to_do(source: str, variables: dict | None, message: str,
                                position: int) -> None:
