@@ -193,7 +193,10 @@ def _var_factor(n: Names) -> Term:
 
 VAR = Op(
     "var", "var", 1, "reduce", 100,
-    forward=lambda xs, p: np.var(xs[0], axis=_axis(p), ddof=p.get("ddof", 0), keepdims=True),
+    # by its formula, not np.var, whose n − ddof = 0 is a Python warning beyond np.errstate
+    forward=lambda xs, p: np.sum((xs[0] - np.mean(xs[0], axis=_axis(p), keepdims=True)) ** 2,
+                                 axis=_axis(p), keepdims=True)
+    / (_count(xs[0], _axis(p)) - p.get("ddof", 0)),
     vjp=lambda g, port, xs, out, p: g * _var_weights(xs[0], p),
     jacobian=lambda port, xs, out, p: (
         (np.arange(out.size).reshape(-1, 1) == _fed(xs[0].shape, _axis(p)))

@@ -358,6 +358,7 @@ def test_missing_op_names_itself() -> None:
     ("exp", ([[1000.0]],), {}, [[np.inf]]),
     ("div", ([[1.0, 0.0]], [[0.0, 0.0]]), {}, [[np.inf, np.nan]]),
     ("pow", ([[0.0, -1.0]],), {"k": -0.5}, [[np.inf, np.nan]]),
+    ("var", ([[2.0]],), {"ddof": 1}, [[np.nan]]),
 ])
 def test_bad_numbers_are_nan_or_inf_without_warnings(name: str, inputs: tuple, params: dict,
                                                      expected: list) -> None:
