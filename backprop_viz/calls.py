@@ -16,6 +16,7 @@ from .syntax import (
     OPTIONS,
     REQUIRED_OPTIONS,
     SUGGESTIONS,
+    Binary,
     Call,
     Expr,
     Name,
@@ -37,7 +38,7 @@ def bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, 
     it can take: `max(a, 0)` is the elementwise max), any further ones and the named ones its
     op's OPTIONS, each a constant. `np.max(x, 1)` and `x.max(1)` take an axis second, as numpy
     does. A power (`x.pow(2)`, `square(x)`) is a Power, a transpose (`x.transpose(-2, -1)`) a
-    Transpose, as if written with ** and ᵀ."""
+    Transpose, and `torch.dot(w, x)` is wᵀ · x, as if written with **, ᵀ and ·."""
     arities = FUNCTIONS[func]
     module, _, spelling = where.text.lstrip(".").rpartition(".")
     code = bool(module) or where.text.startswith(".") or spelling in ("amax", "amin")
@@ -79,6 +80,9 @@ def bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, 
     if op == "transpose":
         _check_swap(given)
         return Transpose(arrays[0], where.pos)
+    if op == "matmul" and spelling == "dot" and module.startswith("torch"):
+        # torch.dot takes two vectors, and is their dot product whatever their shapes say
+        return Binary("matmul", Transpose(arrays[0], where.pos), arrays[1], where.pos, "·")
     return Call(func, tuple(arrays), where.pos, options)
 
 

@@ -216,8 +216,7 @@ def test_the_cs231n_neuron_with_a_bias_row_in_brackets() -> None:
                                [0.22878424045665732, -0.45756848091331465], rtol=1e-14)
 
 
-@pytest.mark.parametrize("source", ["s = w · x", "s = torch.dot(w, x)", "s = np.dot(w, x)",
-                                    "s = w ⋅ x"])
+@pytest.mark.parametrize("source", ["s = w · x", "s = np.dot(w, x)", "s = w ⋅ x"])
 def test_the_dot_of_two_columns_is_wtx_and_parsed_says_so(source: str) -> None:
     t = trace(source, {"w": val([1.0, 2.0, 3.0]), "x": val([4.0, 5.0, 6.0])})
     assert t.value == 32.0
@@ -285,6 +284,10 @@ def test_pasted_sources_trace(source: str, variables: dict) -> None:
 
 
 def test_d2l_dot_of_x_with_itself() -> None:
+    """torch.dot takes two vectors: it is their dot product whatever shapes are declared."""
+    for variables in ({"x": val([0.0, 1.0, 2.0, 3.0])}, None):
+        t = trace("y = 2 * torch.dot(x, x)", variables)
+        assert t.parsed == "y = 2 * (xᵀ · x)" and t.warnings == ()
     t = trace("y = 2 * torch.dot(x, x)", {"x": val([0.0, 1.0, 2.0, 3.0])})
     assert t.value == 28.0
     np.testing.assert_array_equal(t.gradient("x"), [[0.0], [4.0], [8.0], [12.0]])
