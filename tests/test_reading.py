@@ -345,6 +345,11 @@ def test_the_scalar_output_never_makes_a_matrix_a_row() -> None:
      23),
     ("s = sum(var(x, ddof=2))", None, "ddof must be 0 or 1", 20),
     ("s = sum(x, keepdims=False)", None, "keepdims must be True: every array is 2-D here", 20),
+    # the slide's window written with spaces, in the lecture's formula: it must be a column
+    ("s = uᵀ f(W [x_museums x_in x_Paris x_are x_amazing] + b)", None,
+     "[x_museums, x_in, x_Paris, x_are, x_amazing]: it must have 1 rows/columns, which its parts "
+     "cannot make: to stack them vertically, write [x_museums; x_in; x_Paris; x_are; x_amazing]",
+     12),
     ("s = x.sum(dim=(0, 1))", None, "dim=(...) names several axes: every array is 2-D, so "
                                     "leave dim out to reduce over both", 14),
     ("s = (x ** 2).sum().item()", None, "unknown method '.item': leave .item() out", 18),
