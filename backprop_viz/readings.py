@@ -4,6 +4,7 @@ runs along its rows (PyTorch's dim=-1). No numpy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, replace
 
 from .graph import Graph
@@ -51,7 +52,7 @@ def _text(expr: Expr) -> str:
     return unparse(Program((Statement(None, expr, expr.pos),), ""))
 
 
-def _map(expr: Expr, read: object) -> Expr:
+def _map(expr: Expr, read: Callable[[Expr], Expr]) -> Expr:
     """The node with `read` applied to each of its children."""
     changes = {}
     for field in fields(expr):
