@@ -33,9 +33,10 @@ def _pieces(name: str, keep: frozenset[str]) -> list[str] | None:
     and it can be written as known names and single letters, with as few pieces as possible
     (on a tie, the longer piece first: `abc` with ab and bc known is ab · c). With w0 and x0
     declared, `w0x0` is w0 · x0; `Wx` is W · x; `W1x` (nothing declared) stays W1x, since no
-    piece covers its digit. A word of three letters or more (`scores`, `Wxb`) splits only where
-    at most one piece is a letter that nothing declares or assigns (`Wxy` with Wx declared),
-    and a letter of another script (`가중치`) is never a piece of its own.
+    piece covers its digit. A word of three letters or more (`scores`, `xyz`, `Loss`) splits only
+    where at most one piece is a letter that nothing declares or assigns (`Wxy` with Wx
+    declared); three letters with a capital among them (`Wxb`) are the lecture's style, not a
+    word. A letter of another script (`가중치`) is never a piece of its own.
     """
     if len(name) < 2 or function_of(name) or name in keep or name in CONSTANTS or "." in name:
         return None
@@ -62,7 +63,8 @@ def _pieces(name: str, keep: frozenset[str]) -> list[str] | None:
     if len(pieces) < 2:
         return None
     letters = sum(c.isalpha() for c in name)
-    if letters >= 3 and sum(piece not in keep for piece in pieces) > 1:
+    math_style = letters == 3 and any(c.isupper() for c in name)      # Wxb, xWb: not a word
+    if letters >= 3 and not math_style and sum(piece not in keep for piece in pieces) > 1:
         return None
     return pieces
 

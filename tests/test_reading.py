@@ -29,7 +29,9 @@ def val(x: object) -> dict:
     ("dD = np.tanh(D) @ dD2", "(= dD (matmul (tanh D) dD2))"),     # a line of numpy code
     ("dD = D.sum() + dD2", "(= dD (add (sum D) dD2))"),            # a method call: code
     ("y = xy ** 2", "(= y (pow xy 2))"),                           # `**`: code
-    ("Wxb", "Wxb"),                                                # three letters, none known
+    ("Wxb", "(matmul (matmul W x) b)"),                            # three with a capital
+    ("xyz", "xyz"),                                                # a word of three letters
+    ("Loss", "Loss"),                                              # four letters: a word
     ("Wx", "(matmul W x)"),                                        # the lecture's style
     ("σ(δx)", "(sigmoid (matmul δ x))"),                           # Greek letters are letters
 ])
