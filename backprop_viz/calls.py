@@ -4,6 +4,7 @@ what to suggest for an unknown function. No numpy."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 
 from .errors import BackpropError
 from .lexer import Token
@@ -38,7 +39,7 @@ def bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, 
     it can take: `max(a, 0)` is the elementwise max), any further ones and the named ones its
     op's OPTIONS, each a constant. `np.max(x, 1)` and `x.max(1)` take an axis second, as numpy
     does. A power (`x.pow(2)`, `square(x)`) is a Power, a transpose (`x.transpose(-2, -1)`) a
-    Transpose, and `torch.dot(w, x)` is wᵀ · x, as if written with **, ᵀ and ·."""
+    Transpose, and `torch.dot(w, x)` is wᵀ · x, as if written with **, ᵀ and · (WRITTEN_AS)."""
     arities = FUNCTIONS[func]
     module, _, spelling = where.text.lstrip(".").rpartition(".")
     code = bool(module) or where.text.startswith(".") or spelling in ("amax", "amin")
@@ -48,12 +49,26 @@ def bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, 
         split = 1
     arrays, extra = args[:split], args[split:]
     op = arities.get(len(arrays), "")
-    names = OPTIONS.get(op, ())
-    if len(arrays) not in arities or len(extra) > len(names):
+    if len(arrays) not in arities or len(extra) > len(OPTIONS.get(op, ())):
         takes = " or ".join(map(str, sorted(arities)))
         plural = "" if tuple(arities) == (1,) else "s"
         raise BackpropError(f"{where.text} takes {takes} argument{plural}, got {len(args)}",
                             where.pos)
+    given = _given(op, where, module, spelling, extra, keywords)
+    options = tuple((name, value) for name, (pos, expr) in given.items()
+                    if (value := _option(name, expr, pos)) is not None)
+    rewrite = WRITTEN_AS.get((op, spelling if module.startswith("torch") else ""),
+                             WRITTEN_AS.get((op, "")))
+    if rewrite is not None:
+        return rewrite(arrays, dict(options), given, where.pos)
+    return Call(func, tuple(arrays), where.pos, options)
+
+
+def _given(op: str, where: Token, module: str, spelling: str, extra: list[Expr],
+           keywords: list[tuple[Token, Expr]]) -> dict[str, tuple[int, Expr | float]]:
+    """The op's options as written, by name: those the spelling implies (`square`: k = 2),
+    those after the arrays in order, the named ones; each with its position."""
+    names = OPTIONS.get(op, ())
     given: dict[str, tuple[int, Expr | float]] = {
         name: (where.pos, value) for name, value in IMPLIED.get(spelling, ())}
     given |= {name: (expr.pos, expr) for name, expr in zip(names, extra, strict=False)}
@@ -72,18 +87,7 @@ def bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, 
     if missing:
         example = f", as in {EXAMPLES[op]}" if op in EXAMPLES else ""
         raise BackpropError(f"{where.text} needs {missing[0]}=...{example}", where.pos)
-    options = tuple((name, value) for name, (pos, expr) in given.items()
-                    if (value := _option(name, expr, pos)) is not None)
-    if op == "pow":
-        k = dict(options)["k"]
-        return Power(arrays[0], k, number_text(k), where.pos)
-    if op == "transpose":
-        _check_swap(given)
-        return Transpose(arrays[0], where.pos)
-    if op == "matmul" and spelling == "dot" and module.startswith("torch"):
-        # torch.dot takes two vectors, and is their dot product whatever their shapes say
-        return Binary("matmul", Transpose(arrays[0], where.pos), arrays[1], where.pos, "·")
-    return Call(func, tuple(arrays), where.pos, options)
+    return given
 
 
 def _default_ddof(module: str, where: Token, given: dict) -> None:
@@ -152,6 +156,26 @@ def _check_swap(given: dict) -> None:
     if len(axes) == 2 and axes[0] == axes[1]:
         raise BackpropError("transpose swaps two different axes, as in x.transpose(-2, -1)",
                             given["dim1"][0])
+
+
+def _power(arrays: list[Expr], options: dict, given: dict, pos: int) -> Expr:
+    return Power(arrays[0], options["k"], number_text(options["k"]), pos)
+
+
+def _transpose(arrays: list[Expr], options: dict, given: dict, pos: int) -> Expr:
+    _check_swap(given)
+    return Transpose(arrays[0], pos)
+
+
+def _inner(arrays: list[Expr], options: dict, given: dict, pos: int) -> Expr:
+    """torch.dot takes two vectors, and is their dot product whatever their shapes say."""
+    return Binary("matmul", Transpose(arrays[0], pos), arrays[1], pos, "·")
+
+
+# Calls that are another node of the tree: (op, PyTorch's spelling or "") → how to write it.
+WRITTEN_AS: dict[tuple[str, str], Callable[[list[Expr], dict, dict, int], Expr]] = {
+    ("pow", ""): _power, ("transpose", ""): _transpose, ("matmul", "dot"): _inner,
+}
 
 
 def number_text(value: float) -> str:
