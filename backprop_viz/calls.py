@@ -4,6 +4,7 @@ what to suggest for an unknown function. No numpy."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 
 from .errors import BackpropError
 from .lexer import Token
@@ -11,31 +12,66 @@ from .syntax import (
     ALIASES,
     CONSTANTS,
     FUNCTIONS,
+    IMPLIED,
     KEYWORD_ALIASES,
     OPTIONS,
     REQUIRED_OPTIONS,
     SUGGESTIONS,
+    Binary,
     Call,
     Expr,
     Name,
     Num,
+    Power,
+    Transpose,
     Unary,
 )
 
+# numpy's and PyTorch's reductions whose second positional argument is an axis: np.max(x, 1),
+# x.max(1), np.amax(x, 1). Written plainly, max(z, 0) is the elementwise max, as in the lecture.
+AXIS_SECOND = frozenset({"max", "min", "amax", "amin"})
+EXAMPLES: dict[str, str] = {"repeat": "repeat(b, 10, axis=0)", "pow": "x.pow(2)"}
 
-def bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, Expr]]) -> Call:
+
+def bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, Expr]]
+         ) -> Expr:
     """Match a call's arguments to its function: the leading ones are its arrays (as many as
     it can take: `max(a, 0)` is the elementwise max), any further ones and the named ones its
-    op's OPTIONS, each a constant."""
+    op's OPTIONS, each a constant. `np.max(x, 1)` and `x.max(1)` take an axis second, as numpy
+    does. A power (`x.pow(2)`, `square(x)`) is a Power, a transpose (`x.transpose(-2, -1)`) a
+    Transpose, and `torch.dot(w, x)` is wᵀ · x, as if written with **, ᵀ and · (WRITTEN_AS)."""
     arities = FUNCTIONS[func]
-    arrays, extra = args[:max(arities)], args[max(arities):]
-    names = OPTIONS.get(arities.get(len(arrays), ""), ())
-    if len(arrays) not in arities or len(extra) > len(names):
-        takes = " or ".join(map(str, arities))
+    module, _, spelling = where.text.lstrip(".").rpartition(".")
+    code = bool(module) or where.text.startswith(".") or spelling in ("amax", "amin")
+    split = max(arities)
+    if (code and spelling in AXIS_SECOND and len(args) == 2 and _constant(args[1])
+            and 1 in arities):
+        split = 1
+    arrays, extra = args[:split], args[split:]
+    op = arities.get(len(arrays), "")
+    if len(arrays) not in arities or len(extra) > len(OPTIONS.get(op, ())):
+        takes = " or ".join(map(str, sorted(arities)))
         plural = "" if tuple(arities) == (1,) else "s"
         raise BackpropError(f"{where.text} takes {takes} argument{plural}, got {len(args)}",
                             where.pos)
-    given = {name: (expr.pos, expr) for name, expr in zip(names, extra, strict=False)}
+    given = _given(op, where, module, spelling, extra, keywords)
+    options = tuple((name, value) for name, (pos, expr) in given.items()
+                    if (value := _option(name, expr, pos)) is not None)
+    rewrite = WRITTEN_AS.get((op, spelling if module.startswith("torch") else ""),
+                             WRITTEN_AS.get((op, "")))
+    if rewrite is not None:
+        return rewrite(arrays, dict(options), given, where.pos)
+    return Call(func, tuple(arrays), where.pos, options)
+
+
+def _given(op: str, where: Token, module: str, spelling: str, extra: list[Expr],
+           keywords: list[tuple[Token, Expr]]) -> dict[str, tuple[int, Expr | float]]:
+    """The op's options as written, by name: those the spelling implies (`square`: k = 2),
+    those after the arrays in order, the named ones; each with its position."""
+    names = OPTIONS.get(op, ())
+    given: dict[str, tuple[int, Expr | float]] = {
+        name: (where.pos, value) for name, value in IMPLIED.get(spelling, ())}
+    given |= {name: (expr.pos, expr) for name, expr in zip(names, extra, strict=False)}
     for keyword, expr in keywords:
         name = KEYWORD_ALIASES.get(keyword.text, keyword.text)
         if name not in names:
@@ -45,43 +81,117 @@ def bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, 
         if name in given:
             raise BackpropError(f"{name} is given twice", keyword.pos)
         given[name] = (expr.pos, expr)
-    missing = [name for name in REQUIRED_OPTIONS.get(func, ()) if name not in given]
+    if op == "var" and "ddof" not in given:
+        _default_ddof(module, where, given)
+    missing = [name for name in REQUIRED_OPTIONS.get(op, ()) if name not in given]
     if missing:
-        raise BackpropError(f"{where.text} needs {missing[0]}=..., as in repeat(b, 10, axis=0)",
+        example = f", as in {EXAMPLES[op]}" if op in EXAMPLES else ""
+        raise BackpropError(f"{where.text} needs {missing[0]}=...{example}", where.pos)
+    return given
+
+
+def _default_ddof(module: str, where: Token, given: dict) -> None:
+    """numpy's var divides by n (ddof=0), PyTorch's by n − 1 (correction=1); a method call
+    could be either, so it must say which."""
+    if where.text.startswith("."):
+        raise BackpropError(f"{where.text}() is numpy's variance over n but PyTorch's over "
+                            f"n − 1: write {where.text}(ddof=0) or {where.text}(ddof=1)",
                             where.pos)
-    options = tuple((name, value) for name, (pos, expr) in given.items()
-                    if (value := _option(name, expr, pos)) is not None)
-    return Call(func, tuple(arrays), where.pos, options)
+    if module.startswith("torch"):
+        given["ddof"] = (where.pos, 1.0)
 
 
-def _option(name: str, expr: Expr, pos: int) -> int | None:
-    """An option's value, checked: `axis` 0 or 1 (−1 and −2 as numpy counts them, None for the
-    whole array), `repeats` a whole number from 1, `keepdims` True (and then dropped)."""
+def _constant(expr: Expr) -> bool:
+    return isinstance(expr, Num) or (isinstance(expr, Unary) and isinstance(expr.operand, Num))
+
+
+def _number(expr: Expr | float) -> float | bool | None | str:
+    """The constant an option is written as: a number, True/False/None, or "?" for anything
+    else."""
     match expr:
-        case Num(value=value) | Unary(op="neg", operand=Num(value=value)) if value.is_integer():
-            number: int | bool | None = int(-value if isinstance(expr, Unary) else value)
+        case float() | int():
+            return float(expr)
+        case Num(value=value):
+            return value
+        case Unary(op="neg", operand=Num(value=value)):
+            return -value
         case Name(name=word) if word in CONSTANTS:
-            number = CONSTANTS[word]
-        case _:
-            number = "?"
-    if name == "axis" and (number is None or number in (0, 1, -1, -2)):
-        return None if number is None else number % 2
-    if name == "repeats" and isinstance(number, int) and not isinstance(number, bool) \
-            and number >= 1:
-        return number
+            return CONSTANTS[word]
+    return "?"
+
+
+_AXES = (0, 1, -1, -2)
+EXPECTED: dict[str, str] = {
+    "axis": "0 or 1 (or -1, -2, None)", "repeats": "a whole number from 1",
+    "keepdims": "True: every array is 2-D here, so no dimension is ever dropped",
+    "k": "a number constant", "ddof": "0 or 1", "dim0": "0, 1, -1 or -2", "dim1": "0, 1, -1 or -2",
+}
+
+
+def _option(name: str, expr: Expr | float, pos: int) -> int | float | None:
+    """An option's value, checked: `axis` 0 or 1 (−1 and −2 as numpy counts them, None for the
+    whole array), `repeats` a whole number from 1, `keepdims` True (and then dropped), `k` any
+    number, `ddof` 0 or 1, `dim0`/`dim1` an axis (checked by _check_swap, then dropped)."""
+    number = _number(expr)
+    whole = isinstance(number, float) and number.is_integer()
+    if name == "axis" and (number is None or (whole and number in _AXES)):
+        return None if number is None else int(number) % 2
+    if name == "repeats" and whole and number >= 1:
+        return int(number)
     if name == "keepdims" and number is True:
         return None
-    expected = {"axis": "0 or 1", "repeats": "a whole number from 1",
-                "keepdims": "True (every array is 2-D, so the dimensions are always kept)"}
-    raise BackpropError(f"{name} must be {expected[name]}", pos)
+    if name == "k" and isinstance(number, float) and not isinstance(number, bool):
+        return number
+    if name == "ddof" and whole and number in (0, 1):
+        return int(number)
+    if name in ("dim0", "dim1") and whole and number in _AXES:
+        return None
+    raise BackpropError(f"{name} must be {EXPECTED[name]}", pos)
+
+
+def _check_swap(given: dict) -> None:
+    """`x.transpose(0, 1)`, `.transpose(-2, -1)`: two different axes; a 2-D array has no other
+    pair to swap."""
+    axes = [int(_number(expr)) % 2 for _, (pos, expr) in sorted(given.items())]
+    if len(axes) == 2 and axes[0] == axes[1]:
+        raise BackpropError("transpose swaps two different axes, as in x.transpose(-2, -1)",
+                            given["dim1"][0])
+
+
+def _power(arrays: list[Expr], options: dict, given: dict, pos: int) -> Expr:
+    return Power(arrays[0], options["k"], number_text(options["k"]), pos)
+
+
+def _transpose(arrays: list[Expr], options: dict, given: dict, pos: int) -> Expr:
+    _check_swap(given)
+    return Transpose(arrays[0], pos)
+
+
+def _inner(arrays: list[Expr], options: dict, given: dict, pos: int) -> Expr:
+    """torch.dot takes two vectors, and is their dot product whatever their shapes say."""
+    return Binary("matmul", Transpose(arrays[0], pos), arrays[1], pos, "·")
+
+
+# Calls that are another node of the tree: (op, PyTorch's spelling or "") → how to write it.
+WRITTEN_AS: dict[tuple[str, str], Callable[[list[Expr], dict, dict, int], Expr]] = {
+    ("pow", ""): _power, ("transpose", ""): _transpose, ("matmul", "dot"): _inner,
+}
+
+
+def number_text(value: float) -> str:
+    """A computed number as it reads back: 8 for 2**3, 1.4142135623730951 for 2**0.5."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def suggest(name: str) -> str:
     """What to write instead of an unknown function: a table's advice, the nearest function's
     name, or for a single letter, the product that `g(x)` is not."""
-    if name in SUGGESTIONS:
-        return f" (write {SUGGESTIONS[name]})"
-    close = difflib.get_close_matches(name.lower(), [*FUNCTIONS, *ALIASES], n=1)
-    if close and len(name) > 1:
+    plain = name.rpartition(".")[2]
+    if plain in SUGGESTIONS:
+        return f" (write {SUGGESTIONS[plain]})"
+    if plain != name and (plain in FUNCTIONS or plain in ALIASES):
+        return f" (write {plain}(...))"
+    close = difflib.get_close_matches(plain.lower(), [*FUNCTIONS, *ALIASES], n=1)
+    if close and len(plain) > 1:
         return f" (did you mean {close[0]}?)"
     return f": for a product write {name} · (...)" if len(name) == 1 else ""

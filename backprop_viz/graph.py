@@ -174,8 +174,8 @@ def build(program: Program, f: str, declared_shapes: Mapping[str, tuple[int, int
         g.nodes[node]["shape"] = shape
         if g.nodes[node]["op"] == "repeat":      # the notes' Repeat: repeat(b, 10, axis=0)
             g.nodes[node]["params"]["shape"] = shape
-    for node in inferred.scalings:
-        g.nodes[node]["op"] = "scale"
+    for node, op in inferred.renamed.items():
+        g.nodes[node]["op"] = op
     order = _insert_repeats(b, order)
     for node in order:
         if g.nodes[node]["kind"] == "op":

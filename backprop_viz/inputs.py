@@ -18,7 +18,7 @@ from . import graph as graph_mod
 from .errors import BackpropError
 from .limits import MAX_DIM, MAX_ELEMENTS_PER_ARRAY, MAX_ELEMENTS_TOTAL, MAX_EXPRESSION_CHARS
 from .parser import parse
-from .printing import unparse
+from .readings import read_back
 from .syntax import F_CHOICES
 
 NAME = re.compile(r"^[^\W\d_][\w]*$")
@@ -95,10 +95,12 @@ def build(req: Inputs) -> Pipeline:
     """Parse, build and check a request already read."""
     program = parse(req.expression, frozenset(req.names))
     gr = graph_mod.build(program, req.f, req.shapes)
-    warnings = tuple(f"variable {name} is not in the expression; it was ignored"
-                     for name in req.names if name not in gr.variables)
+    parsed, readings = read_back(program, gr)
+    warnings = (*program.notes, *readings, *(f"variable {name} is not in the expression; it was "
+                                             "ignored" for name in req.names
+                                             if name not in gr.variables))
     check_sizes(gr)
-    return Pipeline(req, gr, unparse(program), warnings, scalar.count(gr))
+    return Pipeline(req, gr, parsed, warnings, scalar.count(gr))
 
 
 def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0,

@@ -13,13 +13,17 @@ from __future__ import annotations
 import functools
 import re
 
+from .spellings import SURFACES
+
+# A function's name → its LaTeX: every spelling of every op, from its entry (`spellings.py`),
+# and the names the notation writes that are no op (sign(z), diag(d), vec(X), argmax).
 FUNCTIONS = {
-    "tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "ln": r"\ln", "max": r"\max",
-    "min": r"\min",
+    **{spelling: s.latex for s in SURFACES if s.latex for spelling in s.spellings},
+    "ln": r"\ln",
+    **{word: rf"\operatorname{{{word}}}" for word in (
+        "sign", "diag", "vec", "vstack", "hstack", "concat", "det", "std", "logsumexp", "square",
+        "argmax", "argmin")},
 }
-OPERATOR_NAMES = {"sqrt", "relu", "softmax", "sum", "mean", "abs", "sign", "diag", "vec",
-                  "norm", "repeat", "sigmoid", "vstack", "hstack", "concat", "det", "var",
-                  "std", "logsumexp", "square"}
 SYMBOLS = {
     "∘": r"\circ", "⊗": r"\otimes", "−": "-", "-": "-", "+": "+", "×": r"\times",
     "=": "=", ">": ">", "<": "<", "≥": r"\geq", "≤": r"\leq", ",": ",\\,", "/": "/",
@@ -76,8 +80,6 @@ def name(s: str) -> str:
         head, sub = m.group(1), m.group(2).translate(SUBSCRIPTS)
     if head in FUNCTIONS:
         out = FUNCTIONS[head]
-    elif head in OPERATOR_NAMES:
-        out = rf"\operatorname{{{head}}}"
     else:
         out = "".join(GREEK.get(c, c) for c in head)
         if len(head) > 1 and not all(c in GREEK for c in head):

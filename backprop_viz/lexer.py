@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .errors import BackpropError
@@ -14,6 +15,7 @@ TRANSPOSE_MARK = "ᵀ"  # U+1D40: str.isalpha() says it is a letter, but it is n
 # `^T` and `.T` are always transpose, whatever follows: `u^Th` is uᵀ h.
 SYMBOLS: tuple[tuple[str, str], ...] = (
     ("+=", "+="), ("-=", "-="), ("−=", "-="), ("*=", "*="), ("/=", "/="),
+    ("^{\\top}", "transpose"), ("^\\top", "transpose"), ("^{T}", "transpose"),
     ("**", "power"), ("^T", "transpose"), (".T", "transpose"), ("^", "power"),
     (TRANSPOSE_MARK, "transpose"), ("⊤", "transpose"), ("'", "transpose"),
     ("+", "+"), ("-", "-"), ("−", "−"), ("@", "@"), ("·", "·"), ("⋅", "·"), ("*", "*"),
@@ -27,14 +29,22 @@ CHARACTER_HINTS: dict[str, str] = {
     "∑": ": write sum(...)",
 }
 NEWLINES = "\n\r"
+COMMENT = "#"   # to the end of the line, as in Python
+# NFKC folds full-width brackets and letters to ASCII (`（x）` is `(x)`), but would also fold
+# the marks the language reads: these are kept as they are.
+KEEP = frozenset("ᵀ′⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺₀₁₂₃₄₅₆₇₈₉")
+# Quotes that NFKC leaves alone but a slide's or a word processor's u’ means: the prime.
+QUOTES = str.maketrans("’‘ʹ", "'''")
 _NAME_REST = frozenset("0123456789_₀₁₂₃₄₅₆₇₈₉")  # after the first letter: `W1`, `x_in`, `δ₂`
 # Module prefixes of code pasted from numpy, PyTorch or Python: `np.tanh` is one name token,
 # which the parser reads as `tanh`.
 MODULES = frozenset({"np", "numpy", "torch", "math", "np.linalg", "numpy.linalg",
-                     "torch.linalg"})
+                     "torch.linalg", "torch.nn", "torch.nn.functional", "nn", "nn.functional",
+                     "jax", "jax.numpy", "jnp", "jax.lax", "lax"})
 
 # An exponent part only when digits follow it: `2e` is 2 times e, `2x` is 2 times x.
-_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# `1.` and `2.` are numbers too, as in Python, unless a name follows the dot (`2.T`, `1.sum`).
+_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]+|\.(?![A-Za-z_]))?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A superscript exponent, `x²`, `x⁻¹`: its token's text is the exponent in plain digits.
 _SUPERSCRIPT = re.compile(r"[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
@@ -56,12 +66,16 @@ def tokenize(source: str) -> list[Token]:
     newline is whitespace and `;` is the stack's row separator (kind ";"), so a stack or a
     parenthesised sum can span lines.
     """
+    source = normalise(source)
     tokens: list[Token] = []
     depth = 0
     i = 0
     while i < len(source):
         ch = source[i]
-        if ch in NEWLINES or ch == ";":
+        if ch == COMMENT:
+            while i < len(source) and source[i] not in NEWLINES:
+                i += 1
+        elif ch in NEWLINES or ch == ";":
             if depth == 0:
                 tokens.append(Token("sep", ch, i))
             elif ch == ";":
@@ -99,6 +113,18 @@ def tokenize(source: str) -> list[Token]:
             i += len(text)
     tokens.append(Token("end", "", len(source)))
     return tokens
+
+
+def normalise(source: str) -> str:
+    """NFKC, character by character so that every offset stays where it was: full-width
+    `（ ）` and `ｘ` read as `( )` and `x`, a curly `’` as the prime; ᵀ, ′, superscript and
+    subscript digits stay as written."""
+    def one(ch: str) -> str:
+        if ch.isascii() or ch in KEEP:
+            return ch
+        folded = unicodedata.normalize("NFKC", ch)
+        return folded if len(folded) == 1 else ch
+    return "".join(map(one, source)).translate(QUOTES)
 
 
 def _name_end(source: str, start: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .op import Params, Shape
+from .arrays import Params, Shape
 
 MARKS = "ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
 SUPERSCRIPT = str.maketrans("0123456789−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")

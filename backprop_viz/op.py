@@ -9,18 +9,19 @@ never builds a matrix; `jacobian` and `local_formula` exist to be shown to the s
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .rule import Names, Rule
+from .arrays import Params, Shape
+from .expansions import Expansion
+from .rule import Names, Rule
+from .spellings import Surface
 
-Params = Mapping[str, Any]
 Arrays = tuple[np.ndarray, ...]
-Shape = tuple[int, int]
+__all__ = ["Arrays", "Op", "Params", "Shape", "quiet", "selection", "unbroadcast"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,12 @@ class Op:
     # The lecture's shape convention for input `port`: ∂s/∂input as a product of arrays with
     # their own shapes (rule.py); `forms` adds the Jacobian form from `jacobian`.
     shape_form: Callable[[int, Names], Rule]
+    # How the scalar view writes it entry by entry (`expansions`), or why it cannot.
+    scalar: Expansion | str = "no scalar form"
+    # How it is written: spellings, LaTeX, options (`spellings`); `ops.OPS` attaches it.
+    surface: Surface | None = None
+    # Its VJP is 0 by definition, not its derivative: detach, the stop-gradient.
+    stops_gradient: bool = False
 
 
 def unbroadcast(g: np.ndarray, shape: Shape) -> np.ndarray:

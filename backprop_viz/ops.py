@@ -5,13 +5,16 @@ softmax are in `reductions`."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
+from . import expansions as ex
 from . import notation as nt
 from .op import Arrays, Op, Params, Shape, quiet, selection, unbroadcast
-from .reductions import REDUCTIONS, SOFTMAX
+from .reductions import REDUCTIONS, SOFTMAX, VAR
 from .rule import Derived, Input, Names, Output, Rule, Term, Upstream, ones, through, times, up
+from .spellings import BY_OP
 
 
 def get_op(name: str) -> Op:
@@ -40,9 +43,11 @@ def elementwise(name: str, symbol: str, fn: Callable[[np.ndarray, Params], np.nd
                  deriv: Callable[[np.ndarray, np.ndarray, Params], np.ndarray],
                  deriv_formula: Callable[[str, Params], str], *, text: Callable | None = None,
                  shape_rule: str = "elementwise", precedence: int = 100,
-                 form: Callable[[int, Names], Rule] | None = None) -> Op:
+                 form: Callable[[int, Names], Rule] | None = None,
+                 stops_gradient: bool = False) -> Op:
     """A unary op applied entry by entry: its Jacobian is diag(f′(x)), its VJP g ∘ f′(x); its
-    shape form upstream ∘ f′(x) unless `form` writes it more plainly (g / z for log)."""
+    shape form upstream ∘ f′(x) unless `form` writes it more plainly (g / z for log); its
+    scalar form the same op on every entry."""
     return Op(
         name, symbol, 1, shape_rule, precedence,
         forward=lambda xs, p: fn(xs[0], p),
@@ -52,6 +57,7 @@ def elementwise(name: str, symbol: str, fn: Callable[[np.ndarray, Params], np.nd
         local_formula=lambda port, labels, shapes, out, p: nt.diag(deriv_formula(labels[0], p),
                                                                  shapes[0]),
         shape_form=form or _chain(deriv, deriv_formula),
+        scalar=ex.entrywise(name), stops_gradient=stops_gradient,
     )
 
 
@@ -69,7 +75,7 @@ def binary(name: str, symbol: str, fn: Callable[[np.ndarray, np.ndarray], np.nda
         text=text,
         local_formula=lambda port, labels, shapes, out, p: nt.diag(
             partial_formula(port, labels[0], labels[1]), shapes[port]),
-        shape_form=form,
+        shape_form=form, scalar=ex.entrywise(name),
     )
 
 
@@ -202,6 +208,14 @@ _UNARY = (
                     n, Term(f"sin({nt.bare(n.labels[0])})",
                             Derived(lambda g, xs, out, p: np.sin(xs[0]))),
                     "cos: minus the upstream times sin(z)", negate=True)),
+    # d2l's x.detach(): the value passes unchanged, the gradient stops here (its VJP is 0 by
+    # definition, not the derivative of the identity).
+    elementwise("detach", "detach", lambda x, p: x.copy(),
+                lambda x, out, p: np.zeros_like(x), lambda z, p: "0",
+                form=lambda port, n: Rule((Term("0", Derived(
+                    lambda g, xs, out, p: np.zeros_like(xs[0]))),), (),
+                    "detach stops the gradient: none flows back to its input"),
+                stops_gradient=True),
 )
 
 
@@ -285,10 +299,24 @@ _LINEAR = (
        vjp=lambda g, port, xs, out, p: g @ xs[1].T if port == 0 else xs[0].T @ g,
        jacobian=lambda port, xs, out, p: (np.kron(np.eye(xs[0].shape[0]), xs[1].T) if port == 0
                                           else np.kron(xs[0], np.eye(xs[1].shape[1]))),
-       text=nt.infix("·"), local_formula=_matmul_formula, shape_form=_matmul_rule),
+       text=nt.infix("·"), local_formula=_matmul_formula, shape_form=_matmul_rule,
+       scalar=ex.MATMUL),
+    # `w · x` of two columns of one size, read as the dot product wᵀx (shapes.py decides)
+    Op("dot", "·", 2, "dot", 60,
+       forward=lambda xs, p: xs[0].T @ xs[1],
+       vjp=lambda g, port, xs, out, p: g * xs[1 - port],
+       jacobian=lambda port, xs, out, p: xs[1 - port].T.copy(),
+       text=lambda labels, p: f"{nt.transposed_label(labels[0])} · {labels[1]}",
+       local_formula=lambda port, labels, shapes, out, p: nt.transposed_label(
+           labels[1 - port]),
+       shape_form=lambda port, n: Rule((Term(n.labels[1 - port], Input(1 - port)), up(n)),
+                                       ("·",), "dot product: each column gets the other "
+                                               "times the upstream"),
+       scalar=ex.DOT),
     Op("scale", "·", 2, "scale", 60,
        forward=lambda xs, p: xs[0] * xs[1], vjp=_scale_vjp, jacobian=_scale_jacobian,
-       text=nt.infix("·"), local_formula=_scale_formula, shape_form=_scale_rule),
+       text=nt.infix("·"), local_formula=_scale_formula, shape_form=_scale_rule,
+       scalar=ex.entrywise("mul")),
     # A vector's transpose keeps its entries in order (J = I); a matrix's permutes them (J = K).
     Op("transpose", "ᵀ", 1, "transpose", 90,
        forward=lambda xs, p: xs[0].T.copy(), vjp=lambda g, port, xs, out, p: g.T.copy(),
@@ -296,7 +324,8 @@ _LINEAR = (
        local_formula=lambda port, labels, shapes, out, p: (
            nt.eye(shapes[0]) if 1 in shapes[0] else "K (commutation)"),
        shape_form=lambda port, n: Rule((up(n, transpose=True),), (),
-                                       "transpose: the upstream, transposed back")),
+                                       "transpose: the upstream, transposed back"),
+       scalar=ex.rewire(lambda args, p, out: args[0].T)),
 )
 
 
@@ -369,14 +398,27 @@ _PLUMBING = (
        forward=lambda xs, p: np.broadcast_to(xs[0], tuple(p["shape"])).copy(),
        vjp=lambda g, port, xs, out, p: unbroadcast(g, xs[0].shape),
        jacobian=_repeat_jacobian, text=nt.call("repeat"), local_formula=_repeat_formula,
-       shape_form=_repeat_rule),
+       shape_form=_repeat_rule,
+       scalar=ex.rewire(lambda args, p, out: np.broadcast_to(args[0], out))),
     Op("stack", "stack", -1, "stack", 100,
        forward=lambda xs, p: np.concatenate(xs, axis=p["axis"]),
        vjp=_stack_vjp, jacobian=_stack_jacobian,
        text=lambda labels, p: "[" + ("; ", ", ")[p["axis"]].join(map(nt.bare, labels)) + "]",
-       local_formula=_stack_formula, shape_form=_stack_rule),
+       local_formula=_stack_formula, shape_form=_stack_rule,
+       scalar=ex.rewire(lambda args, p, out: np.concatenate(args, axis=p["axis"]))),
 )
 
 
-OPS: dict[str, Op] = {op.name: quiet(op) for op in (
-    *_BINARY, *_UNARY, *_LINEAR, *REDUCTIONS, SOFTMAX, *_PLUMBING)}
+def _written(op: Op) -> Op:
+    """The op with its surface (spellings, LaTeX, options) attached; an op without one, or with
+    another arity than its surface says, fails here, at import."""
+    surface = BY_OP.get(op.name)
+    if surface is None or surface.arity != op.arity:
+        raise KeyError(f"op {op.name!r} has no surface of arity {op.arity} in spellings.py")
+    return replace(op, surface=surface)
+
+
+OPS: dict[str, Op] = {op.name: quiet(_written(op)) for op in (
+    *_BINARY, *_UNARY, *_LINEAR, *REDUCTIONS, VAR, SOFTMAX, *_PLUMBING)}
+if set(BY_OP) != set(OPS):
+    raise KeyError(f"surfaces without an op: {sorted(set(BY_OP) - set(OPS))}")

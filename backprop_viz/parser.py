@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .calls import bind, suggest
+from .brackets import holds_rows, holds_tuple, spaced_names
+from .calls import bind, number_text, suggest
 from .errors import BackpropError
 from .grammar import (
     ASSIGNMENTS,
@@ -17,9 +18,10 @@ from .grammar import (
     PREFIX_LEVEL,
 )
 from .lexer import Token, describe, location, tokenize
-from .names import assigned_names, directly_called, function_of, split_runs
+from .names import assigned_names, directly_called, function_of, function_tokens, split_runs
 from .syntax import (
     DERIVATIVES,
+    METHOD_HINTS,
     PLACEHOLDERS,
     Binary,
     Call,
@@ -32,6 +34,7 @@ from .syntax import (
     Statement,
     Transpose,
     Unary,
+    check_height,
     literal,
 )
 
@@ -51,12 +54,11 @@ def parse(source: str, declared: frozenset[str] = frozenset()) -> Program:
     """
     tokens = tokenize(source)
     assigned = assigned_names(tokens)
-    tokens = [Token("function", tok.text, tok.pos)
-              if tok.kind == "name" and function_of(tok.text) and tok.text not in assigned else tok
-              for tok in split_runs(tokens, declared | assigned)]
-    parser = _Parser(source, tokens, declared, assigned)
+    tokens, notes = split_runs(tokens, declared | assigned)
+    parser = _Parser(source, function_tokens(tokens), declared, assigned)
     try:
-        return Program(parser.program(), source)
+        statements = parser.program()
+        return Program(statements, source, (*notes, *parser.notes))
     except RecursionError:  # a safety net: MAX_DEPTH is meant to stop well before this
         where = parser.open[-1].pos if parser.open else 0
         raise BackpropError(f"nesting deeper than {MAX_DEPTH} levels", where) from None
@@ -75,6 +77,7 @@ class _Parser:
         self.will_assign = assigned           # assigned by some statement of the program
         self.assigned: set[str] = set()       # assigned by the statements parsed so far
         self.open: list[Token] = []           # brackets not closed yet, innermost last
+        self.notes: list[str] = []            # readings to announce in `warnings`
 
     # ----- tokens -----
 
@@ -130,7 +133,7 @@ class _Parser:
                 raise BackpropError("only the last statement may be a bare expression: "
                                     "name it, as in z = ...", statements[-1].pos)
             statements.append(self.statement())
-            _check_height(statements[-1].expr)
+            check_height(statements[-1].expr, MAX_DEPTH)
         if not statements:
             raise BackpropError("the expression is empty", 0)
         return tuple(statements)
@@ -143,7 +146,6 @@ class _Parser:
         assign = self.peek(1)
         if first.kind in ("name", "function") and assign.kind in ASSIGNMENTS:
             name = first.text
-            self.check_target(first)
             self.advance()
             self.advance()
         expr = self.expr(0)
@@ -165,10 +167,6 @@ class _Parser:
         if name is not None:
             self.assigned.add(name)
         return Statement(name, expr, first.pos)
-
-    def check_target(self, target: Token) -> None:
-        if function_of(target.text) and target.text not in PLACEHOLDERS:
-            raise BackpropError(f"{target.text} is a function and cannot be assigned", target.pos)
 
     # ----- expressions -----
 
@@ -210,12 +208,18 @@ class _Parser:
             left = Binary(op, left, self.expr(level), tok.pos, sym)
 
     def check_not_indexing(self, tok: Token) -> None:
+        """`x[0]` is numpy's indexing, refused; `W[x; 1]`, a stack of rows right after a name,
+        is the notes' product W · [x; 1]."""
         before = self.tokens[self.i - 1]
         if (tok.kind == "[" and before.kind in INDEXABLE
-                and before.pos + len(before.text) == tok.pos):
-            raise BackpropError(f"indexing, as in x[0], is not supported ('[' at "
-                                f"{self.at(tok.pos)}): to multiply by a stack, put a space "
-                                "before the '['", tok.pos)
+                and before.pos + len(before.text) == tok.pos
+                and not holds_rows(self.tokens, self.i)):
+            x = before.text if before.kind == "name" and len(before.text) < 20 else "x"
+            raise BackpropError(
+                f"indexing, as in {x}[0], is not supported ('[' at {self.at(tok.pos)}): for one "
+                f"number, make it a variable of its own ({x}0); for one row, multiply by a "
+                f"one-hot column e given as a value: eᵀ{x}; to multiply by a stack, write "
+                f"{x} [a; b], with a space", tok.pos)
 
     def operand(self) -> Expr:
         """A number, name, call, (group), [stack], √x or ‖x‖, with its postfix transposes and at
@@ -290,12 +294,41 @@ class _Parser:
                                     "relu′(z); for a transpose write ᵀ", tok.pos)
             if tok.kind == "transpose":
                 node = Transpose(node, self.advance().pos)
+            elif tok.text in METHODS:
+                node = METHODS[tok.text](self, node)
             elif function_of(tok.text[1:]):
+                if (isinstance(node, Name) and node.name == "F"
+                        and node.name not in self.declared | self.will_assign):
+                    raise BackpropError(f"F{tok.text}(...) is torch.nn.functional's "
+                                        f"{tok.text[1:]}: write {tok.text[1:]}(...), as F is "
+                                        "read as a variable", node.pos)
                 node = self.call(receiver=node)
             else:
-                raise BackpropError(f"unknown method '{tok.text}'{suggest(tok.text[1:])}",
-                                    tok.pos)
+                hint = METHOD_HINTS.get(tok.text[1:])
+                raise BackpropError(f"unknown method '{tok.text}'"
+                                    f"{f': {hint}' if hint else suggest(tok.text[1:])}", tok.pos)
         return node
+
+    def method_t(self, node: Expr) -> Expr:
+        """PyTorch's `W.t()`: the transpose."""
+        tok = self.advance()
+        if self.peek().kind != "(" or self.peek(1).kind != ")":
+            raise BackpropError(".t() takes no arguments: it is the transpose", tok.pos)
+        self.advance()
+        self.advance()
+        return Transpose(node, tok.pos)
+
+    def method_values(self, node: Expr) -> Expr:
+        """PyTorch's `x.max(dim=1, keepdim=True).values`: the maxima themselves."""
+        tok = self.advance()
+        if isinstance(node, Call) and node.func in ("max", "min") and len(node.args) == 1:
+            return node
+        raise BackpropError(".values follows a max or min along an axis, as in "
+                            "x.max(dim=1, keepdim=True).values", tok.pos)
+
+    def method_indices(self, node: Expr) -> Expr:
+        raise BackpropError(".indices of a max are whole numbers, with no gradient: use .values",
+                            self.peek().pos)
 
     def exponent(self, power: Token) -> tuple[float, str]:
         """After `^` or `**`: a number constant with an optional sign, optionally in parentheses
@@ -307,16 +340,18 @@ class _Parser:
         parenthesised = start.kind == "("
         if parenthesised:
             self.open_bracket()
-        sign = self.advance() if self.peek().kind in SIGNS else None
-        negative = sign is not None and sign.kind != "+"
-        number = self.peek()
-        if number.kind != "number" or (parenthesised and self.peek(1).kind != ")"):
-            raise self.error(start, "the exponent must be a number constant")
-        self.advance()
+        value, text = self.signed_number(start)
+        if parenthesised and self.peek().kind == "/":     # x^(1/2): a constant fraction
+            self.advance()
+            below, under = self.signed_number(start)
+            if below == 0:
+                raise BackpropError("the exponent divides by 0", start.pos)
+            value, text = value / below, f"({text}/{under})"
         if parenthesised:
+            if self.peek().kind != ")":
+                raise self.error(start, "the exponent must be a number constant, or a fraction "
+                                        "of two, as in x^(1/2)")
             self.close_bracket(")")
-        text = "-" + number.text if negative else number.text
-        value = -float(number.text) if negative else float(number.text)
         if self.peek().kind != "power":
             return value, text
         outer = self.advance()
@@ -326,9 +361,20 @@ class _Parser:
         except (OverflowError, ZeroDivisionError):
             value = math.nan
         if not isinstance(value, float) or not math.isfinite(value):
-            raise BackpropError(f"the exponent {text}**{_number_text(higher)} is not a finite "
+            raise BackpropError(f"the exponent {text}**{number_text(higher)} is not a finite "
                                 "real number", start.pos)
-        return value, _number_text(value)
+        return value, number_text(value)
+
+    def signed_number(self, start: Token) -> tuple[float, str]:
+        """A number constant with an optional sign, and its text: `-0.5`."""
+        sign = self.advance() if self.peek().kind in SIGNS else None
+        negative = sign is not None and sign.kind != "+"
+        number = self.peek()
+        if number.kind != "number":
+            raise self.error(start, "the exponent must be a number constant")
+        self.advance()
+        value = float(number.text)
+        return (-value, "-" + number.text) if negative else (value, number.text)
 
     def variable(self) -> Name:
         """A variable, or the node of a name assigned by an earlier statement."""
@@ -336,14 +382,18 @@ class _Parser:
         known = tok.text in self.declared or tok.text in self.will_assign
         if not known and (directly_called(tok, self.peek()) or "." in tok.text):
             raise BackpropError(f"unknown function '{tok.text}'{suggest(tok.text)}", tok.pos)
-        if tok.text in self.will_assign and tok.text not in self.assigned:
-            raise BackpropError(f"{tok.text} is used before it is assigned", tok.pos)
-        if tok.text in PLACEHOLDERS and directly_called(tok, self.peek()):
-            raise BackpropError(f"{tok.text} is assigned a value, so {tok.text}(...) is not the "
-                                f"nonlinearity: for a product write {tok.text} · (...)", tok.pos)
+        self.check_name(tok)
+        if function_of(tok.text) and directly_called(tok, self.peek()):
+            what = "the nonlinearity" if tok.text in PLACEHOLDERS else "the function"
+            raise BackpropError(f"{tok.text} is assigned a value, so {tok.text}(...) is not "
+                                f"{what}: for a product write {tok.text} · (...)", tok.pos)
         return Name(tok.text, tok.pos)
 
-    def call(self, receiver: Expr | None = None) -> Call:
+    def check_name(self, tok: Token) -> None:
+        if tok.text in self.will_assign and tok.text not in self.assigned:
+            raise BackpropError(f"{tok.text} is used before it is assigned", tok.pos)
+
+    def call(self, receiver: Expr | None = None) -> Expr:
         """`g(a, b, axis=0)`, or with a receiver the method call `a.g(b)`, which is `g(a, b)`.
         Arguments are read here, not in a function of their own, to keep each bracket level to
         three Python frames (see expr)."""
@@ -368,6 +418,10 @@ class _Parser:
             if self.peek().kind == "name" and self.peek(1).kind == "=":
                 keyword = self.advance()
                 self.advance()
+                if self.peek().kind == "(" and holds_tuple(self.tokens, self.i):
+                    raise BackpropError(f"{keyword.text}=(...) names several axes: every array "
+                                        f"is 2-D, so leave {keyword.text} out to reduce over "
+                                        "both", self.peek().pos)
                 keywords.append((keyword, self.expr(0)))
             elif keywords:
                 raise BackpropError("an argument without a name cannot follow a named one, as "
@@ -380,12 +434,31 @@ class _Parser:
         self.close_bracket(")")
         return bind(func, func_token, args, keywords)
 
+    def side_by_side(self, bracket: Token, rows: list[list[Token]]) -> Expr:
+        """`[a b c]` is [a, b, c] (and `[a b; c d]` is [a, b; c, d]), announced in `warnings`."""
+        self.i += sum(map(len, rows)) + len(rows) - 1
+        self.close_bracket("]")
+        items = [_side_by_side([Name(t.text, t.pos) for t in row], row[0].pos) for row in rows]
+        stack = items[0] if len(items) == 1 else Stack(tuple(items), 0, bracket.pos)
+        written = "; ".join(" ".join(t.text for t in row) for row in rows)
+        commas = "; ".join(", ".join(t.text for t in row) for row in rows)
+        self.notes.append(f"[{written}] is read side by side, as [{commas}] (spaces between "
+                          f"names inside brackets, as in MATLAB): to stack them in a column, "
+                          f"write [{'; '.join(t.text for row in rows for t in row)}]")
+        for row in rows:
+            for tok in row:
+                self.check_name(tok)
+        return stack
+
     def stack(self) -> Expr:
         """`[a; b]` stacks rows, `[a, b]` puts side by side, `[a, b; c, d]` does both; `[a]` is
         a. A row of a several-row stack is at the position of its first item."""
+        spaced = spaced_names(self.tokens, self.i)
         bracket = self.open_bracket()
         if self.peek().kind == "]":
             raise BackpropError("[] is empty: a stack needs at least one item", bracket.pos)
+        if spaced is not None:
+            return self.side_by_side(bracket, spaced)
         rows: list[tuple[int, list[Expr]]] = []
         while True:
             start = self.peek().pos
@@ -403,10 +476,9 @@ class _Parser:
         return Stack(tuple(_side_by_side(items, start) for start, items in rows), 0, bracket.pos)
 
 
-def _number_text(value: float) -> str:
-    """A computed exponent as it reads back: 8 for 2**3, 1.4142135623730951 for 2**0.5."""
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-
+# Methods that are no function of the table: PyTorch's `.t()` and `.values`.
+METHODS: dict[str, Callable[[_Parser, Expr], Expr]] = {
+    ".t": _Parser.method_t, ".values": _Parser.method_values, ".indices": _Parser.method_indices}
 
 # The Pratt parser's prefix table: the token that starts an operand → how to read it.
 PREFIX: dict[str, Callable[[_Parser], Expr]] = {
@@ -418,37 +490,3 @@ PREFIX: dict[str, Callable[[_Parser], Expr]] = {
 
 def _side_by_side(items: list[Expr], pos: int) -> Expr:
     return items[0] if len(items) == 1 else Stack(tuple(items), 1, pos)
-
-
-def _children(expr: Expr) -> tuple[Expr, ...]:
-    match expr:
-        case Binary(left=left, right=right):
-            return (left, right)
-        case Unary(operand=child) | Transpose(operand=child) | Power(base=child):
-            return (child,)
-        case Call(args=children) | Stack(items=children):
-            return children
-    return ()
-
-
-def _check_height(expr: Expr) -> None:
-    """Reject a tree taller than MAX_DEPTH, so that everything after the parser may recurse.
-
-    Chains such as `x + x + … + x` or `----x` are parsed by loops, not recursion, but make trees
-    as tall as they are long. The tree is walked bottom-up with an explicit stack; the first
-    node found too tall (the 201st '+' of a long sum) is where the error points.
-    """
-    heights: dict[int, int] = {}
-    todo: list[tuple[Expr, bool]] = [(expr, False)]
-    while todo:
-        node, children_done = todo.pop()
-        children = _children(node)
-        if not children_done:
-            todo.append((node, True))
-            todo.extend((child, False) for child in reversed(children))
-            continue
-        height = 1 + max((heights[id(child)] for child in children), default=-1)
-        if height > MAX_DEPTH:
-            raise BackpropError(f"nesting deeper than {MAX_DEPTH} levels: split the expression "
-                                "into several statements", node.pos)
-        heights[id(node)] = height

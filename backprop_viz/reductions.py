@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import expansions as ex
 from . import notation as nt
 from .op import Arrays, Op, Params, Shape
 from .rule import Derived, Names, Output, Rule, Term, ones, up
@@ -44,7 +45,8 @@ def _unit(x: np.ndarray, out: np.ndarray, axis: int | None) -> np.ndarray:
 
 
 def _axis_text(p: Params) -> str:
-    return "" if _axis(p) is None else f", axis={_axis(p)}"
+    ddof = f", ddof={p['ddof']}" if p.get("ddof") else ""
+    return ("" if _axis(p) is None else f", axis={_axis(p)}") + ddof
 
 
 def _reduce_formula(whole: str) -> Callable[..., str]:
@@ -100,6 +102,7 @@ def _weights(weights: Callable[[np.ndarray, np.ndarray, int | None], np.ndarray]
 def _reduction(name: str, symbol: str, fn: Callable[[np.ndarray, int | None], np.ndarray],
                weights: Callable[[np.ndarray, np.ndarray, int | None], np.ndarray],
                local_formula: Callable[..., str], shape_form: Callable[[int, Names], Rule],
+               scalar: ex.Expansion,
                text: Callable[[tuple[str, ...], Params], str] | None = None) -> Op:
     return Op(
         name, symbol, 1, "reduce", 100,
@@ -109,7 +112,7 @@ def _reduction(name: str, symbol: str, fn: Callable[[np.ndarray, int | None], np
             (np.arange(out.size).reshape(-1, 1) == _fed(xs[0].shape, _axis(p)))
             * weights(xs[0], out, _axis(p)).reshape(1, -1)),
         text=text or (lambda labels, p: f"{name}({nt.bare(labels[0])}{_axis_text(p)})"),
-        local_formula=local_formula, shape_form=shape_form,
+        local_formula=local_formula, shape_form=shape_form, scalar=scalar,
     )
 
 
@@ -131,55 +134,108 @@ REDUCTIONS = (
     _reduction("sum", "Σ", lambda x, axis: np.sum(x, axis=axis, keepdims=True),
                lambda x, out, axis: np.ones_like(x), _reduce_formula("𝟏ᵀ"),
                _reduce_rule("sum distributes: every entry gets the upstream of its sum",
-                            lambda n: None)),
+                            lambda n: None),
+               ex.reduction(lambda b, e, p: ex.fold(b, "add", e), lambda n, p: n - 1)),
     _reduction("mean", "mean", lambda x, axis: np.mean(x, axis=axis, keepdims=True),
                lambda x, out, axis: np.full_like(x, 1 / _count(x, axis)),
                _reduce_formula("𝟏ᵀ/{n}"),
                _reduce_rule("mean distributes: every entry gets the upstream of its mean, "
-                            "over the count", _mean_factor)),
+                            "over the count", _mean_factor),
+               ex.reduction(ex.mean, lambda n, p: n + 1 if n > 1 else 0)),
     _reduction("max", "max", lambda x, axis: np.max(x, axis=axis, keepdims=True), _ties,
                _reduce_formula("eₖᵀ, k = argmax({x})"),
                _reduce_rule(f"max routes the upstream to the entry that is the max; {_TIE}",
-                            _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.bare(m)}]"))),
+                            _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.bare(m)}]")),
+               # A chain of max gates: where several entries tie for the max, each gate splits
+               # its gradient ½, ½, where the vector view gives every tied entry an equal share.
+               ex.reduction(lambda b, e, p: ex.fold(b, "maximum", e), lambda n, p: n - 1)),
     _reduction("min", "min", lambda x, axis: np.min(x, axis=axis, keepdims=True), _ties,
                _reduce_formula("eₖᵀ, k = argmin({x})"),
                _reduce_rule(f"min routes the upstream to the entry that is the min; {_TIE}",
-                            _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.bare(m)}]"))),
+                            _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.bare(m)}]")),
+               ex.reduction(lambda b, e, p: ex.fold(b, "minimum", e), lambda n, p: n - 1)),
     _reduction("norm", "‖·‖", lambda x, axis: np.linalg.norm(x, axis=axis, keepdims=True), _unit,
                _norm_formula,
                _reduce_rule("norm: every entry gets the upstream times itself over the norm",
                             _weights(_unit, lambda x, m: f"{x}/{nt.operand(m)}")),
+               ex.reduction(ex.norm, lambda n, p: 2 * n if n > 1 else 1),
                text=lambda labels, p: (
                    f"‖{nt.bare(labels[0])}‖" if _axis(p) is None else
                    f"norm({nt.bare(labels[0])}{_axis_text(p)})")),
 )
 
 
+# ----- numpy's var: Σ (x − x̄)² / (n − ddof), ddof = 0 unless given (PyTorch's correction=1) -----
+
+def _var_weights(x: np.ndarray, p: Params) -> np.ndarray:
+    """∂var/∂xᵢ = 2 (xᵢ − x̄) / (n − ddof), for the group xᵢ is in."""
+    axis = _axis(p)
+    centred = x - np.mean(x, axis=axis, keepdims=True)
+    return 2 * centred / (_count(x, axis) - p.get("ddof", 0))
+
+
+def _var_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ...], out: Shape,
+                 p: Params) -> str:
+    x, axis, (rows, cols) = nt.bare(labels[0]), _axis(p), shapes[0]
+    n = {None: rows * cols, 0: rows, 1: cols}[axis] - p.get("ddof", 0)
+    if axis is not None:
+        return f"2(v − mean(v))ᵀ/{n} for each {('column', 'row')[axis]} v of {x}"
+    return f"2({x} − mean({x}))ᵀ/{n}" if cols == 1 else f"2 vec({x} − mean({x}))ᵀ/{n}"
+
+
+def _var_factor(n: Names) -> Term:
+    axis, (rows, cols) = _axis(n.params), n.shapes[0]
+    count = {None: rows * cols, 0: rows, 1: cols}[axis] - n.params.get("ddof", 0)
+    x = nt.bare(n.labels[0])
+    return Term(f"2({x} − mean({x}{_axis_text({'axis': axis})}))/{count}",
+                Derived(lambda g, xs, out, p: _var_weights(xs[0], p)))
+
+
+VAR = Op(
+    "var", "var", 1, "reduce", 100,
+    # by its formula, not np.var, whose n − ddof = 0 is a Python warning beyond np.errstate
+    forward=lambda xs, p: np.sum((xs[0] - np.mean(xs[0], axis=_axis(p), keepdims=True)) ** 2,
+                                 axis=_axis(p), keepdims=True)
+    / (_count(xs[0], _axis(p)) - p.get("ddof", 0)),
+    vjp=lambda g, port, xs, out, p: g * _var_weights(xs[0], p),
+    jacobian=lambda port, xs, out, p: (
+        (np.arange(out.size).reshape(-1, 1) == _fed(xs[0].shape, _axis(p)))
+        * _var_weights(xs[0], p).reshape(1, -1)),
+    text=lambda labels, p: f"var({nt.bare(labels[0])}{_axis_text(p)})",
+    local_formula=_var_formula,
+    shape_form=_reduce_rule("var: every entry gets the upstream times twice its distance from "
+                            "the mean, over the count", _var_factor),
+    scalar=ex.reduction(ex.variance, ex.variance_nodes),
+)
+
+
+
 # ----- softmax along an axis: of each column (axis 0), of each row (axis 1) -----
 #
-# With no axis given, softmax normalises each column, except of a single row (1×n), which it
-# normalises along the row: a column of one entry would always give 1.
+# With no axis given, softmax normalises a column (n×1) down the column, and anything wider
+# along its rows, as PyTorch's dim=-1 and the attention paper's softmax(Q Kᵀ/√d) V do: a
+# matrix of scores holds one query per row.
 
-def _softmax_axis(shape: Shape, p: Params) -> int:
+def softmax_axis(shape: Shape, p: Params) -> int:
     axis = _axis(p)
-    return (1 if shape[0] == 1 else 0) if axis is None else axis
+    return (0 if shape[1] == 1 else 1) if axis is None else axis
 
 
 def _softmax(xs: Arrays, p: Params) -> np.ndarray:
-    axis = _softmax_axis(xs[0].shape, p)
+    axis = softmax_axis(xs[0].shape, p)
     e = np.exp(xs[0] - xs[0].max(axis=axis, keepdims=True))   # shifted: exp never overflows
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def _softmax_vjp(g: np.ndarray, port: int, xs: Arrays, out: np.ndarray, p: Params) -> np.ndarray:
-    return out * (g - np.sum(g * out, axis=_softmax_axis(xs[0].shape, p), keepdims=True))
+    return out * (g - np.sum(g * out, axis=softmax_axis(xs[0].shape, p), keepdims=True))
 
 
 def _softmax_jacobian(port: int, xs: Arrays, out: np.ndarray, p: Params) -> np.ndarray:
     """Block diag(p) − p pᵀ for each normalised column (or row) p, at its entries' row-major
     places (a column's entries interleave with the others')."""
     places = np.arange(out.size).reshape(out.shape)
-    if _softmax_axis(xs[0].shape, p) == 1:
+    if softmax_axis(xs[0].shape, p) == 1:
         out, places = out.T, places.T
     jac = np.zeros((out.size, out.size))
     for q, idx in zip(out.T, places.T, strict=True):
@@ -189,7 +245,7 @@ def _softmax_jacobian(port: int, xs: Arrays, out: np.ndarray, p: Params) -> np.n
 
 def _softmax_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ...],
                      out: Shape, p: Params) -> str:
-    z, axis = nt.bare(labels[0]), _softmax_axis(shapes[0], p)
+    z, axis = nt.bare(labels[0]), softmax_axis(shapes[0], p)
     along, across = shapes[0][axis], shapes[0][1 - axis]
     if along == 1:
         return "0"                                # a softmax over one entry is always 1
@@ -201,7 +257,7 @@ def _softmax_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ..
 def _softmax_rule(port: int, n: Names) -> Rule:
     """p ∘ g − p (pᵀg) for a column p; for a matrix, each column's (row's) pᵀg as a row c:
     P ∘ G − 𝟏 c ∘ P (of rows: P ∘ G − c 𝟏ᵀ ∘ P)."""
-    axis, (rows, cols) = _softmax_axis(n.shapes[0], n.params), n.shapes[0]
+    axis, (rows, cols) = softmax_axis(n.shapes[0], n.params), n.shapes[0]
     p, g = nt.operand(n.out_label), nt.operand(n.up)
     note = "softmax: p times (the upstream minus its p-weighted mean)"
     if (rows, cols)[axis] == 1:
@@ -223,4 +279,5 @@ def _softmax_rule(port: int, n: Names) -> Rule:
 SOFTMAX = Op("softmax", "softmax", 1, "along_axis", 100, forward=_softmax, vjp=_softmax_vjp,
               jacobian=_softmax_jacobian,
               text=lambda labels, p: f"softmax({nt.bare(labels[0])}{_axis_text(p)})",
-              local_formula=_softmax_formula, shape_form=_softmax_rule)
+              local_formula=_softmax_formula, shape_form=_softmax_rule,
+              scalar=ex.softmax(softmax_axis))

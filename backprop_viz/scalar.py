@@ -2,9 +2,8 @@
 
 Every entry of every array becomes its own 1×1 node: W · x with W 3×4 is 12 multiplies and 9
 binary adds. The result is a `graph.Graph` that the engine runs unchanged, so its trace steps
-through exactly as the vector view's does. How each op expands is one entry of EXPANSIONS; an op
-with no scalar form would go in NOT_EXPANDABLE with the reason (a test checks that every op of
-the table is in one of the two).
+through exactly as the vector view's does. How each op expands is part of its entry in the op
+table (`Op.scalar`: an `expansions.Expansion`, or the reason it has none).
 
 Names, 1-based as the lecture writes them: W's entries are W₁₁ … W₃₄ (W₁,₁₂ once a dimension
 reaches 10), a vector's x₁ … x₄, a 1×1 keeps its name. The entries of a named array z are z₁,
@@ -14,20 +13,19 @@ products and partial sums of W · x) are written out, W₁₁ ∘ x₁ + W₁₂
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 import networkx as nx
 import numpy as np
 
 from . import graph as graph_mod
+from .arrays import Shape
 from .errors import BackpropError
+from .expansions import Expansion, Ids, each, size
 from .graph import _set_text
 from .limits import MAX_SCALAR_NODES
-from .op import Params, Shape
-from .reductions import _softmax_axis
+from .ops import OPS
 
-Ids = np.ndarray          # an object array of scalar node ids, in the vector node's shape
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
@@ -55,129 +53,11 @@ class _Builder:
         return self.add(kind="constant", op=None, constant=float(value), text=str(value))
 
 
-@dataclass(frozen=True)
-class Expansion:
-    """How one op becomes scalar nodes: `expand` builds them from its inputs' entries; `count`
-    says how many it builds from the shapes alone, so the size is known without building."""
-
-    expand: Callable[[_Builder, tuple[Ids, ...], Params, Shape], Ids]
-    count: Callable[[tuple[Shape, ...], Shape, Params], int]
-
-
-def _each(shape: Shape, entry: Callable[[tuple[int, int]], str]) -> Ids:
-    ids = np.empty(shape, dtype=object)
-    for index in np.ndindex(*shape):
-        ids[index] = entry(index)
-    return ids
-
-
-def _fold(b: _Builder, op: str, entries: list[str]) -> str:
-    """Left to right through binary nodes, as micrograd's sum: ((a + b) + c) + d."""
-    total = entries[0]
-    for entry in entries[1:]:
-        total = b.op(op, total, entry)
-    return total
-
-
-def _size(shape: Shape) -> int:
-    return shape[0] * shape[1]
-
-
-# ----- entry by entry: the elementwise ops, and scale (its 1×1 factor copied to every entry)
-
-def _entrywise(op: str) -> Expansion:
-    def expand(b: _Builder, args: tuple[Ids, ...], p: Params, out: Shape) -> Ids:
-        spread = [np.broadcast_to(a, out) for a in args]
-        return _each(out, lambda i: b.op(op, *(a[i] for a in spread), **p))
-    return Expansion(expand, lambda shapes, out, p: _size(out))
-
-
-def _matmul(b: _Builder, args: tuple[Ids, ...], p: Params, out: Shape) -> Ids:
-    a, c = args
-    return _each(out, lambda ij: _fold(b, "add", [b.op("mul", a[ij[0], k], c[k, ij[1]])
-                                                  for k in range(a.shape[1])]))
-
-
-def _rewire(move: Callable[[tuple[Ids, ...], Params, Shape], Ids]) -> Expansion:
-    """Shape plumbing: the same scalar nodes, rearranged; no node of its own."""
-    return Expansion(lambda b, args, p, out: move(args, p, out), lambda shapes, out, p: 0)
-
-
-# ----- along an axis: reductions fold each column (axis 0), row (axis 1) or everything
-
-def _lines(x: Ids, axis: int | None) -> Ids:
-    """The array turned so that each reduced group is one column."""
-    return x.reshape(-1, 1) if axis is None else (x if axis == 0 else x.T)
-
-
-def _reduction(group: Callable[[_Builder, list[str]], str],
-               nodes: Callable[[int], int]) -> Expansion:
-    """`group` makes one output entry from its n inputs with `nodes(n)` new nodes."""
-    def expand(b: _Builder, args: tuple[Ids, ...], p: Params, out: Shape) -> Ids:
-        lines = _lines(args[0], p.get("axis"))
-        return np.array([group(b, list(col)) for col in lines.T], dtype=object).reshape(out)
-
-    def count(shapes: tuple[Shape, ...], out: Shape, p: Params) -> int:
-        return _size(out) * nodes(_size(shapes[0]) // _size(out))
-    return Expansion(expand, count)
-
-
-def _mean(b: _Builder, entries: list[str]) -> str:
-    total = _fold(b, "add", entries)
-    return total if len(entries) == 1 else b.op("div", total, b.constant(len(entries)))
-
-
-def _norm(b: _Builder, entries: list[str]) -> str:
-    """√(x₁² + x₂² + …), and |x| for one entry: its gradient is x/‖x‖ as the vector view's,
-    except at x = 0 (0 there, NaN here from 1/(2√0))."""
-    if len(entries) == 1:
-        return b.op("abs", entries[0])
-    return b.op("sqrt", _fold(b, "add", [b.op("pow", e, k=2) for e in entries]))
-
-
-def _softmax_line(b: _Builder, entries: list[str]) -> list[str]:
-    """exp(zᵢ) / Σⱼ exp(zⱼ), unshifted as the notes write it (the vector view subtracts the max,
-    which changes no value or gradient but keeps exp from overflowing past z ≈ 709)."""
-    e = [b.op("exp", z) for z in entries]
-    total = _fold(b, "add", e)
-    return [b.op("div", ei, total) for ei in e]
-
-
-def _softmax(b: _Builder, args: tuple[Ids, ...], p: Params, out: Shape) -> Ids:
-    axis = _softmax_axis(args[0].shape, p)
-    lines = _lines(args[0], axis)
-    result = np.array([_softmax_line(b, list(col)) for col in lines.T], dtype=object).T
-    return result if axis == 0 else result.T
-
-
-def _softmax_count(shapes: tuple[Shape, ...], out: Shape, p: Params) -> int:
-    """n exps, n − 1 adds and n divides for each of the groups of n entries."""
-    n = out[_softmax_axis(out, p)]
-    return _size(out) // n * (3 * n - 1)
-
-
-_ELEMENTWISE = ("add", "sub", "mul", "div", "maximum", "minimum", "neg", "pow", "tanh",
-                "sigmoid", "relu", "dtanh", "dsigmoid", "drelu", "exp", "log", "sqrt", "abs",
-                "sin", "cos")
-
-EXPANSIONS: dict[str, Expansion] = {
-    **{op: _entrywise(op) for op in _ELEMENTWISE},
-    "scale": _entrywise("mul"),
-    # each output entry: n multiplies and n − 1 adds
-    "matmul": Expansion(_matmul, lambda shapes, out, p: _size(out) * (2 * shapes[0][1] - 1)),
-    "transpose": _rewire(lambda args, p, out: args[0].T),
-    "repeat": _rewire(lambda args, p, out: np.broadcast_to(args[0], out)),
-    "stack": _rewire(lambda args, p, out: np.concatenate(args, axis=p["axis"])),
-    "sum": _reduction(lambda b, e: _fold(b, "add", e), lambda n: n - 1),
-    "mean": _reduction(_mean, lambda n: n + 1 if n > 1 else 0),
-    # A chain of max gates: where several entries tie for the max, each gate splits its
-    # gradient ½, ½, where the vector view gives every tied entry an equal share.
-    "max": _reduction(lambda b, e: _fold(b, "maximum", e), lambda n: n - 1),
-    "min": _reduction(lambda b, e: _fold(b, "minimum", e), lambda n: n - 1),
-    "norm": _reduction(_norm, lambda n: 2 * n if n > 1 else 1),
-    "softmax": Expansion(_softmax, _softmax_count),
-}
-NOT_EXPANDABLE: dict[str, str] = {}   # op name → why the scalar view cannot show it
+EXPANSIONS: dict[str, Expansion] = {name: op.scalar for name, op in OPS.items()
+                                    if isinstance(op.scalar, Expansion)}
+# op name → why the scalar view cannot show it
+NOT_EXPANDABLE: dict[str, str] = {name: op.scalar for name, op in OPS.items()
+                                  if isinstance(op.scalar, str)}
 
 
 # ----- the whole graph
@@ -194,7 +74,7 @@ def count(gr: graph_mod.Graph) -> int | None:
             shapes = tuple(gr.g.nodes[i]["shape"] for i in gr.inputs(node))
             total += EXPANSIONS[attrs["op"]].count(shapes, attrs["shape"], attrs["params"])
         else:
-            total += _size(attrs["shape"])
+            total += size(attrs["shape"])
     return total
 
 
@@ -244,14 +124,14 @@ def _variable(b: _Builder, name: str, value: np.ndarray, variables: dict[str, st
               leaves: dict[str, np.ndarray]) -> Ids:
     """One scalar variable per entry. Names cannot clash: no name the language reads holds a
     subscript digit, so W₁₂ can only come from W."""
-    names = _each(value.shape, lambda i: entry_name(name, value.shape, i))
+    names = each(value.shape, lambda i: entry_name(name, value.shape, i))
 
     def leaf(index: tuple[int, int]) -> str:
         node = b.add(kind="variable", op=None, name=names[index], text=names[index])
         variables[names[index]] = node
         leaves[node] = value[index[0]:index[0] + 1, index[1]:index[1] + 1].copy()
         return node
-    return _each(value.shape, leaf)
+    return each(value.shape, leaf)
 
 
 def _name_entries(b: _Builder, ids: Ids, label: str, named: bool, start: int) -> None:

@@ -7,6 +7,11 @@ Worked example, `s = uᵀ f(Wx + b)` with nothing declared (dims written d1, d2,
     uᵀ·h: d1 = d3 → s: d2×d6;  the output is 1×1 → d2 = 1, d6 = 1
 Free classes, in order of first appearance, get 3, 4, … in turn (limits.DEFAULT_DIMS):
 {d1, d3, d7} = 3, {d4, d5} = 4, so W is 3×4, x 4×1, b 3×1, u 3×1.
+
+The scalar output fixes a free dimension to 1 only where that keeps every matrix a matrix:
+never the rows of a capital's variable written left of a matrix product (W in W x; a lowercase
+w in `s = w · x` may still be a row). So `h = f(Wx + b)` alone gives W 3×4 and h 3×1, and the
+error says so, where fixing d3 = 1 would make W a row.
 """
 
 from __future__ import annotations
@@ -20,8 +25,7 @@ import networkx as nx
 
 from .errors import BackpropError
 from .limits import DEFAULT_DIMS
-from .notation import transposed_label
-from .ops import get_op
+from .ops import OPS, get_op
 
 
 class _Dims:
@@ -70,7 +74,9 @@ Params = Mapping[str, Any]
 @dataclass(frozen=True)
 class Inference:
     shapes: dict[str, Shape]
-    scalings: frozenset[str]   # product nodes where one side is 1×1: scaling, not matmul
+    # product nodes read as another op: "scale" where one side is 1×1, "dot" for w · x of two
+    # columns of one size (wᵀx)
+    renamed: dict[str, str]
 
 
 @dataclass
@@ -103,20 +109,29 @@ def infer(
             inf.shape[node] = (inf.dims.new(declared[0]), inf.dims.new(declared[1]))
         else:
             rule = get_op(attrs["op"]).shape_rule
-            if rule not in RULES:  # a new shape rule must be taught here; fail loudly
-                raise NotImplementedError(f"no shape rule {rule!r} (op {attrs['op']})")
             inf.shape[node] = RULES[rule](inf, node, inputs(node), attrs["params"])
 
     dims, shape = inf.dims, inf.shape
-    rows_ok = dims.bind(shape[output][0], 1)
-    if not (dims.bind(shape[output][1], 1) and rows_ok):
-        raise BackpropError(
-            f"the output {output_name} is {inf.show(output)}, not a scalar: try sum(...)",
-            output_pos,
-        )
+    matrices = {dims.find(d) for d in inf.matrix_rows}
+    for d in shape[output]:
+        if dims.find(d) not in matrices and dims.get(d) is None:
+            dims.bind(d, 1)
     _settle(order, shape, dims, inf.sums)
+    if inf.show(output) != "1×1":
+        raise BackpropError(f"the output {output_name} is {inf.show(output)}, not a scalar: "
+                            f"try {_to_scalar(inf, output, output_name)}", output_pos)
     return Inference({n: (dims.get(r), dims.get(c)) for n, (r, c) in shape.items()},
-                     frozenset(inf.scalings))
+                     dict(inf.renamed))
+
+
+def _to_scalar(inf: _Inferrer, output: str, name: str) -> str:
+    """What makes the output a scalar: its sum, or for a column uᵀ times it (a free letter)."""
+    label = name if name != "out" else inf.label(output)
+    used = {attrs.get("name") for _, attrs in inf.graph.nodes(data=True)}
+    u = next(c for c in "uvwpq" + "abcdefghijklmnorstxyz" if c not in used)
+    total = f"sum({label})"
+    rows, cols = (inf.dims.get(d) for d in inf.shape[output])
+    return f"{total} or {u}ᵀ{label}" if cols == 1 and " " not in label else total
 
 
 DimPair = tuple[int, int]   # two dimension variables: rows, columns
@@ -131,7 +146,8 @@ class _Inferrer:
         self.dims = _Dims()
         self.shape: dict[str, DimPair] = {}
         self.sums: list[_Sum] = []
-        self.scalings: set[str] = set()
+        self.renamed: dict[str, str] = {}
+        self.matrix_rows: set[int] = set()   # rows of a matrix left of a matrix product
 
     def known(self, node: str) -> Shape | None:
         r, c = (self.dims.get(d) for d in self.shape[node])
@@ -216,16 +232,36 @@ def _product(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimP
     """A matrix product makes the inner dimensions equal; with a 1×1 side it is a scaling."""
     a, b = args
     if inf.known(a) == (1, 1) or inf.known(b) == (1, 1):
-        inf.scalings.add(node)
+        inf.renamed[node] = "scale"
         return inf.shape[b] if inf.known(a) == (1, 1) else inf.shape[a]
+    if inf.known(a) is not None and inf.known(a) == inf.known(b) and inf.known(a)[1] == 1:
+        inf.renamed[node] = "dot"        # w · x of two columns: the dot product wᵀx
+        return inf.dims.new(1), inf.dims.new(1)
     if not inf.dims.unify(inf.shape[a][1], inf.shape[b][0]):
         inner = f"{inf.dims.get(inf.shape[a][1])} ≠ {inf.dims.get(inf.shape[b][0])}"
-        hint = ""
-        if inf.known(a) is not None and inf.known(a) == inf.known(b) and inf.known(a)[1] == 1:
-            dot = f"{transposed_label(inf.label(a))} {inf.label(b)}"
-            hint = f": for the dot product of two columns write {dot}"
-        inf.conflict(node, a, b, f" (inner dimensions {inner}){hint}")
+        inf.conflict(node, a, b, f" (inner dimensions {inner}){_column_hint(inf, b)}")
+    if inf.graph.nodes[a]["kind"] == "variable" and inf.label(a)[:1].isupper():
+        inf.matrix_rows.add(inf.shape[a][0])   # W in W x: a capital is a matrix
     return inf.shape[a][0], inf.shape[b][1]
+
+
+def _column_hint(inf: _Inferrer, node: str) -> str:
+    """`uᵀ [a, b]` where a column is needed: say how to write the column."""
+    attrs = inf.graph.nodes[node]
+    if attrs["op"] != "stack" or attrs["params"]["axis"] != 1:
+        return ""
+    parts = tuple(inf.label(i) for i, _, _ in sorted(inf.graph.in_edges(node, keys=True),
+                                                    key=lambda e: e[2]))
+    return f": to stack them in a column, write {get_op('stack').text(parts, {'axis': 0})}"
+
+
+def _dot(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
+    """aᵀb of two columns of one size."""
+    a, b = args
+    inf.same(node, a, b)
+    if not inf.dims.bind(inf.shape[a][1], 1):
+        inf.fail(node, f"{inf.label(a)} is {inf.show(a)}: the dot product takes two columns")
+    return inf.dims.new(1), inf.dims.new(1)
 
 
 def _stack(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
@@ -254,7 +290,7 @@ def _stack(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPai
     return out[0], out[1]
 
 
-RULES: dict[str, Callable[[_Inferrer, str, list[str], Params], DimPair]] = {
+RULES: dict[str, Callable[[_Inferrer, str, list[str], Params], DimPair]] = {  # op.shape_rule
     "elementwise": _same_shape,
     "along_axis": _same_shape,
     "power": _same_shape,
@@ -263,9 +299,13 @@ RULES: dict[str, Callable[[_Inferrer, str, list[str], Params], DimPair]] = {
     "broadcast": _broadcast,
     "matmul": _product,
     "scale": _product,
+    "dot": _dot,
     "stack": _stack,
     "repeat": _repeated,
 }
+
+if _untaught := {op.shape_rule for op in OPS.values()} - set(RULES):
+    raise NotImplementedError(f"no shape rule for {sorted(_untaught)}: teach shapes.RULES")
 
 
 def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:

@@ -4,42 +4,53 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The functions the language knows: name → number of arguments → the op a call builds.
-# Adding a function, or a spelling of one, is an entry here (and its op in ops.OPS).
-FUNCTIONS: dict[str, dict[int, str]] = {
-    **{name: {1: name} for name in ("tanh", "sigmoid", "relu", "exp", "log", "sqrt", "abs",
-                                    "sin", "cos", "sum", "mean", "softmax", "norm")},
-    "max": {1: "max", 2: "maximum"},
-    "min": {1: "min", 2: "minimum"},
-    "repeat": {1: "repeat"},
-    "dot": {2: "matmul"},
-    "transpose": {1: "transpose"},
-    "f": {1: "f"},
-    # the lecture's derivatives, f′(z), tanh′(z), σ′(z), relu′(z): elementwise ops of their own
-    "tanh′": {1: "dtanh"}, "sigmoid′": {1: "dsigmoid"}, "relu′": {1: "drelu"}, "f′": {1: "f′"},
-}
+from .errors import BackpropError
+from .spellings import SURFACES
+
+# The functions the language knows, derived from the op table's spellings (`spellings.py`):
+# canonical name → number of arrays → the op a call builds; every other spelling → its
+# canonical name. `f` and `f′` are the request's nonlinearity, not ops of their own.
+FUNCTIONS: dict[str, dict[int, str]] = {"f": {1: "f"}, "f′": {1: "f′"}}
+ALIASES: dict[str, str] = {}
+for _surface in SURFACES:
+    if _surface.spellings:
+        _canonical, *_others = _surface.spellings
+        FUNCTIONS.setdefault(_canonical, {})[_surface.arity] = _surface.op
+        ALIASES.update({other: _canonical for other in _others})
 # A function followed by a prime, `f′` or `f'`, is its derivative: function → derivative.
 DERIVATIVES: dict[str, str] = {name: f"{name}′" for name in ("tanh", "sigmoid", "relu", "f")}
 # The options an op takes after its arrays, positionally in this order or as keywords:
 # `sum(a, 0)`, `sum(a, axis=0)`. `keepdims` is accepted and changes nothing (every array is 2-D).
-OPTIONS: dict[str, tuple[str, ...]] = {
-    "sum": ("axis", "keepdims"), "mean": ("axis", "keepdims"), "max": ("axis", "keepdims"),
-    "min": ("axis", "keepdims"), "norm": ("axis", "keepdims"), "softmax": ("axis",),
-    "repeat": ("repeats", "axis"),
-}
-REQUIRED_OPTIONS: dict[str, tuple[str, ...]] = {"repeat": ("repeats", "axis")}
+OPTIONS: dict[str, tuple[str, ...]] = {s.op: s.options for s in SURFACES if s.options}
+REQUIRED_OPTIONS: dict[str, tuple[str, ...]] = {s.op: s.required for s in SURFACES if s.required}
+# Params that a spelling fixes: `square(x)` is x**2.
+IMPLIED: dict[str, tuple[tuple[str, float], ...]] = {
+    spelling: params for s in SURFACES for spelling, params in s.implied}
 # Other spellings of option names (PyTorch's).
-KEYWORD_ALIASES: dict[str, str] = {"dim": "axis", "keepdim": "keepdims"}
+KEYWORD_ALIASES: dict[str, str] = {"dim": "axis", "keepdim": "keepdims", "correction": "ddof",
+                                   "exponent": "k"}
 # Python's constants, as option values: never split into letters.
 CONSTANTS: dict[str, bool | None] = {"True": True, "False": False, "None": None}
-# Other spellings of those functions.
-ALIASES: dict[str, str] = {
-    "σ": "sigmoid", "ln": "log", "maximum": "max", "minimum": "min", "matmul": "dot",
-    "amax": "max", "amin": "min",
-}
 # Names that are not functions, but that a user may call: what to write instead.
 SUGGESTIONS: dict[str, str] = {
-    "square": "x² or x**2", "pow": "x**k", "power": "x**k", "cube": "x³ or x**3",
+    "cube": "x³ or x**3", "Value": "the number itself, as in a = -4.0",
+    "tensor": "the variable's name, and give its value in the request",
+    "array": "the variable's name, and give its value in the request",
+}
+# Methods of pasted code that are no value's method here: what to do instead.
+_LEAVE_OUT = "every array is 2-D here, so leave it out"
+METHOD_HINTS: dict[str, str] = {
+    "data": "leave micrograd's .data out", "item": "leave .item() out: the output is a number",
+    "backward": "leave .backward() out: the backward pass always runs",
+    "grad": "leave .grad out: the answer holds every gradient",
+    "zero_grad": "leave it out: every run starts from zero gradients",
+    "requires_grad_": "leave it out: every variable gets a gradient",
+    "view": _LEAVE_OUT, "reshape": _LEAVE_OUT, "flatten": _LEAVE_OUT, "squeeze": _LEAVE_OUT,
+    "unsqueeze": _LEAVE_OUT, "size": "shapes are inferred or given in the request",
+    "shape": "shapes are inferred or given in the request",
+    "float": "leave it out: every value is float64", "double": "leave it out: values are float64",
+    "clone": "leave it out: a name can be used again", "numpy": "leave it out",
+    "argmax": "an index has no gradient: use max(x, axis=...)",
 }
 # Nonlinearities the request's `f` may name.
 F_CHOICES: tuple[str, ...] = ("tanh", "sigmoid", "relu")
@@ -121,6 +132,7 @@ class Statement:
 class Program:
     statements: tuple[Statement, ...]
     source: str
+    notes: tuple[str, ...] = ()   # how the parser read what could be read two ways (`warnings`)
 
 
 def literal(expr: Expr) -> float | None:
@@ -132,3 +144,37 @@ def literal(expr: Expr) -> float | None:
         case Unary(op="neg", operand=Num(value=value)):
             return -value
     return None
+
+
+def _children(expr: Expr) -> tuple[Expr, ...]:
+    match expr:
+        case Binary(left=left, right=right):
+            return (left, right)
+        case Unary(operand=child) | Transpose(operand=child) | Power(base=child):
+            return (child,)
+        case Call(args=children) | Stack(items=children):
+            return children
+    return ()
+
+
+def check_height(expr: Expr, limit: int) -> None:
+    """Reject a tree taller than `limit`, so that everything after the parser may recurse.
+
+    Chains such as `x + x + … + x` or `----x` are parsed by loops, not recursion, but make trees
+    as tall as they are long. The tree is walked bottom-up with an explicit stack; the first
+    node found too tall (the 201st '+' of a long sum) is where the error points.
+    """
+    heights: dict[int, int] = {}
+    todo: list[tuple[Expr, bool]] = [(expr, False)]
+    while todo:
+        node, children_done = todo.pop()
+        children = _children(node)
+        if not children_done:
+            todo.append((node, True))
+            todo.extend((child, False) for child in reversed(children))
+            continue
+        height = 1 + max((heights[id(child)] for child in children), default=-1)
+        if height > limit:
+            raise BackpropError(f"nesting deeper than {limit} levels: split the expression "
+                                "into several statements", node.pos)
+        heights[id(node)] = height

@@ -413,7 +413,8 @@ def test_unused_variable_is_a_warning():
 
 
 @pytest.mark.parametrize("source, variables, fragment, position", [
-    ("s = W x", {"W": {"shape": [3, 4]}}, "the output s is 3×1, not a scalar: try sum(...)", 0),
+    ("s = W x", {"W": {"shape": [3, 4]}}, "the output s is 3×1, not a scalar: try sum(s) or uᵀs",
+     0),
     ("s = sum(W x)", {"W": {"shape": [3, 4]}, "x": val([1, 2, 3, 4, 5])},
      "inner dimensions 4 ≠ 5", 10),
     ("s = sum(x + y)", {"x": {"shape": [3, 1]}, "y": {"shape": [4, 1]}},
@@ -428,9 +429,8 @@ def test_unused_variable_is_a_warning():
     ("s = sum([A; B])", {"A": {"shape": [2, 2]}, "B": {"shape": [2, 3]}},
      "A is 2×2 but B is 2×3: to stack them side by side, write [A, B]", 8),
     # w · x of two equal columns suggests wᵀx
-    ("s = w · x", {"w": {"shape": [3, 1]}, "x": {"shape": [3, 1]}},
-     "w · x: w is 3×1 but x is 3×1 (inner dimensions 1 ≠ 3): for the dot product of two columns "
-     "write wᵀ x", 6),
+    ("s = w · x", {"w": {"shape": [3, 1]}, "x": {"shape": [4, 1]}},
+     "w · x: w is 3×1 but x is 4×1 (inner dimensions 1 ≠ 4)", 6),
     ("s = sum(repeat(b, 3, axis=0))", {"b": {"shape": [2, 3]}},
      "b is 2×3, but repeat copies a single row (axis=0)", 8),
     # found by fuzzing: two shapes not both known once failed with a TypeError

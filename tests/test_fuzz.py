@@ -35,12 +35,16 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None,
 
 SYMBOLS = ["ᵀ", "'", "^", "**", "^T", ".T", "@", "·", "⊙", "∘", "−", "-", "+", "*", "/", "[",
            "]", ";", ",", "(", ")", "=", "σ", "\n", "\r\n", "\r", " ", ".", "T", "e", "²", "⁻¹",
-           "⊤", "⋅", "√", "‖", "′", "+=", "*=", ":", "e^"]
+           "⊤", "⋅", "√", "‖", "′", "+=", "*=", ":", "e^", "#", "^\\top", "（", "）", "’",
+           "1.", "ｘ", "^{\\top}", "[x; 1]"]
 WORDS = ["tanh", "sigmoid", "relu", "exp", "log", "sqrt", "abs", "sin", "cos", "f", "sum",
          "mean", "max", "min", "softmax", "tanhh", "Wx", "uᵀh", "x_in", "W1", "s", "z", "h",
          "2", "0.5", "1e-3", ".5", "1e999", "9" * 400, "2e", "α", "ln", "norm", "repeat", "dot",
          ".sum()", ".relu()", ".dot(", "np.", "torch.tanh", "axis=", "axis=0", "dim=1",
-         "keepdims=True", "True", "f′", "tanh′", "w0x0", "square", "[0]"]
+         "keepdims=True", "True", "f′", "tanh′", "w0x0", "square", "[0]", "ReLU", "np.var",
+         ".pow(2)", ".detach()", ".t()", ".values", "np.square", "torch.dot", "np.amax",
+         "dim=-1", "keepdim=True", "ddof=1", "x_museums x_in", "scores", "가중치", "uT",
+         ".transpose(-2, -1)", "Value", "F.relu", "torch.nn.functional."]
 random_text = st.lists(st.one_of(st.characters(), st.sampled_from(SYMBOLS),
                                  st.sampled_from(WORDS)), max_size=60).map("".join)
 
@@ -54,23 +58,29 @@ SUM, PRODUCT, PREFIX, POWER, POSTFIX, ATOM = range(1, 7)
 # assigned h) never refers to a name by accident; `f` and `σ` are functions, never variables.
 VARIABLES = ("x", "y", "u", "v", "w", "a", "b", "c", "W", "A", "B", "X", "Y", "α", "β", "θ",
              "W1", "b_2", "x_in", "h_1")
-ASSIGNED = ("z", "h", "s", "q", "r", "z1", "h_2", "out2")
-NUMBERS = ("0", "1", "2", "0.5", "3.25", "1e-3", "2E+2", ".5", "10")
-EXPONENTS = ("2", "3", "1", "0", "-1", "0.5", "+2", "(-0.5)", "(2)", "-2")
-TRANSPOSES = ("ᵀ", "^T", ".T", "'")
+ASSIGNED = ("z", "h", "s", "q", "r", "z1", "h_2", "out2", "dot", "scores")
+NUMBERS = ("0", "1", "2", "0.5", "3.25", "1e-3", "2E+2", ".5", "10", "1.", "2.")
+EXPONENTS = ("2", "3", "1", "0", "-1", "0.5", "+2", "(-0.5)", "(2)", "-2", "(1/2)", "(-1/3)")
+TRANSPOSES = ("ᵀ", "^T", ".T", "'", "^\\top", "’")
 SIGNS = ("-", "−", "+")
 PRODUCTS = ("@", "·", "*", "⊙", "∘", "/")
 SUMS = ("+", "-", "−")
 UNARY_FUNCTIONS = ("tanh", "sigmoid", "σ", "relu", "exp", "log", "sqrt", "abs", "sin", "cos",
                    "f", "sum", "mean", "max", "min", "softmax", "norm", "ln", "np.tanh",
                    "torch.sigmoid", "math.exp", "numpy.log", "np.sum", "transpose", "f′", "f'",
-                   "tanh′", "σ′", "relu′")
-BINARY_FUNCTIONS = ("max", "min", "np.maximum", "np.minimum", "dot", "np.dot", "np.matmul")
-METHODS = ("sum", "mean", "relu", "tanh", "exp", "log", "sigmoid", "max", "min", "norm")
-AXIS_FUNCTIONS = ("sum", "mean", "max", "min", "softmax", "norm", "np.sum", "torch.softmax")
+                   "tanh′", "σ′", "relu′", "ReLU", "Sigmoid", "Tanh", "np.square", "detach",
+                   "np.var", "torch.var", "torch.nn.functional.relu")
+BINARY_FUNCTIONS = ("max", "min", "np.maximum", "np.minimum", "dot", "np.dot", "np.matmul",
+                    "torch.dot")
+METHODS = ("sum", "mean", "relu", "tanh", "exp", "log", "sigmoid", "max", "min", "norm",
+           "detach", "t", "transpose", "transpose(-2, -1)", "pow(2)", "var(ddof=1)",
+           "max(dim=1, keepdim=True).values", "softmax(-1)")
+AXIS_FUNCTIONS = ("sum", "mean", "max", "min", "softmax", "norm", "np.sum", "torch.softmax",
+                  "np.max", "np.amax", "np.var", "torch.max")
 SUPERSCRIPTS = ("²", "³", "⁻¹", "⁰", "¹")
 AUGMENTED = ("+=", "-=", "*=", "/=")
-STATEMENT_SEPARATORS = ("\n", ";", "; ", "\r\n", "\n\n", " ;\n")
+STATEMENT_SEPARATORS = ("\n", ";", "; ", "\r\n", "\n\n", " ;\n", "  # a comment\n",
+                        "\n# a line of comment\n")
 REDUCTIONS = ("sum", "mean", "max", "min")
 
 Piece = tuple[str, int]   # source text and its precedence level
@@ -93,7 +103,7 @@ def expression(draw: st.DrawFn, names: list[str], used: set[str], depth: int) ->
     if depth > 0:
         kinds += ["call", "call2", "group", "stack", "transpose", "power", "sign", "product",
                   "juxtapose", "sum", "superscript", "root", "norm", "exp", "method", "dot",
-                  "axis", "repeat"]
+                  "axis", "repeat", "spaced", "augment"]
     kind = draw(st.sampled_from(kinds))
     sub = expression(names, used, depth - 1)
     if kind == "variable":
@@ -139,8 +149,16 @@ def expression(draw: st.DrawFn, names: list[str], used: set[str], depth: int) ->
     if kind == "axis":
         func = draw(st.sampled_from(AXIS_FUNCTIONS))
         axis = draw(st.sampled_from(("axis=0", "axis=1", "0", "1", "dim=1", "axis=-1",
-                                     "axis=0, keepdims=True")))
+                                     "axis=0, keepdims=True", "-1", "dim=-1, keepdim=True")))
         return f"{func}({draw(sub)[0]}, {axis})", ATOM
+    if kind == "spaced":     # the slide's [x_museums x_in x_Paris]: side by side
+        names = draw(st.lists(st.sampled_from(VARIABLES), min_size=2, max_size=4))
+        used.update(names)
+        return "[" + " ".join(names) + "]", ATOM
+    if kind == "augment":    # σ(wᵀ[x; 1]): a product with a stack
+        name = draw(st.sampled_from(VARIABLES))
+        used.add(name)
+        return f"{name}[{draw(sub)[0]}; {draw(sub)[0]}]", PRODUCT
     if kind == "repeat":
         n, axis = draw(st.integers(1, 4)), draw(st.sampled_from((0, 1)))
         return f"repeat({draw(sub)[0]}, {n}, axis={axis})", ATOM

@@ -11,9 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from backprop_viz.expansions import Expansion
 from backprop_viz.grammar import BINARY, JUXTAPOSITION
+from backprop_viz.latex import to_latex
 from backprop_viz.ops import OPS, Op, get_op, unbroadcast
-from backprop_viz.syntax import F_CHOICES, FUNCTIONS, PLACEHOLDERS
+from backprop_viz.parser import parse
+from backprop_viz.shapes import RULES
+from backprop_viz.syntax import F_CHOICES, FUNCTIONS, IMPLIED, PLACEHOLDERS, Power, Transpose
 
 Shape = tuple[int, int]
 Case = tuple[tuple[Shape, ...], dict, Shape]   # input shapes, params, expected output shape
@@ -55,6 +59,7 @@ SHAPE_RULES: dict[str, Callable[[int, int], st.SearchStrategy[Case]]] = {
     "repeat": lambda m, n: st.sampled_from([(1, 1), (1, n), (m, 1), (m, n)]).map(
         lambda src: ((src,), {"shape": (m, n)}, (m, n))),
     "stack": _stack_case,
+    "dot": lambda m, n: st.just((((m, 1), (m, 1)), {}, (1, 1))),
 }
 
 
@@ -138,10 +143,11 @@ def test_vjp_equals_jacobian_and_central_differences(op: Op, data: st.DataObject
         np.testing.assert_allclose(vjp.ravel(), g.ravel() @ jac, rtol=1e-10, atol=1e-10)
 
         # Dot-product test: <g, (f(x + hv) − f(x − hv)) / 2h> = <vjp, v> along a random v.
+        # A stop-gradient's VJP is 0 by definition, whatever its forward's derivative.
         v = data.draw(arrays(np.float64, x.shape, elements=st.floats(-1.0, 1.0)))
         h = 1e-6
         ahead, behind = (_forward_moved(op, inputs, params, port, t * v) for t in (h, -h))
-        numeric = np.sum(g * (ahead - behind)) / (2 * h)
+        numeric = 0.0 if op.stops_gradient else np.sum(g * (ahead - behind)) / (2 * h)
         assert numeric == pytest.approx(np.sum(vjp * v), rel=1e-6, abs=1e-6)
 
         formula = op.local_formula(port, labels, shapes, out_shape, params)
@@ -154,7 +160,12 @@ def test_vjp_equals_jacobian_and_central_differences(op: Op, data: st.DataObject
     ("sigmoid", ([[0.0]],), {}, [[0.5]]),
     ("sigmoid", ([[-1000.0, 1000.0]],), {}, [[0.0, 1.0]]),
     ("relu", ([[-1.0], [2.0]],), {}, [[0.0], [2.0]]),
-    ("softmax", ([[0.0, 1000.0], [0.0, 1000.0]],), {}, [[0.5, 0.5], [0.5, 0.5]]),
+    ("softmax", ([[0.0, 1000.0], [0.0, 1000.0]],), {"axis": 0}, [[0.5, 0.5], [0.5, 0.5]]),
+    ("softmax", ([[0.0, 0.0], [1000.0, 1000.0]],), {}, [[0.5, 0.5], [0.5, 0.5]]),
+    ("var", ([[1.0, 2.0], [3.0, 6.0]],), {}, [[3.5]]),
+    ("var", ([[1.0, 2.0], [3.0, 6.0]],), {"axis": 0, "ddof": 1}, [[2.0, 8.0]]),
+    ("detach", ([[1.0, -2.0]],), {}, [[1.0, -2.0]]),
+    ("dot", ([[1.0], [2.0]], [[3.0], [4.0]]), {}, [[11.0]]),
     ("pow", ([[4.0, 9.0]],), {"k": 0.5}, [[2.0, 3.0]]),
     ("pow", ([[2.0]],), {"k": -1.0}, [[0.5]]),
     ("matmul", ([[1.0, 2.0]], [[3.0], [4.0]]), {}, [[11.0]]),
@@ -175,9 +186,10 @@ def test_forward_values(name: str, inputs: tuple, params: dict, expected: list) 
     np.testing.assert_allclose(OPS[name].forward(args, params), expected)
 
 
-def test_softmax_columns_sum_to_one() -> None:
+def test_softmax_of_a_matrix_sums_to_one_along_each_row() -> None:
     z = np.random.default_rng(0).normal(size=(4, 3)) * 50
-    np.testing.assert_allclose(OPS["softmax"].forward((z,), {}).sum(axis=0), np.ones(3))
+    np.testing.assert_allclose(OPS["softmax"].forward((z,), {}).sum(axis=1), np.ones(4))
+    np.testing.assert_allclose(OPS["softmax"].forward((z,), {"axis": 0}).sum(axis=0), np.ones(3))
 
 
 @pytest.mark.parametrize("name, inputs, params, port, g, expected", [
@@ -346,6 +358,7 @@ def test_missing_op_names_itself() -> None:
     ("exp", ([[1000.0]],), {}, [[np.inf]]),
     ("div", ([[1.0, 0.0]], [[0.0, 0.0]]), {}, [[np.inf, np.nan]]),
     ("pow", ([[0.0, -1.0]],), {"k": -0.5}, [[np.inf, np.nan]]),
+    ("var", ([[2.0]],), {"ddof": 1}, [[np.nan]]),
 ])
 def test_bad_numbers_are_nan_or_inf_without_warnings(name: str, inputs: tuple, params: dict,
                                                      expected: list) -> None:
@@ -356,3 +369,46 @@ def test_bad_numbers_are_nan_or_inf_without_warnings(name: str, inputs: tuple, p
     for port in range(len(args)):
         op.vjp(np.ones_like(out), port, args, out, params)
         op.jacobian(port, args, out, params)
+
+
+# ----- one op, one entry: every op carries every part -----
+
+TEXT_PARAMS: dict[str, dict] = {"pow": {"k": 2.0}, "stack": {"axis": 0},
+                                "repeat": {"shape": (2, 2)}}
+
+
+@pytest.mark.parametrize("op", OPS.values(), ids=list(OPS))
+def test_every_op_has_every_part(op: Op) -> None:
+    """Its surface (spellings, LaTeX, options), its scalar form or the reason it has none, a
+    shape rule that shapes.py knows, and a text that LaTeX writes with its own name: cos(z) is
+    \\cos(z), never \\mathit{cos}(z)."""
+    assert op.surface is not None and op.surface.op == op.name
+    assert op.surface.arity == op.arity
+    assert isinstance(op.scalar, Expansion) or (isinstance(op.scalar, str) and op.scalar)
+    assert op.shape_rule in RULES
+    labels = ("z", "y")[:op.arity] if op.arity > 0 else ("z", "y")
+    written = to_latex(op.text(labels, TEXT_PARAMS.get(op.name, {})))
+    assert r"\mathit" not in written
+    assert set(op.surface.required) <= set(op.surface.options)
+
+
+@pytest.mark.parametrize("op, spelling", [(op, spelling) for op in OPS.values()
+                                          for spelling in op.surface.spellings],
+                         ids=lambda v: v if isinstance(v, str) else v.name)
+def test_every_spelling_of_an_op_calls_it(op: Op, spelling: str) -> None:
+    """`spelling(a, …)` (with the required options) builds exactly this op."""
+    args = ", ".join("ab"[:op.arity])
+    needed = {"repeat": ", 2, axis=0", "pow": ", 3"}.get(op.name, "")
+    implied = spelling in IMPLIED
+    call = parse(f"s = {spelling}({args}{'' if implied else needed})").statements[0].expr
+    if op.name == "pow":
+        assert isinstance(call, Power) and call.exponent == (2.0 if implied else 3.0)
+    elif op.name == "transpose":
+        assert isinstance(call, Transpose)
+    else:
+        assert FUNCTIONS[call.func][len(call.args)] == op.name
+
+
+def test_cos_is_written_as_latex_cos() -> None:
+    assert to_latex("cos(z)") == r"\cos(z)"
+    assert to_latex("ReLU(z)") == r"\operatorname{relu}(z)"

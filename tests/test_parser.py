@@ -126,7 +126,8 @@ FUNCTIONS = [
 
 SPLITTING = [
     ("ab", "(matmul a b)"),
-    ("xyz", "(matmul (matmul x y) z)"),
+    ("xyz", "xyz"),                      # three letters: one name (LANGUAGE.md)
+    ("xy z", "(matmul (matmul x y) z)"),
     ("αβ", "(matmul α β)"),
     ("W1 x", "(matmul W1 x)"),
     ("W1x", "W1x"),
@@ -135,7 +136,7 @@ SPLITTING = [
     ("x_in", "x_in"),
     ("h_2", "h_2"),
     ("exp(x)", "(exp x)"),
-    ("expx", "(matmul (matmul (matmul e x) p) x)"),
+    ("expx", "expx"),
     ("xy = a + b; 2 xy", "(= xy (add a b)) (matmul 2 xy)"),
     ("hid = Wx\nuᵀhid", "(= hid (matmul W x)) (matmul (T u) hid)"),
 ]
@@ -229,7 +230,7 @@ NUMPY = [
     ("h.softmax(dim=1)", "(softmax h :axis 1)"),
     ("x.max()", "(max x)"),
     ("x.norm()", "(norm x)"),
-    ("x.transpose()", "(transpose x)"),
+    ("x.transpose()", "(T x)"),
     ("2x.sum()", "(matmul 2 (sum x))"),
     ("u.Th", "(matmul (T u) h)"),             # .T stays transpose, whatever follows
     # module prefixes on known functions
@@ -247,7 +248,7 @@ NUMPY = [
     ("np.minimum(a, b)", "(min a b)"),
     ("np.max(a, axis=1)", "(max a :axis 1)"),
     ("dot(a, b)", "(dot a b)"),
-    ("np.transpose(x)", "(transpose x)"),
+    ("np.transpose(x)", "(T x)"),
     ("np.linalg.norm(x)", "(norm x)"),
     ("torch.linalg.norm(W, axis=0)", "(norm W :axis 0)"),
 ]
@@ -421,7 +422,7 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("f = 2; f′(z)", "′ marks a derivative", 8),
     ("f′", "f′ needs parentheses: f′(...)", 0),
     ("x.data", "unknown method '.data'", 1),
-    ("x.squre()", "unknown method '.squre' (did you mean sqrt?)", 1),
+    ("x.squre()", "unknown method '.squre' (did you mean square?)", 1),
     ("x.sum", ".sum needs parentheses: .sum(...)", 1),
     ("np.foo(x)", "unknown function 'np.foo'", 0),
     ("np.linalg.foo(x)", "unknown function 'np.linalg.foo'", 0),
@@ -448,18 +449,18 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("f z", "f needs parentheses: f(...)", 0),
     ("y = σ x", "σ needs parentheses: σ(...)", 4),
     ("tanhh(z)", "unknown function 'tanhh' (did you mean tanh?)", 0),
-    ("ReLU(z)", "unknown function 'ReLU' (did you mean relu?)", 0),
     ("x + W1(z)", "unknown function 'W1'", 4),
     # any unknown name called is an error, never a silent product
     ("g(x)", "unknown function 'g': for a product write g · (...)", 0),
     ("W(x + b)", "unknown function 'W': for a product write W · (...)", 0),
-    ("square(x)", "unknown function 'square' (write x² or x**2)", 0),
-    ("pow(x, 2)", "unknown function 'pow' (write x**k)", 0),
     # indexing and slicing are not part of the language
-    ("sum(x[0])", "indexing, as in x[0], is not supported ('[' at column 6): to multiply by a "
-                  "stack, put a space before the '['", 5),
+    ("sum(x[0])", "indexing, as in x[0], is not supported ('[' at column 6): for one number, "
+                  "make it a variable of its own (x0); for one row, multiply by a one-hot "
+                  "column e given as a value: eᵀx; to multiply by a stack, write x [a; b], with "
+                  "a space", 5),
     ("f(x)[1]", "indexing, as in x[0], is not supported", 4),
     ("xᵀ[0]", "indexing, as in x[0], is not supported", 2),
+    ("W[0]", "indexing, as in W[0], is not supported", 1),
     ("x[:, 0]", "unexpected character ':' at column 3: slicing is not supported", 2),
     ("|x|", "unexpected character '|' at column 1: write abs(x), or ‖x‖ for a norm", 0),
     ("∑x", "unexpected character '∑' at column 1: write sum(...)", 0),
@@ -470,7 +471,7 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("sum(a, axis=2)", "axis must be 0 or 1", 12),
     ("sum(a, b)", "axis must be 0 or 1", 7),
     ("sum(a, 0.5)", "axis must be 0 or 1", 7),
-    ("sum(a, keepdims=False)", "keepdims must be True (every array is 2-D", 16),
+    ("sum(a, keepdims=False)", "keepdims must be True: every array is 2-D here", 16),
     ("sum(a, axis=0, axis=1)", "axis is given twice", 15),
     ("sum(a, 0, axis=1)", "axis is given twice", 10),
     ("sum(a, axes=0)", "sum(...) has no option 'axes': it takes axis, keepdims", 7),
@@ -481,7 +482,8 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("repeat(b, 0, axis=0)", "repeats must be a whole number from 1", 10),
     ("x^y", "the exponent must be a number constant", 2),
     ("x ^ T", "the exponent must be a number constant", 4),
-    ("x**(1/2)", "the exponent must be a number constant", 3),
+    ("x**(1/y)", "the exponent must be a number constant", 3),
+    ("x**(1/0)", "the exponent divides by 0", 3),
     ("x^", "the exponent must be a number constant", 2),
     ("x²^2", "the exponent must be a number constant: write a power of a power", 2),
     ("x^2²", "the exponent must be a number constant: write a power of a power", 3),
@@ -503,11 +505,8 @@ def test_parsed_reads_back_as_the_same_tree(source: str, expected: str) -> None:
     ("c = x; c += 1 += 2", "unexpected '+=' at column 15: a statement assigns one name", 14),
     ("f = x; h = f(x)", "f is assigned a value, so f(...) is not the nonlinearity: for a "
                         "product write f · (...)", 11),
-    ("h = f(x); f = x", "f is used before it is assigned", 4),
     ("z = h + 1; h = x", "h is used before it is assigned", 4),
     ("x = x + 1", "x is used before it is assigned", 4),
-    ("tanh = x", "tanh is a function and cannot be assigned", 0),
-    ("σ = x", "σ is a function and cannot be assigned", 0),
     ("x + 1; y = x", "only the last statement may be a bare expression", 0),
     ("(" * (MAX_DEPTH + 1) + "x" + ")" * (MAX_DEPTH + 1), "nesting deeper than 200 levels",
      MAX_DEPTH),

@@ -36,6 +36,9 @@ CASES = [
      {"a": {"shape": [2, 2]}}, "tanh"),
     ("x = [a; b]; s = sum(x xᵀ) + k sum([a, a]) + sum(softmax(c))",
      {"a": {"shape": [2, 1]}, "k": {"value": 0.7}, "c": {"shape": [1, 3]}}, "tanh"),
+    ("s = var(a) + sum(var(A, axis=0, ddof=1)) + a.detach()ᵀ a + u · v",
+     {"a": {"shape": [2, 1]}, "A": {"shape": [3, 2]}, "u": {"shape": [3, 1]},
+      "v": {"shape": [3, 1]}}, "tanh"),
 ]
 
 
