@@ -27,18 +27,17 @@ def forward(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray],
     """Every node's value, in topological order. Given an earlier pass's values in `reuse`,
     only `nodes` (in topological order) are computed again: the gradient check recomputes
     just what a perturbed variable reaches."""
-    g = gr.g
+    plan = gr.plan
     values: dict[str, np.ndarray] = dict(reuse or {})
     with np.errstate(all="ignore"):
         for node in gr.order if nodes is None else nodes:
-            attrs = g.nodes[node]
-            if attrs["kind"] == "variable":
+            kind, op, args, params, constant = plan[node]
+            if kind == "variable":
                 values[node] = leaves[node]
-            elif attrs["kind"] == "constant":
-                values[node] = np.full((1, 1), attrs["constant"])
+            elif kind == "constant":
+                values[node] = np.full((1, 1), constant)
             else:
-                args = tuple(values[i] for i in gr.inputs(node))
-                values[node] = get_op(attrs["op"]).forward(args, attrs["params"])
+                values[node] = _raw(get_op(op).forward)(tuple(values[i] for i in args), params)
     return values
 
 
@@ -70,6 +69,11 @@ class Plan:
     steps: tuple[StepPlan, ...]            # in backward order
     said: Mapping[str, str]                # lecture_labels: fan-out sums name their parts
     warnings: tuple[str, ...]              # the structure's own warnings (not the numbers')
+
+
+def _raw(rule: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """An op's rule without its own np.errstate (op.quiet): the passes run under one of theirs."""
+    return getattr(rule, "__wrapped__", rule)
 
 
 def run(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray], *, expression: str, parsed: str,
@@ -123,25 +127,31 @@ def refill(gr: graph_mod.Graph, plan: Plan, template: Trace, leaves: Mapping[str
             if sp.op is not None:
                 ins = tuple(values[i] for i in sp.args)
                 out = values[node]
+                vjp, jacobian = _raw(sp.op.vjp), _raw(sp.op.jacobian)
                 for ep, te in zip(sp.edges, ts.inputs, strict=True):
-                    down = sp.op.vjp(upstream, ep.port, ins, out, sp.params)
-                    local = sp.op.jacobian(ep.port, ins, out, sp.params) if ep.jacobian else None
+                    down = vjp(upstream, ep.port, ins, out, sp.params)
+                    local = jacobian(ep.port, ins, out, sp.params) if ep.jacobian else None
                     form = te.shape_form
                     if ep.derived:
                         factors = list(form.factors)
                         for i, compute in ep.derived:
                             value = np.asarray(compute(upstream, ins, out, sp.params),
                                                dtype=np.float64)
-                            factors[i] = replace(factors[i], ref=forms.ValueRef(value))
-                        form = replace(form, factors=tuple(factors))
-                    edges.append(replace(te, local=local, downstream=down, shape_form=form))
+                            f = factors[i]
+                            factors[i] = forms.Factor(f.math, f.shape, forms.ValueRef(value))
+                        form = forms.Form(form.equation, form.lhs, form.lhs_shape,
+                                          tuple(factors), form.operators, form.note)
+                    # the constructors, not dataclasses.replace: this is the hot loop
+                    edges.append(EdgeGrad(te.node, te.port, local, te.local_formula, down, form,
+                                          te.jacobian_form))
                     parts[ep.src].append((node, ep.port, down))
             fan = ts.fan_out
             if fan is not None:
                 fan = delta_mod.fan_out(gr.output_name, plan.said[node],
                                         [(plan.said[n], d) for n, _, d in parts[node]])
-            steps.append(replace(ts, inputs=tuple(edges), fan_out=fan))
-    nodes = tuple(replace(n, value=values[n.id], grad=grads.get(n.id)) for n in template.nodes)
+            steps.append(BackwardStep(ts.node, tuple(edges), ts.contributions, ts.delta, fan))
+    nodes = tuple(Node(n.id, n.label, n.kind, n.op, n.symbol, n.shape, n.inputs, values[n.id],
+                       grads.get(n.id)) for n in template.nodes)
     notes = (*plan.warnings, *_non_finite(gr, values, "value"),
              *_non_finite(gr, grads, "gradient"))
     return replace(template, seed=seed, nodes=nodes, steps=tuple(steps), warnings=notes,

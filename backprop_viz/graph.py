@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import networkx as nx
 
@@ -56,6 +57,14 @@ class Graph:
     def label(self, node: str) -> str:
         attrs = self.g.nodes[node]
         return attrs.get("name") or attrs["text"]
+
+    @cached_property
+    def plan(self) -> dict[str, tuple[str, str | None, tuple[str, ...], Any, Any]]:
+        """Each node's (kind, op, inputs, params, constant), in topological order: what the
+        forward pass reads of a node, looked up once instead of through networkx per pass."""
+        nodes = self.g.nodes
+        return {n: (nodes[n]["kind"], nodes[n].get("op"), self._inputs[n],
+                    nodes[n].get("params"), nodes[n].get("constant")) for n in self.order}
 
 
 def _inputs(g: nx.MultiDiGraph, node: str) -> list[str]:

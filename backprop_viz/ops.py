@@ -288,6 +288,24 @@ def _scale_rule(port: int, n: Names) -> Rule:
     return Rule((Term("𝟏ᵀ", ones(1, rows)), both, Term("𝟏", ones(cols, 1))), ("·", "·"), note)
 
 
+def eye_kron(n: int, b: np.ndarray) -> np.ndarray:
+    """I_n ⊗ b, written into place (np.kron multiplies every block, zeros too)."""
+    p, q = b.shape
+    out = np.zeros((n, p, n, q))
+    idx = np.arange(n)
+    out[idx, :, idx, :] = b
+    return out.reshape(n * p, n * q)
+
+
+def kron_eye(a: np.ndarray, m: int) -> np.ndarray:
+    """a ⊗ I_m, written into place."""
+    n, k = a.shape
+    out = np.zeros((n, m, k, m))
+    idx = np.arange(m)
+    out[:, idx, :, idx] = a
+    return out.reshape(n * m, k * m)
+
+
 def _transpose_jacobian(port: int, xs: Arrays, out: np.ndarray, p: Params) -> np.ndarray:
     x = xs[0]
     return selection(np.arange(x.size).reshape(x.shape).T.ravel(), x.size)
@@ -297,8 +315,8 @@ _LINEAR = (
     Op("matmul", "·", 2, "matmul", 60,
        forward=lambda xs, p: xs[0] @ xs[1],
        vjp=lambda g, port, xs, out, p: g @ xs[1].T if port == 0 else xs[0].T @ g,
-       jacobian=lambda port, xs, out, p: (np.kron(np.eye(xs[0].shape[0]), xs[1].T) if port == 0
-                                          else np.kron(xs[0], np.eye(xs[1].shape[1]))),
+       jacobian=lambda port, xs, out, p: (eye_kron(xs[0].shape[0], xs[1].T) if port == 0
+                                          else kron_eye(xs[0], xs[1].shape[1])),
        text=nt.infix("·"), local_formula=_matmul_formula, shape_form=_matmul_rule,
        scalar=ex.MATMUL),
     # `w · x` of two columns of one size, read as the dot product wᵀx (shapes.py decides)

@@ -258,9 +258,9 @@ class Trace:
 
 
 def local_json(j: np.ndarray | None) -> Any:
-    """A local Jacobian as sent: the identity by its size, a diagonal by its entries, I ⊗ r
-    (a matrix product's ∂(Wx)/∂W = I ⊗ xᵀ) by its row r and the identity's size; any other
-    as the whole matrix. The page expands them (static/js/state.js)."""
+    """A local Jacobian as sent: the identity by its size, a diagonal by its entries, I_n ⊗ B
+    (a matrix product's ∂(WX)/∂W = I ⊗ Xᵀ) by its block B and n; any other as the whole
+    matrix. The page expands them (static/js/state.js)."""
     if j is None:
         return None
     n, m = j.shape
@@ -268,11 +268,27 @@ def local_json(j: np.ndarray | None) -> Any:
         if n > 1 and n == m and np.count_nonzero(j - np.diag(np.diagonal(j))) == 0:
             d = np.diagonal(j)
             return {"identity": n} if (d == 1).all() else {"diagonal": _flat(d)}
-        if n > 1 and m % n == 0:
-            row = j[0, :m // n]
-            if np.array_equal(j, np.kron(np.eye(n), row)):
-                return {"kron": _flat(row), "n": n}
+        found = _eye_kron(j)
+    if found is not None:
+        return {"kron": array(found[1]), "n": found[0]}
     return array(j)
+
+
+def _eye_kron(j: np.ndarray) -> tuple[int, np.ndarray] | None:
+    """(n, B) with j = I_n ⊗ B for the largest n ≥ 2 there is, or None."""
+    rows, cols = j.shape
+    for n in range(min(rows, cols), 1, -1):
+        if rows % n or cols % n:
+            continue
+        blocks = j.reshape(n, rows // n, n, cols // n).transpose(0, 2, 1, 3)
+        idx = np.arange(n)
+        if not (blocks[idx, idx] == blocks[0, 0]).all():
+            continue
+        off = blocks.copy()
+        off[idx, idx] = 0
+        if not off.any():
+            return n, np.ascontiguousarray(blocks[0, 0])
+    return None
 
 
 def _flat(v: np.ndarray) -> Any:

@@ -184,20 +184,21 @@ def _check_backward(steps: list[dict], nodes: dict[str, dict], edges: set[tuple[
 
 def local_matrix(local: Any, n: int, m: int) -> np.ndarray:
     """A local Jacobian as docs/API.md sends it: the identity by its size, a diagonal by its
-    entries, I ⊗ r by r and n, or the whole n×m matrix."""
+    entries, I_n ⊗ B by B and n, or the whole n×m matrix."""
     if isinstance(local, list):
         return matrix(local, [n, m])
-    assert isinstance(local, dict) and n == m or "kron" in local, local
+    assert isinstance(local, dict), local
     if "identity" in local:
-        assert set(local) == {"identity"} and local["identity"] == n, local
+        assert set(local) == {"identity"} and local["identity"] == n == m, local
         return np.eye(n)
     if "diagonal" in local:
-        assert set(local) == {"diagonal"} and len(local["diagonal"]) == n, local
+        assert set(local) == {"diagonal"} and len(local["diagonal"]) == n == m, local
         return np.diag([number(v) for v in local["diagonal"]])
-    assert set(local) == {"kron", "n"} and local["n"] == n, local
-    row = np.array([number(v) for v in local["kron"]], dtype=float)
-    assert n * row.size == m, (local, n, m)
-    return np.kron(np.eye(n), row)
+    assert set(local) == {"kron", "n"} and local["n"] >= 2, local
+    block = matrix(local["kron"])
+    expanded = np.kron(np.eye(local["n"]), block)
+    assert expanded.shape == (n, m), (local, n, m)
+    return expanded
 
 
 def _check_product(downstream: np.ndarray, upstream: np.ndarray, local: np.ndarray) -> None:

@@ -92,7 +92,9 @@ def test_an_astral_name_counts_four_bytes_a_character():
 @pytest.mark.parametrize("j, sent", [
     (np.eye(3), {"identity": 3}),
     (np.diag([1.0, 2.0, 3.0]), {"diagonal": [1.0, 2.0, 3.0]}),
-    (np.kron(np.eye(2), [[1.0, 2.0, 3.0]]), {"kron": [1.0, 2.0, 3.0], "n": 2}),
+    (np.kron(np.eye(2), [[1.0, 2.0, 3.0]]), {"kron": [[1.0, 2.0, 3.0]], "n": 2}),
+    (np.kron(np.eye(3), [[1.0, 2.0], [3.0, 4.0]]), {"kron": [[1.0, 2.0], [3.0, 4.0]], "n": 3}),
+    (np.kron(np.eye(2), np.kron(np.eye(2), [[5.0, 6.0]])), {"kron": [[5.0, 6.0]], "n": 4}),
     (np.array([[1.0, 2.0], [3.0, 4.0]]), [[1.0, 2.0], [3.0, 4.0]]),
     (np.array([[5.0]]), [[5.0]]),
     (np.array([[np.nan, 0.0], [0.0, 1.0]]), [["NaN", 0.0], [0.0, 1.0]]),

@@ -80,7 +80,7 @@ export function withNumbers(structure, numbers) {
 }
 
 // Every local Jacobian of a trace as the matrix the panel shows (the answer may send the
-// identity by its size, a diagonal by its entries, I ⊗ r by r). Idempotent.
+// identity by its size, a diagonal by its entries, I ⊗ B by B and n). Idempotent.
 function expandJacobians(trace) {
   const byId = new Map(trace.nodes.map((n) => [n.id, n]));
   for (const s of trace.steps) {
@@ -101,9 +101,11 @@ function expand(local, n, m) {
     for (let i = 0; i < n; i++) out[i][i] = 1;
   } else if ("diagonal" in local) {
     local.diagonal.forEach((v, i) => { out[i][i] = v; });
-  } else {
-    const r = local.kron.length;
-    for (let i = 0; i < n; i++) local.kron.forEach((v, j) => { out[i][i * r + j] = v; });
+  } else { // I_n ⊗ B: B on the diagonal blocks
+    const [p, q] = [local.kron.length, local.kron[0].length];
+    for (let b = 0; b < local.n; b++) {
+      local.kron.forEach((row, i) => row.forEach((v, j) => { out[b * p + i][b * q + j] = v; }));
+    }
   }
   return out;
 }
