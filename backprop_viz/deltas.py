@@ -14,7 +14,7 @@ are the same for every set of numbers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from . import notation as nt
 from .forms import Math, Step, gradient_name, join, without_seed
 from .numbers import number
 from .op import Op
+from .rule import Names
 
 SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 COUNTS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
@@ -69,7 +70,8 @@ class Namer:
         found = None
         if source is not None and source.equal:
             shape = self._shapes[source.name]
-            found = replace(source, defines=False, equal=same and shape == grad.shape)
+            found = Delta(source.name, source.latex, source.step, source.node, False,
+                          same and shape == grad.shape)
         if (found is None or not found.equal) and fans:
             k = len(self._shapes) + 1
             found = Delta("δ" + ("" if k == 1 else str(k).translate(SUBSCRIPT)),
@@ -142,7 +144,9 @@ def _through(rule: tuple[Op, Step] | None, port: int, up: str | None) -> str | N
     if rule is None or up is None:
         return None
     op, step = rule
-    written = without_seed(op.shape_form(port, replace(step.names, up=nt.operand(up))))
+    n = step.names
+    names = Names(nt.operand(up), n.labels, n.shapes, n.out_label, n.out, n.params, n.via)
+    written = without_seed(op.shape_form(port, names))
     return join([t.text for t in written.terms], written.operators, product=" ")
 
 

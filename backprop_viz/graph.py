@@ -68,7 +68,10 @@ class Graph:
 
 
 def _inputs(g: nx.MultiDiGraph, node: str) -> list[str]:
-    return [src for src, _, _ in sorted(g.in_edges(node, keys=True), key=lambda e: e[2])]
+    """The node's inputs by port (edges are keyed by port), read from the adjacency itself:
+    networkx's edge views cost more than the sort."""
+    return [src for _, src in sorted((port, src) for src, ports in g.pred[node].items()
+                                     for port in ports)]
 
 
 class _Builder:

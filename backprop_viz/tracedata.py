@@ -264,8 +264,11 @@ def local_json(j: np.ndarray | None) -> Any:
     if j is None:
         return None
     n, m = j.shape
+    # I_k ⊗ B (k ≥ 2) and a diagonal are at least half zeros: anything else is dense at once
+    if n < 2 or 2 * np.count_nonzero(j) > j.size:
+        return array(j)
     with np.errstate(all="ignore"):   # NaN and ±∞ entries are simply never structured
-        if n > 1 and n == m and np.count_nonzero(j - np.diag(np.diagonal(j))) == 0:
+        if n == m and np.count_nonzero(j - np.diag(np.diagonal(j))) == 0:
             d = np.diagonal(j)
             return {"identity": n} if (d == 1).all() else {"diagonal": _flat(d)}
         found = _eye_kron(j)
@@ -278,7 +281,7 @@ def _eye_kron(j: np.ndarray) -> tuple[int, np.ndarray] | None:
     """(n, B) with j = I_n ⊗ B for the largest n ≥ 2 there is, or None."""
     rows, cols = j.shape
     for n in range(min(rows, cols), 1, -1):
-        if rows % n or cols % n:
+        if rows % n or cols % n or j[:rows // n, cols // n:].any():
             continue
         blocks = j.reshape(n, rows // n, n, cols // n).transpose(0, 2, 1, 3)
         idx = np.arange(n)
