@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, gradcheck, scalar
+from . import budget, engine, gradcheck, scalar
 from . import graph as graph_mod
 from .errors import BackpropError
 from .limits import MAX_DIM, MAX_ELEMENTS_PER_ARRAY, MAX_ELEMENTS_TOTAL, MAX_EXPRESSION_CHARS
@@ -91,6 +91,7 @@ def prepare(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any =
     warnings = tuple(f"variable {name} is not in the expression; it was ignored"
                      for name in req.names if name not in gr.variables)
     check_sizes(gr)
+    budget.check(gr)
     return Pipeline(req, gr, unparse(program), warnings, scalar.count(gr))
 
 

@@ -24,9 +24,9 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import numbers
+from . import budget, deadline, numbers
+from .deadline import Unavailable
 from .engine import BackwardStep, Edge, Node, State, Trace
-from .errors import BackpropError
 from .limits import (
     DOT_TIMEOUT_SECONDS,
     LAYOUT_CACHE_BYTES,
@@ -150,27 +150,15 @@ EDGE_LABEL_SIZE = (round(_points(numbers.WIDEST + len(GRAD_MARK), EDGE_FONT_SIZE
 
 def layout_span(trace: Trace) -> int:
     """How many ranks the edges cross in all, ranks as `dot` assigns them: the measure of what
-    laying the graph out will cost. A node is ranked by its longest path from a source, except
-    a source itself (W_i, b_i), which `dot` places just before its first consumer."""
-    rank: dict[str, int] = {}
-    for node in trace.nodes:            # topological order
-        rank[node.id] = max((rank[i] + 1 for i in node.inputs), default=0)
-    consumers: dict[str, list[str]] = {}
-    for e in trace.edges:
-        consumers.setdefault(e.source, []).append(e.target)
-    for node in trace.nodes:
-        if not node.inputs and node.id in consumers:
-            rank[node.id] = min(rank[t] for t in consumers[node.id]) - 1
-    return sum(rank[e.target] - rank[e.source] for e in trace.edges)
+    laying the graph out will cost (budget.span)."""
+    return budget.span({node.id: node.inputs for node in trace.nodes})
 
 
 def _check_span(trace: Trace) -> bool:
     """Whether edge labels are drawn; refuses a graph that would take too long to lay out."""
     span = layout_span(trace)
     if span > LAYOUT_SPAN_MAX:
-        raise BackpropError(f"the graph is too tangled to draw: its edges cross {span} ranks in "
-                            f"all, the limit is {LAYOUT_SPAN_MAX}; split it into smaller "
-                            f"expressions or reuse fewer names far apart")
+        raise budget.tangled(span)
     return span <= LAYOUT_SPAN_LABELLED
 
 
@@ -285,31 +273,50 @@ def _edge_state(edge: Edge, state: State) -> str:
 
 class LayoutCache:
     """SVG layouts by the SHA-256 of their DOT source, least recently used first out, bounded
-    in bytes: a class opening one preset with new seeds asks for the same structure again."""
+    in bytes: a class opening one preset with new seeds asks for the same structure again.
+    Each is kept as UTF-8, and counted as the bytes it holds: a str with one astral letter
+    (𝑥) would hold 4 bytes a character, where UTF-8 holds about 1."""
+
+    ENTRY_BYTES = 200   # what an entry costs besides its SVG: its key, the dict's slot
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self._entries: OrderedDict[bytes, str] = OrderedDict()
+        self._entries: OrderedDict[bytes, tuple[bytes, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, source: str) -> tuple[str, bool]:
         """The SVG of `source`, laid out now or remembered, and whether it was remembered."""
+        svg, _, hit = self.layout(source)
+        return svg, hit
+
+    def layout(self, source: str) -> tuple[str, float, bool]:
+        """The SVG of `source`, the seconds `dot` took to lay it out, and whether it was
+        remembered."""
         key = hashlib.sha256(source.encode()).digest()
         with self._lock:
-            svg = self._entries.get(key)
-            if svg is not None:
+            entry = self._entries.get(key)
+            if entry is not None:
                 self._entries.move_to_end(key)
-                return svg, True
-        svg = _svg_only(DOT.svg(source))
+                return entry[0].decode(), entry[1], True
+        started = time.monotonic()
+        text = _svg_only(DOT.svg(source))
+        seconds = time.monotonic() - started
+        svg = text.encode()
         with self._lock:
-            if key not in self._entries and len(svg) <= self.max_bytes:
-                self._entries[key] = svg
-                self.size += len(svg)
+            if key not in self._entries and self.cost(svg) <= self.max_bytes:
+                self._entries[key] = (svg, seconds)
+                self.size += self.cost(svg)
                 while self.size > self.max_bytes:
-                    _, old = self._entries.popitem(last=False)
-                    self.size -= len(old)
-        return svg, False
+                    _, (old, _) = self._entries.popitem(last=False)
+                    self.size -= self.cost(old)
+        return text, seconds, False
+
+    def cost(self, svg: bytes) -> int:
+        return len(svg) + self.ENTRY_BYTES
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:
@@ -321,7 +328,9 @@ class DotProcess:
     """One `dot -Tsvg` kept running, fed one graph after another on its standard input: it
     reads and lays out each graph as it comes, and starting it (process, plugins, fonts) is
     about 12 ms of the 13 ms a small graph costs (`make bench`). One per process (a gunicorn
-    worker forks after import); a layout past the time limit kills it, the next starts anew."""
+    worker forks after import); a layout that fails or passes its time limit (DOT_TIMEOUT_SECONDS,
+    or what is left of the request's deadline) kills it, and the next starts anew. Either is the
+    server's failure, never the user's: Unavailable, a 503."""
 
     END = b"</svg>\n"
 
@@ -332,11 +341,17 @@ class DotProcess:
 
     def svg(self, source: str) -> str:
         with self._lock:
-            proc = self._process()
+            try:
+                proc = self._process()
+            except OSError as err:   # not installed, or no process could be started
+                raise Unavailable(died(f"could not be started ({err.strerror})")) from None
             try:
                 proc.stdin.write(source.encode() + b"\n")
                 proc.stdin.flush()
                 return self._read(proc).decode()
+            except OSError as err:   # its pipe broke: it died while being fed
+                self._stop()
+                raise Unavailable(died(f"stopped ({err.strerror})")) from None
             except BaseException:
                 self._stop()
                 raise
@@ -349,24 +364,24 @@ class DotProcess:
         return self._proc
 
     def _read(self, proc: subprocess.Popen) -> bytes:
-        deadline = time.monotonic() + DOT_TIMEOUT_SECONDS
+        limit, timeout = dot_timeout()
+        deadline_at = time.monotonic() + timeout
         out, err = bytearray(), bytearray()
         with selectors.DefaultSelector() as sel:
             sel.register(proc.stdout, selectors.EVENT_READ, out)
             sel.register(proc.stderr, selectors.EVENT_READ, err)
             while not out.endswith(self.END):
-                left = deadline - time.monotonic()
+                left = deadline_at - time.monotonic()
                 ready = sel.select(left) if left > 0 else []
                 if not ready:
-                    raise BackpropError(f"laying out the graph took longer than the limit of "
-                                        f"{DOT_TIMEOUT_SECONDS:g} s: try a smaller expression")
+                    raise Unavailable(stalled(limit, timeout))
                 for key, _ in ready:
                     chunk = os.read(key.fd, 1 << 16)
                     if not chunk:
-                        raise RuntimeError(f"dot stopped: {err.decode(errors='replace')}")
+                        raise Unavailable(died(f"stopped ({_tail(err)})"))
                     key.data.extend(chunk)
                 if b"Error" in err:
-                    raise RuntimeError(f"dot refused the graph: {err.decode(errors='replace')}")
+                    raise Unavailable(died(f"refused the graph ({_tail(err)})"))
         return bytes(out)
 
     def _stop(self) -> None:
@@ -379,6 +394,31 @@ class DotProcess:
             self._proc = None
 
 
+def dot_timeout() -> tuple[str, float]:
+    """How long the next `dot` may run, and which limit that is: DOT_TIMEOUT_SECONDS, or less
+    where the request's deadline comes first (past it, Unavailable at once)."""
+    deadline.check("laying out the graph")
+    left = deadline.remaining()
+    if left is not None and left < DOT_TIMEOUT_SECONDS:
+        return "the request's", left
+    return "its", DOT_TIMEOUT_SECONDS
+
+
+def stalled(limit: str, seconds: float) -> str:
+    return (f"the server failed to lay out the graph: Graphviz's dot ran past {limit} time "
+            f"limit ({seconds:.3g} s) and was stopped")
+
+
+def died(how: str) -> str:
+    return f"the server failed to lay out the graph: Graphviz's dot {how}"
+
+
+def _tail(err: bytes | bytearray) -> str:
+    """The end of dot's standard error, for the message: what went wrong, not a page of it."""
+    text = bytes(err).decode(errors="replace").strip()
+    return text[-200:] if text else "no message"
+
+
 DOT = DotProcess()
 LAYOUTS = LayoutCache(LAYOUT_CACHE_BYTES)
 
@@ -388,6 +428,12 @@ def render_svg(trace: Trace) -> str:
     four `<text>` (title, shape, value slot, gradient slot); each edge's `<g>` has the edge's
     id and, when labelled, two (value slot, gradient slot)."""
     return LAYOUTS.get(structure(trace))[0]
+
+
+def layout_seconds(trace: Trace) -> float:
+    """How long `dot` took to lay the page's structure out (laid out now if it was not): what
+    each page of an every-step export costs again, its slots filled but its sizes the same."""
+    return LAYOUTS.layout(structure(trace))[1]
 
 
 def _svg_only(svg: str) -> str:
@@ -427,12 +473,17 @@ def _caption(lines: Sequence[str]) -> str:
 
 
 def _run_dot(source: str, fmt: str) -> bytes:
-    """Graphviz's `dot` under a time limit (the graphviz package's pipe has none): past it the
-    process is killed and reaped by subprocess.run, and the caller gets a clear error."""
+    """Graphviz's `dot` under a time limit (the graphviz package's pipe has none): past it, or
+    on any way out, subprocess.run kills and reaps the process; a failure is Unavailable."""
+    limit, timeout = dot_timeout()
     try:
         done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode(), capture_output=True,
-                              timeout=DOT_TIMEOUT_SECONDS, check=True)
+                              timeout=timeout, check=True)
     except subprocess.TimeoutExpired:
-        raise BackpropError(f"laying out the graph took longer than the limit of "
-                            f"{DOT_TIMEOUT_SECONDS:g} s: try a smaller expression") from None
+        raise Unavailable(stalled(limit, timeout)) from None
+    except subprocess.CalledProcessError as err:
+        raise Unavailable(died(f"exited with status {err.returncode} ({_tail(err.stderr)})")
+                          ) from None
+    except OSError as err:   # not installed, or no process could be started
+        raise Unavailable(died(f"could not be started ({err.strerror})")) from None
     return done.stdout

@@ -86,13 +86,17 @@ def _dot_children() -> list[int]:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to look for children")
-def test_graphviz_past_its_time_limit_is_a_clear_error_and_leaves_no_process(client, monkeypatch):
+def test_graphviz_past_its_time_limit_is_the_servers_503_and_leaves_no_process(client,
+                                                                                monkeypatch):
+    """A stalled `dot` is the server's failure, never the user's: a 503, not a 400."""
     monkeypatch.setattr(render, "DOT_TIMEOUT_SECONDS", 0.001)
     render.LAYOUTS.clear()
     for path in ("/api/trace", "/api/export?format=png"):
-        err = error_of(client, {"expression": chain(40)}, path)
-        assert err["error"] == ("laying out the graph took longer than the limit of 0.001 s: "
-                                "try a smaller expression")
+        r = client.post(path, json={"expression": chain(40)})
+        assert r.status_code == 503
+        assert r.get_json() == {"error": "the server failed to lay out the graph: Graphviz's "
+                                         "dot ran past its time limit (0.001 s) and was stopped",
+                                "position": None}
     assert _dot_children() == []
 
 

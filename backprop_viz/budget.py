@@ -1,0 +1,135 @@
+"""What a request will cost, estimated from the built graph before any number is computed, and
+refused past a named budget (limits.py) with a 400 that names the limit and the value.
+
+The estimate counts what the answer carries: nodes and edges, the numbers of every array
+(each node's value and gradient, the variables' again, the downstreams of fan-outs), the local
+Jacobians' numbers, the text the steps write (each node's label is written again by every
+edge it meets), and the ranks `dot` crosses to lay it out. Exports add pages × nodes and the
+layout's own measured time (render.py times each structure once).
+
+Measured here (2 cores, `tools/bench.py`'s machine) to set the constants below: the answer is
+about 56 bytes a number (the lecture with W 512×512: 265,729 numbers, 14.4 MB), about 1 kB an
+edge or node besides, and 11–28 bytes a character of text (a stack of 600 parts: 1.08 million
+characters, 11.7 MB; softmax nested 199 deep five times: 2.7 million, 77 MB in 30 s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from . import graph as graph_mod
+from .errors import BackpropError
+from .limits import (
+    LAYOUT_SPAN_MAX,
+    MAX_ANSWER_BYTES,
+    MAX_EXPORT_LAYOUT_SECONDS,
+    MAX_EXPORT_NODE_PAGES,
+    MAX_JACOBIAN_NUMBERS,
+    MAX_TEXT_CHARS,
+    MAX_TRAIN_TEXT_STEPS,
+)
+
+BYTES_PER_NUMBER = 56     # value and gradient, each written twice for a variable
+BYTES_PER_JACOBIAN_NUMBER = 22
+BYTES_PER_PART = 1_000    # a node or an edge: its ids, step, forms, LaTeX
+BYTES_PER_TEXT_CHAR = 32  # the worst measured (nested softmax), rounded up
+DOT_START_SECONDS = 0.015   # an export page's own `dot` process, before any layout
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A graph's cost, counted from its structure and shapes."""
+
+    nodes: int
+    edges: int
+    numbers: int            # entries of every node's array
+    jacobian_numbers: int   # entries of the local Jacobians sent (each ≤ MAX_JACOBIAN_NUMBERS)
+    text_chars: int         # label characters × (1 + the edges the node meets)
+    ranks: int              # ranks `dot` crosses, in all (render.layout_span)
+
+    @property
+    def answer_bytes(self) -> int:
+        return (BYTES_PER_NUMBER * self.numbers
+                + BYTES_PER_JACOBIAN_NUMBER * self.jacobian_numbers
+                + BYTES_PER_PART * (self.nodes + self.edges)
+                + BYTES_PER_TEXT_CHAR * self.text_chars)
+
+
+def span(inputs: Mapping[str, Sequence[str]]) -> int:
+    """How many ranks the edges cross in all, ranks as `dot` assigns them, for nodes given in
+    topological order with their inputs by port. A node is ranked by its longest path from a
+    source, except a source itself (W_i, b_i), which `dot` places just before its first
+    consumer."""
+    rank: dict[str, int] = {}
+    consumers: dict[str, list[str]] = {}
+    for node, sources in inputs.items():
+        rank[node] = max((rank[s] + 1 for s in sources), default=0)
+        for s in sources:
+            consumers.setdefault(s, []).append(node)
+    for node, sources in inputs.items():
+        if not sources and node in consumers:
+            rank[node] = min(rank[t] for t in consumers[node]) - 1
+    return sum(rank[node] - rank[s] for node, sources in inputs.items() for s in sources)
+
+
+def estimate(gr: graph_mod.Graph) -> Cost:
+    g = gr.g
+    size = {node: g.nodes[node]["shape"][0] * g.nodes[node]["shape"][1] for node in gr.order}
+    inputs = {node: gr.inputs(node) for node in gr.order}
+    jacobian = sum(size[node] * size[s] for node, sources in inputs.items() for s in sources
+                   if size[node] * size[s] <= MAX_JACOBIAN_NUMBERS)
+    text = sum(len(gr.label(node)) * (1 + g.in_degree(node) + g.out_degree(node))
+               for node in gr.order)
+    return Cost(nodes=len(gr.order), edges=g.number_of_edges(), numbers=sum(size.values()),
+                jacobian_numbers=jacobian, text_chars=text, ranks=span(inputs))
+
+
+def check(gr: graph_mod.Graph) -> Cost:
+    """Refuse a graph whose trace would be too large or too slow to answer; its cost else."""
+    cost = estimate(gr)
+    if cost.text_chars > MAX_TEXT_CHARS:
+        raise BackpropError(
+            f"the steps would write {cost.text_chars} characters of text (each node's label "
+            f"once per edge it meets), more than the limit {MAX_TEXT_CHARS} (MAX_TEXT_CHARS): "
+            f"name the parts (z = …), nest less deeply, or stack fewer parts", None)
+    if cost.answer_bytes > MAX_ANSWER_BYTES:
+        raise BackpropError(
+            f"the answer would be about {cost.answer_bytes} bytes ({cost.numbers} numbers, "
+            f"{cost.nodes} nodes), more than the limit {MAX_ANSWER_BYTES} (MAX_ANSWER_BYTES): "
+            f"try smaller arrays", None)
+    if cost.ranks > LAYOUT_SPAN_MAX:
+        raise tangled(cost.ranks)
+    return cost
+
+
+def tangled(ranks: int) -> BackpropError:
+    return BackpropError(f"the graph is too tangled to draw: its edges cross {ranks} ranks in "
+                         f"all, the limit is {LAYOUT_SPAN_MAX}; split it into smaller "
+                         f"expressions or reuse fewer names far apart", None)
+
+
+def check_passes(gr: graph_mod.Graph, passes: int) -> None:
+    """Training runs a pass per step, and each pass writes the steps' text again."""
+    work = estimate(gr).text_chars * passes
+    if work > MAX_TRAIN_TEXT_STEPS:
+        raise BackpropError(
+            f"{passes} steps × {work // passes} characters of text = {work} is more than the "
+            f"limit {MAX_TRAIN_TEXT_STEPS} (MAX_TRAIN_TEXT_STEPS): take at most "
+            f"{max(1, MAX_TRAIN_TEXT_STEPS // max(1, work // passes))} steps", None)
+
+
+def check_export(nodes: int, pages: int, layout_seconds: float, workers: int) -> None:
+    """An export lays out `pages` pages of `nodes` nodes, `workers` at a time, each about as long
+    as the page's structure took (`layout_seconds`, measured when it was laid out)."""
+    if pages * nodes > MAX_EXPORT_NODE_PAGES:
+        raise BackpropError(
+            f"this export would draw {pages} pages × {nodes} nodes = {pages * nodes}, more than "
+            f"the limit {MAX_EXPORT_NODE_PAGES} (MAX_EXPORT_NODE_PAGES): export single steps "
+            f"instead", None)
+    seconds = pages * (layout_seconds + DOT_START_SECONDS) / workers
+    if seconds > MAX_EXPORT_LAYOUT_SECONDS:
+        raise BackpropError(
+            f"this export would take about {seconds:.1f} s of layout ({pages} pages, "
+            f"{layout_seconds:.2f} s each), more than the limit {MAX_EXPORT_LAYOUT_SECONDS:g} s "
+            f"(MAX_EXPORT_LAYOUT_SECONDS): export single steps instead", None)
