@@ -4,8 +4,8 @@ refused past a named budget (limits.py) with a 400 that names the limit and the 
 The estimate counts what the answer carries: nodes and edges, the numbers of every array
 (each node's value and gradient, the variables' again, the downstreams of fan-outs), the local
 Jacobians' numbers, the text the steps write (each node's label is written again by every
-edge it meets), and the ranks `dot` crosses to lay it out. Exports add pages × nodes and the
-layout's own measured time (render.py times each structure once).
+edge it meets), and the ranks `dot` crosses to lay it out. An every-step PDF adds pages × nodes
+and its time, estimated from the same counts.
 
 Measured here (2 cores, `tools/bench.py`'s machine) to set the constants below: the answer is
 about 56 bytes a number (the lecture with W 512×512: 265,729 numbers, 14.4 MB), about 1 kB an
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from . import graph as graph_mod
 from .errors import BackpropError
 from .limits import (
+    LAYOUT_SPAN_LABELLED,
     LAYOUT_SPAN_MAX,
     MAX_ANSWER_BYTES,
     MAX_EXPORT_NODE_PAGES,
@@ -34,11 +35,15 @@ BYTES_PER_NUMBER = 56     # value and gradient, each written twice for a variabl
 BYTES_PER_JACOBIAN_NUMBER = 22
 BYTES_PER_PART = 1_000    # a node or an edge: its ids, step, forms, LaTeX
 BYTES_PER_TEXT_CHAR = 32  # the worst measured (nested softmax), rounded up
-# An every-step PDF's page besides its layout: its DOT source and its own `dot` process (30 ms,
-# two at a time), then merging it into the file (12 ms, one at a time; a 14-layer net's 149
-# pages: 4.3 s in all, 1.7 s of it merging).
-PAGE_SECONDS = 0.030
-MERGE_SECONDS = 0.012
+# An every-step PDF's page: its DOT source and its own `dot` process (20 ms, two at a time), then
+# merging it into the file (8 ms, one at a time), and its layout, whose cost `dot` spends mostly
+# on nodes and edges and on the ranks the edges cross, far more with edge labels: measured
+# here, a 14-layer net's page (147 nodes and edges, 120 ranks, labelled) 18 ms; a 56-node
+# chain's (160, 1,484 ranks, labelled) 2.0 s; without labels 10,000 ranks 0.4–2 s.
+PAGE_SECONDS = 0.020
+MERGE_SECONDS = 0.008
+PART_SECONDS = 1e-4                 # a node or an edge
+RANK_SECONDS = {True: 1e-6, False: 2e-8}   # × ranks², labelled or not
 
 
 @dataclass(frozen=True)
@@ -123,17 +128,22 @@ def check_passes(gr: graph_mod.Graph, passes: int) -> None:
             f"{max(1, MAX_TRAIN_TEXT_STEPS // max(1, work // passes))} steps", None)
 
 
-def check_export(nodes: int, pages: int, layout_seconds: float, workers: int) -> None:
-    """An export lays out `pages` pages of `nodes` nodes, `workers` at a time, each about as long
-    as the page's structure took (`layout_seconds`, measured when it was laid out)."""
+def layout_seconds(nodes: int, edges: int, ranks: int) -> float:
+    """What laying one page of this graph out costs `dot`, as estimated above."""
+    return PART_SECONDS * (nodes + edges) + RANK_SECONDS[ranks <= LAYOUT_SPAN_LABELLED] * ranks**2
+
+
+def check_export(nodes: int, edges: int, ranks: int, pages: int, workers: int) -> None:
+    """An every-step PDF lays out `pages` pages of the graph, `workers` at a time."""
     if pages * nodes > MAX_EXPORT_NODE_PAGES:
         raise BackpropError(
             f"this export would draw {pages} pages × {nodes} nodes = {pages * nodes}, more than "
             f"the limit {MAX_EXPORT_NODE_PAGES} (MAX_EXPORT_NODE_PAGES): export single steps "
             f"instead", None)
-    seconds = pages * ((layout_seconds + PAGE_SECONDS) / workers + MERGE_SECONDS)
+    layout = layout_seconds(nodes, edges, ranks)
+    seconds = pages * ((layout + PAGE_SECONDS) / workers + MERGE_SECONDS)
     if seconds > MAX_EXPORT_SECONDS:
         raise BackpropError(
             f"this export would take about {seconds:.1f} s ({pages} pages, each laid out in "
-            f"{layout_seconds:.2f} s), more than the limit {MAX_EXPORT_SECONDS:g} s "
+            f"about {layout:.2f} s), more than the limit {MAX_EXPORT_SECONDS:g} s "
             f"(MAX_EXPORT_SECONDS): export single steps instead", None)

@@ -282,35 +282,27 @@ class LayoutCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self._entries: OrderedDict[bytes, tuple[bytes, float]] = OrderedDict()
+        self._entries: OrderedDict[bytes, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, source: str) -> tuple[str, bool]:
         """The SVG of `source`, laid out now or remembered, and whether it was remembered."""
-        svg, _, hit = self.layout(source)
-        return svg, hit
-
-    def layout(self, source: str) -> tuple[str, float, bool]:
-        """The SVG of `source`, the seconds `dot` took to lay it out, and whether it was
-        remembered."""
         key = hashlib.sha256(source.encode()).digest()
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
+            svg = self._entries.get(key)
+            if svg is not None:
                 self._entries.move_to_end(key)
-                return entry[0].decode(), entry[1], True
-        started = time.monotonic()
+                return svg.decode(), True
         text = _svg_only(DOT.svg(source))
-        seconds = time.monotonic() - started
         svg = text.encode()
         with self._lock:
             if key not in self._entries and self.cost(svg) <= self.max_bytes:
-                self._entries[key] = (svg, seconds)
+                self._entries[key] = svg
                 self.size += self.cost(svg)
                 while self.size > self.max_bytes:
-                    _, (old, _) = self._entries.popitem(last=False)
+                    _, old = self._entries.popitem(last=False)
                     self.size -= self.cost(old)
-        return text, seconds, False
+        return text, False
 
     def cost(self, svg: bytes) -> int:
         return len(svg) + self.ENTRY_BYTES
@@ -428,12 +420,6 @@ def render_svg(trace: Trace) -> str:
     four `<text>` (title, shape, value slot, gradient slot); each edge's `<g>` has the edge's
     id and, when labelled, two (value slot, gradient slot)."""
     return LAYOUTS.get(structure(trace))[0]
-
-
-def layout_seconds(trace: Trace) -> float:
-    """How long `dot` took to lay the page's structure out (laid out now if it was not): what
-    each page of an every-step export costs again, its slots filled but its sizes the same."""
-    return LAYOUTS.layout(structure(trace))[1]
 
 
 def _svg_only(svg: str) -> str:

@@ -152,8 +152,8 @@ def export() -> Response:
     result = _trace()
     name = result.output_name if re.fullmatch(r"[A-Za-z0-9_]+", result.output_name) else "graph"
     if every and fmt == "pdf":
-        budget.check_export(len(result.nodes), len(result.steps) + 1,
-                            render.layout_seconds(result), exports.DOT_WORKERS)
+        budget.check_export(len(result.nodes), len(result.edges), render.layout_span(result),
+                            len(result.steps) + 1, exports.DOT_WORKERS)
     if every:
         start = _step(request.args.get("step", "0"), len(result.steps))
         body, kind, which = exports.export(result, fmt, start), exports.TYPES[fmt], "steps"

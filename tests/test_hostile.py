@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from checks import tanh_net
 
 from app import create_app
 from backprop_viz import limits, render, web
@@ -511,6 +512,9 @@ ISSUE_REQUESTS = {
         "MAX_TEXT_CHARS"),
     "the every-step PDF of a 56-node chain": (
         "export?format=pdf&steps=all", {"expression": chain(53)}, "MAX_EXPORT_SECONDS"),
+    "the every-step PDF of a 14-layer net (149 pages)": (
+        "export?format=pdf&steps=all",
+        dict(zip(("expression", "variables"), tanh_net(14), strict=True)), "MAX_EXPORT_SECONDS"),
     "a chain whose edges span thousands of ranks": (
         "trace", {"expression": chain(150)}, "too tangled to draw"),
     "the scalar view at its cap, every step": (
@@ -534,9 +538,8 @@ ACCEPTED = {
     "tanh nested 100 deep": ("trace", {"expression": "s = " + nest(100)}),
     "training the lecture at its cap of steps": (
         "train", {"expression": "s = uᵀ f(Wx + b)", "steps": limits.MAX_TRAIN_STEPS}),
-    "the scalar view's every-step PDF": (
-        "export?format=pdf&steps=all", {"expression": "s = uᵀ f(Wx + b)", "view": "scalar",
-                                        "variables": {"W": {"shape": [1, 2]}}}),
+    "the lecture's scalar view, every step (109 pages)": (
+        "export?format=pdf&steps=all", {"expression": "s = uᵀ f(Wx + b)", "view": "scalar"}),
     "a chain under the span limit": ("trace", {"expression": chain(53)}),
 }
 
@@ -583,7 +586,7 @@ def test_a_dot_killed_mid_layout_is_a_503_and_the_next_request_works(client, mon
 
     render.LAYOUTS.clear()
     monkeypatch.setattr(render.DOT, "_read", killed)
-    response, _ = timed(client, "trace", {"expression": "s = uᵀ f(Wx + b)"})
+    response, _ = timed(client, "trace", {"expression": chain(53)})   # 2 s of layout
     assert response.status_code == 503
     assert response.get_json()["error"].startswith("the server failed to lay out the graph: "
                                                    "Graphviz's dot stopped")

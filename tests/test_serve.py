@@ -7,6 +7,8 @@ import os
 import re
 import runpy
 import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -180,3 +182,38 @@ def test_gunicorns_own_errors_are_json_with_the_security_headers(tmp_path):
             assert strict_json(err.read().decode())["position"] is None
             for name, value in SECURITY_HEADERS.items():
                 assert err.headers[name] == value
+
+
+# A worker's life in one process: 2,000 requests of distinct structures, each name holding an
+# astral letter (𝑥: 4 bytes a character in a str), with the layout cache's bound lowered so that
+# it fills a few times over; prints the cache's size and entries and the RSS, in KiB, after the
+# first 200 requests and after all.
+WORKER_LIFE = """
+import json, resource, sys
+from app import create_app
+from backprop_viz import render
+from tools.serving import rss_kib
+import os
+render.LAYOUTS.max_bytes = int(sys.argv[1])
+client = create_app({"TESTING": True}).test_client()
+seen = []
+for i in range(int(sys.argv[2])):
+    body = {"expression": f"h = tanh(W 𝑥{i} + b)\\ns = uᵀ h"}
+    assert client.post("/api/trace", json=body).status_code == 200
+    if i + 1 in (200, int(sys.argv[2])):
+        seen.append(rss_kib(os.getpid()))
+print(json.dumps({"rss": seen, "size": render.LAYOUTS.size, "entries": len(render.LAYOUTS),
+                  "bound": render.LAYOUTS.max_bytes}))
+"""
+
+
+def test_a_worker_serving_2000_distinct_structures_keeps_its_memory_bounded():
+    bound = 2 * 1024 * 1024
+    done = subprocess.run([sys.executable, "-c", WORKER_LIFE, str(bound), "2000"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600, check=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    life = json.loads(done.stdout.strip().splitlines()[-1])
+    assert life["size"] <= life["bound"] == bound
+    assert 100 < life["entries"] < 2000   # it filled, and evicted
+    early, late = life["rss"]
+    assert late - early < 2 * bound // 1024 + 20 * 1024, life   # KiB: the bound, and slack
