@@ -59,12 +59,12 @@ MAX_EXPORT_PAGES = 150
 # Besides pages, an every-step PDF is bounded by its layout work: pages × nodes, and its time as
 # estimated from the seconds `dot` took over the page's structure (measured once per structure,
 # render.py; budget.py adds each page's own costs). A 56-node chain whose edges cross 1,484
-# ranks takes 2 s a page: its 109 pages were a minute of both cores. 3 s (about 2–3 s measured,
-# idle), so that such exports running four at once on two cores still end before
-# REQUEST_SECONDS (`make load MIX=expensive`): a 10-layer net's 109 pages, the lecture's scalar
-# view's 109, not a 14-layer net's 149.
+# ranks takes 2 s a page: its 109 pages were a minute of both cores. 1.5 s estimated (1.5–2.5 s
+# measured on a busy 2-core machine), so that four such exports at once still end before
+# REQUEST_SECONDS (`make load MIX=expensive`): a 5-layer net's 59 pages, not a 10-layer net's
+# 109 (3.5–5 s measured) nor the lecture's scalar view's 109 (2–3 s).
 MAX_EXPORT_NODE_PAGES = 20_000
-MAX_EXPORT_SECONDS = 3.0
+MAX_EXPORT_SECONDS = 1.5
 # The gradient check (gradcheck.py): a variable with at most this many entries has each checked,
 # a larger one a random subset of this many. Each check runs 4 forward passes over the nodes
 # between the variable and the output; their work in all (numbers read and written by each

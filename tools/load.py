@@ -58,8 +58,7 @@ def _net(layers: int) -> dict:
 CHEAP = ("/api/trace", {"expression": "s = uᵀ f(Wx + b)"})
 # The most expensive requests each budget still accepts (README, Reliability).
 EXPENSIVE = [
-    ("/api/export?format=pdf&steps=all", _net(10)),                       # 109 pages
-    ("/api/export?format=pdf&steps=all", {"expression": "s = uᵀ f(Wx + b)", "view": "scalar"}),
+    ("/api/export?format=pdf&steps=all", _net(5)),                        # 59 pages
     ("/api/trace", {"expression": "s = sum(" + "tanh(" * 120 + "x" + ")" * 121}),
     ("/api/trace", {"expression": "s = uᵀ f(Wx + b)", "variables": {"W": {"shape": [512, 512]}}}),
     ("/api/trace", {"expression": "s = sum([" + "; ".join(["x"] * 200) + "])"}),
