@@ -15,7 +15,9 @@ characters, 11.7 MB; softmax nested 199 deep five times: 2.7 million, 77 MB in 3
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from . import graph as graph_mod
@@ -94,14 +96,32 @@ def estimate(gr: graph_mod.Graph) -> Cost:
                 jacobian_numbers=jacobian, text_chars=text, ranks=span(inputs))
 
 
+_drawn: ContextVar[bool] = ContextVar("drawn", default=False)
+
+
+@contextmanager
+def answering_trace() -> Iterator[None]:
+    """Within this, the request answers the trace itself and its drawing (/api/trace, an export):
+    `check` holds the graph to the answer's bytes and the layout's ranks too. Training and
+    practice answer a few numbers and draw nothing."""
+    token = _drawn.set(True)
+    try:
+        yield
+    finally:
+        _drawn.reset(token)
+
+
 def check(gr: graph_mod.Graph) -> Cost:
-    """Refuse a graph whose trace would be too large or too slow to answer; its cost else."""
+    """Refuse a graph whose pass would write too much text, or, answering the trace, whose answer
+    would be too large or whose layout too slow; its cost else."""
     cost = estimate(gr)
     if cost.text_chars > MAX_TEXT_CHARS:
         raise BackpropError(
             f"the steps would write {cost.text_chars} characters of text (each node's label "
             f"once per edge it meets), more than the limit {MAX_TEXT_CHARS} (MAX_TEXT_CHARS): "
             f"name the parts (z = …), nest less deeply, or stack fewer parts", None)
+    if not _drawn.get():
+        return cost
     if cost.answer_bytes > MAX_ANSWER_BYTES:
         raise BackpropError(
             f"the answer would be about {cost.answer_bytes} bytes ({cost.numbers} numbers, "

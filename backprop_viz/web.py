@@ -223,8 +223,9 @@ def _headers_and_log(response: Response) -> Response:
 
 def _trace() -> Trace:
     body = _body(REQUEST_FIELDS)
-    return run_trace(body["expression"], body.get("variables"), body.get("f", "tanh"),
-                     body.get("seed", 0), body.get("view", "vector"))
+    with budget.answering_trace():
+        return run_trace(body["expression"], body.get("variables"), body.get("f", "tanh"),
+                         body.get("seed", 0), body.get("view", "vector"))
 
 
 def _body(fields: tuple[str, ...]) -> dict:
