@@ -8,9 +8,12 @@ edge it meets), and the ranks `dot` crosses to lay it out. An every-step PDF add
 and its time, estimated from the same counts.
 
 Measured here (2 cores, `tools/bench.py`'s machine) to set the constants below: the answer is
-about 56 bytes a number (the lecture with W 512×512: 265,729 numbers, 14.4 MB), about 1 kB an
+about 56 bytes a number (the lecture with W 512×512: 265,729 numbers, 14.4 MB), about 1.5 kB an
 edge or node besides, and 11–28 bytes a character of text (a stack of 600 parts: 1.08 million
-characters, 11.7 MB; softmax nested 199 deep five times: 2.7 million, 77 MB in 30 s).
+characters, 11.7 MB; softmax nested 199 deep five times: 2.7 million, 77 MB in 30 s). So the
+answer's estimate is within 0.8–3× of the answer (tests/test_limits.py holds it there over
+graphs of every shape): a bound on work, not an exact size; the answer itself is measured
+again before it is sent.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from .limits import (
 
 BYTES_PER_NUMBER = 56     # value and gradient, each written twice for a variable
 BYTES_PER_JACOBIAN_NUMBER = 22
-BYTES_PER_PART = 1_000    # a node or an edge: its ids, step, forms, LaTeX
+BYTES_PER_PART = 1_500    # a node or an edge: its ids, step, forms, LaTeX, its part of the SVG
 BYTES_PER_TEXT_CHAR = 32  # the worst measured (nested softmax), rounded up
 # An every-step PDF's page: its DOT source and its own `dot` process (20 ms, two at a time), then
 # merging it into the file (8 ms, one at a time), and its layout, whose cost `dot` spends mostly
