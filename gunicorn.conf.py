@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from datetime import timedelta
 
 import orjson
@@ -26,6 +27,10 @@ def _workers() -> int:
 
 
 # Loopback unless told otherwise: a public server sits behind a reverse proxy (see README).
+# Seconds a client may go silent mid-request; nginx in front (README) bounds a whole request.
+CLIENT_IDLE_SECONDS = float(os.environ.get("CLIENT_IDLE_SECONDS") or 10)
+
+
 def json_error(sock: object, status: int, reason: str, message: str) -> None:
     """gunicorn's own error pages (414 for a request line over 4,094 bytes, 400 for a malformed
     request, 500 for a worker that died mid-request) as the app answers errors: JSON, with the
@@ -42,7 +47,13 @@ util.write_error = json_error
 
 class Worker(SyncWorker):
     """gunicorn's sync worker, but a request it must abort at its timeout (the app's own
-    deadline, REQUEST_SECONDS, comes first) is answered JSON 503 and logged as such."""
+    deadline, REQUEST_SECONDS, comes first) is answered JSON 503 and logged as such, and a
+    client silent for CLIENT_IDLE_SECONDS while it sends (slowloris) or reads is dropped, so
+    it holds the worker that long at most, not until gunicorn's timeout."""
+
+    def handle(self, listener: object, client: socket.socket, addr: object) -> None:
+        client.settimeout(CLIENT_IDLE_SECONDS)
+        super().handle(listener, client, addr)
 
     def handle_error(self, req: object, client: object, addr: object, exc: BaseException
                      ) -> None:

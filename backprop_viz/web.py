@@ -230,7 +230,11 @@ def _trace() -> Trace:
 
 def _body(fields: tuple[str, ...]) -> dict:
     """The request's JSON object: only `fields`, and a non-empty expression."""
-    body = jsonio.loads(request.get_data(cache=False))
+    try:
+        raw = request.get_data(cache=False)
+    except OSError:   # the client went silent mid-body (gunicorn.conf.py's idle limit)
+        raise BackpropError("the request body stopped arriving before its end", None) from None
+    body = jsonio.loads(raw)
     if not isinstance(body, dict):
         raise BackpropError('the request body must be a JSON object: {"expression": "..."}')
     unknown = sorted(set(body) - set(fields))

@@ -7,6 +7,7 @@ import os
 import re
 import runpy
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -217,3 +218,17 @@ def test_a_worker_serving_2000_distinct_structures_keeps_its_memory_bounded():
     assert 100 < life["entries"] < 2000   # it filled, and evicted
     early, late = life["rss"]
     assert late - early < 2 * bound // 1024 + 20 * 1024, life   # KiB: the bound, and slack
+
+
+def test_a_slow_client_holds_a_worker_only_while_it_keeps_sending(tmp_path):
+    """Slowloris: a request line and half the headers, then silence. With one worker, a
+    request behind it waits for the idle limit (1 s here), not for gunicorn's 30 s timeout."""
+    with Gunicorn(tmp_path, workers=1, env={"CLIENT_IDLE_SECONDS": "1"}) as server:
+        with socket.create_connection(("127.0.0.1", server.port)) as slow:
+            slow.sendall(b"POST /api/trace HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            time.sleep(0.2)   # the worker is reading it
+            started = time.monotonic()
+            status, text = post(server.url, {"expression": LECTURE})
+            waited = time.monotonic() - started
+        assert status == 200 and strict_json(text)["output"] == "s"
+        assert waited < 10, waited
