@@ -232,3 +232,13 @@ def test_a_slow_client_holds_a_worker_only_while_it_keeps_sending(tmp_path):
             waited = time.monotonic() - started
         assert status == 200 and strict_json(text)["output"] == "s"
         assert waited < 10, waited
+
+        with socket.create_connection(("127.0.0.1", server.port), timeout=20) as cut:
+            cut.sendall(b"POST /api/trace HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                        b"application/json\r\nContent-Length: 100\r\n\r\n{\"expression\"")
+            answer = b""
+            while chunk := cut.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400"), head
+        assert strict_json(body.decode())["position"] is None
