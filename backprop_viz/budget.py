@@ -88,6 +88,7 @@ def span(inputs: Mapping[str, Sequence[str]]) -> int:
 
 
 def estimate(gr: graph_mod.Graph) -> Cost:
+    """The graph's cost, from its structure and shapes alone: nothing is computed."""
     g = gr.g
     size = {node: g.nodes[node]["shape"][0] * g.nodes[node]["shape"][1] for node in gr.order}
     inputs = {node: gr.inputs(node) for node in gr.order}

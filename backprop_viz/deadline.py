@@ -60,7 +60,6 @@ def expired(what: str, seconds: float) -> str:
             f"(REQUEST_SECONDS), and was stopped: try a smaller expression or graph")
 
 
-
 @contextmanager
 def within(seconds: float, what: str = "the request") -> Iterator[None]:
     """Run the block under a deadline `seconds` from now; past it, Unavailable."""
@@ -70,19 +69,26 @@ def within(seconds: float, what: str = "the request") -> Iterator[None]:
     previous = None
     if main:
         _main_ends, _main_seconds = _local.ends, seconds
-        previous = signal.signal(signal.SIGALRM, _alarm)
+        previous = signal.signal(signal.SIGALRM, _alarm) or signal.SIG_DFL  # None: set in C
         signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         try:
             yield
         finally:
-            if main:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, previous)
-                _main_ends = None
-            _local.ends = None
-    except _Expired:
+            _disarm(main, previous)
+    except _Expired:   # in the block, or in _disarm before it stopped the timer
+        _disarm(main, previous)
         raise Unavailable(expired(what, seconds)) from None
+
+
+def _disarm(main: bool, previous: object) -> None:
+    """Stop the timer first, then put back what was there; safe to run twice."""
+    global _main_ends
+    if main:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        _main_ends = None
+    _local.ends = None
 
 
 def _alarm(_signum: int, _frame: FrameType | None) -> None:
