@@ -2,8 +2,10 @@
 
 Values and gradients travel to the browser in full: each node's value and gradient once, each
 edge's downstream once, and the variables' again at the top of the answer. At about 20 bytes a
-number, a graph at the element limit answers in about 60 MB of JSON (`make bench`: the lecture's
-expression with W 512×512, 262,144 numbers in W, answers 14.4 MB in about 40 ms).
+number, a graph at the element limit would answer about 60 MB of JSON, so a trace is held to
+MAX_ANSWER_BYTES first (budget.py): about 290,000 numbers (`make bench`: the lecture's expression
+with W 512×512, 262,144 numbers in W, answers 14.4 MB in about 40 ms). Training and practice
+answer a few numbers, and may use the whole element limit.
 """
 
 MAX_EXPRESSION_CHARS = 10_000   # characters in one expression
