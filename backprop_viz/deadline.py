@@ -48,20 +48,20 @@ def remaining() -> float | None:
     return None if ends is None else ends - time.monotonic()
 
 
-def check(what: str = "the request") -> None:
+def check() -> None:
     """Stop here if the deadline has passed (the cooperative half, for threads)."""
     left = remaining()
     if left is not None and left <= 0:
-        raise Unavailable(expired(what, getattr(_local, "seconds", None) or _main_seconds))
+        raise Unavailable(expired(getattr(_local, "seconds", None) or _main_seconds))
 
 
-def expired(what: str, seconds: float) -> str:
-    return (f"{what} took longer than {seconds:g} s, the server's limit for one request "
+def expired(seconds: float) -> str:
+    return (f"the request took longer than {seconds:g} s, the server's limit for one request "
             f"(REQUEST_SECONDS), and was stopped: try a smaller expression or graph")
 
 
 @contextmanager
-def within(seconds: float, what: str = "the request") -> Iterator[None]:
+def within(seconds: float) -> Iterator[None]:
     """Run the block under a deadline `seconds` from now; past it, Unavailable."""
     global _main_ends, _main_seconds
     main = threading.current_thread() is threading.main_thread()
@@ -78,7 +78,7 @@ def within(seconds: float, what: str = "the request") -> Iterator[None]:
             _disarm(main, previous)
     except _Expired:   # in the block, or in _disarm before it stopped the timer
         _disarm(main, previous)
-        raise Unavailable(expired(what, seconds)) from None
+        raise Unavailable(expired(seconds)) from None
 
 
 def _disarm(main: bool, previous: object) -> None:

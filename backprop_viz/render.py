@@ -389,7 +389,7 @@ class DotProcess:
 def dot_timeout() -> tuple[str, float]:
     """How long the next `dot` may run, and which limit that is: DOT_TIMEOUT_SECONDS, or less
     where the request's deadline comes first (past it, Unavailable at once)."""
-    deadline.check("laying out the graph")
+    deadline.check()
     left = deadline.remaining()
     if left is not None and left < DOT_TIMEOUT_SECONDS:
         return "the request's", left
