@@ -65,8 +65,9 @@ fuzz: venv assets sysdeps  ## Fuzz /api/trace and the engine, FUZZ_EXAMPLES (100
 	BACKPROP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) \
 	  $(BIN)/python -m pytest tests/test_fuzz.py -s $(PYTEST_ARGS)
 
-load: venv assets sysdeps-load  ## Load gunicorn on loopback with wrk, 32 clients, LOAD_SECONDS (30)
-	$(BIN)/python tools/load.py --seconds $(LOAD_SECONDS) $(if $(WORKERS),--workers $(WORKERS))
+load: venv assets sysdeps-load  ## Load gunicorn on loopback with wrk, 32 clients, LOAD_SECONDS (30); MIX=expensive
+	$(BIN)/python tools/load.py --seconds $(LOAD_SECONDS) $(if $(WORKERS),--workers $(WORKERS)) \
+	  $(if $(MIX),--mix $(MIX))
 
 bench: venv sysdeps  ## Stages, whole requests, sizes and browser steps up to 200 layers, vs torchviz
 	$(BIN)/python tools/bench.py

@@ -9,6 +9,15 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+from datetime import timedelta
+
+import orjson
+from gunicorn import util
+from gunicorn.http.wsgi import Response, default_environ
+from gunicorn.workers.sync import SyncWorker
+
+from backprop_viz.web import SECURITY_HEADERS
 
 
 def _workers() -> int:
@@ -18,16 +27,62 @@ def _workers() -> int:
 
 
 # Loopback unless told otherwise: a public server sits behind a reverse proxy (see README).
+# Seconds a client may go silent mid-request; nginx in front (README) bounds a whole request.
+CLIENT_IDLE_SECONDS = float(os.environ.get("CLIENT_IDLE_SECONDS") or 10)
+
+
+def json_error(sock: object, status: int, reason: str, message: str) -> None:
+    """gunicorn's own error pages (414 for a request line over 4,094 bytes, 400 for a malformed
+    request, 500 for a worker that died mid-request) as the app answers errors: JSON, with the
+    app's security headers. It replaces gunicorn.util.write_error, which writes HTML."""
+    body = orjson.dumps({"error": message or reason.lower(), "position": None})
+    head = [f"HTTP/1.1 {status} {reason}", "Connection: close",
+            "Content-Type: application/json", f"Content-Length: {len(body)}",
+            *(f"{name}: {value}" for name, value in SECURITY_HEADERS.items())]
+    util.write_nonblock(sock, ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+
+
+util.write_error = json_error
+
+
+class Worker(SyncWorker):
+    """gunicorn's sync worker, but a request it must abort at its timeout (the app's own
+    deadline, REQUEST_SECONDS, comes first) is answered JSON 503 and logged as such, and a
+    client silent for CLIENT_IDLE_SECONDS while it sends (slowloris) or reads is dropped, so
+    it holds the worker that long at most, not until gunicorn's timeout."""
+
+    def handle(self, listener: object, client: socket.socket, addr: object) -> None:
+        client.settimeout(CLIENT_IDLE_SECONDS)
+        super().handle(listener, client, addr)
+
+    def handle_error(self, req: object, client: object, addr: object, exc: BaseException
+                     ) -> None:
+        if not (isinstance(exc, SystemExit) and not self.alive and req is not None):
+            super().handle_error(req, client, addr, exc)
+            return
+        message = (f"the request took longer than {self.cfg.timeout} s, the worker's timeout, "
+                   f"and its worker was replaced")
+        self.log.error("timed out, answered 503: %s %s", req.method, req.uri)
+        response = Response(req, client, self.cfg)
+        response.status = "503 Service Unavailable"
+        response.response_length = len(message)
+        environ = default_environ(req, client, self.cfg)
+        environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = (addr or ("", -1))[0], "0"
+        self.log.access(response, req, environ, timedelta(seconds=self.cfg.timeout))
+        json_error(client, 503, "Service Unavailable", message)
+
+
 bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '8000'}"
 workers = int(os.environ.get("WORKERS") or _workers())
-worker_class = "sync"
+worker_class = Worker
 
 # Imported once in the master, then forked: workers start fast and share numpy's pages.
 preload_app = True
 
-# A worker silent for 30 s is killed and replaced; the limits in backprop_viz/limits.py keep
-# every legitimate request far below that. On SIGTERM, requests in flight get 30 s to finish.
-timeout = 30
+# A worker silent for 30 s is killed and replaced: its request is answered JSON 503 (Worker,
+# above) and logged with that status. The app's own deadline (REQUEST_SECONDS, 10 s) stops any
+# request first, so this is the last resort. On SIGTERM, requests in flight get 30 s to finish.
+timeout = int(os.environ.get("WORKER_TIMEOUT") or 30)   # a test sets it low
 graceful_timeout = 30
 # Recycle each worker after about this many requests, so that heap fragmentation from large
 # answers cannot build up forever; the jitter keeps workers from restarting all at once.

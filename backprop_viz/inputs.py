@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, gradcheck, scalar, tracedata
+from . import budget, engine, gradcheck, scalar, tracedata
 from . import graph as graph_mod
 from .errors import BackpropError
 from .limits import MAX_DIM, MAX_ELEMENTS_PER_ARRAY, MAX_ELEMENTS_TOTAL, MAX_EXPRESSION_CHARS
@@ -100,6 +100,7 @@ def build(req: Inputs) -> Pipeline:
                                              "ignored" for name in req.names
                                              if name not in gr.variables))
     check_sizes(gr)
+    budget.check(gr)
     return Pipeline(req, gr, parsed, warnings, scalar.count(gr))
 
 

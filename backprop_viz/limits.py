@@ -2,8 +2,10 @@
 
 Values and gradients travel to the browser in full: each node's value and gradient once, each
 edge's downstream once, and the variables' again at the top of the answer. At about 20 bytes a
-number, a graph at the element limit answers in about 60 MB of JSON (`make bench`: the lecture's
-expression with W 512×512, 262,144 numbers in W, answers 14.4 MB in about 40 ms).
+number, a graph at the element limit would answer about 60 MB of JSON, so a trace is held to
+MAX_ANSWER_BYTES first (budget.py): about 290,000 numbers (`make bench`: the lecture's expression
+with W 512×512, 262,144 numbers in W, answers 14.4 MB in about 40 ms). Training and practice
+answer a few numbers, and may use the whole element limit.
 """
 
 MAX_EXPRESSION_CHARS = 10_000   # characters in one expression
@@ -13,7 +15,18 @@ MAX_ELEMENTS_PER_ARRAY = 1_048_576   # 1024×1024
 MAX_ELEMENTS_TOTAL = 1_048_576  # all nodes' arrays together, checked before any is allocated
 MAX_JACOBIAN_NUMBERS = 4_096    # a local Jacobian larger than this is sent as null
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a request body (Flask's MAX_CONTENT_LENGTH)
+MAX_JSON_DEPTH = 32             # arrays and objects nested in a body (a matrix value needs 5)
 DOT_TIMEOUT_SECONDS = 10.0      # Graphviz's layout of one graph
+# Every API request runs under this deadline (deadline.py), below gunicorn's worker timeout of
+# 30 s: past it the work stops and the answer is a 503 that says so; the worker stays up.
+REQUEST_SECONDS = 10.0
+MAX_ANSWER_BYTES = 16 * 1024 * 1024   # no answer is larger; budget.py refuses one beforehand
+# The text the steps write (labels, formulas, LaTeX) grows with each node's label times the edges
+# it meets: a stack's parts, or a deep nest whose every label holds the whole nest. Counted as
+# label characters × (1 + edges), it is capped here (budget.py): measured, 150,000 characters
+# take 0.1–1.5 s (a stack of 220 parts; tanh nested 125 deep) and answer 2–5 MB.
+MAX_TEXT_CHARS = 150_000
+MAX_TRAIN_TEXT_STEPS = 1_000_000   # training's steps × those characters (each pass writes them)
 # `dot`'s cost grows with the ranks its edges span (each rank crossed is a virtual node), and
 # edge labels multiply it. Measured here: a span of 1,500 lays out with labels in 0.5 s;
 # without edge labels a span of 10,000 takes 0.4–2 s and 18,000 about 4 s. Past the first the
@@ -49,6 +62,15 @@ MAX_TRAIN_SCALAR_STEPS = 2_000_000_000     # steps × scalar operations (scalar_
 # `dot` per page, two at a time): the lecture's 19 pages take about 0.3 s, 150 pages of a
 # 14-layer net about 3 s. Past this many pages it is refused; one step's export is not.
 MAX_EXPORT_PAGES = 150
+# Besides pages, an every-step PDF is bounded by its layout work: pages × nodes, and its time as
+# estimated from the seconds `dot` took over the page's structure (measured once per structure,
+# render.py; budget.py adds each page's own costs). A 56-node chain whose edges cross 1,484
+# ranks takes 2 s a page: its 109 pages were a minute of both cores. 1.5 s estimated (1.5–2.5 s
+# measured on a busy 2-core machine), so that four such exports at once still end before
+# REQUEST_SECONDS (`make load MIX=expensive`): a 5-layer net's 59 pages, not a 10-layer net's
+# 109 (3.5–5 s measured) nor the lecture's scalar view's 109 (2–3 s).
+MAX_EXPORT_NODE_PAGES = 20_000
+MAX_EXPORT_SECONDS = 1.5
 # The gradient check (gradcheck.py): a variable with at most this many entries has each checked,
 # a larger one a random subset of this many. Each check runs 4 forward passes over the nodes
 # between the variable and the output; their work in all (numbers read and written by each

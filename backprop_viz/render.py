@@ -24,8 +24,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import numbers
-from .errors import BackpropError
+from . import budget, deadline, numbers
+from .deadline import Unavailable
 from .limits import (
     DOT_TIMEOUT_SECONDS,
     LAYOUT_CACHE_BYTES,
@@ -150,27 +150,15 @@ EDGE_LABEL_SIZE = (round(_points(numbers.WIDEST + len(GRAD_MARK), EDGE_FONT_SIZE
 
 def layout_span(trace: Trace) -> int:
     """How many ranks the edges cross in all, ranks as `dot` assigns them: the measure of what
-    laying the graph out will cost. A node is ranked by its longest path from a source, except
-    a source itself (W_i, b_i), which `dot` places just before its first consumer."""
-    rank: dict[str, int] = {}
-    for node in trace.nodes:            # topological order
-        rank[node.id] = max((rank[i] + 1 for i in node.inputs), default=0)
-    consumers: dict[str, list[str]] = {}
-    for e in trace.edges:
-        consumers.setdefault(e.source, []).append(e.target)
-    for node in trace.nodes:
-        if not node.inputs and node.id in consumers:
-            rank[node.id] = min(rank[t] for t in consumers[node.id]) - 1
-    return sum(rank[e.target] - rank[e.source] for e in trace.edges)
+    laying the graph out will cost (budget.span)."""
+    return budget.span({node.id: node.inputs for node in trace.nodes})
 
 
 def _check_span(trace: Trace) -> bool:
     """Whether edge labels are drawn; refuses a graph that would take too long to lay out."""
     span = layout_span(trace)
     if span > LAYOUT_SPAN_MAX:
-        raise BackpropError(f"the graph is too tangled to draw: its edges cross {span} ranks in "
-                            f"all, the limit is {LAYOUT_SPAN_MAX}; split it into smaller "
-                            f"expressions or reuse fewer names far apart")
+        raise budget.tangled(span)
     return span <= LAYOUT_SPAN_LABELLED
 
 
@@ -285,12 +273,16 @@ def _edge_state(edge: Edge, state: State) -> str:
 
 class LayoutCache:
     """SVG layouts by the SHA-256 of their DOT source, least recently used first out, bounded
-    in bytes: a class opening one preset with new seeds asks for the same structure again."""
+    in bytes: a class opening one preset with new seeds asks for the same structure again.
+    Each is kept as UTF-8, and counted as the bytes it holds: a str with one astral letter
+    (𝑥) would hold 4 bytes a character, where UTF-8 holds about 1."""
+
+    ENTRY_BYTES = 200   # what an entry costs besides its SVG: its key, the dict's slot
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self._entries: OrderedDict[bytes, str] = OrderedDict()
+        self._entries: OrderedDict[bytes, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, source: str) -> tuple[str, bool]:
@@ -300,16 +292,23 @@ class LayoutCache:
             svg = self._entries.get(key)
             if svg is not None:
                 self._entries.move_to_end(key)
-                return svg, True
-        svg = _svg_only(DOT.svg(source))
+                return svg.decode(), True
+        text = _svg_only(DOT.svg(source))
+        svg = text.encode()
         with self._lock:
-            if key not in self._entries and len(svg) <= self.max_bytes:
+            if key not in self._entries and self.cost(svg) <= self.max_bytes:
                 self._entries[key] = svg
-                self.size += len(svg)
+                self.size += self.cost(svg)
                 while self.size > self.max_bytes:
                     _, old = self._entries.popitem(last=False)
-                    self.size -= len(old)
-        return svg, False
+                    self.size -= self.cost(old)
+        return text, False
+
+    def cost(self, svg: bytes) -> int:
+        return len(svg) + self.ENTRY_BYTES
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:
@@ -321,7 +320,9 @@ class DotProcess:
     """One `dot -Tsvg` kept running, fed one graph after another on its standard input: it
     reads and lays out each graph as it comes, and starting it (process, plugins, fonts) is
     about 12 ms of the 13 ms a small graph costs (`make bench`). One per process (a gunicorn
-    worker forks after import); a layout past the time limit kills it, the next starts anew."""
+    worker forks after import); a layout that fails or passes its time limit (DOT_TIMEOUT_SECONDS,
+    or what is left of the request's deadline) kills it, and the next starts anew. Either is the
+    server's failure, never the user's: Unavailable, a 503."""
 
     END = b"</svg>\n"
 
@@ -332,11 +333,17 @@ class DotProcess:
 
     def svg(self, source: str) -> str:
         with self._lock:
-            proc = self._process()
+            try:
+                proc = self._process()
+            except OSError as err:   # not installed, or no process could be started
+                raise Unavailable(died(f"could not be started ({err.strerror})")) from None
             try:
                 proc.stdin.write(source.encode() + b"\n")
                 proc.stdin.flush()
                 return self._read(proc).decode()
+            except OSError as err:   # its pipe broke: it died while being fed
+                self._stop()
+                raise Unavailable(died(f"stopped ({err.strerror})")) from None
             except BaseException:
                 self._stop()
                 raise
@@ -349,24 +356,24 @@ class DotProcess:
         return self._proc
 
     def _read(self, proc: subprocess.Popen) -> bytes:
-        deadline = time.monotonic() + DOT_TIMEOUT_SECONDS
+        limit, timeout = dot_timeout()
+        deadline_at = time.monotonic() + timeout
         out, err = bytearray(), bytearray()
         with selectors.DefaultSelector() as sel:
             sel.register(proc.stdout, selectors.EVENT_READ, out)
             sel.register(proc.stderr, selectors.EVENT_READ, err)
             while not out.endswith(self.END):
-                left = deadline - time.monotonic()
+                left = deadline_at - time.monotonic()
                 ready = sel.select(left) if left > 0 else []
                 if not ready:
-                    raise BackpropError(f"laying out the graph took longer than the limit of "
-                                        f"{DOT_TIMEOUT_SECONDS:g} s: try a smaller expression")
+                    raise Unavailable(stalled(limit, timeout))
                 for key, _ in ready:
                     chunk = os.read(key.fd, 1 << 16)
                     if not chunk:
-                        raise RuntimeError(f"dot stopped: {err.decode(errors='replace')}")
+                        raise Unavailable(died(f"stopped ({_tail(err)})"))
                     key.data.extend(chunk)
                 if b"Error" in err:
-                    raise RuntimeError(f"dot refused the graph: {err.decode(errors='replace')}")
+                    raise Unavailable(died(f"refused the graph ({_tail(err)})"))
         return bytes(out)
 
     def _stop(self) -> None:
@@ -377,6 +384,31 @@ class DotProcess:
             for pipe in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
                 pipe.close()
             self._proc = None
+
+
+def dot_timeout() -> tuple[str, float]:
+    """How long the next `dot` may run, and which limit that is: DOT_TIMEOUT_SECONDS, or less
+    where the request's deadline comes first (past it, Unavailable at once)."""
+    deadline.check()
+    left = deadline.remaining()
+    if left is not None and left < DOT_TIMEOUT_SECONDS:
+        return "the request's", left
+    return "its", DOT_TIMEOUT_SECONDS
+
+
+def stalled(limit: str, seconds: float) -> str:
+    return (f"the server failed to lay out the graph: Graphviz's dot ran past {limit} time "
+            f"limit ({seconds:.3g} s) and was stopped")
+
+
+def died(how: str) -> str:
+    return f"the server failed to lay out the graph: Graphviz's dot {how}"
+
+
+def _tail(err: bytes | bytearray) -> str:
+    """The end of dot's standard error, for the message: what went wrong, not a page of it."""
+    text = bytes(err).decode(errors="replace").strip()
+    return text[-200:] if text else "no message"
 
 
 DOT = DotProcess()
@@ -427,12 +459,17 @@ def _caption(lines: Sequence[str]) -> str:
 
 
 def _run_dot(source: str, fmt: str) -> bytes:
-    """Graphviz's `dot` under a time limit (the graphviz package's pipe has none): past it the
-    process is killed and reaped by subprocess.run, and the caller gets a clear error."""
+    """Graphviz's `dot` under a time limit (the graphviz package's pipe has none): past it, or
+    on any way out, subprocess.run kills and reaps the process; a failure is Unavailable."""
+    limit, timeout = dot_timeout()
     try:
         done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode(), capture_output=True,
-                              timeout=DOT_TIMEOUT_SECONDS, check=True)
+                              timeout=timeout, check=True)
     except subprocess.TimeoutExpired:
-        raise BackpropError(f"laying out the graph took longer than the limit of "
-                            f"{DOT_TIMEOUT_SECONDS:g} s: try a smaller expression") from None
+        raise Unavailable(stalled(limit, timeout)) from None
+    except subprocess.CalledProcessError as err:
+        raise Unavailable(died(f"exited with status {err.returncode} ({_tail(err.stderr)})")
+                          ) from None
+    except OSError as err:   # not installed, or no process could be started
+        raise Unavailable(died(f"could not be started ({err.strerror})")) from None
     return done.stdout

@@ -1,6 +1,7 @@
 """One self-contained HTML file that steps through a trace with no server and no network: the
 page's own script modules, style sheets and math assets, as they are on disk when it is
-written, inlined as data: URLs, and the trace (with its SVG) embedded as JSON.
+written, inlined as data: URLs, and the trace (with its SVG) embedded as JSON. Its CSP runs only
+those scripts, each by its hash.
 
 Modules are inlined through an import map: each module under a bare name (`bpv/static/js/
 graph.js`), its own import specifiers rewritten to those names, since a data: URL has no
@@ -38,7 +39,10 @@ SPECIFIER = re.compile(r"""(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])"""
 # KaTeX's fonts: woff2 inlined, the woff and ttf fallbacks dropped (every browser reads woff2).
 FONT_FALLBACK = re.compile(r""",\s*url\([^)]*\.(?:woff|ttf)\)\s*format\(["'][^"']*["']\)""")
 CSS_URL = re.compile(r"""url\((["']?)([^)"']+\.woff2)\1\)""")
-# What the file may load: its own inline import map (by hash) and data: URLs, nothing else.
+# What the file may run: its own inline import map and its own modules, each by its SHA-256 (the
+# import map's `integrity` gives each module's, so the browser checks a module's bytes against
+# the policy before it runs); no data: script, so markup that got in could run nothing. Styles,
+# fonts and images load from data: URLs, nothing from anywhere else.
 CSP = ("default-src 'none'; script-src {script}; style-src data:; font-src data:; "
        "img-src data:; base-uri 'none'; form-action 'none'")
 
@@ -108,9 +112,19 @@ def script_json(obj: Any) -> Markup:
     return jinja2.utils.htmlsafe_json_dumps(obj, dumps=dumps)
 
 
-def _csp(inline: str) -> str:
-    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
-    return CSP.format(script=f"'sha256-{digest}' data:")
+def sha256(data: bytes) -> str:
+    """A hash source, as CSP and subresource integrity write it."""
+    return f"sha256-{base64.b64encode(hashlib.sha256(data).digest()).decode()}"
+
+
+def integrity(imports: dict[str, str]) -> dict[str, str]:
+    """Each module's data: URL → the hash of the script it holds."""
+    return {url: sha256(base64.b64decode(url.split(",", 1)[1])) for url in imports.values()}
+
+
+def _csp(inline: str, hashes: list[str]) -> str:
+    sources = [sha256(inline.encode()), *sorted(set(hashes))]
+    return CSP.format(script=" ".join(f"'{h}'" for h in sources))
 
 
 def page_data(trace: Trace) -> dict[str, Any]:
@@ -124,11 +138,12 @@ def html(trace: Trace, start: int = 0) -> str:
     """The standalone page of `trace`, opening at step `start`: open it from a file, a course
     site or an e-mail."""
     imports = modules()
-    importmap = script_json({"imports": imports})
+    hashes = integrity(imports)
+    importmap = script_json({"imports": imports, "integrity": hashes})
     return _templates.get_template("standalone.html").render(
         trace=trace, data=script_json(page_data(trace)), importmap=importmap,
         entry=imports["bpv" + ENTRY], styles=[stylesheet(u) for u in page_styles()],
-        csp=_csp(str(importmap)), start=start, offline=True)
+        csp=_csp(str(importmap), list(hashes.values())), start=start, offline=True)
 
 
 def iframe(page: str, height: int = 720) -> str:

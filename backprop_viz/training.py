@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import tracedata
+from . import budget, tracedata
 from .errors import BackpropError
 from .inputs import Pipeline, prepare
 from .jsonio import array, dumps, number
@@ -90,6 +90,7 @@ def train(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
     pipeline = prepare(expression, variables, f, seed)
     names = choose_parameters(pipeline, parameters)
     _check_work(pipeline, steps)
+    budget.check_passes(pipeline.graph, steps + 1)
     values = pipeline.start()
     result = pipeline.run(values)
     losses = [result.value]

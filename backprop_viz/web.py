@@ -1,7 +1,10 @@
 """The HTTP layer: JSON in, JSON out; it only translates between HTTP and the package.
 
 Every error a caller can cause is a BackpropError, answered as 400 `{"error", "position"}`; the
-engine checks `f`, `seed` and `variables`, this layer the body and the export's query.
+engine checks `f`, `seed` and `variables`, this layer the body and the export's query. A POST
+must say `Content-Type: application/json` (415 otherwise: a page on another site cannot send
+one without a CORS preflight). Every API request runs under a deadline (REQUEST_SECONDS); work
+the server could not finish, in time or at all, is a 503 in the same JSON.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
+from functools import wraps
 
 from flask import (
     Blueprint,
@@ -20,11 +25,18 @@ from flask import (
     request,
     send_from_directory,
 )
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
-from . import assets, compiled, exports, jsonio, practice, render, sgd, training
+from . import assets, budget, compiled, deadline, exports, jsonio, practice, render, sgd, training
+from .deadline import Unavailable
 from .errors import BackpropError
-from .limits import MAX_BODY_BYTES, MAX_SCALAR_NODES, MAX_TRAIN_STEPS
+from .limits import (
+    MAX_ANSWER_BYTES,
+    MAX_BODY_BYTES,
+    MAX_SCALAR_NODES,
+    MAX_TRAIN_STEPS,
+    REQUEST_SECONDS,
+)
 from .presets import PRESETS
 from .syntax import F_CHOICES
 from .tracedata import Trace
@@ -76,7 +88,24 @@ def katex(filename: str) -> Response:
     return send_from_directory(KATEX_DIST, filename, max_age=86400)
 
 
+def bounded(view: Callable[[], Response]) -> Callable[[], Response]:
+    """The view under the request's deadline (deadline.py), its answer under MAX_ANSWER_BYTES."""
+    @wraps(view)
+    def run() -> Response:
+        with deadline.within(REQUEST_SECONDS):
+            response = view()
+        size = response.content_length or 0
+        if size > MAX_ANSWER_BYTES:
+            raise BackpropError(f"the answer would be {size} bytes, more than the limit "
+                                f"{MAX_ANSWER_BYTES} (MAX_ANSWER_BYTES): try smaller arrays or "
+                                f"a smaller graph", None)
+        return response
+
+    return run
+
+
 @bp.post("/api/trace")
+@bounded
 def trace() -> Response:
     """The trace of docs/API.md, with the SVG laid out once per structure, naming its structure;
     numbers only where the request names the structure it already holds."""
@@ -110,6 +139,7 @@ def structure(key: str) -> Response:
 
 
 @bp.post("/api/train")
+@bounded
 def train() -> Response:
     """K steps of gradient descent (K = 1: "update"): the losses and the new values; with a
     dataset, K steps of mini-batch SGD on it: losses, accuracies and the decision boundary."""
@@ -130,6 +160,7 @@ def train() -> Response:
 
 
 @bp.post("/api/check")
+@bounded
 def check() -> Response:
     """Practice mode's "check my formula": the formula evaluated on the trace's numbers and
     compared with the gradient backward step `step` asks for (its upstream, or input `port`'s)."""
@@ -142,6 +173,7 @@ def check() -> Response:
 
 
 @bp.post("/api/export")
+@bounded
 def export() -> Response:
     """The diagram at step k as a download: svg, png, pdf or dot; or every step at once: a
     PDF with a page per step (`steps=all`), or the standalone HTML page (format=html)."""
@@ -154,6 +186,9 @@ def export() -> Response:
                             f"not {fmt!r}")
     result = _trace()
     name = result.output_name if re.fullmatch(r"[A-Za-z0-9_]+", result.output_name) else "graph"
+    if every and fmt == "pdf":
+        budget.check_export(len(result.nodes), len(result.edges), render.layout_span(result),
+                            len(result.steps) + 1, exports.DOT_WORKERS)
     if every:
         start = _step(request.args.get("step", "0"), len(result.steps))
         body, kind, which = exports.export(result, fmt, start), exports.TYPES[fmt], "steps"
@@ -168,6 +203,13 @@ def export() -> Response:
 @bp.errorhandler(BackpropError)
 def user_error(err: BackpropError) -> tuple[Response, int]:
     return jsonify(err.to_json()), 400
+
+
+@bp.app_errorhandler(Unavailable)
+def unavailable(err: Unavailable) -> tuple[Response, int]:
+    """The server could not finish (its deadline, or Graphviz failed): said as such, a 503."""
+    log.warning("503: %s", err.message)
+    return jsonify(err.to_json()), 503
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)
@@ -195,6 +237,15 @@ def _start_clock() -> None:
     g.started = time.perf_counter()
 
 
+@bp.before_app_request
+def _json_only() -> None:
+    """A POST is JSON or nothing: refused with 415 before its body is read."""
+    if request.method == "POST" and request.mimetype != "application/json":
+        said = request.mimetype or "missing"
+        raise UnsupportedMediaType(f"the request body must be JSON, sent with Content-Type: "
+                                   f"application/json (its Content-Type is {said})")
+
+
 @bp.after_app_request
 def _headers_and_log(response: Response) -> Response:
     """Security headers on every answer, and one log line per request: status and duration."""
@@ -210,13 +261,18 @@ def _trace() -> Trace:
 
 
 def _compiled(body: dict) -> tuple[compiled.Compiled, Trace]:
-    return compiled.trace(body["expression"], body.get("variables"), body.get("f", "tanh"),
-                          body.get("seed", 0), body.get("view", "vector"))
+    with budget.answering_trace():
+        return compiled.trace(body["expression"], body.get("variables"), body.get("f", "tanh"),
+                              body.get("seed", 0), body.get("view", "vector"))
 
 
 def _body(fields: tuple[str, ...]) -> dict:
     """The request's JSON object: only `fields`, and a non-empty expression."""
-    body = request.get_json(force=True, silent=True)
+    try:
+        raw = request.get_data(cache=False)
+    except OSError:   # the client went silent mid-body (gunicorn.conf.py's idle limit)
+        raise BackpropError("the request body stopped arriving before its end", None) from None
+    body = jsonio.loads(raw)
     if not isinstance(body, dict):
         raise BackpropError('the request body must be a JSON object: {"expression": "..."}')
     unknown = sorted(set(body) - set(fields))

@@ -136,15 +136,24 @@ def test_every_inlined_module_imports_only_by_bare_names():
         assert all(s.startswith("bpv/") for s in named), (name, named)
 
 
-def test_the_csp_allows_only_the_import_map_and_data_urls():
+def test_the_csp_runs_only_the_import_map_and_the_pages_own_modules_by_hash():
     page = standalone.html(trace(LECTURE))
     scripts = Scripts(page)
     importmap = scripts.found[0][1]
-    digest = base64.b64encode(
-        hashlib.sha256(importmap.encode()).digest()).decode()
-    assert scripts.csp == (f"default-src 'none'; script-src 'sha256-{digest}' data:; "
+
+    def digest(data: bytes) -> str:
+        return "sha256-" + base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+    imports = json.loads(importmap)
+    modules = {digest(base64.b64decode(url.split(",", 1)[1])) for url in imports["imports"]
+               .values()}
+    assert set(imports["integrity"]) == set(imports["imports"].values())
+    assert set(imports["integrity"].values()) == modules
+    sources = " ".join(f"'{h}'" for h in [digest(importmap.encode()), *sorted(modules)])
+    assert scripts.csp == (f"default-src 'none'; script-src {sources}; "
                            "style-src data:; font-src data:; img-src data:; base-uri 'none'; "
                            "form-action 'none'")
+    assert "data:" not in scripts.csp.split("script-src", 1)[1].split(";")[0]
     assert not re.search(r"(src|href)=\"(?!data:)", page)   # nothing to fetch
 
 

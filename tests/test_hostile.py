@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import tempfile
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from checks import tanh_net
 
 from app import create_app
+from backprop_viz import limits, render, web
+from backprop_viz import trace as trace_of
+from backprop_viz.web import SECURITY_HEADERS
 from tests.test_exports import pdf_pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,11 +104,11 @@ def send(client, endpoint: str, query: dict, body):
 
 def assert_harmless(response, body=None) -> None:
     """A 200 or a 400 in JSON, with nothing of the server's own in it."""
-    assert response.status_code in (200, 400), (response.status_code, response.data[:300])
+    assert response.status_code in (200, 400, 415), (response.status_code, response.data[:300])
     text = response.get_data(as_text=True)
     for leak in ("SECRET_KEY", SECRET, "root:x:0:0", "Traceback", "<Config", "__globals__'"):
         assert leak not in text, f"{leak!r} leaked: {text[:300]}"
-    if response.status_code == 400:
+    if response.status_code != 200:
         assert response.mimetype == "application/json"   # never text/html: no reflected markup
         error = response.get_json()
         assert set(error) == {"error", "position"} and error["error"]
@@ -139,7 +145,7 @@ def test_a_pickle_body_is_never_unpickled(client, content_type, endpoint, query)
     response = client.post(f"/api/{endpoint}", query_string=query, data=PICKLE,
                            content_type=content_type)
     assert_harmless(response)
-    assert response.status_code == 400
+    assert response.status_code == (400 if content_type == "application/json" else 415)
 
 
 @pytest.mark.parametrize("fmt", ["svg", "dot"])
@@ -382,3 +388,239 @@ def test_every_step_exports_carry_names_as_text(client, body):
     pages = "".join(pdf_pages(pdf.data))
     for name in json.loads(data)["variables"]:
         assert name in pages
+
+
+# ---------------------------------------------------------------- bounded: every request answers
+# within its budget, as JSON, and never with a 500 (issue 19). Each test times the request and
+# holds it to the deadline plus a generous margin: never tighter than the deadline itself.
+
+MARGIN = 5.0                       # seconds on top of the deadline, for a loaded machine
+ENDPOINTS = ["trace", "train", "check", "export?format=svg", "export?format=png",
+             "export?format=pdf", "export?format=dot", "export?format=pdf&steps=all",
+             "export?format=html"]
+
+
+def timed(client, path: str, body, **kwargs):
+    """POST `body` to /api/`path`; the answer and its time, held to the deadline."""
+    started = time.monotonic()
+    response = client.post(f"/api/{path}", **({"json": body} if body is not None else {}),
+                           **kwargs)
+    seconds = time.monotonic() - started
+    assert seconds < limits.REQUEST_SECONDS + MARGIN, (path, seconds)
+    assert response.mimetype == "application/json" or response.status_code == 200
+    return response, seconds
+
+
+def refused(response, *fragments: str) -> dict:
+    """A 400 in the API's JSON, its message naming each of `fragments`."""
+    assert response.status_code == 400, response.data[:300]
+    error = response.get_json()
+    assert set(error) == {"error", "position"}
+    for fragment in fragments:
+        assert fragment in error["error"], error["error"]
+    return error
+
+
+def request_for(path: str, body: dict) -> dict:
+    """The body as `path` takes it: /api/check needs a formula and a step."""
+    return {**body, "formula": "1", "step": 1} if path == "check" else body
+
+
+DEEP = 100_000
+DEEP_BODIES = {
+    "arrays": b"[" * DEEP + b"]" * DEEP,
+    "objects": b'{"a":' * DEEP + b"1" + b"}" * DEEP,
+    "in a value": (b'{"expression": "s = sum(x)", "variables": {"x": {"value": '
+                   + b"[" * DEEP + b"1" + b"]" * DEEP + b"}}}"),
+    "past our limit": (b'{"expression": "s = sum(x)", "variables": {"x": {"value": '
+                       + b"[" * 40 + b"1" + b"]" * 40 + b"}}}"),
+}
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+@pytest.mark.parametrize("kind", DEEP_BODIES)
+def test_deep_json_is_a_400_on_every_endpoint(client, path, kind):
+    response, _ = timed(client, path, None, data=DEEP_BODIES[kind],
+                        content_type="application/json")
+    error = refused(response, "nests", f"the limit is {limits.MAX_JSON_DEPTH}")
+    assert error["position"] is None
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_a_body_that_is_not_json_is_a_400_saying_where(client, path):
+    response, _ = timed(client, path, None, data=b'{"expression": "s = x",}',
+                        content_type="application/json")
+    assert refused(response, "not valid JSON", "at byte 22")["position"] is None
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x", None])
+@pytest.mark.parametrize("path", ["trace", "train", "check", "export?format=svg"])
+def test_a_body_that_is_not_sent_as_json_is_a_415(client, path, content_type):
+    """A page on another site can post these types without a CORS preflight: never accepted."""
+    kwargs = {"content_type": content_type} if content_type else {}
+    response, _ = timed(client, path, None, data=b'{"expression": "s = uT f(Wx + b)"}', **kwargs)
+    assert response.status_code == 415
+    error = response.get_json()
+    assert error["position"] is None and "Content-Type: application/json" in error["error"]
+    assert response.headers["Content-Security-Policy"] == SECURITY_HEADERS[
+        "Content-Security-Policy"]
+
+
+def stack(parts: int, sep: str = "; ") -> str:
+    return "s = sum([" + sep.join(["x"] * parts) + "])"
+
+
+STACKS = {
+    "1,000 parts": {"expression": stack(1000)},
+    "5,000 parts of a 1×1": {"expression": stack(4990, ";"),
+                             "variables": {"x": {"shape": [1, 1]}}},
+}
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+@pytest.mark.parametrize("which", STACKS)
+def test_a_huge_stack_is_refused_at_once_on_every_endpoint(client, path, which):
+    """It once answered 30 MB in 3 s (1,000 parts), or held a worker past gunicorn's 30 s."""
+    response, seconds = timed(client, path, request_for(path, STACKS[which]))
+    refused(response, "characters of text", f"the limit {limits.MAX_TEXT_CHARS}",
+            "MAX_TEXT_CHARS")
+    assert seconds < limits.REQUEST_SECONDS   # refused from the estimate, before any work
+
+
+def nest(depth: int, op: str = "tanh", leaf: str = "x") -> str:
+    return f"sum({op}(" * 1 + f"{op}(" * (depth - 1) + leaf + ")" * depth + ")"
+
+
+def chain(n: int) -> str:
+    """c_i = c_{i−1} ∘ x: x feeds every node, so its edges span 1, 2, …, n ranks."""
+    lines = ["c0 = x", *(f"c{i} = c{i - 1} * x" for i in range(1, n + 1))]
+    return "\n".join([*lines, f"s = c{n}"])
+
+
+# The requests of issue 19's report that held a worker, each now refused by a named budget.
+ISSUE_REQUESTS = {
+    "tanh nested 199 deep": ("trace", {"expression": "s = " + nest(199)}, "MAX_TEXT_CHARS"),
+    "five softmax nests of 199": ("trace", {"expression": "\n".join(
+        f"a{i} = " + nest(199, "softmax", f"x{i}") for i in range(5)) + "\ns = a0 + a1"},
+        "MAX_TEXT_CHARS"),
+    "the norm of a 1000×1000 as HTML": (
+        "export?format=html", {"expression": "s = norm(x)",
+                               "variables": {"x": {"shape": [1000, 1000]}}}, "MAX_ANSWER_BYTES"),
+    "training a stack of 400 for 1,000 steps": (
+        "train", {"expression": "s = sum([" + ";".join(["w"] * 400) + "])", "steps": 1000},
+        "MAX_TEXT_CHARS"),
+    "the every-step PDF of a 56-node chain": (
+        "export?format=pdf&steps=all", {"expression": chain(53)}, "MAX_EXPORT_SECONDS"),
+    "the every-step PDF of a 10-layer net (109 pages)": (
+        "export?format=pdf&steps=all",
+        dict(zip(("expression", "variables"), tanh_net(10), strict=True)), "MAX_EXPORT_SECONDS"),
+    "a chain whose edges span thousands of ranks": (
+        "trace", {"expression": chain(150)}, "too tangled to draw"),
+    "the scalar view at its cap, every step": (
+        "export?format=pdf&steps=all", {"expression": "s = uᵀ f(Wx + b)", "view": "scalar",
+                                        "variables": {"W": {"shape": [9, 9]}}}, "pages"),
+}
+
+
+@pytest.mark.parametrize("name", ISSUE_REQUESTS)
+def test_the_issues_expensive_requests_are_refused_by_a_named_budget(client, name):
+    path, body, limit = ISSUE_REQUESTS[name]
+    response, _ = timed(client, path, body)
+    refused(response, limit)
+
+
+# The most expensive requests still accepted: each answers within the deadline.
+ACCEPTED = {
+    "the lecture with W 512×512": ("trace", {"expression": "s = uᵀ f(Wx + b)",
+                                             "variables": {"W": {"shape": [512, 512]}}}),
+    "a stack of 200 parts": ("trace", {"expression": stack(200)}),
+    "tanh nested 100 deep": ("trace", {"expression": "s = " + nest(100)}),
+    "training the lecture at its cap of steps": (
+        "train", {"expression": "s = uᵀ f(Wx + b)", "steps": limits.MAX_TRAIN_STEPS}),
+    "the scalar view's every-step PDF": (
+        "export?format=pdf&steps=all", {"expression": "s = uᵀ f(Wx + b)", "view": "scalar",
+                                        "variables": {"W": {"shape": [1, 3]}}}),
+    "a 5-layer net's every-step PDF (59 pages)": (
+        "export?format=pdf&steps=all",
+        dict(zip(("expression", "variables"), tanh_net(5), strict=True))),
+    "a chain under the span limit": ("trace", {"expression": chain(53)}),
+}
+
+
+@pytest.mark.parametrize("name", ACCEPTED)
+def test_the_most_expensive_accepted_requests_answer_within_the_deadline(client, name):
+    path, body = ACCEPTED[name]
+    response, _ = timed(client, path, body)
+    assert response.status_code == 200, response.data[:300]
+    assert len(response.data) <= limits.MAX_ANSWER_BYTES
+
+
+def test_an_answer_over_its_limit_is_refused_naming_it(client, monkeypatch):
+    """The estimate refuses first; the measured answer is held to the same limit after."""
+    monkeypatch.setattr(web, "MAX_ANSWER_BYTES", 1000)
+    response, _ = timed(client, "trace", {"expression": "s = uᵀ f(Wx + b)"})
+    refused(response, "the answer would be", "more than the limit 1000", "MAX_ANSWER_BYTES")
+
+
+def test_work_past_the_deadline_stops_with_a_503_and_the_next_request_works(client,
+                                                                            monkeypatch):
+    monkeypatch.setattr(web, "REQUEST_SECONDS", 0.05)
+    render.LAYOUTS.clear()
+    response, seconds = timed(client, "export?format=pdf&steps=all",
+                              {"expression": "s = uᵀ f(Wx + b)"})
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "the request took longer than 0.05 s, the "
+                                            "server's limit for one request (REQUEST_SECONDS), "
+                                            "and was stopped: try a smaller expression or graph",
+                                   "position": None}
+    assert seconds < 2
+    assert stray_dots() == []
+    monkeypatch.setattr(web, "REQUEST_SECONDS", limits.REQUEST_SECONDS)
+    assert timed(client, "trace", {"expression": "s = uᵀ f(Wx + b)"})[0].status_code == 200
+
+
+def test_a_dot_killed_mid_layout_is_a_503_and_the_next_request_works(client, monkeypatch):
+    """As if the OOM killer took the worker's `dot`: the server's failure, said as such."""
+    real = render.DOT._read
+
+    def killed(proc):
+        proc.kill()
+        return real(proc)
+
+    render.LAYOUTS.clear()
+    monkeypatch.setattr(render.DOT, "_read", killed)
+    response, _ = timed(client, "trace", {"expression": chain(53)})   # 2 s of layout
+    assert response.status_code == 503
+    assert response.get_json()["error"].startswith("the server failed to lay out the graph: "
+                                                   "Graphviz's dot stopped")
+    monkeypatch.setattr(render.DOT, "_read", real)
+    assert timed(client, "trace", {"expression": "s = uᵀ f(Wx + b)"})[0].status_code == 200
+    assert stray_dots() == []
+
+
+@pytest.mark.parametrize("letter", ["x", "𐐀"])   # Deseret 𐐀: astral, and kept by NFKC
+def test_the_layout_cache_counts_the_bytes_it_holds(letter):
+    """One astral letter made every cached SVG take 4 bytes a character as a str; the cache
+    holds UTF-8 and counts exactly that."""
+    cache = render.LayoutCache(max_bytes=10_000_000)
+    t = trace_of(f"s = sum(tanh(W{letter} + b))")
+    svg, hit = cache.get(render.structure(t))
+    assert not hit and letter in svg
+    assert cache.size == len(svg.encode()) + cache.ENTRY_BYTES
+    assert cache.get(render.structure(t)) == (svg, True)
+
+
+def stray_dots() -> list[int]:
+    """Processes named dot whose parent is this process, but for the one render.DOT keeps."""
+    kept = render.DOT._proc.pid if render.DOT._proc is not None else None
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:]
+        if name == "dot" and int(fields.split()[1]) == os.getpid() and int(pid) != kept:
+            found.append(int(pid))
+    return found

@@ -10,7 +10,9 @@ import pytest
 from checks import tanh_net, trace_json
 
 from app import create_app
-from backprop_viz import limits, render, trace
+from backprop_viz import budget, limits, render, trace
+from backprop_viz.errors import BackpropError
+from backprop_viz.inputs import prepare
 from backprop_viz.web import SECURITY_HEADERS
 
 
@@ -86,13 +88,17 @@ def _dot_children() -> list[int]:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to look for children")
-def test_graphviz_past_its_time_limit_is_a_clear_error_and_leaves_no_process(client, monkeypatch):
+def test_graphviz_past_its_time_limit_is_the_servers_503_and_leaves_no_process(client,
+                                                                                monkeypatch):
+    """A stalled `dot` is the server's failure, never the user's: a 503, not a 400."""
     monkeypatch.setattr(render, "DOT_TIMEOUT_SECONDS", 0.001)
     render.LAYOUTS.clear()
     for path in ("/api/trace", "/api/export?format=png"):
-        err = error_of(client, {"expression": chain(40)}, path)
-        assert err["error"] == ("laying out the graph took longer than the limit of 0.001 s: "
-                                "try a smaller expression")
+        r = client.post(path, json={"expression": chain(40)})
+        assert r.status_code == 503
+        assert r.get_json() == {"error": "the server failed to lay out the graph: Graphviz's "
+                                         "dot ran past its time limit (0.001 s) and was stopped",
+                                "position": None}
     assert _dot_children() == []
 
 
@@ -149,3 +155,50 @@ def test_a_200_layer_net_and_the_lecture_with_w_512_by_512_answer(client):
     assert r.status_code == 200
     w = r.get_json()["gradients"]["W"]
     assert len(w) == 512 and len(w[0]) == 512
+
+
+def stacked(parts: int) -> str:
+    return "s = sum([" + "; ".join(["x"] * parts) + "])"
+
+
+def nested(depth: int) -> str:
+    return "s = sum(" + "tanh(" * depth + "x" + ")" * (depth + 1)
+
+
+# Graphs of each shape the estimate must cover: many numbers, many nodes, a wide stack, a deep
+# nest, fan-out, reductions and softmax.
+ESTIMATED = {
+    "the lecture": ("s = uᵀ f(Wx + b)", None),
+    "the lecture, W 512×512": ("s = uᵀ f(Wx + b)", {"W": {"shape": [512, 512]}}),
+    "a 200-layer net": tanh_net(200),
+    "a stack of 200": (stacked(200), None),
+    "tanh nested 100 deep": (nested(100), None),
+    "softmax nested 40 deep": ("s = sum(" + "softmax(" * 40 + "x" + ")" * 41, None),
+    "a product of 100 uses": ("s = sum(" + " * ".join(["x"] * 100) + ")", None),
+    "a norm and a mean": ("s = norm(W x) + mean(x)", {"W": {"shape": [30, 40]}}),
+}
+
+
+@pytest.mark.parametrize("name", ESTIMATED)
+def test_the_estimate_of_the_answer_is_within_its_stated_range(client, name):
+    """budget.py refuses past MAX_ANSWER_BYTES from its estimate: it must not fall far short of
+    the answer (the answer is measured again before it is sent), nor refuse graphs far smaller
+    than the limit."""
+    expression, variables = ESTIMATED[name]
+    estimate = budget.estimate(prepare(expression, variables).graph).answer_bytes
+    r = client.post("/api/trace", json={"expression": expression, "variables": variables})
+    assert r.status_code == 200
+    assert 0.8 * len(r.data) <= estimate <= 3 * len(r.data), (len(r.data), estimate)
+
+
+def test_the_budgets_refuse_before_the_engine_runs(monkeypatch):
+    def never(*_args, **_kwargs):
+        raise AssertionError("the engine ran")
+
+    monkeypatch.setattr("backprop_viz.inputs.engine.run", never)
+    with pytest.raises(BackpropError, match="MAX_TEXT_CHARS"):
+        trace(stacked(1000))
+    with budget.answering_trace(), pytest.raises(BackpropError, match="MAX_ANSWER_BYTES"):
+        trace("s = norm(x)", {"x": {"shape": [1000, 1000]}})
+    with pytest.raises(AssertionError, match="the engine ran"):   # no answer to bound here
+        trace("s = norm(x)", {"x": {"shape": [1000, 1000]}})

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import signal
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from app import create_app
+from backprop_viz import deadline
+from backprop_viz.deadline import Unavailable
 
 LECTURE = "s = uᵀ f(Wx + b)"
 XYZ = {"expression": "out = (x + y) * z",
@@ -174,3 +177,36 @@ def test_a_fault_of_ours_is_a_500_without_traceback(monkeypatch):
     assert response.status_code == 500
     assert response.get_json() == {"error": "internal server error", "position": None}
     assert b"secret" not in response.data and b"Traceback" not in response.data
+
+
+# ---------------------------------------------------------------- JSON only, and honest 503s
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          "Application/JSON"])
+def test_json_is_accepted_with_or_without_a_charset(client, content_type):
+    response = client.post("/api/trace", data=b'{"expression": "s = x"}',
+                           content_type=content_type)
+    assert response.status_code == 200 and response.get_json()["output"] == "s"
+
+
+def test_a_get_needs_no_content_type(client):
+    assert client.get("/api/presets").status_code == 200
+
+
+def test_a_server_failure_is_a_503_in_the_apis_json(monkeypatch):
+    def failed(*_args, **_kwargs):
+        raise Unavailable("the server failed to lay out the graph: Graphviz's dot stopped")
+
+    monkeypatch.setattr("backprop_viz.compiled.trace", failed)
+    response = create_app().test_client().post("/api/trace", json={"expression": "s = x"})
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "the server failed to lay out the graph: "
+                                            "Graphviz's dot stopped", "position": None}
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_deadline_is_lifted_after_each_request(client):
+    """No alarm outlives its request: a later pause in the same thread runs to its end."""
+    assert client.post("/api/trace", json={"expression": "s = x"}).status_code == 200
+    assert deadline.remaining() is None
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

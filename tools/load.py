@@ -1,6 +1,7 @@
 """Load: drive gunicorn with wrk and tools/load.lua from 32 clients, on loopback only.
 
     python3 tools/load.py [--seconds 30] [--clients 32] [--workers N] [--warmup 5]
+    python3 tools/load.py --mix expensive [--seconds 30] [--hogs 4]
 
 Starts the server as `make serve` does (gunicorn.conf.py, sync workers, worker recycling off so
 that memory is measured on the same processes) on a free 127.0.0.1 port, warms it up, drives it
@@ -8,6 +9,11 @@ for a bounded time, stops it, and prints: requests/s; latency percentiles as the
 (wrk, queueing included) and as the workers spent them (gunicorn's access log); answers by status
 class, counted by the Lua script and again from the access log; wrk's socket errors; each
 worker's resident memory before and after. Exits 1 on any 5xx or socket error.
+
+`--mix expensive` asks whether one client can starve the others: `--hogs` clients (4) send the
+most expensive requests the budgets accept, back to back, while one client sends the lecture's
+cheap request, one at a time, and its latency is measured. Prints both kinds' latencies and
+statuses; exits 1 on any 5xx or if the cheap request's p99 is 1 s or more.
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -34,6 +43,28 @@ from tools.serving import Gunicorn, rss_kib  # noqa: E402
 SCRIPT = ROOT / "tools" / "load.lua"
 ACCESS_LINE = re.compile(r'" (\d{3}) \d+ (\d+)ms$', re.M)
 MEMORY_TARGET = 0.20   # a worker's RSS after the run within 20% of before
+FAIR_P99_SECONDS = 1.0  # the cheap request's p99 while the hogs run
+
+
+def _net(layers: int) -> dict:
+    """h_i = tanh(W_i h_{i−1} + b_i), s = uᵀ h_L, 4×4 weights (issue 7's workload)."""
+    lines = ["h0 = x", *(f"h{i} = tanh(W{i} h{i - 1} + b{i})" for i in range(1, layers + 1))]
+    variables = {"x": {"shape": [4, 1]}}
+    for i in range(1, layers + 1):
+        variables |= {f"W{i}": {"shape": [4, 4]}, f"b{i}": {"shape": [4, 1]}}
+    return {"expression": "\n".join([*lines, f"s = uᵀ h{layers}"]), "variables": variables}
+
+
+CHEAP = ("/api/trace", {"expression": "s = uᵀ f(Wx + b)"})
+# The most expensive requests each budget still accepts (README, Reliability).
+EXPENSIVE = [
+    ("/api/export?format=pdf&steps=all", _net(5)),                        # 59 pages
+    ("/api/trace", {"expression": "s = sum(" + "tanh(" * 120 + "x" + ")" * 121}),
+    ("/api/trace", {"expression": "s = uᵀ f(Wx + b)", "variables": {"W": {"shape": [512, 512]}}}),
+    ("/api/trace", {"expression": "s = sum([" + "; ".join(["x"] * 200) + "])"}),
+    ("/api/train", {"expression": "s = uᵀ f(Wx + b)", "steps": 1000}),
+    ("/api/trace", _net(200)),
+]
 
 
 def drive(wrk: str, url: str, seconds: int, clients: int, threads: int) -> tuple[dict, str]:
@@ -69,7 +100,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="wrk threads (1: the load generator shares the server's cores)")
     parser.add_argument("--workers", type=int, help="gunicorn workers (gunicorn.conf.py's)")
     parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up, not counted")
+    parser.add_argument("--mix", choices=("class", "expensive"), default="class",
+                        help="class: wrk and load.lua (default); expensive: hogs and one cheap "
+                             "client")
+    parser.add_argument("--hogs", type=int, default=4, help="expensive clients (4)")
     args = parser.parse_args(argv)
+    if args.mix == "expensive":
+        return expensive(args)
     wrk = shutil.which("wrk")
     if wrk is None:
         print("wrk is not installed: `make load` installs it (Debian: apt-get install wrk)",
@@ -153,6 +190,73 @@ def print_memory(pids: list[int], fresh: dict[int, int], before: dict[int, int],
         if change > MEMORY_TARGET:
             grown.append(pid)
     return grown
+
+
+def send(url: str, path: str, body: dict) -> tuple[int, float]:
+    """One POST; its status and seconds."""
+    request = urllib.request.Request(url + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as err:
+        err.read()
+        status = err.code
+    return status, time.monotonic() - started
+
+
+def expensive(args: argparse.Namespace) -> int:
+    """`--hogs` clients loop over EXPENSIVE while one client sends CHEAP, for `--seconds`."""
+    workers = args.workers or runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
+    results: dict[str, list[tuple[int, float]]] = {"cheap": [], "expensive": []}
+    by_request: dict[int, list[tuple[int, float]]] = {k: [] for k in range(len(EXPENSIVE))}
+    with tempfile.TemporaryDirectory() as logs, \
+            Gunicorn(Path(logs), workers, env={"MAX_REQUESTS": "0"}) as server:
+        print(f"gunicorn: {workers} sync workers at {server.url} on {os.cpu_count()} cores; "
+              f"{args.hogs} clients sending the most expensive accepted requests, 1 the lecture")
+        for path, body in EXPENSIVE:   # every worker may lay these out: warm none, time all
+            print(f"  {path} {json.dumps(body)[:60]}…: {send(server.url, path, body)[0]}")
+        stop = time.monotonic() + args.seconds
+
+        def hog(first: int) -> None:
+            k = first
+            while time.monotonic() < stop:
+                path, body = EXPENSIVE[k % len(EXPENSIVE)]
+                answer = send(server.url, path, body)
+                results["expensive"].append(answer)
+                by_request[k % len(EXPENSIVE)].append(answer)
+                k += 1
+
+        hogs = [threading.Thread(target=hog, args=(i,)) for i in range(args.hogs)]
+        for thread in hogs:
+            thread.start()
+        time.sleep(1)   # the hogs hold their workers
+        while time.monotonic() < stop:
+            results["cheap"].append(send(server.url, *CHEAP))
+            time.sleep(0.05)
+        for thread in hogs:
+            thread.join()
+        server.stop()
+    failures = 0
+    for kind, done in results.items():
+        seconds = [t * 1000 for _, t in done]
+        p50, p95, p99 = percentiles(seconds) if len(seconds) > 1 else (0, 0, 0)
+        statuses = Counter(f"{status // 100}xx" for status, _ in done)
+        failures += statuses["5xx"]
+        print(f"{kind:9}  {len(done)} requests: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 "
+              f"{p99:.0f} ms, max {max(seconds, default=0):.0f} ms; "
+              f"{', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}")
+    for k, done in by_request.items():
+        path, body = EXPENSIVE[k]
+        print(f"  {path} {json.dumps(body, ensure_ascii=False)[:50]}…: "
+              f"{', '.join(f'{status} in {t:.1f} s' for status, t in done)}")
+    cheap_p99 = percentiles([t for _, t in results["cheap"]])[2]
+    fair = cheap_p99 < FAIR_P99_SECONDS
+    print(f"\n{'PASS' if fair and not failures else 'FAIL'}: {failures} 5xx answers; the cheap "
+          f"request's p99 {cheap_p99 * 1000:.0f} ms (target under {FAIR_P99_SECONDS:g} s)")
+    return 0 if fair and not failures else 1
 
 
 if __name__ == "__main__":
