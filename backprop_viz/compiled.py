@@ -111,9 +111,12 @@ def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
         pipeline = replace(found.pipeline, inputs=req)
         _, leaves = pipeline.leaves(pipeline.start(), view)
         result = engine.refill(found.graph, found.plan, found.template, leaves, req.seed)
-    if check:
-        result = replace(result, gradient_check=gradcheck.check(found.graph, result))
-    return found, result
+    return found, checked(found, result) if check else result
+
+
+def checked(found: Compiled, result: Trace) -> Trace:
+    """The trace with its gradient check, by central differences on the structure's graph."""
+    return replace(result, gradient_check=gradcheck.check(found.graph, result))
 
 
 def _nbytes(t: Trace) -> int:

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from . import budget, deadline, numbers
@@ -420,6 +421,18 @@ def render_svg(trace: Trace) -> str:
     four `<text>` (title, shape, value slot, gradient slot); each edge's `<g>` has the edge's
     id and, when labelled, two (value slot, gradient slot)."""
     return LAYOUTS.get(structure(trace))[0]
+
+
+# `dot` runs in a process of its own: a request lays its graph out in this pool while its own
+# thread goes on with the work that does not need the drawing (the gradient check, the JSON).
+_LAYING_OUT = ThreadPoolExecutor(max_workers=2, thread_name_prefix="layout")
+
+
+def svg_soon(trace: Trace) -> Future[str]:
+    """`render_svg(trace)`, laid out meanwhile: its DOT text is written here, the layout (a
+    cache hit, or `dot`) runs in the pool; `.result()` gives the SVG or raises what it raised."""
+    source = structure(trace)
+    return _LAYING_OUT.submit(lambda: LAYOUTS.get(source)[0])
 
 
 def _svg_only(svg: str) -> str:
