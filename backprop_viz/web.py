@@ -9,6 +9,7 @@ the server could not finish, in time or at all, is a 503 in the same JSON.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -71,7 +72,15 @@ def index() -> str:
     """The step-through page; it asks /api/trace for the graph itself."""
     return render_template("index.html", expression=DEFAULT_EXPRESSION, f_choices=F_CHOICES,
                            inputs_and_targets=training.INPUTS_AND_TARGETS,
-                           max_scalar_nodes=MAX_SCALAR_NODES, max_train_steps=MAX_TRAIN_STEPS)
+                           max_scalar_nodes=MAX_SCALAR_NODES, max_train_steps=MAX_TRAIN_STEPS,
+                           modules=_page_modules())
+
+
+@functools.cache
+def _page_modules() -> tuple[str, ...]:
+    """The page's script modules (static/js, but the standalone export's entry), preloaded."""
+    folder = assets.root() / "static" / "js"
+    return tuple(f"js/{p.name}" for p in sorted(folder.glob("*.js")) if p.name != "standalone.js")
 
 
 @bp.get("/api/presets")

@@ -9,6 +9,8 @@ let katex = null;
 export async function loadMath() {
   try {
     katex = (await import("/vendor/katex/katex.mjs")).default;
+    // the page loads KaTeX's style sheet for print only, so it never holds the first graph up
+    document.getElementById("katex-css")?.setAttribute("media", "all");
   } catch {
     katex = null;
   }
