@@ -29,6 +29,9 @@ def read_back(program: Program, gr: Graph) -> tuple[str, tuple[str, ...]]:
             if min(shape) > 1:
                 rows[attrs["pos"]] = shape
 
+    if not dots and not rows:   # nothing read otherwise: the program prints as it parsed
+        return unparse(program), tuple(notes)
+
     def read(expr: Expr) -> Expr:
         match expr:
             case Binary(op="matmul", pos=pos) if pos in dots:
