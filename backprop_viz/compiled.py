@@ -104,7 +104,8 @@ def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
         result, plan = engine.compile_run(gr, leaves, expression=req.expression,
                                           parsed=pipeline.parsed, f=req.f, seed=req.seed,
                                           warnings=pipeline.warnings)
-        result = replace(result, view=view, scalar_nodes=pipeline.scalar_nodes)
+        result = replace(result, view=view, scalar_nodes=pipeline.scalar_nodes,
+                         splits=pipeline.splits)
         found = Compiled(k, pipeline, view, gr, plan, result, _nbytes(result))
         CACHE.put(found)
     else:

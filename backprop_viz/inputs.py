@@ -60,6 +60,7 @@ class Pipeline:
     parsed: str
     warnings: tuple[str, ...]
     scalar_nodes: int               # nodes of the scalar view (`scalar.count`), not built
+    splits: tuple[str, ...] = ()    # runs read as products (Wx → W · x), announced in warnings
 
     def start(self) -> dict[str, np.ndarray]:
         """Every variable's value by name: given, written in the expression, or drawn."""
@@ -82,7 +83,7 @@ class Pipeline:
         gr, leaves = self.leaves(values, view)
         result = engine.run(gr, leaves, expression=self.inputs.expression, parsed=self.parsed,
                             f=self.inputs.f, seed=self.inputs.seed, warnings=self.warnings)
-        return replace(result, view=view, scalar_nodes=self.scalar_nodes,
+        return replace(result, view=view, scalar_nodes=self.scalar_nodes, splits=self.splits,
                        gradient_check=gradcheck.check(gr, result) if check else None)
 
 
@@ -101,7 +102,7 @@ def build(req: Inputs) -> Pipeline:
                                              if name not in gr.variables))
     check_sizes(gr)
     budget.check(gr)
-    return Pipeline(req, gr, parsed, warnings, scalar.count(gr))
+    return Pipeline(req, gr, parsed, warnings, scalar.count(gr), program.splits)
 
 
 def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0,

@@ -92,9 +92,11 @@ def _code_statements(tokens: list[Token]) -> set[int]:
     return code
 
 
-def split_runs(tokens: list[Token], keep: frozenset[str]) -> tuple[list[Token], tuple[str, ...]]:
+def split_runs(tokens: list[Token], keep: frozenset[str]
+               ) -> tuple[list[Token], dict[str, str]]:
     """`Wx` → `W` `x`, each piece at its own offset, and a note of every split for the answer's
-    `warnings`, but for a split into names the request declares or the program assigns, which
+    `warnings` by the run split (the page offers to read it as one name), but for a split into
+    names the request declares or the program assigns, which
     say what they are (`Wx` with W and x given values, `w0x0` with w0 and x0). A run directly
     followed by `(` stays whole: it is a misspelt function (`tanhh(z)`), which the parser
     reports; so does a run followed by `=`, a name being assigned or an option (`axis=0`), and
@@ -119,7 +121,7 @@ def split_runs(tokens: list[Token], keep: frozenset[str]) -> tuple[list[Token], 
             out.append(Token("name", piece, start))
             start += len(piece)
     out.append(tokens[-1])
-    return out, tuple(notes.values())
+    return out, notes
 
 
 def function_tokens(tokens: list[Token]) -> list[Token]:

@@ -58,7 +58,7 @@ def parse(source: str, declared: frozenset[str] = frozenset()) -> Program:
     parser = _Parser(source, function_tokens(tokens), declared, assigned)
     try:
         statements = parser.program()
-        return Program(statements, source, (*notes, *parser.notes))
+        return Program(statements, source, (*notes.values(), *parser.notes), tuple(notes))
     except RecursionError:  # a safety net: MAX_DEPTH is meant to stop well before this
         where = parser.open[-1].pos if parser.open else 0
         raise BackpropError(f"nesting deeper than {MAX_DEPTH} levels", where) from None

@@ -133,6 +133,7 @@ class Program:
     statements: tuple[Statement, ...]
     source: str
     notes: tuple[str, ...] = ()   # how the parser read what could be read two ways (`warnings`)
+    splits: tuple[str, ...] = ()  # the runs it read as products of one-letter names (Wx)
 
 
 def literal(expr: Expr) -> float | None:

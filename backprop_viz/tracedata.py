@@ -125,6 +125,7 @@ class Trace:
     closed_forms: Mapping[str, forms.Math | None] = field(default_factory=dict)  # by variable
     deltas: tuple[delta_mod.Definition, ...] = ()   # δ = u ∘ f′(z), in backward order
     gradient_check: GradientCheck | None = None    # set by inputs.trace, after the passes
+    splits: tuple[str, ...] = ()   # runs the parser read as products (Wx → W · x)
 
     @cached_property
     def _by_id(self) -> dict[str, Node]:
@@ -193,7 +194,7 @@ class Trace:
             "edges": [{"source": e.source, "target": e.target, "port": e.port}
                       for e in self.edges],
             "steps": [self._step_dict(s) for s in self.steps],
-            "warnings": list(self.warnings),
+            "warnings": list(self.warnings), "splits": list(self.splits),
             "view": self.view, "scalar_nodes": self.scalar_nodes,
             "closed_forms": {name: _math(m) for name, m in self.closed_forms.items()},
             "deltas": [{"name": d.delta.name, "node": d.delta.node, "step": d.delta.step,

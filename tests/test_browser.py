@@ -244,3 +244,14 @@ def test_an_edit_that_needs_other_shapes_to_change_still_renders(page, live_serv
         "() => document.querySelector('#vars-table input[aria-label=\"shape of b\"]')"
         ".value === '5×1'")
     assert page.locator("#expr-error").is_hidden()
+
+
+def test_a_split_run_is_read_as_one_name_in_one_click(page, live_server):
+    open_page(page, live_server, expr="s = sum(Wx)")
+    button = page.locator("#warnings button", has_text="read Wx as one name")
+    assert "Wx is read as W · x" in page.inner_text("#warnings")
+    button.click()
+    page.wait_for_function("() => document.querySelector('#parsed code')?.textContent"
+                           " === 's = sum(Wx)'")
+    assert page.locator("#warnings button").count() == 0
+    assert page.locator("#vars-table", has_text="Wx").count() == 1

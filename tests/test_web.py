@@ -45,7 +45,8 @@ def test_trace_has_every_field_of_the_api(client):
     data = response.get_json()
     assert {"expression", "parsed", "output", "output_id", "value", "variables", "gradients",
             "nodes", "edges", "steps", "svg", "f", "seed", "warnings", "view",
-            "scalar_nodes", "closed_forms", "deltas", "gradient_check", "structure"} == set(data)
+            "scalar_nodes", "closed_forms", "deltas", "gradient_check", "structure",
+            "splits"} == set(data)
     assert data["expression"] == LECTURE and data["output"] == "s"
     assert data["parsed"] == "s = uᵀ · f(W · x + b)"
     assert isinstance(data["value"], float)
@@ -210,3 +211,15 @@ def test_the_deadline_is_lifted_after_each_request(client):
     assert client.post("/api/trace", json={"expression": "s = x"}).status_code == 200
     assert deadline.remaining() is None
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_run_read_as_a_product_is_named_and_declaring_it_reads_it_whole(client):
+    """`splits[i]` is announced by `warnings[i]`; declaring the run (no shape or value needed)
+    makes it one name, as the page's "read Wx as one name" does."""
+    data = trace(client, {"expression": "s = sum(Wx + ab)"}).get_json()
+    assert data["splits"] == ["Wx", "ab"]
+    assert data["warnings"][0].startswith("Wx is read as W · x")
+    assert data["warnings"][1].startswith("ab is read as a · b")
+    whole = trace(client, {"expression": "s = sum(Wx + ab)", "variables": {"Wx": {}}}).get_json()
+    assert whole["splits"] == ["ab"] and "Wx" in whole["variables"]
+    assert whole["parsed"] == "s = sum(Wx + a · b)"

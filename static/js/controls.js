@@ -110,11 +110,24 @@ function load(trace, body, vector) {
     el("span", { class: "output-value" }, fmt(trace.value)),
     ...(trace.gradient_check ? [" · ", checkBadge(trace.gradient_check)] : []));
   const warnings = $("warnings");
-  warnings.replaceChildren(...trace.warnings.map((w) => el("li", {}, w)));
+  warnings.replaceChildren(...trace.warnings.map((w, i) => el("li", {}, w,
+    ...(i < (trace.splits ?? []).length ? [" ", readWhole(trace.splits[i])] : []))));
   warnings.hidden = trace.warnings.length === 0;
   fillVariables(vector);
   showParameters(vector);
   fitBox();
+}
+
+// A run the server read as a product (Wx → W · x; its warning is warnings[i] for splits[i]):
+// one click declares it, so it is read as one name.
+function readWhole(name) {
+  const button = el("button", { type: "button", class: "read-whole" },
+    `read ${name} as one name`);
+  button.addEventListener("click", () => {
+    state.overrides[name] = {};
+    renderGraph();
+  });
+  return button;
 }
 
 // "gradient check: max rel. error 3e−11": backprop against central differences; a click shows
