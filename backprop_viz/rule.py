@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import notation as nt
-
-Shape = tuple[int, int]
+from .arrays import Shape
 
 
 @dataclass(frozen=True)

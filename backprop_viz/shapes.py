@@ -17,12 +17,13 @@ error says so, where fixing d3 = 1 would make W a row.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import networkx as nx
 
+from .arrays import Params, Shape
 from .errors import BackpropError
 from .limits import DEFAULT_DIMS
 from .ops import OPS, get_op
@@ -66,9 +67,6 @@ class _Dims:
     def bind(self, d: int, value: int) -> bool:
         return self.unify(d, self.new(value))
 
-
-Shape = tuple[int, int]
-Params = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
