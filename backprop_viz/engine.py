@@ -117,12 +117,7 @@ def refill(gr: graph_mod.Graph, plan: Plan, template: Trace, leaves: Mapping[str
     with np.errstate(all="ignore"):
         for sp, ts in zip(plan.steps, template.steps[len(gr.order):], strict=True):
             node = sp.node
-            if node == gr.output:
-                upstream = np.ones_like(values[node])
-            else:
-                first, *rest = (d for _, _, d in parts[node])
-                upstream = sum(rest, start=first)
-            grads[node] = upstream
+            upstream = grads[node] = _upstream(gr, node, values, parts)
             edges = []
             if sp.op is not None:
                 ins = tuple(values[i] for i in sp.args)
@@ -201,12 +196,7 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
     for node in reversed(gr.order):
         if node not in live:
             continue
-        if node == gr.output:
-            upstream = np.ones_like(values[node])
-        else:
-            first, *rest = (d for _, _, d in parts[node])
-            upstream = sum(rest, start=first)
-        grads[node] = upstream
+        upstream = grads[node] = _upstream(gr, node, values, parts)
         attrs = g.nodes[node]
         args = gr.inputs(node) if attrs["kind"] == "op" else []
         delta = namer.name(node, upstream, step=len(gr.order) + len(steps) + 1,
@@ -254,6 +244,15 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
         composed.append(delta_mod.Backward(node, said[node], rule, contributions, delta))
         plans.append(StepPlan(node, op, tuple(args), attrs["params"], tuple(edge_plans)))
     return grads, steps, composed, plans, said
+
+
+def _upstream(gr: graph_mod.Graph, node: str, values: Mapping[str, np.ndarray],
+              parts: Mapping[str, list[tuple[str, int, np.ndarray]]]) -> np.ndarray:
+    """∂out/∂node: 1 at the output, else the sum of what each consumer sent back (fan-out)."""
+    if node == gr.output:
+        return np.ones_like(values[node])
+    first, *rest = (d for _, _, d in parts[node])
+    return sum(rest, start=first)
 
 
 def _child_label(gr: graph_mod.Graph, node: str) -> str:
