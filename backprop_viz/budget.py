@@ -33,7 +33,6 @@ from .limits import (
     MAX_EXPORT_SECONDS,
     MAX_JACOBIAN_NUMBERS,
     MAX_TEXT_CHARS,
-    MAX_TRAIN_TEXT_STEPS,
 )
 
 BYTES_PER_NUMBER = 56     # value and gradient, each written twice for a variable
@@ -140,16 +139,6 @@ def tangled(ranks: int) -> BackpropError:
     return BackpropError(f"the graph is too tangled to draw: its edges cross {ranks} ranks in "
                          f"all, the limit is {LAYOUT_SPAN_MAX}; split it into smaller "
                          f"expressions or reuse fewer names far apart", None)
-
-
-def check_passes(gr: graph_mod.Graph, passes: int) -> None:
-    """Training runs a pass per step, and each pass writes the steps' text again."""
-    work = estimate(gr).text_chars * passes
-    if work > MAX_TRAIN_TEXT_STEPS:
-        raise BackpropError(
-            f"{passes} steps × {work // passes} characters of text = {work} is more than the "
-            f"limit {MAX_TRAIN_TEXT_STEPS} (MAX_TRAIN_TEXT_STEPS): take at most "
-            f"{max(1, MAX_TRAIN_TEXT_STEPS // max(1, work // passes))} steps", None)
 
 
 def layout_seconds(nodes: int, edges: int, ranks: int) -> float:

@@ -7,7 +7,7 @@ import math
 import re
 import sys
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -75,6 +75,20 @@ class Pipeline:
         if view == "scalar":
             return scalar.expand(self.graph, values)
         return self.graph, {node: values[name] for name, node in self.graph.variables.items()}
+
+    def compiled(self, values: Mapping[str, np.ndarray]
+                 ) -> tuple[tracedata.Trace, Callable[[Mapping[str, np.ndarray]], tracedata.Trace]]:
+        """The trace at `values`, and how to get the trace at other values of the same structure
+        by the numeric passes alone (engine.refill): training's steps write no word again."""
+        gr, leaves = self.leaves(values)
+        first, plan = engine.compile_run(gr, leaves, expression=self.inputs.expression,
+                                         parsed=self.parsed, f=self.inputs.f,
+                                         seed=self.inputs.seed, warnings=self.warnings)
+        first = replace(first, scalar_nodes=self.scalar_nodes, splits=self.splits)
+
+        def again(new: Mapping[str, np.ndarray]) -> tracedata.Trace:
+            return engine.refill(gr, plan, first, self.leaves(new)[1], self.inputs.seed)
+        return first, again
 
     def run(self, values: Mapping[str, np.ndarray], view: Any = "vector", *,
             check: bool = False) -> tracedata.Trace:

@@ -26,7 +26,6 @@ MAX_ANSWER_BYTES = 16 * 1024 * 1024   # no answer is larger; budget.py refuses o
 # label characters × (1 + edges), it is capped here (budget.py): measured, 150,000 characters
 # take 0.1–1.5 s (a stack of 220 parts; tanh nested 125 deep) and answer 2–5 MB.
 MAX_TEXT_CHARS = 150_000
-MAX_TRAIN_TEXT_STEPS = 1_000_000   # training's steps × those characters (each pass writes them)
 # `dot`'s cost grows with the ranks its edges span (each rank crossed is a virtual node), and
 # edge labels multiply it. Measured here: a span of 1,500 lays out with labels in 0.5 s;
 # without edge labels a span of 10,000 takes 0.4–2 s and 18,000 about 4 s. Past the first the

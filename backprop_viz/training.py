@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import budget, tracedata
+from . import tracedata
 from .errors import BackpropError
 from .inputs import Pipeline, prepare
 from .jsonio import array, dumps, number
@@ -90,9 +90,8 @@ def train(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
     pipeline = prepare(expression, variables, f, seed)
     names = choose_parameters(pipeline, parameters)
     _check_work(pipeline, steps)
-    budget.check_passes(pipeline.graph, steps + 1)
     values = pipeline.start()
-    result = pipeline.run(values)
+    result, again = pipeline.compiled(values)   # the words once; each step its numbers only
     losses = [result.value]
     warnings: list[str] = []
     for k in range(steps):
@@ -104,7 +103,7 @@ def train(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
             warnings.append(f"training stopped after {k} of {steps} steps: {problem}")
             break
         values = new
-        result = pipeline.run(values)
+        result = again(values)
         losses.append(result.value)
     return Training(tuple(losses), values, names, eta, result, tuple(warnings))
 

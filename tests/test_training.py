@@ -444,3 +444,20 @@ def test_a_notebook_trace_trains_on_a_data_set_and_on_its_own_values():
     lecture = trace(LECTURE)
     stepped = lecture.train(steps=3, eta=0.1)
     assert stepped.losses[0] == lecture.value and len(stepped.losses) == 4
+
+
+def test_training_writes_the_words_once_and_only_numbers_per_step(monkeypatch):
+    """Issue 19: training skips the text it never shows. The forms are written for the first
+    pass alone; each step after it is the numeric passes (engine.refill), and lands where a
+    whole run from the same values does."""
+    from backprop_viz import forms, training
+
+    calls = []
+    written = forms.shape_form
+    monkeypatch.setattr(forms, "shape_form", lambda *a: calls.append(1) or written(*a))
+    once = training.train(LECTURE, steps=1)
+    first = len(calls)
+    many = training.train(LECTURE, steps=20)
+    assert len(calls) - first == first   # 20 steps wrote what 1 did: one pass's words
+    whole = trace(LECTURE, {name: {"value": v.tolist()} for name, v in many.values.items()})
+    assert many.losses[-1] == whole.value and once.losses[0] == many.losses[0]
