@@ -29,6 +29,7 @@ from .limits import (
     LAYOUT_SPAN_LABELLED,
     LAYOUT_SPAN_MAX,
     MAX_ANSWER_BYTES,
+    MAX_EDGES,
     MAX_EXPORT_NODE_PAGES,
     MAX_EXPORT_SECONDS,
     MAX_JACOBIAN_NUMBERS,
@@ -48,6 +49,10 @@ PAGE_SECONDS = 0.020
 MERGE_SECONDS = 0.008
 PART_SECONDS = 1e-4                 # a node or an edge
 RANK_SECONDS = {True: 1e-6, False: 2e-8}   # × ranks², labelled or not
+# A PNG's cost is its rasterising, which edges drawn side by side between one pair of nodes
+# drive (x in [x; x; …]): measured here, 300 such edges 0.56 s, 1,000 2.7 s; a 100-layer net
+# (1,500 edges, none side by side) 0.27 s.
+RASTER_SECONDS = 2.7e-3             # an edge beside others between the same two nodes
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Cost:
     jacobian_numbers: int   # entries of the local Jacobians sent (each ≤ MAX_JACOBIAN_NUMBERS)
     text_chars: int         # label characters × (1 + the edges the node meets)
     ranks: int              # ranks `dot` crosses, in all (render.layout_span)
+    parallel: int = 1       # the most edges between one pair of nodes
 
     @property
     def answer_bytes(self) -> int:
@@ -95,8 +101,13 @@ def estimate(gr: graph_mod.Graph) -> Cost:
                    if size[node] * size[s] <= MAX_JACOBIAN_NUMBERS)
     text = sum(len(gr.label(node)) * (1 + g.in_degree(node) + g.out_degree(node))
                for node in gr.order)
+    pairs: dict[tuple[str, str], int] = {}
+    for node, sources in inputs.items():
+        for s in sources:
+            pairs[s, node] = pairs.get((s, node), 0) + 1
     return Cost(nodes=len(gr.order), edges=g.number_of_edges(), numbers=sum(size.values()),
-                jacobian_numbers=jacobian, text_chars=text, ranks=span(inputs))
+                jacobian_numbers=jacobian, text_chars=text, ranks=span(inputs),
+                parallel=max(pairs.values(), default=1))
 
 
 _drawn: ContextVar[bool] = ContextVar("drawn", default=False)
@@ -118,6 +129,10 @@ def check(gr: graph_mod.Graph) -> Cost:
     """Refuse a graph whose pass would write too much text, or, answering the trace, whose answer
     would be too large or whose layout too slow; its cost else."""
     cost = estimate(gr)
+    if cost.edges > MAX_EDGES:
+        raise BackpropError(
+            f"the graph would have {cost.edges} edges, more than the limit {MAX_EDGES} "
+            f"(MAX_EDGES): stack fewer parts, or use a name fewer times", None)
     if cost.text_chars > MAX_TEXT_CHARS:
         raise BackpropError(
             f"the steps would write {cost.text_chars} characters of text (each node's label "
@@ -139,6 +154,17 @@ def tangled(ranks: int) -> BackpropError:
     return BackpropError(f"the graph is too tangled to draw: its edges cross {ranks} ranks in "
                          f"all, the limit is {LAYOUT_SPAN_MAX}; split it into smaller "
                          f"expressions or reuse fewer names far apart", None)
+
+
+def check_raster(parallel: int) -> None:
+    """A PNG of a graph with `parallel` edges between one pair of nodes: refused past
+    MAX_EXPORT_SECONDS, as estimated above (SVG, PDF and DOT draw them cheaply)."""
+    seconds = RASTER_SECONDS * parallel
+    if parallel > 1 and seconds > MAX_EXPORT_SECONDS:
+        raise BackpropError(
+            f"a PNG of this graph would take about {seconds:.1f} s ({parallel} edges between one "
+            f"pair of nodes), more than the limit {MAX_EXPORT_SECONDS} s (MAX_EXPORT_SECONDS): "
+            f"export SVG or PDF instead", None)
 
 
 def layout_seconds(nodes: int, edges: int, ranks: int) -> float:

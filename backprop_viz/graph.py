@@ -133,8 +133,13 @@ class _Builder:
         return node
 
 
+CHILD_CHARS = 80   # an unnamed input's label longer than this is written … in its consumer's
+
+
 def _set_text(g: nx.MultiDiGraph, node: str) -> None:
-    """Write the node as an expression over its inputs' labels, parenthesised by precedence."""
+    """Write the node as an expression over its inputs' labels, parenthesised by precedence.
+    A long unnamed input is "…" here (tanh(tanh(…))): each label stays short, so a deep nest's
+    labels, and every text written from them, grow linearly with its depth, not as its square."""
     attrs = g.nodes[node]
     op = get_op(attrs["op"])
     labels = []
@@ -142,6 +147,8 @@ def _set_text(g: nx.MultiDiGraph, node: str) -> None:
         child = g.nodes[src]
         text = child.get("name") or child["text"]
         named = child.get("name") or child["kind"] != "op"
+        if not named and len(text) > CHILD_CHARS:
+            text, named = "…", True
         prec = ATOM if named else get_op(child["op"]).precedence
         if op.precedence < ATOM and (prec < op.precedence or (
                 prec == op.precedence and (op.arity != 2 or port == 1))):

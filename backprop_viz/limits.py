@@ -10,6 +10,7 @@ answer a few numbers, and may use the whole element limit.
 
 MAX_EXPRESSION_CHARS = 10_000   # characters in one expression
 MAX_NODES = 2_000               # nodes in the computation graph
+MAX_EDGES = 4_000               # its edges: a stack's parts, a node's many uses (each is drawn)
 MAX_DIM = 10_000                # any one dimension of any array
 MAX_ELEMENTS_PER_ARRAY = 1_048_576   # 1024×1024
 MAX_ELEMENTS_TOTAL = 1_048_576  # all nodes' arrays together, checked before any is allocated
@@ -47,14 +48,15 @@ STRUCTURE_CACHE_BYTES = 64 * 1024 * 1024
 # nodes the drawing is unreadable, and the page disables the toggle (`scalar_nodes` says why).
 MAX_SCALAR_NODES = 300
 # Training (POST /api/train) runs one forward and backward pass per step, and a pass costs, as
-# measured here: about 60-100 µs per node (a 200-layer net, 1,004 nodes: 56 ms); 10-100 ns per
+# measured here: about 25-40 µs per node or edge (a 200-layer net, 1,004 nodes and 1,003
+# edges: 56 ms; a stack of 400 parts, 3 nodes and 400 edges: 7 ms); 10-100 ns per
 # number in the graph's arrays (elementwise ops and reductions on 300×300 arrays: 53-77 ms); and
 # 1-3 ns per scalar operation (`scalar_nodes`: a 500×500 matrix product is 250 million, 60-300
 # ms). So K steps are capped alone and times each of the three, for about 2 s at most; each cap
 # allows at least one step of any graph the limits above allow (the most scalar operations 1,048,576
 # numbers can hold is one product of two 591×591 matrices, about 0.4 billion).
 MAX_TRAIN_STEPS = 1_000
-MAX_TRAIN_NODE_STEPS = 20_000              # steps × nodes
+MAX_TRAIN_NODE_STEPS = 40_000              # steps × (nodes + edges): each edge is a VJP
 MAX_TRAIN_NUMBER_STEPS = 20_000_000        # steps × numbers in the graph's arrays
 MAX_TRAIN_SCALAR_STEPS = 2_000_000_000     # steps × scalar operations (scalar_nodes)
 # An every-step PDF lays one page out per step k = 0…N, 20–50 ms each for 10–150 nodes (one

@@ -66,9 +66,25 @@ def diag(d: str, shape: Shape) -> str:
     return "I" if d == "1" else f"diag({bare(d)})"
 
 
+SHOWN_PARTS = 6   # a stack of more parts is written with … for the middle ones
+
+
 def stacked(blocks: int, port: int, block: str) -> str:
-    """A column of blocks, all zero except the port's: [0; I; 0]."""
-    return "[" + "; ".join(block if k == port else "0" for k in range(blocks)) + "]"
+    """A column of blocks, all zero except the port's: [0; I; 0]; past SHOWN_PARTS blocks, the
+    zeros on either side are one 0 and …, and the port's place is said (so that a stack's N
+    edges write O(N) text in all, not O(N²))."""
+    if blocks <= SHOWN_PARTS:
+        return "[" + "; ".join(block if k == port else "0" for k in range(blocks)) + "]"
+    before = ["0", "…"] if port > 1 else ["0"] * port
+    after = ["…", "0"] if blocks - port > 2 else ["0"] * (blocks - port - 1)
+    return f"[{'; '.join([*before, block, *after])}] (block {port + 1} of {blocks})"
+
+
+def parts(labels: tuple[str, ...], sep: str) -> str:
+    """A stack's parts as its label writes them: past SHOWN_PARTS, the first three, …, the last
+    two (the parts are their own nodes, each with its whole label)."""
+    shown = list(labels) if len(labels) <= SHOWN_PARTS else [*labels[:3], "…", *labels[-2:]]
+    return "[" + sep.join(map(bare, shown)) + "]"
 
 
 def infix(sym: str) -> Callable[[tuple[str, ...], Params], str]:

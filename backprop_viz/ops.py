@@ -421,7 +421,7 @@ _PLUMBING = (
     Op("stack", "stack", -1, "stack", 100,
        forward=lambda xs, p: np.concatenate(xs, axis=p["axis"]),
        vjp=_stack_vjp, jacobian=_stack_jacobian,
-       text=lambda labels, p: "[" + ("; ", ", ")[p["axis"]].join(map(nt.bare, labels)) + "]",
+       text=lambda labels, p: nt.parts(labels, ("; ", ", ")[p["axis"]]),
        local_formula=_stack_formula, shape_form=_stack_rule,
        scalar=ex.rewire(lambda args, p, out: np.concatenate(args, axis=p["axis"]))),
 )

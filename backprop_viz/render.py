@@ -20,7 +20,7 @@ import selectors
 import subprocess
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -460,6 +460,8 @@ def export(trace: Trace, fmt: str, step: int, caption: Sequence[str] = ()) -> by
     if fmt == "dot":
         return source.encode()
     if fmt == "png":   # twice the default resolution: sharp on a slide or a high-density screen
+        budget.check_raster(max(Counter((e.source, e.target) for e in trace.edges).values(),
+                                default=1))
         source = source.replace("graph [", "graph [dpi=144 ", 1)
     return _run_dot(source, fmt)
 

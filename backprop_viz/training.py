@@ -174,7 +174,8 @@ def _check_work(pipeline: Pipeline, steps: int) -> None:
     g = pipeline.graph.g
     numbers = sum(r * c for r, c in (g.nodes[n]["shape"] for n in g))
     for size, what, limit, name in (
-            (len(g), "nodes", MAX_TRAIN_NODE_STEPS, "MAX_TRAIN_NODE_STEPS"),
+            (len(g) + g.number_of_edges(), "nodes and edges", MAX_TRAIN_NODE_STEPS,
+             "MAX_TRAIN_NODE_STEPS"),
             (numbers, "numbers", MAX_TRAIN_NUMBER_STEPS, "MAX_TRAIN_NUMBER_STEPS"),
             (pipeline.scalar_nodes or 0, "scalar operations", MAX_TRAIN_SCALAR_STEPS,
              "MAX_TRAIN_SCALAR_STEPS")):

@@ -196,8 +196,8 @@ def test_the_budgets_refuse_before_the_engine_runs(monkeypatch):
         raise AssertionError("the engine ran")
 
     monkeypatch.setattr("backprop_viz.inputs.engine.run", never)
-    with pytest.raises(BackpropError, match="MAX_TEXT_CHARS"):
-        trace(stacked(1000))
+    with pytest.raises(BackpropError, match="MAX_EDGES"):
+        trace("s = sum([" + ";".join(["x"] * 4990) + "])", {"x": {"shape": [1, 1]}})
     with budget.answering_trace(), pytest.raises(BackpropError, match="MAX_ANSWER_BYTES"):
         trace("s = norm(x)", {"x": {"shape": [1000, 1000]}})
     with pytest.raises(AssertionError, match="the engine ran"):   # no answer to bound here

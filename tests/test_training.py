@@ -111,9 +111,9 @@ def test_bad_requests_are_400_saying_what_is_wrong(client, request_, fragment):
 @pytest.mark.parametrize("body, fragment", [
     ({"expression": LECTURE, "steps": 1001},
      "steps is 1001, more than the limit 1000 (MAX_TRAIN_STEPS)"),
-    ({"expression": tanh_net(30)[0], "variables": tanh_net(30)[1], "steps": 200},
-     "200 steps × 154 nodes = 30800 is more than the limit 20000 (MAX_TRAIN_NODE_STEPS): "
-     "take at most 129 steps"),
+    ({"expression": tanh_net(60)[0], "variables": tanh_net(60)[1], "steps": 200},
+     "200 steps × 607 nodes and edges = 121400 is more than the limit 40000 "
+     "(MAX_TRAIN_NODE_STEPS): take at most 65 steps"),
     ({"expression": LECTURE, "variables": {"W": {"shape": [512, 512]}}, "steps": 100},
      "100 steps × 265729 numbers = 26572900 is more than the limit 20000000 "
      "(MAX_TRAIN_NUMBER_STEPS): take at most 75 steps"),
@@ -129,7 +129,7 @@ def test_training_limits_are_refused_naming_the_limit(client, body, fragment):
 
 
 def test_every_graph_the_limits_allow_can_take_one_step():
-    assert limits.MAX_TRAIN_NODE_STEPS >= limits.MAX_NODES
+    assert limits.MAX_TRAIN_NODE_STEPS >= limits.MAX_NODES + limits.MAX_EDGES
     assert limits.MAX_TRAIN_NUMBER_STEPS >= limits.MAX_ELEMENTS_TOTAL
     # the most scalar operations the element limit allows: one product of the largest squares
     square = {"shape": [591, 591]}
