@@ -59,9 +59,9 @@ CHEAP = ("/api/trace", {"expression": "s = uᵀ f(Wx + b)"})
 # The most expensive requests each budget still accepts (README, Reliability).
 EXPENSIVE = [
     ("/api/export?format=pdf&steps=all", _net(5)),                        # 59 pages
-    ("/api/trace", {"expression": "s = sum(" + "tanh(" * 120 + "x" + ")" * 121}),
+    ("/api/trace", {"expression": "s = sum(" + "tanh(" * 199 + "x" + ")" * 200}),
     ("/api/trace", {"expression": "s = uᵀ f(Wx + b)", "variables": {"W": {"shape": [512, 512]}}}),
-    ("/api/trace", {"expression": "s = sum([" + "; ".join(["x"] * 200) + "])"}),
+    ("/api/trace", {"expression": "s = sum([" + "; ".join(["x"] * 1000) + "])"}),
     ("/api/train", {"expression": "s = uᵀ f(Wx + b)", "steps": 1000}),
     ("/api/trace", _net(200)),
 ]
