@@ -69,8 +69,8 @@ load: venv assets sysdeps-load  ## Load gunicorn on loopback with wrk, 32 client
 	$(BIN)/python tools/load.py --seconds $(LOAD_SECONDS) $(if $(WORKERS),--workers $(WORKERS)) \
 	  $(if $(MIX),--mix $(MIX))
 
-bench: venv sysdeps  ## Stages, whole requests, sizes and browser steps up to 200 layers, vs torchviz
-	$(BIN)/python tools/bench.py
+bench: venv sysdeps  ## Stages, requests, sizes, browser steps; vs torchviz with TORCHVIZ_PYTHON=…
+	$(if $(TORCHVIZ_PYTHON),TORCHVIZ_PYTHON="$(TORCHVIZ_PYTHON)" )$(BIN)/python tools/bench.py
 
 clean:  ## Remove .venv, caches and build output
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis shots build dist *.egg-info
