@@ -103,8 +103,19 @@ def test_the_gradient_check_badge_and_the_summary_at_the_last_step(page, live_se
 
 def test_stepping_never_moves_the_page(page, live_server):
     open_page(page, live_server)
+    # KaTeX comes after the first graph: let it land (math.js applies its style sheet then)
+    page.wait_for_function("() => document.getElementById('katex-css').media === 'all'")
     page.set_viewport_size({"width": 1280, "height": 600})
     page.evaluate("() => window.scrollTo(0, 120)")
+    settled = """() => new Promise((done) => {   // the resize has been laid out: two quiet frames
+      let last = null;
+      const look = () => {
+        const now = `${window.scrollY} ${document.getElementById('panel').offsetHeight}`;
+        if (now === last) done(true); else { last = now; setTimeout(look, 150); }
+      };
+      look();
+    })"""
+    page.evaluate(settled)
     before = page.evaluate("() => [window.scrollY, document.getElementById('panel').offsetHeight]")
     n = len(trace(LECTURE).steps)
     for _ in range(n):

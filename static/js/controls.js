@@ -206,8 +206,10 @@ async function exportAs(format, steps) {
 
 let ready = Promise.resolve();
 
-// `mathLoaded`: KaTeX on its way (static/js/math.js); the panel is typeset once it has arrived.
-export function initControls(mathLoaded) {
+// `loadMath` fetches KaTeX (static/js/math.js): after the first graph is drawn, since parsing its
+// module would hold the main thread up just as the first answer arrives; the panel is typeset
+// once it is in.
+export function initControls(loadMath) {
   $("expr-form").addEventListener("submit", (event) => {
     event.preventDefault();
     renderGraph();
@@ -241,8 +243,7 @@ export function initControls(mathLoaded) {
   // the examples' row must be in place before the graph's box is sized; KaTeX need not be: the
   // first graph is drawn without waiting for it, and the panel is typeset once it is in
   ready = initPresets(renderGraph);
-  mathLoaded.then(() => {
+  renderGraph(readUrl()).finally(() => loadMath().then(() => {
     if (state.trace) setStep(state.step);
-  });
-  renderGraph(readUrl());
+  }));
 }

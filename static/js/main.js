@@ -10,6 +10,6 @@ import { loadMath } from "./math.js";
 
 initZoomPan();
 initLinks();
-// KaTeX, the examples and the first trace are fetched at once; the first graph is drawn when
-// all three are in (static/js/controls.js waits for `ready`).
-initControls(loadMath());
+// The examples and the first trace are fetched at once and the first graph drawn when both are
+// in; KaTeX comes after it (static/js/controls.js).
+initControls(loadMath);
