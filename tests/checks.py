@@ -196,7 +196,9 @@ def local_matrix(local: Any, n: int, m: int) -> np.ndarray:
         return np.diag([number(v) for v in local["diagonal"]])
     assert set(local) == {"kron", "n"} and local["n"] >= 2, local
     block = matrix(local["kron"])
-    expanded = np.kron(np.eye(local["n"]), block)
+    with np.errstate(invalid="ignore"):   # 0 · NaN off the diagonal blocks: 0 is what was meant
+        expanded = np.kron(np.eye(local["n"]), block)
+    expanded[np.kron(np.eye(local["n"]), np.ones(block.shape)) == 0] = 0.0
     assert expanded.shape == (n, m), (local, n, m)
     return expanded
 
