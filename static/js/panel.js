@@ -8,7 +8,10 @@ import { linkPanel } from "./links.js";
 import { equation, math, typeset } from "./math.js";
 import { downstreamOf, state } from "./state.js";
 import { drawSummary } from "./summary.js";
-import { asRow, partial, term, texMatrix, transpose, under } from "./tex.js";
+import { asRow, term, texMatrix, transpose, under } from "./tex.js";
+import {
+  definedDelta, definitions, givenNote, lectureName, saidPartial, stepTexts,
+} from "./words.js";
 
 
 const $ = (id) => document.getElementById(id);
@@ -73,9 +76,12 @@ function buildPanel(k) {
         " back to every variable.")];
   }
   const node = state.nodes.get(step.node);
+  const named = lectureName(node);
   const head = el("h2", {},
     el("span", { class: `phase ${step.phase}` }, step.phase),
-    ` step ${k} of ${n}: `, math(term(node), node.label));
+    ` step ${k} of ${n}: `, named
+      ? math(`${term(node, named.name)} = ${term(node)}`, `${named.name} = ${node.label}`)
+      : math(term(node), node.label));
   const body = step.phase === "forward" ? forwardPanel(step, node) : backwardPanel(step, node);
   if (k === n) body.push(...scoreParts(), ...drawSummary());
   return [head, ...body];
@@ -109,10 +115,12 @@ function forwardPanel(step, node) {
 // ------------------------------------------------------------------ backward
 
 function backwardPanel(step, node) {
+  const names = definitions(stepTexts(step, node));
   if (state.practice.on) {
-    return askBackward(step, node, { upstream: upstreamParts, input: inputParts, section });
+    return [...names,
+      ...askBackward(step, node, { upstream: upstreamParts, input: inputParts, section })];
   }
-  const parts = upstreamParts(step, node);
+  const parts = [...names, ...upstreamParts(step, node)];
   for (const input of step.inputs) {
     const source = state.nodes.get(input.node);
     parts.push(section(input, source, ...inputParts(step, node, input, source)));
@@ -122,20 +130,25 @@ function backwardPanel(step, node) {
 
 // The step's upstream gradient: named δ, summed over fan-out, a variable's closed form.
 function upstreamParts(step, node) {
-  const out = state.nodes.get(state.trace.output_id);
-  const up = partial(out, node);
-  const named = step.delta?.equal ? `${up} = ${step.delta.latex}` : up;
+  const up = upstreamLatex(node);
+  // where the δ is defined, its formula once: ∂J/∂θ = δ₂ = ŷ − y
+  const defined = definedDelta(step);
+  const formula = defined?.rhs ? ` = ${defined.rhs.latex}` : "";
+  const named = step.delta?.equal ? `${up} = ${step.delta.latex}${formula}` : up;
   const parts = [el("h3", {}, "Upstream gradient")];
   parts.push(...deltaNotes(step));
   if (step.contributions.length === 0) {
-    parts.push(el("p", {}, "The backward pass starts at the output: ", math(`${up} = 1`, "1"),
-      "."));
+    parts.push(el("p", {}, "The backward pass starts at the output, whose gradient with ",
+      "respect to itself is 1:"));
   }
   if (step.contributions.length > 1) parts.push(...fanOut(step, node, up));
-  // a variable's gradient in the closed form the engine composed: ∂s/∂W = δ xᵀ
+  // a variable's gradient in the closed form the engine composed: ∂s/∂W = δ xᵀ, said once
+  // (∂s/∂b = δ, not ∂s/∂b = δ = δ)
   const closed = node.kind === "variable" ? state.trace.closed_forms?.[node.label] : null;
-  const lhs = closed ? `${named} = ${closed.latex}` : named;
+  const again = closed && step.delta?.equal && closed.text === step.delta.name;
+  const lhs = closed && !again ? `${named} = ${closed.latex}` : named;
   parts.push(equation(`${lhs} = ${texMatrix(node.grad, "grad")}`, "upstream", "the upstream"));
+  parts.push(...givenNote(defined));
   if (node.kind === "variable") {
     parts.push(el("p", {}, "A variable: this is its gradient, in its own shape, and the ",
       "backward pass is done with it."));
@@ -143,9 +156,16 @@ function upstreamParts(step, node) {
   return parts;
 }
 
+// The upstream ∂out/∂node, the node by the name the forms call it (∂s/∂h, not ∂s/∂(tanh(…))).
+const upstreamLatex = (node) => saidPartial(state.nodes.get(state.trace.output_id), node);
+
 function section(input, source, ...children) {
+  const named = lectureName(source);
+  const title = named
+    ? math(`${term(source, named.name)} = ${term(source)}`, `${named.name} = ${source.label}`)
+    : math(term(source), source.label);
   return el("section", { class: "input", "data-node": source.id },
-    el("h3", {}, `Input ${input.port + 1}: `, math(term(source), source.label)), ...children);
+    el("h3", {}, `Input ${input.port + 1}: `, title), ...children);
 }
 
 // What the step sends back to one input, in the form the toggle chose.
@@ -210,8 +230,11 @@ function shapeForm(step, input, source) {
   const form = input.shape_form;
   const withShapes = `${under(term(source, form.lhs.latex), form.lhs.shape)} = ${
     joinFactors(form, (f) => under(factorTerm(f, step), f.shape))}`;
-  const numbers = `${joinFactors(form, (f) => texMatrix(factorArray(f.ref, step),
-    f.ref.upstream || f.ref.of === "grad" ? "grad" : "val"))} = ${texMatrix(down, "grad")}`;
+  // one factor is the gradient itself: its numbers once (∂s/∂uᵀ = [..], not [..] = [..])
+  const numbers = form.factors.length === 1
+    ? `${term(source, form.lhs.latex)} = ${texMatrix(down, "grad")}`
+    : `${joinFactors(form, (f) => texMatrix(factorArray(f.ref, step),
+      f.ref.upstream || f.ref.of === "grad" ? "grad" : "val"))} = ${texMatrix(down, "grad")}`;
   return [
     el("p", { class: "rule" }, form.note),
     equation(withShapes, form.text, `the rule for ${source.label}`),
@@ -227,7 +250,7 @@ function jacobianForm(step, node, input, source) {
   const out = state.nodes.get(state.trace.output_id);
   const parts = [
     equation(form.latex, form.text, `the Jacobian form for ${source.label}`),
-    equation(`${partial(node, source)} = ${input.local_latex}`, input.local_formula,
+    equation(`${saidPartial(node, source)} = ${input.local_latex}`, input.local_formula,
       "the local Jacobian"),
   ];
   const row = under(texMatrix(asRow(node.grad), "grad"), form.upstream_shape);
@@ -241,6 +264,6 @@ function jacobianForm(step, node, input, source) {
       "the product with numbers"));
   }
   parts.push(el("p", { class: "rule" }, form.reshape));
-  parts.push(valueEquation(source, down, "grad", partial(out, source)));
+  parts.push(valueEquation(source, down, "grad", saidPartial(out, source)));
   return parts;
 }

@@ -6,6 +6,7 @@ import { fmt } from "./format.js";
 import { equation } from "./math.js";
 import { state } from "./state.js";
 import { partial, texMatrix } from "./tex.js";
+import { definedDelta, definitions, givenNote } from "./words.js";
 
 export function drawSummary() {
   const trace = state.trace;
@@ -13,10 +14,17 @@ export function drawSummary() {
   const closed = trace.closed_forms || {};
   const parts = [el("h3", { class: "summary-head" }, "Summary: every gradient, in its ",
     "variable's shape")];
+  const texts = [];
   for (const d of trace.deltas || []) {
-    parts.push(equation(`${d.latex} = ${texMatrix(state.nodes.get(d.node).grad, "grad")}`,
-      d.text, d.name));
+    const step = trace.steps[d.step - 1];
+    const found = definedDelta(step);
+    const lhs = found?.rhs ? d.latex : step.delta.latex;
+    if (found?.rhs) texts.push(found.rhs.text);
+    parts.push(equation(`${lhs} = ${texMatrix(state.nodes.get(d.node).grad, "grad")}`,
+      found?.rhs ? d.text : d.name, d.name), ...givenNote(found));
   }
+  texts.push(...Object.values(closed).filter(Boolean).map((c) => c.text));
+  parts.splice(1, 0, ...definitions(texts));
   for (const name of Object.keys(trace.variables)) {
     const node = variableNode(name);
     const form = closed[name] ? ` = ${closed[name].latex}` : "";
