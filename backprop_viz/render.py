@@ -42,7 +42,7 @@ FONT = "Helvetica,Arial,sans-serif"
 # with ∇, and a node whose gradient is known has a dashed, thicker border.
 PALETTE = {
     "value": "#0a3069",        # forward values: dark blue, relative luminance 0.03
-    "grad": "#c25100",         # gradients: orange, luminance 0.17 (2.7× the blue's contrast)
+    "grad": "#b04a00",         # gradients: orange, 5.2:1 on the panel (WCAG AA), luminance 0.14
     "muted": "#6b6b6b",        # shapes, "?"
     "ink": "#1f1f1f",
     "pending_fill": "#f3f3f3",

@@ -43,6 +43,7 @@ def test_the_toggle_switches_the_panel_between_the_two_forms(page, live_server):
     assert jac_tex != shape_tex and r"\underset{3\times 12}" in jac_tex
     assert "read row by row" in page.locator("#panel .input").first.inner_text() or \
         "row" in page.locator("#panel .input .rule").last.inner_text()
+    page.locator("#panel").focus()               # the radios take the arrows themselves
     page.keyboard.press("ArrowRight")            # the choice stays as the student steps
     assert page.is_checked('input[name="form"][value="jacobian"]')
     assert "form=jacobian" in page.url or page.wait_for_url("**form=jacobian**") is None

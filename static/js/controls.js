@@ -10,7 +10,7 @@ import { initPresets, showCaption } from "./presets.js";
 import { index, state } from "./state.js";
 import { initTraining, showParameters } from "./training.js";
 import {
-  carriedValues, fillVariables, markFresh, markStale, onChange, schedule,
+  carriedValues, fillVariables, markFresh, markStale, onChange, schedule, showFieldError,
 } from "./variables.js";
 import { initViews, shownView } from "./views.js";
 
@@ -136,6 +136,11 @@ function checkBadge(check) {
 
 function showError(err, expression) {
   markFresh();
+  // a variable's edit failed: say so beside it, where the user is typing
+  if (showFieldError(err.error || "something went wrong")) {
+    $("expr-error").hidden = true;
+    return;
+  }
   const box = $("expr-error");
   const parts = [el("p", { class: "error-msg" }, err.error || "something went wrong")];
   if (Number.isInteger(err.position) && typeof expression === "string") {

@@ -61,12 +61,21 @@ export function loadSvg(trace) {
   svg.removeAttribute("width");
   svg.removeAttribute("height");
   svg.querySelector("g.graph > title")?.remove();
+  // a screen reader walks the nodes as a list, each with its name, shape and state; the
+  // edges and the drawing's own text are not read
+  svg.setAttribute("role", "list");
+  svg.setAttribute("aria-label", `The graph's ${trace.nodes.length} nodes, in order`);
+  for (const t of svg.querySelectorAll("g.edge, g.graph > polygon, g.graph > text")) {
+    t.setAttribute("aria-hidden", "true");
+  }
   view.svg = svg;
   view.groups = new Map();
   view.edges = new Map();
   for (const node of trace.nodes) {
     const g = svg.getElementById(node.id);
     setTitle(g, node.label); // the hover text: the node's name, not "n3"
+    g.setAttribute("role", "listitem");
+    for (const part of g.children) part.setAttribute("aria-hidden", "true");
     view.groups.set(node.id, { g, slots: slots(g, NODE_ROLES) });
   }
   for (const e of trace.edges) {
@@ -97,6 +106,24 @@ function reset() {
   view.applied = 0;
   view.current = null;
   $("graph").dataset.phase = "start";
+  for (const id of view.groups.keys()) speakNode(id);
+}
+
+const KINDS = { variable: "variable", constant: "constant", op: "operation" };
+
+// What the list item of a node says: "W · x, 3×1 operation: value [−0.3; 0.3; …], gradient
+// not computed yet" (and "current step" on the step's node).
+function speakNode(id) {
+  const { g, slots: s } = view.groups.get(id);
+  const node = state.nodes.get(id);
+  const value = s.val.textContent === PENDING ? "value not computed yet"
+    : `value ${s.val.textContent}`;
+  const grad = s.grad.textContent === "" ? "no gradient"
+    : s.grad.textContent.endsWith(PENDING) ? "gradient not computed yet"
+      : `gradient ${s.grad.textContent.slice(GRAD_MARK.length)}`;
+  const current = g.classList.contains("current") ? "current step; " : "";
+  g.setAttribute("aria-label", `${node.label}, ${node.shape[0]}×${node.shape[1]} `
+    + `${KINDS[node.kind]}: ${current}${value}, ${grad}`);
 }
 
 // ------------------------------------------------------------------ stepping
@@ -114,6 +141,7 @@ function apply(step, forward) {
         edge.slots["edge-val"].textContent = forward ? fmt(node.value[0][0]) : "";
       }
     }
+    speakNode(step.node);
     return;
   }
   g.classList.toggle("grad-done", forward);
@@ -131,6 +159,7 @@ function apply(step, forward) {
         : GRAD_MARK + (edgeGradientShown(e) ? fmt(down[0][0]) : PENDING);
     }
   }
+  speakNode(step.node);
 }
 
 // Fill the gradient slots of the steps applied so far again: practice mode was toggled, or a
@@ -144,6 +173,7 @@ export function refreshGradients() {
 function markCurrent(step, on) {
   if (!step) return;
   view.groups.get(step.node).g.classList.toggle("current", on);
+  speakNode(step.node);
   for (const e of state.inEdges.get(step.node)) {
     view.edges.get(edgeId(e)).g.classList.toggle("active", on);
   }

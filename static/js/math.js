@@ -3,6 +3,7 @@
 // (no inline style) holds. Without KaTeX the plain-text form is shown instead.
 
 import { el } from "./dom.js";
+import { speak } from "./speech.js";
 
 let katex = null;
 
@@ -31,6 +32,9 @@ export function math(latex, text, { display = false } = {}) {
   if (katex) {
     try {
       katex.render(latex, node, { ...OPTIONS, displayMode: display });
+      // read as words, matrices by rows (speech.js), not as KaTeX's MathML or its HTML
+      node.querySelector(".katex-mathml")?.setAttribute("aria-hidden", "true");
+      node.append(el("span", { class: "visually-hidden" }, speak(node)));
       return node;
     } catch {
       node.replaceChildren();
@@ -50,7 +54,7 @@ export const portable = (latex) => latex.replace(/\\html(?:Class|Data)\{[a-z0-9=
 export function equation(latex, text, what = "this equation") {
   const copy = el("button", {
     type: "button", class: "copy-tex", title: "Copy LaTeX",
-    "aria-label": `Copy the LaTeX of ${what}`,
+    "aria-label": `copy LaTeX of ${what}`,
   }, "copy LaTeX");
   copy.addEventListener("click", () => copyText(portable(latex), copy));
   return el("div", { class: "eq", "data-latex": portable(latex) },
@@ -65,4 +69,27 @@ async function copyText(text, button) {
     button.textContent = "copy failed";
   }
   setTimeout(() => { button.textContent = "copy LaTeX"; }, 1500);
+}
+
+// Terms a reader can focus (a node's name in an equation, static/js/links.js) must not sit in
+// KaTeX's aria-hidden HTML: the HTML around them is hidden piece by piece instead, so that the
+// spoken words stand for the equation and each term is reached by its own label.
+export function exposeTerms(root) {
+  for (const html of root.querySelectorAll(".katex-html[aria-hidden]")) {
+    if (!html.querySelector("[data-node]")) continue;
+    html.removeAttribute("aria-hidden");
+    hideAround(html);
+  }
+}
+
+function hideAround(parent) {
+  for (const child of parent.children) {
+    if (child.matches("[data-node]")) {
+      for (const inner of child.children) inner.setAttribute("aria-hidden", "true");
+    } else if (child.querySelector("[data-node]")) {
+      hideAround(child);
+    } else {
+      child.setAttribute("aria-hidden", "true");
+    }
+  }
 }

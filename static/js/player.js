@@ -4,6 +4,7 @@
 import { fit, refreshGradients, showStep, zoomIn, zoomOut } from "./graph.js";
 import { drawPanel } from "./panel.js";
 import { state } from "./state.js";
+import { stepSummary } from "./words.js";
 
 const BASE_INTERVAL_MS = 900; // one step per 0.9 s at 1×
 const $ = (id) => document.getElementById(id);
@@ -16,6 +17,8 @@ export function setStep(k) {
   if (state.step === n) stopPlaying();
   showStep(state.step);
   drawPanel();
+  const status = $("step-status");
+  if (status) status.textContent = stepSummary(state.step);
   const step = trace.steps[state.step - 1];
   const phase = step ? step.phase : "forward";
   const counter = `step ${state.step} of ${n} · ${phase}`;
@@ -61,13 +64,19 @@ export function stopPlaying() {
   $("play").setAttribute("aria-pressed", "false");
 }
 
+// Controls that take these keys themselves: a text field, a list, the slider, a radio group.
+const USES_KEYS = 'input:not([type="checkbox"]):not([type="button"]), textarea, select, '
+  + "[contenteditable]";
+// Controls that Space and Enter press: the page's keys leave them alone.
+const PRESSES = 'button, a[href], summary, input[type="checkbox"], [role="button"]';
+
 function onKey(event) {
-  // Keys belong to whatever the user is typing in (the slider handles its own arrows); the
-  // form toggle's radios would take the arrows too, but stepping matters more there.
-  if (event.target instanceof Element && event.target.closest(
-    'input:not([type="radio"]), textarea, select, [contenteditable]')) return;
+  // Keys belong to whatever the user is typing in, and the slider and the radios use the
+  // arrows; a focused button, link or checkbox is pressed by Space and Enter, never played.
+  if (!(event.target instanceof Element)) return;
+  if (event.target.closest(USES_KEYS)) return;
   if (event.altKey || event.ctrlKey || event.metaKey || !state.trace) return;
-  // Space plays and pauses wherever the focus is, even on a button (Enter still presses it).
+  if ((event.key === " " || event.key === "Enter") && event.target.closest(PRESSES)) return;
   if (event.key === " ") {
     event.preventDefault();
     togglePlay();
@@ -81,7 +90,7 @@ function onKey(event) {
   }
   const moves = {
     ArrowRight: state.step + 1, ArrowLeft: state.step - 1, Home: 0, End: state.trace.steps.length,
-    b: forwardSteps() + 1,
+    b: forwardSteps() + 1, B: forwardSteps() + 1,
   };
   if (!(event.key in moves)) return;
   event.preventDefault();

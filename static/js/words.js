@@ -91,3 +91,28 @@ export function stepTexts(step, node) {
   if (closed) texts.push(closed.text);
   return texts;
 }
+
+const shapeText = (shape) => `${shape[0]}×${shape[1]}`;
+
+// What aria-live says at step k, short: "Backward step 14 of 18: W · x. Upstream δ, 3×1.
+// Sends δ · xᵀ to W; Wᵀ · δ to x." (the panel itself is read when the reader goes to it).
+export function stepSummary(k) {
+  const trace = state.trace;
+  const n = trace.steps.length;
+  const step = trace.steps[k - 1];
+  if (!step) return `Step 0 of ${n}: nothing computed yet.`;
+  const node = state.nodes.get(step.node);
+  if (step.phase === "forward") {
+    return `Forward step ${k} of ${n}: ${step.formula}, ${shapeText(node.shape)}.`;
+  }
+  const out = state.nodes.get(trace.output_id);
+  const up = step.delta?.equal ? step.delta.name
+    : node.id === out.id ? "1" : `∂${out.label}/∂${saidText(node)}`;
+  const parts = [`Backward step ${k} of ${n}: ${node.label}.`,
+    `Upstream ${up}, ${shapeText(node.shape)}.`];
+  const sends = step.inputs.map((i) => `${i.shape_form.text.split(" = ").slice(1).join(" = ")}`
+    + ` to ${state.nodes.get(i.node).label}`);
+  if (sends.length) parts.push(`Sends ${sends.join("; ")}.`);
+  if (node.kind === "variable") parts.push("A variable: this is its gradient.");
+  return parts.join(" ");
+}
