@@ -52,9 +52,25 @@ PALETTE = {
     "constant_fill": "#f7f7f7",
     "current_fill": "#fff3c4",
     "current_line": "#e08a00",
+    "bg": "#ffffff",           # an export's background: opaque, so a slide's own never shows
 }
-FILL = {"variable": PALETTE["variable_fill"], "constant": PALETTE["constant_fill"],
-        "op": PALETTE["fill"]}
+# The page's dark theme (static/app.css's prefers-color-scheme: dark), for exports on a dark
+# slide: light values, orange gradients, dark fills.
+DARK = {
+    "value": "#b8e0ff", "grad": "#f07800", "muted": "#a3a3a3", "ink": "#ececec",
+    "pending_fill": "#1f2023", "pending_line": "#5b5d62", "fill": "#222428",
+    "variable_fill": "#1d2a3d", "constant_fill": "#26272b", "current_fill": "#4a3b0c",
+    "current_line": "#ffb020", "bg": "#17181a",
+}
+THEMES = {"light": PALETTE, "dark": DARK}
+
+
+def fills(palette: dict[str, str]) -> dict[str, str]:
+    return {"variable": palette["variable_fill"], "constant": palette["constant_fill"],
+            "op": palette["fill"]}
+
+
+FILL = fills(PALETTE)
 CAPTION_FONT = "DejaVu Sans Mono,Menlo,monospace"   # an export's equations: columns line up
 FONT_SIZE = 12                 # points; the page draws 1 point as 1 CSS px at 100 %
 EDGE_FONT_SIZE = 12
@@ -174,30 +190,35 @@ def _check_span(trace: Trace) -> bool:
     return span <= LAYOUT_SPAN_LABELLED
 
 
-def _head(labels: bool) -> list[str]:
+def _head(labels: bool, palette: dict[str, str] = PALETTE, bg: str = "transparent"
+          ) -> list[str]:
+    """The graph's defaults: the page's is transparent (its CSS themes it); an export's
+    background is its theme's, opaque."""
     loose = "" if labels else " nslimit=0.2 mclimit=0.1"   # bounded work for huge graphs
     # An edge label is a rank of its own between two nodes, so a labelled graph needs only half
     # the separation: the sigmoid neuron then fits a laptop's graph box with the panel beside it.
     sep = 0.15 if labels else 0.3
+    ground = "bgcolor=transparent" if bg == "transparent" else \
+        f'bgcolor="{bg}" fontcolor="{palette["ink"]}"'
     return [
         "digraph backprop {",
-        f'graph [id="graph-layout" rankdir=LR bgcolor=transparent nodesep=0.25 ranksep={sep} '
+        f'graph [id="graph-layout" rankdir=LR {ground} nodesep=0.25 ranksep={sep} '
         f'ordering=in fontname="{FONT}"{loose}]',
         f'node [shape=box style="rounded,filled" fixedsize=true fontname="{FONT}" '
-        f'fontsize={FONT_SIZE} color="{PALETTE["ink"]}" penwidth=1.2]',
-        f'edge [fontname="{FONT}" fontsize={EDGE_FONT_SIZE} color="{PALETTE["ink"]}" '
+        f'fontsize={FONT_SIZE} color="{palette["ink"]}" penwidth=1.2]',
+        f'edge [fontname="{FONT}" fontsize={EDGE_FONT_SIZE} color="{palette["ink"]}" '
         f'arrowsize=0.7]',
     ]
 
 
-def _node_attrs(trace: Trace, node: Node) -> str:
+def _node_attrs(trace: Trace, node: Node, fill: dict[str, str] = FILL) -> str:
     width, height = _node_size(node, trace.delta_names.get(node.id, ""))
     cls = f"kind-{node.kind}" + (" output" if node.id == trace.output else "")
     extra = ' peripheries=2' if node.id == trace.output else ""
     if node.kind == "constant":
         extra += ' style="rounded,filled,dashed"'
     return (f'id="{node.id}" class="{cls}" width={width} height={height} '
-            f'fillcolor="{FILL[node.kind]}"{extra}')
+            f'fillcolor="{fill[node.kind]}"{extra}')
 
 
 def _edge_label(lines: list[str]) -> str:
@@ -228,57 +249,62 @@ def _font(text: str, color: str) -> str:
     return f'<FONT COLOR="{color}">{escape(text) or " "}</FONT>'
 
 
-def export_source(trace: Trace, step: int) -> str:
+def export_source(trace: Trace, step: int, theme: str = "light") -> str:
     """The DOT of step k: the page's boxes and labels, sizes unchanged, slots filled and
-    coloured, and step k's states drawn as the page's CSS draws them."""
+    coloured in the theme's palette on its opaque background, and step k's states drawn as
+    the page's CSS draws them."""
+    if theme not in THEMES:
+        raise BackpropError(f"theme must be one of {', '.join(THEMES)}, not {theme!r}")
+    pal = THEMES[theme]
     labels = _check_span(trace)
     state = trace.state_at(step)
     current = state.current.node if state.current else None
-    out = _head(labels)
+    out = _head(labels, pal, pal["bg"])
     for node in trace.nodes:
         slots = node_slots(node, state, trace.delta_names.get(node.id, ""))
-        muted = PALETTE["muted"]
+        muted = pal["muted"]
         rows = [
-            _font(title(node), PALETTE["ink"] if node.id in state.forward else muted),
+            _font(title(node), pal["ink"] if node.id in state.forward else muted),
             _font(numbers.shape(node.shape), muted),
-            _font(slots.value, PALETTE["value"] if node.id in state.forward else muted),
-            _font(slots.grad, PALETTE["grad"] if node.id in state.backward else muted),
+            _font(slots.value, pal["value"] if node.id in state.forward else muted),
+            _font(slots.grad, pal["grad"] if node.id in state.backward else muted),
         ]
         label = "<" + "<BR/>".join(rows) + ">"
-        style = _node_state(node.id, state, current)
-        out.append(f"{node.id} [{_node_attrs(trace, node)} label={label}{style}]")
+        style = _node_state(node.id, state, current, pal)
+        out.append(f"{node.id} [{_node_attrs(trace, node, fills(pal))} label={label}{style}]")
     for e in trace.edges:
         slots = edge_slots(trace, e, state)
         label = ""
         if labels and labelled(trace, e):
-            lines = [_font(slots.value, PALETTE["value"]), _font(slots.grad, PALETTE["grad"])]
+            lines = [_font(slots.value, pal["value"]), _font(slots.grad, pal["grad"])]
             label = f" label={_edge_label(lines)}"
-        out.append(f'{e.source} -> {e.target} [id="{e.id}"{label}{_edge_state(e, state)}]')
+        out.append(f'{e.source} -> {e.target} [id="{e.id}"{label}'
+                   f'{_edge_state(e, state, pal)}]')
     out.append("}")
     return "\n".join(out)
 
 
-def _node_state(nid: str, state: State, current: str | None) -> str:
+def _node_state(nid: str, state: State, current: str | None, pal: dict[str, str]) -> str:
     if nid == current:
-        return (f' fillcolor="{PALETTE["current_fill"]}" color="{PALETTE["current_line"]}" '
+        return (f' fillcolor="{pal["current_fill"]}" color="{pal["current_line"]}" '
                 f"penwidth=3")
     if nid in state.backward:
-        return f' color="{PALETTE["grad"]}" penwidth=2.2 style="rounded,filled,dashed"'
+        return f' color="{pal["grad"]}" penwidth=2.2 style="rounded,filled,dashed"'
     if nid in state.forward:
-        return f' color="{PALETTE["value"]}" penwidth=1.4'
-    return f' fillcolor="{PALETTE["pending_fill"]}" color="{PALETTE["pending_line"]}"'
+        return f' color="{pal["value"]}" penwidth=1.4'
+    return f' fillcolor="{pal["pending_fill"]}" color="{pal["pending_line"]}"'
 
 
-def _edge_state(edge: Edge, state: State) -> str:
+def _edge_state(edge: Edge, state: State, pal: dict[str, str]) -> str:
     current = state.current
     if current is not None and edge.target == current.node:
-        return f' color="{PALETTE["current_line"]}" penwidth=2.2'
+        return f' color="{pal["current_line"]}" penwidth=2.2'
     if (current is not None and isinstance(current, BackwardStep)
             and edge.source == current.node):
-        return f' color="{PALETTE["current_line"]}" penwidth=2.2 style=dashed'
+        return f' color="{pal["current_line"]}" penwidth=2.2 style=dashed'
     if edge.source in state.forward:
         return ""
-    return f' color="{PALETTE["pending_line"]}"'
+    return f' color="{pal["pending_line"]}"'
 
 
 # ---------------------------------------------------------------- outputs
@@ -406,10 +432,12 @@ def _svg_only(svg: str) -> str:
 _PAGE_NUMBER = re.compile(r"(?<=<g id=\")page\d+,\d+_")
 
 
-def export(trace: Trace, fmt: str, step: int, caption: Sequence[str] = ()) -> bytes:
-    """The diagram at step k as a file: svg, png, pdf, or the DOT source; `caption`, lines of
-    text, goes above the diagram (an every-step PDF writes each step's equations there)."""
-    source = export_source(trace, step)
+def export(trace: Trace, fmt: str, step: int, caption: Sequence[str] = (),
+           theme: str = "light") -> bytes:
+    """The diagram at step k as a file: svg, png, pdf, or the DOT source, in the `theme`'s
+    colours (light or dark, on an opaque background); `caption`, lines of text, goes above
+    the diagram (an every-step PDF writes each step's equations there)."""
+    source = export_source(trace, step, theme)
     if caption:
         source = source.replace("graph [", f"graph [{_caption(caption)} ", 1)
     if fmt == "dot":

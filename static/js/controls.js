@@ -6,7 +6,7 @@ import { fmt } from "./format.js";
 import { fitBox, loadSvg } from "./graph.js";
 import { el } from "./dom.js";
 import { initPlayer, readUrl, setStep } from "./player.js";
-import { initPresets, showCaption } from "./presets.js";
+import { coldStart, initPresets, showCaption } from "./presets.js";
 import { index, state } from "./state.js";
 import { initTraining, showParameters } from "./training.js";
 import {
@@ -177,7 +177,10 @@ function caret(expression, position) {
 // One step's diagram, or (steps = "all") every step: a PDF page each, or the standalone page.
 async function exportAs(format, steps) {
   if (!state.request) return;
-  const which = steps === "all" ? "steps=all" : `step=${state.step}`;
+  // a one-step diagram comes in the theme the page is shown in (the every-step files carry
+  // the page's own styles)
+  const theme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  const which = steps === "all" ? "steps=all" : `step=${state.step}&theme=${theme}`;
   const url = `/api/export?format=${encodeURIComponent(format)}&${which}`;
   const response = await postJson(url, state.request);
   if (!response.ok) {
@@ -236,5 +239,11 @@ export function initControls(mathLoaded) {
   mathLoaded.then(() => {
     if (state.trace) setStep(state.step);
   });
-  renderGraph(readUrl());
+  const step = readUrl();
+  if (new URLSearchParams(location.search).has("expr")) {
+    renderGraph(step);
+  } else {
+    // the cold page is the Lecture 3 preset, numbers included, once the presets are in
+    ready.then(() => renderGraph(step, { fresh: coldStart() }));
+  }
 }

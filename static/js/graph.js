@@ -17,6 +17,10 @@ const ZOOM_STEP = 1.25;
 const view = {
   svg: null, source: null, groups: new Map(), edges: new Map(), applied: 0, current: null,
   full: null, cx: 0, cy: 0, scale: 1,
+  chosen: false, // the user zoomed or panned: the URL keeps the view (shared links restore it)
+  restore: null, // a view from the URL, applied once the first graph is in its box
+  held: false, // a restored view is shown as it was shared, not moved to the current node
+  changed: () => {}, // told when the user's view changes
   boxes: new Map(), // node id → its box in the SVG's coordinates, measured once: nodes never move
 };
 
@@ -198,7 +202,8 @@ export function showStep(k) {
   view.current = k > 0 ? steps[k - 1] : null;
   markCurrent(view.current, true);
   $("graph").dataset.phase = view.current ? view.current.phase : "start";
-  if (view.current) keepInView(view.current.node);
+  if (view.current && !view.held) keepInView(view.current.node);
+  view.held = false;
 }
 
 // ------------------------------------------------------------------ zoom and pan
@@ -226,10 +231,39 @@ function draw() {
   $("zoom-level").textContent = `${Math.round(view.scale * 100)}%`;
 }
 
+// The view the user chose (zoom and the centre in the graph's coordinates), for the URL; null
+// while the graph shows as it opened.
+export function chosenView() {
+  if (!view.chosen) return null;
+  return { zoom: view.scale.toFixed(3), cx: view.cx.toFixed(1), cy: view.cy.toFixed(1) };
+}
+
+// A view read from a shared URL, shown when the graph is next fitted to its box.
+export function restoreView(v) {
+  view.restore = v;
+}
+
+export function onViewChange(fn) {
+  view.changed = fn;
+}
+
+function choose() {
+  view.chosen = true;
+  view.changed();
+}
+
 // Size the box to the window and fit the graph in it: once the page around it has settled.
 export function fitBox() {
   sizeBox();
   fit();
+  if (view.restore) {
+    const { zoom: z, cx, cy } = view.restore;
+    view.restore = null;
+    Object.assign(view, { scale: Math.min(8, Math.max(0.02, z)), cx, cy, held: true });
+    draw();
+    choose();
+    return;
+  }
   if (view.scale >= MIN_OPEN_SCALE) return;
   const first = nodeBox(state.trace.nodes[0].id);
   view.scale = 1;
@@ -246,6 +280,10 @@ export function fit() {
   view.cx = f.x + f.w / 2;
   view.cy = f.y + f.h / 2;
   draw();
+  if (view.chosen) {
+    view.chosen = false;
+    view.changed();
+  }
 }
 
 // Zoom by `factor` about a point of the box (client coordinates; its centre by default).
@@ -259,6 +297,7 @@ export function zoom(factor, clientX, clientY) {
   view.cy += py / view.scale - py / next;
   view.scale = next;
   draw();
+  choose();
 }
 
 export const zoomIn = () => zoom(ZOOM_STEP);
@@ -310,6 +349,7 @@ export function initZoomPan() {
     view.cy -= (event.clientY - drag.y) / view.scale;
     drag = { x: event.clientX, y: event.clientY };
     draw();
+    choose();
   });
   const end = () => {
     drag = null;

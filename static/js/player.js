@@ -1,7 +1,9 @@
 // The player: step k of the trace on the graph and in the panel; play at a chosen speed; keys;
 // the URL that remembers where the user is.
 
-import { fit, refreshGradients, showStep, zoomIn, zoomOut } from "./graph.js";
+import {
+  chosenView, fit, onViewChange, refreshGradients, restoreView, showStep, zoomIn, zoomOut,
+} from "./graph.js";
 import { drawPanel } from "./panel.js";
 import { state } from "./state.js";
 import { stepSummary } from "./words.js";
@@ -109,6 +111,7 @@ export function saveUrl() {
 }
 
 function writeUrl() {
+  if (!state.request) return;
   const params = new URLSearchParams({
     expr: state.request.expression, f: state.request.f, seed: String(state.request.seed ?? 0),
     step: String(state.step),
@@ -117,6 +120,8 @@ function writeUrl() {
   if (state.practice.on) params.set("practice", "1");
   if (state.request.view) params.set("view", state.request.view);
   if (state.request.variables) params.set("vars", JSON.stringify(state.request.variables));
+  const shown = chosenView();
+  if (shown) for (const [key, value] of Object.entries(shown)) params.set(key, value);
   history.replaceState(null, "", `${location.pathname}?${params}`);
 }
 
@@ -142,6 +147,8 @@ export function readUrl() {
     state.practice.on = true;
     $("practice").checked = true;
   }
+  const [zoom, cx, cy] = ["zoom", "cx", "cy"].map((k) => Number.parseFloat(params.get(k)));
+  if ([zoom, cx, cy].every(Number.isFinite) && zoom > 0) restoreView({ zoom, cx, cy });
   const step = Number.parseInt(params.get("step") ?? "0", 10);
   return Number.isNaN(step) ? 0 : step;
 }
@@ -178,4 +185,5 @@ export function initPlayer() {
     saveUrl();
   });
   document.addEventListener("keydown", onKey);
+  onViewChange(saveUrl);
 }
