@@ -15,7 +15,11 @@ import {
 
 
 const $ = (id) => document.getElementById(id);
-const OPERATORS = { "·": "\\,", "∘": "\\circ", "+": "+", "−": "-", "/": "/", "⊗": "\\otimes" };
+// A product of factors may break between them (\allowbreak), as KaTeX breaks after = and + on
+// its own, so that no equation is wider than the panel.
+const OPERATORS = {
+  "·": "\\,\\allowbreak", "∘": "\\circ", "+": "+", "−": "-", "/": "/", "⊗": "\\otimes",
+};
 
 // Built panels, by step, for one trace, form and typesetting: a step shown before is put back
 // as it was, and the steps either side are built in idle time, so a step's key press pays for
@@ -60,9 +64,24 @@ export function drawPanel() {
   const panel = $("panel");
   panel.scrollTop = 0;
   panel.replaceChildren(...panelFor(state.step));
+  markScrolling(panel);
   linkPanel();
   warm(state.step + 1);
   warm(state.step - 1);
+}
+
+// An equation wider than the panel even when broken at = and between factors (a long label in a
+// fraction) scrolls sideways: it is marked so (a cue at its edges), and Tab reaches it. Measured
+// once per built equation; a kept panel keeps its marks.
+function markScrolling(panel) {
+  for (const m of panel.querySelectorAll(".eq > .math:not([data-measured])")) {
+    m.dataset.measured = "";
+    if (m.scrollWidth <= m.clientWidth + 1) continue;
+    m.classList.add("scrolls");
+    m.tabIndex = 0;
+    m.setAttribute("role", "region");
+    m.setAttribute("aria-label", "a wide equation: scroll sideways to read it all");
+  }
 }
 
 function buildPanel(k) {
@@ -89,7 +108,8 @@ function buildPanel(k) {
 
 // "label = value" for a node, typeset; tone colours the numbers.
 function valueEquation(node, array, tone, lhs = term(node)) {
-  return equation(`${lhs} = ${texMatrix(array, tone)}`, `${node.label} = …`, node.label);
+  return equation(`${lhs} = ${texMatrix(array, tone)}`, `${node.label} = …`, node.label,
+    [array]);
 }
 
 function forwardPanel(step, node) {
@@ -147,7 +167,8 @@ function upstreamParts(step, node) {
   const closed = node.kind === "variable" ? state.trace.closed_forms?.[node.label] : null;
   const again = closed && step.delta?.equal && closed.text === step.delta.name;
   const lhs = closed && !again ? `${named} = ${closed.latex}` : named;
-  parts.push(equation(`${lhs} = ${texMatrix(node.grad, "grad")}`, "upstream", "the upstream"));
+  parts.push(equation(`${lhs} = ${texMatrix(node.grad, "grad")}`, "upstream", "the upstream",
+    [node.grad]));
   parts.push(...givenNote(defined));
   if (node.kind === "variable") {
     parts.push(el("p", {}, "A variable: this is its gradient, in its own shape, and the ",
@@ -198,10 +219,10 @@ function fanOut(step, node, up) {
     ` feeds ${step.contributions.length} nodes, so its gradient is the sum of what each of `,
     "them sends back:")];
   if (step.fan_out) parts.push(equation(step.fan_out.latex, step.fan_out.text, "the sum"));
-  const pieces = step.contributions.map((c) => texMatrix(downstreamOf(step.node, c.node, c.port),
-    "grad"));
+  const arrays = step.contributions.map((c) => downstreamOf(step.node, c.node, c.port));
+  const pieces = arrays.map((a) => texMatrix(a, "grad"));
   parts.push(equation(`${up} = ${pieces.join(" + ")}`, "sum of the contributions",
-    "the sum with numbers"));
+    "the sum with numbers", arrays));
   return parts;
 }
 
@@ -238,7 +259,8 @@ function shapeForm(step, input, source) {
   return [
     el("p", { class: "rule" }, form.note),
     equation(withShapes, form.text, `the rule for ${source.label}`),
-    equation(numbers, form.text, `the rule for ${source.label}, with numbers`),
+    equation(numbers, form.text, `the rule for ${source.label}, with numbers`,
+      [...form.factors.map((f) => factorArray(f.ref, step)), down]),
   ];
 }
 
@@ -253,15 +275,17 @@ function jacobianForm(step, node, input, source) {
     equation(`${saidPartial(node, source)} = ${input.local_latex}`, input.local_formula,
       "the local Jacobian"),
   ];
-  const row = under(texMatrix(asRow(node.grad), "grad"), form.upstream_shape);
-  const product = under(texMatrix(asRow(down), "grad"), form.product_shape);
+  const alone = { shape: false }; // each factor's shape is written under it already
+  const row = under(texMatrix(asRow(node.grad), "grad", alone), form.upstream_shape);
+  const product = under(texMatrix(asRow(down), "grad", alone), form.product_shape);
   if (input.local === null) {
     parts.push(el("p", { class: "note" }, "The local Jacobian is too large to show ",
       "(more than 4096 numbers)."));
   } else {
-    const jac = under(texMatrix(input.local, "local"), form.local_shape);
-    parts.push(equation(`${row}\\,${jac} = ${product}`, "upstream row × local = downstream row",
-      "the product with numbers"));
+    const jac = under(texMatrix(input.local, "local", alone), form.local_shape);
+    parts.push(equation(`${row}\\,\\allowbreak ${jac} = ${product}`,
+      "upstream row × local = downstream row", "the product with numbers",
+      [asRow(node.grad), input.local, asRow(down)]));
   }
   parts.push(el("p", { class: "rule" }, form.reshape));
   parts.push(valueEquation(source, down, "grad", saidPartial(out, source)));

@@ -20,8 +20,9 @@ export function drawSummary() {
     const found = definedDelta(step);
     const lhs = found?.rhs ? d.latex : step.delta.latex;
     if (found?.rhs) texts.push(found.rhs.text);
-    parts.push(equation(`${lhs} = ${texMatrix(state.nodes.get(d.node).grad, "grad")}`,
-      found?.rhs ? d.text : d.name, d.name), ...givenNote(found));
+    const grad = state.nodes.get(d.node).grad;
+    parts.push(equation(`${lhs} = ${texMatrix(grad, "grad")}`,
+      found?.rhs ? d.text : d.name, d.name, [grad]), ...givenNote(found));
   }
   texts.push(...Object.values(closed).filter(Boolean).map((c) => c.text));
   parts.splice(1, 0, ...definitions(texts));
@@ -30,7 +31,7 @@ export function drawSummary() {
     const form = closed[name] ? ` = ${closed[name].latex}` : "";
     parts.push(equation(`${partial(out, node)}${form} = ${texMatrix(trace.gradients[name], "grad")}`,
       `∂${trace.output}/∂${name}${closed[name] ? ` = ${closed[name].text}` : ""}`,
-      `the gradient of ${name}`));
+      `the gradient of ${name}`, [trace.gradients[name]]));
   }
   parts.push(...gradientCheck(trace));
   return parts;
@@ -56,7 +57,7 @@ function gradientCheck(trace) {
   for (const [name, c] of Object.entries(check.variables)) {
     if (c.method !== "entries") continue; // a subset is a flat list, a direction one number
     parts.push(equation(`\\text{numeric } ${variableNode(name).latex} = ${texMatrix(c.numeric)}`,
-      `numeric gradient of ${name}`, `the numeric gradient of ${name}`));
+      `numeric gradient of ${name}`, `the numeric gradient of ${name}`, [c.numeric]));
   }
   return parts;
 }
