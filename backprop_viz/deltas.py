@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from . import notation as nt
 from .forms import Math, Step, gradient_name, join, without_seed
 from .numbers import number
 from .op import Op
+from .reductions import softmax_axis
 from .rule import Names
 
 SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -45,11 +47,22 @@ class Delta:
 
 
 @dataclass(frozen=True)
+class Given:
+    """What a closed form takes for granted of a node's numbers: that its entries sum to 1
+    along `axis` (0: each column, 1: each row), as a one-hot label's do (ŷ − y)."""
+
+    node: str
+    axis: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Definition:
-    """A δ with its closed form: δ = u ∘ f′(z)."""
+    """A δ with its closed form: δ = u ∘ f′(z); `given`, what the form assumes of the numbers."""
 
     delta: Delta
     math: Math
+    given: Given | None = None
 
 
 class Namer:
@@ -118,19 +131,22 @@ def closed_forms(steps: Sequence[Backward], output: str, output_name: str,
                  variables: Mapping[str, str]
                  ) -> tuple[dict[str, Math | None], tuple[Definition, ...]]:
     """Each variable's gradient composed back from the output through the ops' rules, with δ
-    names where named and factors 1 dropped; None past CLOSED_CHARS characters."""
-    rules = {s.node: s.rule for s in steps}
+    names where named, factors 1 dropped and a factor −1 written as a minus sign; softmax
+    under cross-entropy as the textbook prints it (ŷ − y); None past CLOSED_CHARS."""
+    by_node = {s.node: s for s in steps}
     closed: dict[str, str | None] = {}
     defined: list[Definition] = []
     for step in steps:
-        text: str | None = "1" if step.node == output else _sum(
-            [_through(rules[c], port, closed[c]) for c, port in step.contributions])
+        fused = _cross_entropy(step, by_node, closed)
+        text: str | None = ("1" if step.node == output else fused[0] if fused else _sum(
+            [_through(by_node[c].rule, port, closed[c]) for c, port in step.contributions]))
         if text is not None and len(text) > CLOSED_CHARS:
             text = None
         if step.delta is not None and step.delta.equal:
             if step.delta.defines:
                 said = text or gradient_name(output_name, step.label)
-                defined.append(Definition(step.delta, Math.of(f"{step.delta.name} = {said}")))
+                defined.append(Definition(step.delta, Math.of(f"{step.delta.name} = {said}"),
+                                          fused[1] if fused else None))
             text = step.delta.name
         closed[step.node] = text
     forms = {name: (Math.of(nt.bare(closed[n])) if closed.get(n) is not None else
@@ -139,10 +155,72 @@ def closed_forms(steps: Sequence[Backward], output: str, output_name: str,
     return forms, tuple(defined)
 
 
+# The chains from the logits θ up to the output of J = −sum(y ∘ log(softmax(θ))) and of a
+# batch's L = −mean(sum(Y ∘ log(softmax(S, axis=1)), axis=1)): each node's one consumer, its
+# op and the port it feeds (None: either, the other is y); "along": a sum along the softmax.
+CROSS_ENTROPY = ((("softmax", 0), ("log", 0), ("mul", None), ("sum", 0), ("neg", 0)),
+                 (("softmax", 0), ("log", 0), ("mul", None), ("along", 0), ("mean", 0),
+                  ("neg", 0)))
+
+
+def _cross_entropy(step: Backward, by_node: Mapping[str, Backward],
+                   closed: Mapping[str, str | None]) -> tuple[str, Given] | None:
+    """ŷ − y at the logits (or (Ŷ − Y) / N, the mean over a batch of N), where the step's
+    gradient comes through softmax, log, ∘ y, a sum and a minus sign from an upstream of 1:
+    what the rules compose to when y sums to 1 along the softmax (the Given the page checks)."""
+    for chain in CROSS_ENTROPY:
+        found = _chain(step, by_node, chain)
+        if found is None or closed.get(found[0]) != "1":
+            continue
+        _, hat, logits, axis, (y, label, shape) = found
+        hat = nt.bare(hat)
+        if shape != logits:
+            continue
+        lines = logits[1 - axis]
+        where = (f"{label} sums to 1" if 1 in shape
+                 else f"each {('column', 'row')[axis]} of {label} sums to 1")
+        text = f"{hat} − {label}" if chain is CROSS_ENTROPY[0] else f"({hat} − {label}) / {lines}"
+        return text, Given(y, axis, f"{where}, as a one-hot {label} does")
+    return None
+
+
+def _chain(step: Backward, by_node: Mapping[str, Backward], chain: tuple[tuple[str, Any], ...]
+           ) -> tuple[str, str, tuple[int, int], int, tuple[str, str, tuple[int, int]]] | None:
+    """Where the chain ends (the top node), ŷ, the logits' shape, the softmax's axis and y."""
+    node, other, hat, logits, axis = step, None, "", (0, 0), 0
+    for op_name, port in chain:
+        if len(node.contributions) != 1:
+            return None
+        consumer, at = node.contributions[0]
+        above = by_node.get(consumer)
+        want = "sum" if op_name == "along" else op_name
+        if above is None or above.rule is None or above.rule[0].name != want:
+            return None
+        _, written = above.rule
+        params = written.names.params
+        if port is None:
+            other = (written.inputs[1 - at], written.names.labels[1 - at],
+                     written.names.shapes[1 - at])
+        elif at != port:
+            return None
+        if op_name == "softmax":
+            hat, logits = written.label, written.names.shapes[0]
+            axis = softmax_axis(logits, params)
+        if (op_name in ("sum", "mean") and params.get("axis") is not None
+                or op_name == "along" and params.get("axis") != axis):
+            return None
+        node = above
+    return None if other is None else (node.node, hat, logits, axis, other)
+
+
 def _through(rule: tuple[Op, Step] | None, port: int, up: str | None) -> str | None:
-    """One edge's rule with the consumer's closed form as its upstream."""
+    """One edge's rule with the consumer's closed form as its upstream; an upstream of −1 is
+    the rule of 1 with a minus sign (−𝟏, not 𝟏 −1)."""
     if rule is None or up is None:
         return None
+    if up == "−1":
+        plain = _through(rule, port, "1")
+        return None if plain is None else "−" + nt.operand(plain)
     op, step = rule
     n = step.names
     names = Names(nt.operand(up), n.labels, n.shapes, n.out_label, n.out, n.params, n.via)

@@ -100,7 +100,8 @@ def compile_run(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray], *, expres
     notes = (*warnings, *_non_finite(gr, values, "value"), *_non_finite(gr, grads, "gradient"))
     closed, defined = delta_mod.closed_forms(composed, gr.output, gr.output_name, gr.variables)
     trace = Trace(expression, parsed, f, seed, gr.output, gr.output_name, nodes, edges,
-                  tuple(steps), dict(gr.variables), notes, closed_forms=closed, deltas=defined)
+                  tuple(steps), dict(gr.variables), notes, closed_forms=closed, deltas=defined,
+                  names=lecture_names(gr, said))
     return trace, Plan(tuple(plans), said, tuple(warnings))
 
 
@@ -266,17 +267,31 @@ def _parenthesised(label: str) -> str:
 def lecture_labels(gr: graph_mod.Graph) -> dict[str, str]:
     """Each node's label in the lecture's forms: its own, except that where the placeholder f
     is written once and neither its argument nor its value has a name, they are z and h, as
-    the lecture writes s = uᵀ f(Wx + b) out (z = Wx + b, h = f(z))."""
+    the lecture writes s = uᵀ f(Wx + b) out (z = Wx + b, h = f(z)). Where the expression names
+    one of them (h = f(W1 x + b1)), the other keeps its own label: no name is invented beside
+    the user's."""
     said = {n: gr.label(n) for n in gr.order}
     named = {a["name"] for _, a in gr.g.nodes(data=True) if a["name"]}
     applied = [n for n in gr.order if gr.g.nodes[n].get("via") == "f"]
-    if len(applied) == 1:
+    if len(applied) == 1 and not named & {"z", "h"}:
         h = applied[0]
-        for node, name in ((gr.inputs(h)[0], "z"), (h, "h")):
-            attrs = gr.g.nodes[node]
-            if attrs["kind"] == "op" and not attrs["name"] and name not in named:
-                said[node] = name
+        pair = ((gr.inputs(h)[0], "z"), (h, "h"))
+        if all(gr.g.nodes[n]["kind"] == "op" and not gr.g.nodes[n]["name"] for n, _ in pair):
+            said.update(pair)
     return said
+
+
+def lecture_names(gr: graph_mod.Graph, said: Mapping[str, str]) -> tuple[forms.Named, ...]:
+    """The names `lecture_labels` gave, each defined once as the panel says it: z = W · x + b,
+    then h = f(z), its argument by its new name."""
+    out = []
+    for node in gr.order:
+        if said[node] == gr.label(node):
+            continue
+        via = gr.g.nodes[node].get("via")
+        text = f"{via}({said[gr.inputs(node)[0]]})" if via else gr.label(node)
+        out.append(forms.Named(node, said[node], forms.Math.of(f"{said[node]} = {text}")))
+    return tuple(out)
 
 
 def _non_finite(gr: graph_mod.Graph, arrays: dict[str, np.ndarray], what: str) -> list[str]:

@@ -105,6 +105,15 @@ class JacobianForm:
 
 
 @dataclass(frozen=True)
+class Named:
+    """A name the forms use that the expression never wrote, defined once: z = W · x + b."""
+
+    node: str
+    name: str
+    definition: Math
+
+
+@dataclass(frozen=True)
 class Step:
     """What a step's forms may refer to: the output's name, the node, its inputs (by port)."""
 

@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import re
-import selectors
-import subprocess
 import threading
-import time
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from . import budget, deadline, numbers
-from .deadline import Unavailable
+from . import budget, numbers
+from .dot import DotProcess, run_dot
+from .errors import BackpropError
 from .limits import (
-    DOT_TIMEOUT_SECONDS,
     LAYOUT_CACHE_BYTES,
     LAYOUT_SPAN_LABELLED,
     LAYOUT_SPAN_MAX,
@@ -43,7 +39,7 @@ FONT = "Helvetica,Arial,sans-serif"
 # with ∇, and a node whose gradient is known has a dashed, thicker border.
 PALETTE = {
     "value": "#0a3069",        # forward values: dark blue, relative luminance 0.03
-    "grad": "#c25100",         # gradients: orange, luminance 0.17 (2.7× the blue's contrast)
+    "grad": "#b04a00",         # gradients: orange, 5.2:1 on the panel (WCAG AA), luminance 0.14
     "muted": "#6b6b6b",        # shapes, "?"
     "ink": "#1f1f1f",
     "pending_fill": "#f3f3f3",
@@ -53,9 +49,25 @@ PALETTE = {
     "constant_fill": "#f7f7f7",
     "current_fill": "#fff3c4",
     "current_line": "#e08a00",
+    "bg": "#ffffff",           # an export's background: opaque, so a slide's own never shows
 }
-FILL = {"variable": PALETTE["variable_fill"], "constant": PALETTE["constant_fill"],
-        "op": PALETTE["fill"]}
+# The page's dark theme (static/app.css's prefers-color-scheme: dark), for exports on a dark
+# slide: light values, orange gradients, dark fills.
+DARK = {
+    "value": "#b8e0ff", "grad": "#f07800", "muted": "#a3a3a3", "ink": "#ececec",
+    "pending_fill": "#1f2023", "pending_line": "#5b5d62", "fill": "#222428",
+    "variable_fill": "#1d2a3d", "constant_fill": "#26272b", "current_fill": "#4a3b0c",
+    "current_line": "#ffb020", "bg": "#17181a",
+}
+THEMES = {"light": PALETTE, "dark": DARK}
+
+
+def fills(palette: dict[str, str]) -> dict[str, str]:
+    return {"variable": palette["variable_fill"], "constant": palette["constant_fill"],
+            "op": palette["fill"]}
+
+
+FILL = fills(PALETTE)
 CAPTION_FONT = "DejaVu Sans Mono,Menlo,monospace"   # an export's equations: columns line up
 FONT_SIZE = 12                 # points; the page draws 1 point as 1 CSS px at 100 %
 EDGE_FONT_SIZE = 12
@@ -163,30 +175,35 @@ def _check_span(trace: Trace) -> bool:
     return span <= LAYOUT_SPAN_LABELLED
 
 
-def _head(labels: bool) -> list[str]:
+def _head(labels: bool, palette: dict[str, str] = PALETTE, bg: str = "transparent"
+          ) -> list[str]:
+    """The graph's defaults: the page's is transparent (its CSS themes it); an export's
+    background is its theme's, opaque."""
     loose = "" if labels else " nslimit=0.2 mclimit=0.1"   # bounded work for huge graphs
     # An edge label is a rank of its own between two nodes, so a labelled graph needs only half
     # the separation: the sigmoid neuron then fits a laptop's graph box with the panel beside it.
     sep = 0.15 if labels else 0.3
+    ground = "bgcolor=transparent" if bg == "transparent" else \
+        f'bgcolor="{bg}" fontcolor="{palette["ink"]}"'
     return [
         "digraph backprop {",
-        f'graph [id="graph-layout" rankdir=LR bgcolor=transparent nodesep=0.25 ranksep={sep} '
+        f'graph [id="graph-layout" rankdir=LR {ground} nodesep=0.25 ranksep={sep} '
         f'ordering=in fontname="{FONT}"{loose}]',
         f'node [shape=box style="rounded,filled" fixedsize=true fontname="{FONT}" '
-        f'fontsize={FONT_SIZE} color="{PALETTE["ink"]}" penwidth=1.2]',
-        f'edge [fontname="{FONT}" fontsize={EDGE_FONT_SIZE} color="{PALETTE["ink"]}" '
+        f'fontsize={FONT_SIZE} color="{palette["ink"]}" penwidth=1.2]',
+        f'edge [fontname="{FONT}" fontsize={EDGE_FONT_SIZE} color="{palette["ink"]}" '
         f'arrowsize=0.7]',
     ]
 
 
-def _node_attrs(trace: Trace, node: Node) -> str:
+def _node_attrs(trace: Trace, node: Node, fill: dict[str, str] = FILL) -> str:
     width, height = _node_size(node, trace.delta_names.get(node.id, ""))
     cls = f"kind-{node.kind}" + (" output" if node.id == trace.output else "")
     extra = ' peripheries=2' if node.id == trace.output else ""
     if node.kind == "constant":
         extra += ' style="rounded,filled,dashed"'
     return (f'id="{node.id}" class="{cls}" width={width} height={height} '
-            f'fillcolor="{FILL[node.kind]}"{extra}')
+            f'fillcolor="{fill[node.kind]}"{extra}')
 
 
 def _edge_label(lines: list[str]) -> str:
@@ -217,57 +234,62 @@ def _font(text: str, color: str) -> str:
     return f'<FONT COLOR="{color}">{escape(text) or " "}</FONT>'
 
 
-def export_source(trace: Trace, step: int) -> str:
+def export_source(trace: Trace, step: int, theme: str = "light") -> str:
     """The DOT of step k: the page's boxes and labels, sizes unchanged, slots filled and
-    coloured, and step k's states drawn as the page's CSS draws them."""
+    coloured in the theme's palette on its opaque background, and step k's states drawn as
+    the page's CSS draws them."""
+    if theme not in THEMES:
+        raise BackpropError(f"theme must be one of {', '.join(THEMES)}, not {theme!r}")
+    pal = THEMES[theme]
     labels = _check_span(trace)
     state = trace.state_at(step)
     current = state.current.node if state.current else None
-    out = _head(labels)
+    out = _head(labels, pal, pal["bg"])
     for node in trace.nodes:
         slots = node_slots(node, state, trace.delta_names.get(node.id, ""))
-        muted = PALETTE["muted"]
+        muted = pal["muted"]
         rows = [
-            _font(title(node), PALETTE["ink"] if node.id in state.forward else muted),
+            _font(title(node), pal["ink"] if node.id in state.forward else muted),
             _font(numbers.shape(node.shape), muted),
-            _font(slots.value, PALETTE["value"] if node.id in state.forward else muted),
-            _font(slots.grad, PALETTE["grad"] if node.id in state.backward else muted),
+            _font(slots.value, pal["value"] if node.id in state.forward else muted),
+            _font(slots.grad, pal["grad"] if node.id in state.backward else muted),
         ]
         label = "<" + "<BR/>".join(rows) + ">"
-        style = _node_state(node.id, state, current)
-        out.append(f"{node.id} [{_node_attrs(trace, node)} label={label}{style}]")
+        style = _node_state(node.id, state, current, pal)
+        out.append(f"{node.id} [{_node_attrs(trace, node, fills(pal))} label={label}{style}]")
     for e in trace.edges:
         slots = edge_slots(trace, e, state)
         label = ""
         if labels and labelled(trace, e):
-            lines = [_font(slots.value, PALETTE["value"]), _font(slots.grad, PALETTE["grad"])]
+            lines = [_font(slots.value, pal["value"]), _font(slots.grad, pal["grad"])]
             label = f" label={_edge_label(lines)}"
-        out.append(f'{e.source} -> {e.target} [id="{e.id}"{label}{_edge_state(e, state)}]')
+        out.append(f'{e.source} -> {e.target} [id="{e.id}"{label}'
+                   f'{_edge_state(e, state, pal)}]')
     out.append("}")
     return "\n".join(out)
 
 
-def _node_state(nid: str, state: State, current: str | None) -> str:
+def _node_state(nid: str, state: State, current: str | None, pal: dict[str, str]) -> str:
     if nid == current:
-        return (f' fillcolor="{PALETTE["current_fill"]}" color="{PALETTE["current_line"]}" '
+        return (f' fillcolor="{pal["current_fill"]}" color="{pal["current_line"]}" '
                 f"penwidth=3")
     if nid in state.backward:
-        return f' color="{PALETTE["grad"]}" penwidth=2.2 style="rounded,filled,dashed"'
+        return f' color="{pal["grad"]}" penwidth=2.2 style="rounded,filled,dashed"'
     if nid in state.forward:
-        return f' color="{PALETTE["value"]}" penwidth=1.4'
-    return f' fillcolor="{PALETTE["pending_fill"]}" color="{PALETTE["pending_line"]}"'
+        return f' color="{pal["value"]}" penwidth=1.4'
+    return f' fillcolor="{pal["pending_fill"]}" color="{pal["pending_line"]}"'
 
 
-def _edge_state(edge: Edge, state: State) -> str:
+def _edge_state(edge: Edge, state: State, pal: dict[str, str]) -> str:
     current = state.current
     if current is not None and edge.target == current.node:
-        return f' color="{PALETTE["current_line"]}" penwidth=2.2'
+        return f' color="{pal["current_line"]}" penwidth=2.2'
     if (current is not None and isinstance(current, BackwardStep)
             and edge.source == current.node):
-        return f' color="{PALETTE["current_line"]}" penwidth=2.2 style=dashed'
+        return f' color="{pal["current_line"]}" penwidth=2.2 style=dashed'
     if edge.source in state.forward:
         return ""
-    return f' color="{PALETTE["pending_line"]}"'
+    return f' color="{pal["pending_line"]}"'
 
 
 # ---------------------------------------------------------------- outputs
@@ -317,101 +339,6 @@ class LayoutCache:
             self.size = 0
 
 
-class DotProcess:
-    """One `dot -Tsvg` kept running, fed one graph after another on its standard input: it
-    reads and lays out each graph as it comes, and starting it (process, plugins, fonts) is
-    about 12 ms of the 13 ms a small graph costs (`make bench`). One per process (a gunicorn
-    worker forks after import); a layout that fails or passes its time limit (DOT_TIMEOUT_SECONDS,
-    or what is left of the request's deadline) kills it, and the next starts anew. Either is the
-    server's failure, never the user's: Unavailable, a 503."""
-
-    END = b"</svg>\n"
-
-    def __init__(self) -> None:
-        self._proc: subprocess.Popen | None = None
-        self._owner = 0
-        self._lock = threading.Lock()
-
-    def svg(self, source: str) -> str:
-        with self._lock:
-            try:
-                proc = self._process()
-            except OSError as err:   # not installed, or no process could be started
-                raise Unavailable(died(f"could not be started ({err.strerror})")) from None
-            try:
-                proc.stdin.write(source.encode() + b"\n")
-                proc.stdin.flush()
-                return self._read(proc).decode()
-            except OSError as err:   # its pipe broke: it died while being fed
-                self._stop()
-                raise Unavailable(died(f"stopped ({err.strerror})")) from None
-            except BaseException:
-                self._stop()
-                raise
-
-    def _process(self) -> subprocess.Popen:
-        if self._proc is None or self._owner != os.getpid() or self._proc.poll() is not None:
-            self._proc = subprocess.Popen(["dot", "-Tsvg"], stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            self._owner = os.getpid()
-        return self._proc
-
-    def _read(self, proc: subprocess.Popen) -> bytes:
-        limit, timeout = dot_timeout()
-        deadline_at = time.monotonic() + timeout
-        out, err = bytearray(), bytearray()
-        with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ, out)
-            sel.register(proc.stderr, selectors.EVENT_READ, err)
-            while not out.endswith(self.END):
-                left = deadline_at - time.monotonic()
-                ready = sel.select(left) if left > 0 else []
-                if not ready:
-                    raise Unavailable(stalled(limit, timeout))
-                for key, _ in ready:
-                    chunk = os.read(key.fd, 1 << 16)
-                    if not chunk:
-                        raise Unavailable(died(f"stopped ({_tail(err)})"))
-                    key.data.extend(chunk)
-                if b"Error" in err:
-                    raise Unavailable(died(f"refused the graph ({_tail(err)})"))
-        return bytes(out)
-
-    def _stop(self) -> None:
-        """Kill and reap the process, so no `dot` outlives a failed layout."""
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait()
-            for pipe in (self._proc.stdin, self._proc.stdout, self._proc.stderr):
-                pipe.close()
-            self._proc = None
-
-
-def dot_timeout() -> tuple[str, float]:
-    """How long the next `dot` may run, and which limit that is: DOT_TIMEOUT_SECONDS, or less
-    where the request's deadline comes first (past it, Unavailable at once)."""
-    deadline.check()
-    left = deadline.remaining()
-    if left is not None and left < DOT_TIMEOUT_SECONDS:
-        return "the request's", left
-    return "its", DOT_TIMEOUT_SECONDS
-
-
-def stalled(limit: str, seconds: float) -> str:
-    return (f"the server failed to lay out the graph: Graphviz's dot ran past {limit} time "
-            f"limit ({seconds:.3g} s) and was stopped")
-
-
-def died(how: str) -> str:
-    return f"the server failed to lay out the graph: Graphviz's dot {how}"
-
-
-def _tail(err: bytes | bytearray) -> str:
-    """The end of dot's standard error, for the message: what went wrong, not a page of it."""
-    text = bytes(err).decode(errors="replace").strip()
-    return text[-200:] if text else "no message"
-
-
 DOT = DotProcess()
 LAYOUTS = LayoutCache(LAYOUT_CACHE_BYTES)
 
@@ -451,10 +378,12 @@ def _svg_only(svg: str) -> str:
 _PAGE_NUMBER = re.compile(r"(?<=<g id=\")page\d+,\d+_")
 
 
-def export(trace: Trace, fmt: str, step: int, caption: Sequence[str] = ()) -> bytes:
-    """The diagram at step k as a file: svg, png, pdf, or the DOT source; `caption`, lines of
-    text, goes above the diagram (an every-step PDF writes each step's equations there)."""
-    source = export_source(trace, step)
+def export(trace: Trace, fmt: str, step: int, caption: Sequence[str] = (),
+           theme: str = "light") -> bytes:
+    """The diagram at step k as a file: svg, png, pdf, or the DOT source, in the `theme`'s
+    colours (light or dark, on an opaque background); `caption`, lines of text, goes above
+    the diagram (an every-step PDF writes each step's equations there)."""
+    source = export_source(trace, step, theme)
     if caption:
         source = source.replace("graph [", f"graph [{_caption(caption)} ", 1)
     if fmt == "dot":
@@ -463,7 +392,7 @@ def export(trace: Trace, fmt: str, step: int, caption: Sequence[str] = ()) -> by
         budget.check_raster(max(Counter((e.source, e.target) for e in trace.edges).values(),
                                 default=1))
         source = source.replace("graph [", "graph [dpi=144 ", 1)
-    return _run_dot(source, fmt)
+    return run_dot(source, fmt)
 
 
 def _caption(lines: Sequence[str]) -> str:
@@ -471,20 +400,3 @@ def _caption(lines: Sequence[str]) -> str:
     rows = "".join(f'<TR><TD ALIGN="LEFT">{escape(line) or " "}</TD></TR>' for line in lines)
     return (f'label=<<FONT FACE="{CAPTION_FONT}"><TABLE BORDER="0" CELLSPACING="0" '
             f'CELLPADDING="1">{rows}</TABLE></FONT>> labelloc=t labeljust=l')
-
-
-def _run_dot(source: str, fmt: str) -> bytes:
-    """Graphviz's `dot` under a time limit (the graphviz package's pipe has none): past it, or
-    on any way out, subprocess.run kills and reaps the process; a failure is Unavailable."""
-    limit, timeout = dot_timeout()
-    try:
-        done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode(), capture_output=True,
-                              timeout=timeout, check=True)
-    except subprocess.TimeoutExpired:
-        raise Unavailable(stalled(limit, timeout)) from None
-    except subprocess.CalledProcessError as err:
-        raise Unavailable(died(f"exited with status {err.returncode} ({_tail(err.stderr)})")
-                          ) from None
-    except OSError as err:   # not installed, or no process could be started
-        raise Unavailable(died(f"could not be started ({err.strerror})")) from None
-    return done.stdout

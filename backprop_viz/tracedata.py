@@ -124,6 +124,7 @@ class Trace:
     scalar_nodes: int | None = None   # the scalar expansion's node count (MAX_SCALAR_NODES)
     closed_forms: Mapping[str, forms.Math | None] = field(default_factory=dict)  # by variable
     deltas: tuple[delta_mod.Definition, ...] = ()   # δ = u ∘ f′(z), in backward order
+    names: tuple[forms.Named, ...] = ()    # z = W · x + b: names the forms use, defined once
     gradient_check: GradientCheck | None = None    # set by inputs.trace, after the passes
     splits: tuple[str, ...] = ()   # runs the parser read as products (Wx → W · x)
 
@@ -198,7 +199,11 @@ class Trace:
             "view": self.view, "scalar_nodes": self.scalar_nodes,
             "closed_forms": {name: _math(m) for name, m in self.closed_forms.items()},
             "deltas": [{"name": d.delta.name, "node": d.delta.node, "step": d.delta.step,
-                        "text": d.math.text, "latex": d.math.latex} for d in self.deltas],
+                        "text": d.math.text, "latex": d.math.latex,
+                        "given": d.given and {"node": d.given.node, "axis": d.given.axis,
+                                              "text": d.given.text}} for d in self.deltas],
+            "names": [{"node": n.node, "name": n.name, **_math(n.definition)}
+                      for n in self.names],
             "gradient_check": self.gradient_check and self.gradient_check.to_dict(),
         }
 

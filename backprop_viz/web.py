@@ -206,8 +206,9 @@ def export() -> Response:
         body, kind, which = exports.export(result, fmt, start), exports.TYPES[fmt], "steps"
     else:
         step = _step(request.args.get("step"), len(result.steps))
-        body, kind, which = (render.export(result, fmt, step), render.EXPORT_TYPES[fmt],
-                             f"step{step}")
+        theme = request.args.get("theme", "light")
+        body, kind, which = (render.export(result, fmt, step, theme=theme),
+                             render.EXPORT_TYPES[fmt], f"step{step}")
     return Response(body, content_type=kind, headers={
         "Content-Disposition": f'attachment; filename="backprop-{name}-{which}.{fmt}"'})
 

@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_ops import draw_case
 
-from backprop_viz import forms, trace
+from backprop_viz import compiled, forms, trace
 from backprop_viz.jsonio import dumps
 from backprop_viz.ops import OPS, Op
+from backprop_viz.presets import BY_ID, PRESETS
 from backprop_viz.rule import Names
 
 Shape = tuple[int, int]
@@ -230,3 +231,106 @@ def test_docs_describe_every_new_field() -> None:
                   "upstream_shape", "local_shape", "product_shape", "reshape", "delta",
                   "defines", "equal", "fan_out", "closed_forms", "deltas", "block", "negate"):
         assert f"`{field}`" in api, field
+
+
+# ----- every preset's words: said once, in names the panel defines -----
+
+PRESET_IDS = [p.id for p in PRESETS]
+NOTATION = {"diag", "vec", "I", "f", "exp", "log", "tanh", "σ", "softmax", "relu", "sum",
+            "mean", "repeat", "axis", "max", "entry", "i", "j", "ᵢ", "ⱼ", "p"}
+
+
+def _preset(pid: str):
+    p = BY_ID[pid]
+    return compiled.trace(p.expression, dict(p.variables), p.f, p.seed)[1]
+
+
+def _words(text: str) -> set[str]:
+    """The names a text uses, without their marks (numbers and 𝟏 are not names)."""
+    return {w.rstrip("ᵀ′").translate(str.maketrans("", "", "ᵢⱼ"))
+            for w in forms.NAME.findall(text) if w[0].isalpha() and w[0] != "ᵀ"}
+
+
+@pytest.mark.parametrize("pid", PRESET_IDS)
+def test_every_name_a_preset_uses_is_a_label_or_defined(pid: str) -> None:
+    """The forms name a node by its own label, or by a name `names` defines (z, h), or a δ."""
+    t = _preset(pid)
+    known = set().union(*(_words(n.label) for n in t.nodes), NOTATION,
+                        {n.name for n in t.names}, {d.delta.name for d in t.deltas},
+                        {s.delta.name for s in t.steps if getattr(s, "delta", None)})
+    said = [e.shape_form.equation.text for s in t.steps for e in getattr(s, "inputs", ())]
+    said += [d.math.text for d in t.deltas]
+    said += [m.text for m in t.closed_forms.values() if m is not None]
+    for text in said:
+        assert _words(text) <= known, (text, _words(text) - known)
+
+
+@pytest.mark.parametrize("pid", PRESET_IDS)
+def test_no_preset_says_a_thing_twice(pid: str) -> None:
+    """No equation of the words reads X = X (∂s/∂b = δ = δ)."""
+    t = _preset(pid)
+    said = [d.math.text for d in t.deltas]
+    said += [e.shape_form.equation.text for s in t.steps for e in getattr(s, "inputs", ())]
+    for text in said:
+        sides = text.split(" = ")
+        assert all(a != b for a, b in zip(sides, sides[1:], strict=False)), text
+
+
+def test_a_named_f_leaves_its_argument_its_own_label() -> None:
+    """h = f(W1 x + b1) is named: no z is invented beside it, so δ₃ says f′(W1 · x + b1)."""
+    t = _preset("two-layer-softmax")
+    assert t.names == ()
+    assert [d.math.text for d in t.deltas][2] == "δ₃ = (W2ᵀ δ₂) ∘ f′(W1 · x + b1)"
+
+
+def test_the_lecture_defines_z_and_h_once() -> None:
+    t = _preset("lecture")
+    assert [n.definition.text for n in t.names] == ["z = W · x + b", "h = f(z)"]
+    assert [t.node(n.node).label for n in t.names] == ["W · x + b", "tanh(W · x + b)"]
+    assert _preset("lecture-steps").names == ()
+
+
+# ----- each preset's summary is what its caption promises -----
+
+# (preset, a claim its caption makes, as the summary writes it: a δ's formula or a variable's
+# closed form, "name = formula")
+CAPTIONS = [
+    ("lecture", "δ = u ∘ f′(z)", "δ = u ∘ f′(z)"),
+    ("lecture", "∂s/∂W = δxᵀ", "W = δ xᵀ"),
+    ("lecture", "∂s/∂b = δ", "b = δ"),
+    ("lecture", "∂s/∂x = Wᵀδ", "x = Wᵀ δ"),
+    ("logistic", "∂J/∂s = σ(s)(1 − σ(s))", "δ = σ(s)(1 − σ(s))"),
+    ("cs231n-add-mul", "∂f/∂q = z", "δ = z"),
+    ("cs231n-add-mul", "∂f/∂z = q", "z = q"),
+    ("two-layer-softmax", "the gradient is the famous ŷ − y", "δ₂ = ŷ − y"),
+    ("mini-batch", "sums δ's columns back into ∂s/∂b", "b = δ₂ 𝟏"),
+]
+
+
+@pytest.mark.parametrize("pid, claim, summary", CAPTIONS)
+def test_each_preset_summary_says_what_its_caption_claims(pid, claim, summary) -> None:
+    assert claim in BY_ID[pid].caption
+    t = _preset(pid)
+    said = {d.math.text for d in t.deltas} | {
+        f"{name} = {m.text}" for name, m in t.closed_forms.items() if m is not None}
+    assert summary in said, said
+
+
+def test_softmax_under_cross_entropy_is_y_hat_minus_y_at_the_logits() -> None:
+    t = _preset("two-layer-softmax")
+    d = next(d for d in t.deltas if d.delta.name == "δ₂")
+    assert t.node(d.delta.node).label == "θ" and d.math.text == "δ₂ = ŷ − y"
+    assert d.given is not None and t.node(d.given.node).label == "y" and d.given.axis == 0
+    assert [x.math.text for x in t.deltas][0] == "δ = −𝟏"     # not 𝟏 −1
+    batch = _preset("spiral")
+    assert [x.math.text for x in batch.deltas][1] == "δ₂ = (softmax(S, axis=1) − Y) / 30"
+
+
+@pytest.mark.parametrize("source", [
+    "θ = W x\nŷ = softmax(θ)\nJ = -sum(y ∘ log(ŷ)) + sum(θ)",     # θ has a second use
+    "θ = W x\nŷ = softmax(θ)\nJ = sum(y ∘ log(ŷ))",               # no minus sign
+])
+def test_ce_simplification_needs_the_whole_chain(source: str) -> None:
+    t = trace(source, {"W": {"shape": [3, 2]}, "y": {"shape": [3, 1]}})
+    assert not any("ŷ − y" in d.math.text for d in t.deltas)
+    assert all(d.given is None for d in t.deltas)

@@ -43,6 +43,7 @@ def test_the_toggle_switches_the_panel_between_the_two_forms(page, live_server):
     assert jac_tex != shape_tex and r"\underset{3\times 12}" in jac_tex
     assert "read row by row" in page.locator("#panel .input").first.inner_text() or \
         "row" in page.locator("#panel .input .rule").last.inner_text()
+    page.locator("#panel").focus()               # the radios take the arrows themselves
     page.keyboard.press("ArrowRight")            # the choice stays as the student steps
     assert page.is_checked('input[name="form"][value="jacobian"]')
     assert "form=jacobian" in page.url or page.wait_for_url("**form=jacobian**") is None
@@ -88,7 +89,7 @@ def test_delta_is_named_in_the_panel_and_on_the_graph_and_reuse_points_back(page
 
 def test_the_gradient_check_badge_and_the_summary_at_the_last_step(page, live_server):
     t = trace(LECTURE)
-    open_page(page, live_server)
+    open_page(page, live_server, LECTURE)   # the seed's numbers (the cold page is the preset's)
     badge = page.locator("#gradcheck")
     assert badge.inner_text() == ("gradient check: max rel. error "
                                   f"{numbers.number(t.gradient_check.max_rel_error)}")
@@ -140,7 +141,7 @@ def test_space_plays_and_pauses_and_backward_jumps_to_the_backward_pass(page, li
 
 
 def test_f_and_the_seed_re_render_by_themselves(page, live_server):
-    open_page(page, live_server)
+    open_page(page, live_server, LECTURE)   # the seed's numbers (the cold page is the preset's)
     before = page.inner_text("#parsed .output-value")
     page.fill("#seed", "7")
     page.wait_for_function("(v) => document.querySelector('#parsed .output-value')"
@@ -204,7 +205,7 @@ def test_a_label_in_the_panel_is_its_latex(page, live_server):
 def test_new_numbers_on_the_same_structure_come_as_numbers_only(page, live_server):
     """A new seed keeps the structure: the server sends numbers only, and the page shows what a
     whole trace of that seed says, in the graph, the header and the last step's summary."""
-    open_page(page, live_server)
+    open_page(page, live_server, LECTURE)   # the seed's numbers (the cold page is the preset's)
     answers = []
     page.on("response", lambda r: r.url.endswith("/api/trace") and answers.append(r))
     t = trace(LECTURE, seed=5)
@@ -218,7 +219,7 @@ def test_new_numbers_on_the_same_structure_come_as_numbers_only(page, live_serve
     shown = []
     for p in (page, page.context.new_page()):
         if p is not page:   # the same seed opened cold: a whole answer
-            open_page(p, live_server, seed=5)
+            open_page(p, live_server, LECTURE, seed=5)
         p.evaluate("() => document.activeElement?.blur()")   # the keys go to the player
         for key in ("End", "Home", "ArrowRight", "ArrowRight", "ArrowRight"):
             p.keyboard.press(key)

@@ -91,7 +91,7 @@ def _dot_children() -> list[int]:
 def test_graphviz_past_its_time_limit_is_the_servers_503_and_leaves_no_process(client,
                                                                                 monkeypatch):
     """A stalled `dot` is the server's failure, never the user's: a 503, not a 400."""
-    monkeypatch.setattr(render, "DOT_TIMEOUT_SECONDS", 0.001)
+    monkeypatch.setattr("backprop_viz.dot.DOT_TIMEOUT_SECONDS", 0.001)
     render.LAYOUTS.clear()
     for path in ("/api/trace", "/api/export?format=png"):
         r = client.post(path, json={"expression": chain(40)})

@@ -220,6 +220,39 @@ def test_export_formats(xyz, fmt, magic):
     assert magic in data[:400] if fmt == "svg" else data.startswith(magic)
 
 
+@pytest.mark.parametrize("theme, bg, grad", [("light", "#ffffff", "#b04a00"),
+                                              ("dark", "#17181a", "#f07800")])
+def test_an_export_has_its_theme_on_an_opaque_background(xyz, theme, bg, grad):
+    """A dark slide keeps its numbers: the dark theme is the page's dark mode, and neither
+    theme is transparent."""
+    svg = render.export(xyz, "svg", len(xyz.steps), theme=theme).decode()
+    root = ET.fromstring(svg)
+    ground = root.find("svg:g/svg:polygon", NS)        # Graphviz's background, drawn first
+    assert ground.get("fill") == bg and "fill=\"transparent\"" not in svg
+    assert grad in svg and render.THEMES[theme]["value"] in svg
+    other = render.THEMES["dark" if theme == "light" else "light"]
+    assert other["bg"] not in svg and other["grad"] not in svg
+
+
+def test_the_page_layout_stays_transparent(xyz):
+    assert "bgcolor=transparent" in render.structure(xyz)
+
+
+def test_an_unknown_theme_is_refused(xyz):
+    with pytest.raises(render.BackpropError, match="theme must be one of light, dark"):
+        render.export(xyz, "png", 1, theme="sepia")
+
+
+def test_the_export_route_takes_a_theme(client):
+    body = {"expression": XYZ[0], "variables": XYZ[1]}
+    dark = client.post("/api/export?format=svg&step=3&theme=dark", json=body)
+    assert dark.status_code == 200 and b"#17181a" in dark.data
+    light = client.post("/api/export?format=svg&step=3", json=body)
+    assert b"#ffffff" in light.data and b"#17181a" not in light.data
+    bad = client.post("/api/export?format=svg&theme=blue", json=body)
+    assert bad.status_code == 400 and "theme" in bad.get_json()["error"]
+
+
 # ---------------------------------------------------------------- real traces
 
 @pytest.mark.parametrize("expression", [

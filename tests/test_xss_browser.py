@@ -55,6 +55,7 @@ FOREIGN = """() => {
     return found;
 }"""
 ANSWERED = """() => !document.getElementById('expr-error').hidden
+    || document.getElementById('var-error') !== null
     || document.querySelector('#graph svg') !== null"""
 ALLOWED_PATHS = {"/", "/static/app.css", "/static/favicon.svg", "/api/trace", "/api/presets",
                  "/vendor/katex/katex.mjs", "/vendor/katex/katex.min.css"} | {
@@ -93,10 +94,12 @@ def watch(page) -> Watch:
 def answer(page, act) -> str:
     """Clear the graph and the error box, `act`, and wait until the page shows its answer."""
     page.evaluate("""() => { document.getElementById('graph').replaceChildren();
-                             document.getElementById('expr-error').hidden = true; }""")
+                             document.getElementById('expr-error').hidden = true;
+                             document.getElementById('var-error')?.remove(); }""")
     act()
     page.wait_for_function(ANSWERED)
-    return "error" if page.is_visible("#expr-error") else "graph"
+    shown = page.is_visible("#expr-error") or page.locator("#var-error").count() > 0
+    return "error" if shown else "graph"
 
 
 def assert_nothing_ran(page, watch: Watch, base: str, where: str) -> None:
@@ -113,12 +116,12 @@ def assert_nothing_ran(page, watch: Watch, base: str, where: str) -> None:
             parts.path in ALLOWED_PATHS or parts.path.startswith(KATEX_FONTS)), (where, url)
 
 
-def assert_shown_as_text(page, payload: str) -> None:
+def assert_shown_as_text(page, payload: str, where: str = "#expr-error") -> None:
     """The error box quotes the payload as text: only the app's own elements in it."""
-    box = page.locator("#expr-error")
+    box = page.locator(where)
     assert payload in box.inner_text()
-    tags = page.evaluate("""() => [...document.querySelectorAll('#expr-error *')]
-        .map(e => e.localName)""")
+    tags = page.evaluate("""(where) => [...document.querySelectorAll(where + ' *')]
+        .map(e => e.localName)""", where)
     assert set(tags) <= {"p", "figure", "pre", "span", "figcaption"}, tags   # span: caret pad
     if "7*7" in payload:
         assert "49" not in box.inner_text()
@@ -156,8 +159,8 @@ def test_a_payload_in_a_variable_cell_is_harmless(page, live_server, watch, cell
                 else '#vars-table textarea[aria-label^="value of x,"]')
     page.fill(selector, payload)
     assert answer(page, lambda: page.click("#render")) == "error"
-    if cell == "value":
-        assert_shown_as_text(page, payload)   # "variable x: '<payload>' is not a number"
+    if cell == "value":   # beside the cell the user edited
+        assert_shown_as_text(page, payload, "#var-error")   # "x: '<payload>' is not a number"
     assert page.input_value(selector) == payload
     assert_nothing_ran(page, watch, live_server, f"{cell} of x = {payload!r}")
 

@@ -12,7 +12,7 @@ import {
   questionFor, questionsAt, record, result, score, settled, stepAsking,
 } from "./practice.js";
 import { state } from "./state.js";
-import { partial } from "./tex.js";
+import { saidPartial, saidText } from "./words.js";
 
 const LETTER = /\p{L}/u; // an answer with a letter in it is a formula
 const SAID = { right: "Right", wrong: "Wrong", shown: "Shown" };
@@ -21,13 +21,13 @@ const SAID = { right: "Right", wrong: "Wrong", shown: "Shown" };
 // upstream(step, node), input(step, node, input, source), section(input, source, ...children).
 export function askBackward(step, node, shown) {
   const out = state.nodes.get(state.trace.output_id);
-  const up = partial(out, node);
+  const up = saidPartial(out, node);
   const asks = questionsAt(step);
   const parts = [];
   const upstream = asks.find((q) => q.port === null);
   const key = questionFor(step.node);
   if (upstream) {
-    parts.push(block(upstream, { latex: up, text: `∂${out.label}/∂${node.label}`,
+    parts.push(block(upstream, { latex: up, text: `∂${out.label}/∂${saidText(node)}`,
       shape: node.shape }, () => shown.upstream(step, node), [
       el("h3", {}, "Upstream gradient"),
       el("p", {}, math(node.latex, node.label), ` feeds ${step.contributions.length} nodes, `,
@@ -43,8 +43,8 @@ export function askBackward(step, node, shown) {
   for (const q of asks.filter((a) => a.port !== null)) {
     const input = step.inputs.find((i) => i.port === q.port);
     const source = state.nodes.get(input.node);
-    const lhs = input.shape_form?.lhs ?? { latex: partial(out, source),
-      text: `∂${out.label}/∂${source.label}`, shape: source.shape };
+    const lhs = input.shape_form?.lhs ?? { latex: saidPartial(out, source),
+      text: `∂${out.label}/∂${saidText(source)}`, shape: source.shape };
     parts.push(shown.section(input, source,
       block(q, lhs, () => shown.input(step, node, input, source))));
   }

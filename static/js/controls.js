@@ -6,11 +6,11 @@ import { fmt } from "./format.js";
 import { fitBox, loadSvg } from "./graph.js";
 import { el } from "./dom.js";
 import { initPlayer, readUrl, setStep } from "./player.js";
-import { initPresets, showCaption } from "./presets.js";
+import { coldStart, initPresets, showCaption } from "./presets.js";
 import { index, state } from "./state.js";
 import { initTraining, showParameters } from "./training.js";
 import {
-  carriedValues, fillVariables, markFresh, markStale, onChange, schedule,
+  carriedValues, fillVariables, markFresh, markStale, onChange, schedule, showFieldError,
 } from "./variables.js";
 import { initViews, shownView } from "./views.js";
 
@@ -149,6 +149,11 @@ function checkBadge(check) {
 
 function showError(err, expression) {
   markFresh();
+  // a variable's edit failed: say so beside it, where the user is typing
+  if (showFieldError(err.error || "something went wrong")) {
+    $("expr-error").hidden = true;
+    return;
+  }
   const box = $("expr-error");
   const parts = [el("p", { class: "error-msg" }, err.error || "something went wrong")];
   if (Number.isInteger(err.position) && typeof expression === "string") {
@@ -185,7 +190,10 @@ function caret(expression, position) {
 // One step's diagram, or (steps = "all") every step: a PDF page each, or the standalone page.
 async function exportAs(format, steps) {
   if (!state.request) return;
-  const which = steps === "all" ? "steps=all" : `step=${state.step}`;
+  // a one-step diagram comes in the theme the page is shown in (the every-step files carry
+  // the page's own styles)
+  const theme = matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  const which = steps === "all" ? "steps=all" : `step=${state.step}&theme=${theme}`;
   const url = `/api/export?format=${encodeURIComponent(format)}&${which}`;
   const response = await postJson(url, state.request);
   if (!response.ok) {
@@ -243,7 +251,11 @@ export function initControls(loadMath) {
   // the examples' row must be in place before the graph's box is sized; KaTeX need not be: the
   // first graph is drawn without waiting for it, and the panel is typeset once it is in
   ready = initPresets(renderGraph);
-  renderGraph(readUrl()).finally(() => loadMath().then(() => {
+  const step = readUrl();
+  const first = new URLSearchParams(location.search).has("expr") ? renderGraph(step)
+    // the cold page is the Lecture 3 preset, numbers included, once the presets are in
+    : ready.then(() => renderGraph(step, { fresh: coldStart() }));
+  first.finally(() => loadMath().then(() => {
     if (state.trace) setStep(state.step);
   }));
 }

@@ -17,6 +17,10 @@ const ZOOM_STEP = 1.25;
 const view = {
   svg: null, source: null, groups: new Map(), edges: new Map(), applied: 0, current: null,
   full: null, cx: 0, cy: 0, scale: 1,
+  chosen: false, // the user zoomed or panned: the URL keeps the view (shared links restore it)
+  restore: null, // a view from the URL, applied once the first graph is in its box
+  held: false, // a restored view is shown as it was shared, not moved to the current node
+  changed: () => {}, // told when the user's view changes
   boxes: new Map(), // node id → its box in the SVG's coordinates, measured once: nodes never move
 };
 
@@ -61,12 +65,21 @@ export function loadSvg(trace) {
   svg.removeAttribute("width");
   svg.removeAttribute("height");
   svg.querySelector("g.graph > title")?.remove();
+  // a screen reader walks the nodes as a list, each with its name, shape and state; the
+  // edges and the drawing's own text are not read
+  svg.setAttribute("role", "list");
+  svg.setAttribute("aria-label", `The graph's ${trace.nodes.length} nodes, in order`);
+  for (const t of svg.querySelectorAll("g.edge, g.graph > polygon, g.graph > text")) {
+    t.setAttribute("aria-hidden", "true");
+  }
   view.svg = svg;
   view.groups = new Map();
   view.edges = new Map();
   for (const node of trace.nodes) {
     const g = svg.getElementById(node.id);
     setTitle(g, node.label); // the hover text: the node's name, not "n3"
+    g.setAttribute("role", "listitem");
+    for (const part of g.children) part.setAttribute("aria-hidden", "true");
     view.groups.set(node.id, { g, slots: slots(g, NODE_ROLES) });
   }
   for (const e of trace.edges) {
@@ -97,6 +110,24 @@ function reset() {
   view.applied = 0;
   view.current = null;
   $("graph").dataset.phase = "start";
+  for (const id of view.groups.keys()) speakNode(id);
+}
+
+const KINDS = { variable: "variable", constant: "constant", op: "operation" };
+
+// What the list item of a node says: "W · x, 3×1 operation: value [−0.3; 0.3; …], gradient
+// not computed yet" (and "current step" on the step's node).
+function speakNode(id) {
+  const { g, slots: s } = view.groups.get(id);
+  const node = state.nodes.get(id);
+  const value = s.val.textContent === PENDING ? "value not computed yet"
+    : `value ${s.val.textContent}`;
+  const grad = s.grad.textContent === "" ? "no gradient"
+    : s.grad.textContent.endsWith(PENDING) ? "gradient not computed yet"
+      : `gradient ${s.grad.textContent.slice(GRAD_MARK.length)}`;
+  const current = g.classList.contains("current") ? "current step; " : "";
+  g.setAttribute("aria-label", `${node.label}, ${node.shape[0]}×${node.shape[1]} `
+    + `${KINDS[node.kind]}: ${current}${value}, ${grad}`);
 }
 
 // ------------------------------------------------------------------ stepping
@@ -114,6 +145,7 @@ function apply(step, forward) {
         edge.slots["edge-val"].textContent = forward ? fmt(node.value[0][0]) : "";
       }
     }
+    speakNode(step.node);
     return;
   }
   g.classList.toggle("grad-done", forward);
@@ -131,6 +163,7 @@ function apply(step, forward) {
         : GRAD_MARK + (edgeGradientShown(e) ? fmt(down[0][0]) : PENDING);
     }
   }
+  speakNode(step.node);
 }
 
 // Fill the gradient slots of the steps applied so far again: practice mode was toggled, or a
@@ -144,6 +177,7 @@ export function refreshGradients() {
 function markCurrent(step, on) {
   if (!step) return;
   view.groups.get(step.node).g.classList.toggle("current", on);
+  speakNode(step.node);
   for (const e of state.inEdges.get(step.node)) {
     view.edges.get(edgeId(e)).g.classList.toggle("active", on);
   }
@@ -168,7 +202,8 @@ export function showStep(k) {
   view.current = k > 0 ? steps[k - 1] : null;
   markCurrent(view.current, true);
   $("graph").dataset.phase = view.current ? view.current.phase : "start";
-  if (view.current) keepInView(view.current.node);
+  if (view.current && !view.held) keepInView(view.current.node);
+  view.held = false;
 }
 
 // ------------------------------------------------------------------ zoom and pan
@@ -196,10 +231,39 @@ function draw() {
   $("zoom-level").textContent = `${Math.round(view.scale * 100)}%`;
 }
 
+// The view the user chose (zoom and the centre in the graph's coordinates), for the URL; null
+// while the graph shows as it opened.
+export function chosenView() {
+  if (!view.chosen) return null;
+  return { zoom: view.scale.toFixed(3), cx: view.cx.toFixed(1), cy: view.cy.toFixed(1) };
+}
+
+// A view read from a shared URL, shown when the graph is next fitted to its box.
+export function restoreView(v) {
+  view.restore = v;
+}
+
+export function onViewChange(fn) {
+  view.changed = fn;
+}
+
+function choose() {
+  view.chosen = true;
+  view.changed();
+}
+
 // Size the box to the window and fit the graph in it: once the page around it has settled.
 export function fitBox() {
   sizeBox();
   fit();
+  if (view.restore) {
+    const { zoom: z, cx, cy } = view.restore;
+    view.restore = null;
+    Object.assign(view, { scale: Math.min(8, Math.max(0.02, z)), cx, cy, held: true });
+    draw();
+    choose();
+    return;
+  }
   if (view.scale >= MIN_OPEN_SCALE) return;
   const first = nodeBox(state.trace.nodes[0].id);
   view.scale = 1;
@@ -216,6 +280,10 @@ export function fit() {
   view.cx = f.x + f.w / 2;
   view.cy = f.y + f.h / 2;
   draw();
+  if (view.chosen) {
+    view.chosen = false;
+    view.changed();
+  }
 }
 
 // Zoom by `factor` about a point of the box (client coordinates; its centre by default).
@@ -229,6 +297,7 @@ export function zoom(factor, clientX, clientY) {
   view.cy += py / view.scale - py / next;
   view.scale = next;
   draw();
+  choose();
 }
 
 export const zoomIn = () => zoom(ZOOM_STEP);
@@ -280,6 +349,7 @@ export function initZoomPan() {
     view.cy -= (event.clientY - drag.y) / view.scale;
     drag = { x: event.clientX, y: event.clientY };
     draw();
+    choose();
   });
   const end = () => {
     drag = null;

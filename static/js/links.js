@@ -1,6 +1,7 @@
 // Linked views: a node in the graph and its terms in the panel's equations light up together,
 // whichever the pointer is over or the keyboard's focus is on.
 
+import { exposeTerms } from "./math.js";
 import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -29,10 +30,17 @@ const nodeOf = (event, selector) => event.target instanceof Element
 
 // After the panel is drawn: its terms can be reached with Tab, and a lit node stays lit.
 export function linkPanel() {
+  exposeTerms($("panel"));
   for (const t of $("panel").querySelectorAll("[data-node]")) {
     t.tabIndex = 0;
     const node = state.nodes.get(t.dataset.node);
-    if (node) t.setAttribute("aria-label", `${node.label}: show it in the graph`);
+    // the name says what is seen (Wx) and which node it is (W · x)
+    const seen = t.localName === "section" ? "" : t.textContent.replace(/\s+/g, "");
+    const name = !seen || seen === node?.label.replace(/\s+/g, "") ? node?.label
+      : `${seen} (${node?.label})`;
+    if (node) t.setAttribute("aria-label", `${name}: show it in the graph`);
+    // a term in an equation is a button: pressing it takes the focus to its node
+    if (t.localName !== "section") t.setAttribute("role", "button");
   }
   if (lit) mark(lit, true);
 }
@@ -46,7 +54,18 @@ export function linkGraph() {
   }
 }
 
+// Pressing a term (click, Enter or Space) focuses its node in the graph.
+function showNode(event) {
+  const term = event.target instanceof Element ? event.target.closest('[role="button"][data-node]')
+    : null;
+  if (!term || (event.type === "keydown" && event.key !== "Enter" && event.key !== " ")) return;
+  event.preventDefault();
+  $("graph").querySelector(`g.node[id="${CSS.escape(term.dataset.node)}"]`)?.focus();
+}
+
 export function initLinks() {
+  $("panel").addEventListener("click", showNode);
+  $("panel").addEventListener("keydown", showNode);
   for (const [box, selector] of [[$("graph"), "g.node"], [$("panel"), "[data-node]"]]) {
     box.addEventListener("pointerover", (event) => light(nodeOf(event, selector)));
     box.addEventListener("pointerleave", () => light(null));

@@ -3,6 +3,9 @@
 // (no inline style) holds. Without KaTeX the plain-text form is shown instead.
 
 import { el } from "./dom.js";
+import { fmt } from "./format.js";
+import { speak } from "./speech.js";
+import { abbreviated } from "./tex.js";
 
 let katex = null;
 
@@ -33,6 +36,9 @@ export function math(latex, text, { display = false } = {}) {
   if (katex) {
     try {
       katex.render(latex, node, { ...OPTIONS, displayMode: display });
+      // read as words, matrices by rows (speech.js), not as KaTeX's MathML or its HTML
+      node.querySelector(".katex-mathml")?.setAttribute("aria-hidden", "true");
+      node.append(el("span", { class: "visually-hidden" }, speak(node)));
       return node;
     } catch {
       node.replaceChildren();
@@ -49,14 +55,50 @@ export const portable = (latex) => latex.replace(/\\html(?:Class|Data)\{[a-z0-9=
 // An equation on its own line with a "copy LaTeX" button beside it. Typeset in KaTeX's inline
 // mode, which breaks a long line after = and after an operator, so a narrow panel wraps it
 // instead of scrolling (fractions are written \dfrac to keep their display size).
-export function equation(latex, text, what = "this equation") {
+// `arrays`: the matrices it shows; where one is abbreviated (⋯), "show all" opens every entry.
+export function equation(latex, text, what = "this equation", arrays = []) {
   const copy = el("button", {
     type: "button", class: "copy-tex", title: "Copy LaTeX",
-    "aria-label": `Copy the LaTeX of ${what}`,
+    "aria-label": `copy LaTeX of ${what}`,
   }, "copy LaTeX");
   copy.addEventListener("click", () => copyText(portable(latex), copy));
-  return el("div", { class: "eq", "data-latex": portable(latex) },
-    math(`\\displaystyle ${latex}`, text), copy);
+  const box = el("div", { class: "eq", "data-latex": portable(latex) },
+    math(`\\displaystyle ${latex}`, text));
+  const long = arrays.filter(abbreviated);
+  if (long.length) box.append(showAll(box, long, what));
+  box.append(copy);
+  return box;
+}
+
+// "show all": every entry of the abbreviated matrices, each a table in a scrollable region
+// (read by rows, reached with Tab, with a cue where it scrolls).
+function showAll(box, arrays, what) {
+  const button = el("button", { type: "button", class: "show-all", "aria-expanded": "false",
+    "aria-label": `show all entries of ${what}` }, "show all");
+  let shown = null;
+  button.addEventListener("click", () => {
+    if (shown) {
+      shown.remove();
+      shown = null;
+      button.setAttribute("aria-expanded", "false");
+      button.textContent = "show all";
+      return;
+    }
+    shown = el("div", { class: "full-matrices" }, ...arrays.map((a) => fullMatrix(a, what)));
+    box.after(shown);
+    button.setAttribute("aria-expanded", "true");
+    button.textContent = "hide";
+  });
+  return button;
+}
+
+function fullMatrix(a, what) {
+  const rows = a.map((row) => el("tr", {}, ...row.map((v) => el("td", {}, fmt(v)))));
+  return el("figure", { class: "full-matrix" },
+    el("figcaption", {}, `${a.length}×${a[0].length}, every entry (scroll to see the rest)`),
+    el("div", { class: "scroll", tabindex: "0", role: "region",
+      "aria-label": `${what}: ${a.length}×${a[0].length} matrix, every entry` },
+    el("table", {}, el("tbody", {}, rows))));
 }
 
 async function copyText(text, button) {
@@ -67,4 +109,27 @@ async function copyText(text, button) {
     button.textContent = "copy failed";
   }
   setTimeout(() => { button.textContent = "copy LaTeX"; }, 1500);
+}
+
+// Terms a reader can focus (a node's name in an equation, static/js/links.js) must not sit in
+// KaTeX's aria-hidden HTML: the HTML around them is hidden piece by piece instead, so that the
+// spoken words stand for the equation and each term is reached by its own label.
+export function exposeTerms(root) {
+  for (const html of root.querySelectorAll(".katex-html[aria-hidden]")) {
+    if (!html.querySelector("[data-node]")) continue;
+    html.removeAttribute("aria-hidden");
+    hideAround(html);
+  }
+}
+
+function hideAround(parent) {
+  for (const child of parent.children) {
+    if (child.matches("[data-node]")) {
+      for (const inner of child.children) inner.setAttribute("aria-hidden", "true");
+    } else if (child.querySelector("[data-node]")) {
+      hideAround(child);
+    } else {
+      child.setAttribute("aria-hidden", "true");
+    }
+  }
 }

@@ -8,11 +8,18 @@ import { linkPanel } from "./links.js";
 import { equation, math, typeset } from "./math.js";
 import { downstreamOf, state } from "./state.js";
 import { drawSummary } from "./summary.js";
-import { asRow, partial, term, texMatrix, transpose, under } from "./tex.js";
+import { asRow, term, texMatrix, transpose, under } from "./tex.js";
+import {
+  definedDelta, definitions, givenNote, lectureName, saidPartial, stepTexts,
+} from "./words.js";
 
 
 const $ = (id) => document.getElementById(id);
-const OPERATORS = { "·": "\\,", "∘": "\\circ", "+": "+", "−": "-", "/": "/", "⊗": "\\otimes" };
+// A product of factors may break between them (\allowbreak), as KaTeX breaks after = and + on
+// its own, so that no equation is wider than the panel.
+const OPERATORS = {
+  "·": "\\,\\allowbreak", "∘": "\\circ", "+": "+", "−": "-", "/": "/", "⊗": "\\otimes",
+};
 
 // Built panels, by step, for one trace, form and typesetting: a step shown before is put back
 // as it was, and the steps either side are built in idle time, so a step's key press pays for
@@ -57,9 +64,24 @@ export function drawPanel() {
   const panel = $("panel");
   panel.scrollTop = 0;
   panel.replaceChildren(...panelFor(state.step));
+  markScrolling(panel);
   linkPanel();
   warm(state.step + 1);
   warm(state.step - 1);
+}
+
+// An equation wider than the panel even when broken at = and between factors (a long label in a
+// fraction) scrolls sideways: it is marked so (a cue at its edges), and Tab reaches it. Measured
+// once per built equation; a kept panel keeps its marks.
+function markScrolling(panel) {
+  for (const m of panel.querySelectorAll(".eq > .math:not([data-measured])")) {
+    m.dataset.measured = "";
+    if (m.scrollWidth <= m.clientWidth + 1) continue;
+    m.classList.add("scrolls");
+    m.tabIndex = 0;
+    m.setAttribute("role", "region");
+    m.setAttribute("aria-label", "a wide equation: scroll sideways to read it all");
+  }
 }
 
 function buildPanel(k) {
@@ -73,9 +95,12 @@ function buildPanel(k) {
         " back to every variable.")];
   }
   const node = state.nodes.get(step.node);
+  const named = lectureName(node);
   const head = el("h2", {},
     el("span", { class: `phase ${step.phase}` }, step.phase),
-    ` step ${k} of ${n}: `, math(term(node), node.label));
+    ` step ${k} of ${n}: `, named
+      ? math(`${term(node, named.name)} = ${term(node)}`, `${named.name} = ${node.label}`)
+      : math(term(node), node.label));
   const body = step.phase === "forward" ? forwardPanel(step, node) : backwardPanel(step, node);
   if (k === n) body.push(...scoreParts(), ...drawSummary());
   return [head, ...body];
@@ -83,7 +108,8 @@ function buildPanel(k) {
 
 // "label = value" for a node, typeset; tone colours the numbers.
 function valueEquation(node, array, tone, lhs = term(node)) {
-  return equation(`${lhs} = ${texMatrix(array, tone)}`, `${node.label} = …`, node.label);
+  return equation(`${lhs} = ${texMatrix(array, tone)}`, `${node.label} = …`, node.label,
+    [array]);
 }
 
 function forwardPanel(step, node) {
@@ -109,10 +135,12 @@ function forwardPanel(step, node) {
 // ------------------------------------------------------------------ backward
 
 function backwardPanel(step, node) {
+  const names = definitions(stepTexts(step, node));
   if (state.practice.on) {
-    return askBackward(step, node, { upstream: upstreamParts, input: inputParts, section });
+    return [...names,
+      ...askBackward(step, node, { upstream: upstreamParts, input: inputParts, section })];
   }
-  const parts = upstreamParts(step, node);
+  const parts = [...names, ...upstreamParts(step, node)];
   for (const input of step.inputs) {
     const source = state.nodes.get(input.node);
     parts.push(section(input, source, ...inputParts(step, node, input, source)));
@@ -122,20 +150,26 @@ function backwardPanel(step, node) {
 
 // The step's upstream gradient: named δ, summed over fan-out, a variable's closed form.
 function upstreamParts(step, node) {
-  const out = state.nodes.get(state.trace.output_id);
-  const up = partial(out, node);
-  const named = step.delta?.equal ? `${up} = ${step.delta.latex}` : up;
+  const up = upstreamLatex(node);
+  // where the δ is defined, its formula once: ∂J/∂θ = δ₂ = ŷ − y
+  const defined = definedDelta(step);
+  const formula = defined?.rhs ? ` = ${defined.rhs.latex}` : "";
+  const named = step.delta?.equal ? `${up} = ${step.delta.latex}${formula}` : up;
   const parts = [el("h3", {}, "Upstream gradient")];
   parts.push(...deltaNotes(step));
   if (step.contributions.length === 0) {
-    parts.push(el("p", {}, "The backward pass starts at the output: ", math(`${up} = 1`, "1"),
-      "."));
+    parts.push(el("p", {}, "The backward pass starts at the output, whose gradient with ",
+      "respect to itself is 1:"));
   }
   if (step.contributions.length > 1) parts.push(...fanOut(step, node, up));
-  // a variable's gradient in the closed form the engine composed: ∂s/∂W = δ xᵀ
+  // a variable's gradient in the closed form the engine composed: ∂s/∂W = δ xᵀ, said once
+  // (∂s/∂b = δ, not ∂s/∂b = δ = δ)
   const closed = node.kind === "variable" ? state.trace.closed_forms?.[node.label] : null;
-  const lhs = closed ? `${named} = ${closed.latex}` : named;
-  parts.push(equation(`${lhs} = ${texMatrix(node.grad, "grad")}`, "upstream", "the upstream"));
+  const again = closed && step.delta?.equal && closed.text === step.delta.name;
+  const lhs = closed && !again ? `${named} = ${closed.latex}` : named;
+  parts.push(equation(`${lhs} = ${texMatrix(node.grad, "grad")}`, "upstream", "the upstream",
+    [node.grad]));
+  parts.push(...givenNote(defined));
   if (node.kind === "variable") {
     parts.push(el("p", {}, "A variable: this is its gradient, in its own shape, and the ",
       "backward pass is done with it."));
@@ -143,9 +177,16 @@ function upstreamParts(step, node) {
   return parts;
 }
 
+// The upstream ∂out/∂node, the node by the name the forms call it (∂s/∂h, not ∂s/∂(tanh(…))).
+const upstreamLatex = (node) => saidPartial(state.nodes.get(state.trace.output_id), node);
+
 function section(input, source, ...children) {
+  const named = lectureName(source);
+  const title = named
+    ? math(`${term(source, named.name)} = ${term(source)}`, `${named.name} = ${source.label}`)
+    : math(term(source), source.label);
   return el("section", { class: "input", "data-node": source.id },
-    el("h3", {}, `Input ${input.port + 1}: `, math(term(source), source.label)), ...children);
+    el("h3", {}, `Input ${input.port + 1}: `, title), ...children);
 }
 
 // What the step sends back to one input, in the form the toggle chose.
@@ -178,10 +219,10 @@ function fanOut(step, node, up) {
     ` feeds ${step.contributions.length} nodes, so its gradient is the sum of what each of `,
     "them sends back:")];
   if (step.fan_out) parts.push(equation(step.fan_out.latex, step.fan_out.text, "the sum"));
-  const pieces = step.contributions.map((c) => texMatrix(downstreamOf(step.node, c.node, c.port),
-    "grad"));
+  const arrays = step.contributions.map((c) => downstreamOf(step.node, c.node, c.port));
+  const pieces = arrays.map((a) => texMatrix(a, "grad"));
   parts.push(equation(`${up} = ${pieces.join(" + ")}`, "sum of the contributions",
-    "the sum with numbers"));
+    "the sum with numbers", arrays));
   return parts;
 }
 
@@ -210,12 +251,16 @@ function shapeForm(step, input, source) {
   const form = input.shape_form;
   const withShapes = `${under(term(source, form.lhs.latex), form.lhs.shape)} = ${
     joinFactors(form, (f) => under(factorTerm(f, step), f.shape))}`;
-  const numbers = `${joinFactors(form, (f) => texMatrix(factorArray(f.ref, step),
-    f.ref.upstream || f.ref.of === "grad" ? "grad" : "val"))} = ${texMatrix(down, "grad")}`;
+  // one factor is the gradient itself: its numbers once (∂s/∂uᵀ = [..], not [..] = [..])
+  const numbers = form.factors.length === 1
+    ? `${term(source, form.lhs.latex)} = ${texMatrix(down, "grad")}`
+    : `${joinFactors(form, (f) => texMatrix(factorArray(f.ref, step),
+      f.ref.upstream || f.ref.of === "grad" ? "grad" : "val"))} = ${texMatrix(down, "grad")}`;
   return [
     el("p", { class: "rule" }, form.note),
     equation(withShapes, form.text, `the rule for ${source.label}`),
-    equation(numbers, form.text, `the rule for ${source.label}, with numbers`),
+    equation(numbers, form.text, `the rule for ${source.label}, with numbers`,
+      [...form.factors.map((f) => factorArray(f.ref, step)), down]),
   ];
 }
 
@@ -227,20 +272,22 @@ function jacobianForm(step, node, input, source) {
   const out = state.nodes.get(state.trace.output_id);
   const parts = [
     equation(form.latex, form.text, `the Jacobian form for ${source.label}`),
-    equation(`${partial(node, source)} = ${input.local_latex}`, input.local_formula,
+    equation(`${saidPartial(node, source)} = ${input.local_latex}`, input.local_formula,
       "the local Jacobian"),
   ];
-  const row = under(texMatrix(asRow(node.grad), "grad"), form.upstream_shape);
-  const product = under(texMatrix(asRow(down), "grad"), form.product_shape);
+  const alone = { shape: false }; // each factor's shape is written under it already
+  const row = under(texMatrix(asRow(node.grad), "grad", alone), form.upstream_shape);
+  const product = under(texMatrix(asRow(down), "grad", alone), form.product_shape);
   if (input.local === null) {
     parts.push(el("p", { class: "note" }, "The local Jacobian is too large to show ",
       "(more than 4096 numbers)."));
   } else {
-    const jac = under(texMatrix(input.local, "local"), form.local_shape);
-    parts.push(equation(`${row}\\,${jac} = ${product}`, "upstream row × local = downstream row",
-      "the product with numbers"));
+    const jac = under(texMatrix(input.local, "local", alone), form.local_shape);
+    parts.push(equation(`${row}\\,\\allowbreak ${jac} = ${product}`,
+      "upstream row × local = downstream row", "the product with numbers",
+      [asRow(node.grad), input.local, asRow(down)]));
   }
   parts.push(el("p", { class: "rule" }, form.reshape));
-  parts.push(valueEquation(source, down, "grad", partial(out, source)));
+  parts.push(valueEquation(source, down, "grad", saidPartial(out, source)));
   return parts;
 }

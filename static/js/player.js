@@ -1,9 +1,12 @@
 // The player: step k of the trace on the graph and in the panel; play at a chosen speed; keys;
 // the URL that remembers where the user is.
 
-import { fit, refreshGradients, showStep, zoomIn, zoomOut } from "./graph.js";
+import {
+  chosenView, fit, onViewChange, refreshGradients, restoreView, showStep, zoomIn, zoomOut,
+} from "./graph.js";
 import { drawPanel } from "./panel.js";
 import { state } from "./state.js";
+import { stepSummary } from "./words.js";
 
 const BASE_INTERVAL_MS = 900; // one step per 0.9 s at 1×
 const $ = (id) => document.getElementById(id);
@@ -16,6 +19,8 @@ export function setStep(k) {
   if (state.step === n) stopPlaying();
   showStep(state.step);
   drawPanel();
+  const status = $("step-status");
+  if (status) status.textContent = stepSummary(state.step);
   const step = trace.steps[state.step - 1];
   const phase = step ? step.phase : "forward";
   const counter = `step ${state.step} of ${n} · ${phase}`;
@@ -61,13 +66,19 @@ export function stopPlaying() {
   $("play").setAttribute("aria-pressed", "false");
 }
 
+// Controls that take these keys themselves: a text field, a list, the slider, a radio group.
+const USES_KEYS = 'input:not([type="checkbox"]):not([type="button"]), textarea, select, '
+  + "[contenteditable]";
+// Controls that Space and Enter press: the page's keys leave them alone.
+const PRESSES = 'button, a[href], summary, input[type="checkbox"], [role="button"]';
+
 function onKey(event) {
-  // Keys belong to whatever the user is typing in (the slider handles its own arrows); the
-  // form toggle's radios would take the arrows too, but stepping matters more there.
-  if (event.target instanceof Element && event.target.closest(
-    'input:not([type="radio"]), textarea, select, [contenteditable]')) return;
+  // Keys belong to whatever the user is typing in, and the slider and the radios use the
+  // arrows; a focused button, link or checkbox is pressed by Space and Enter, never played.
+  if (!(event.target instanceof Element)) return;
+  if (event.target.closest(USES_KEYS)) return;
   if (event.altKey || event.ctrlKey || event.metaKey || !state.trace) return;
-  // Space plays and pauses wherever the focus is, even on a button (Enter still presses it).
+  if ((event.key === " " || event.key === "Enter") && event.target.closest(PRESSES)) return;
   if (event.key === " ") {
     event.preventDefault();
     togglePlay();
@@ -81,7 +92,7 @@ function onKey(event) {
   }
   const moves = {
     ArrowRight: state.step + 1, ArrowLeft: state.step - 1, Home: 0, End: state.trace.steps.length,
-    b: forwardSteps() + 1,
+    b: forwardSteps() + 1, B: forwardSteps() + 1,
   };
   if (!(event.key in moves)) return;
   event.preventDefault();
@@ -100,6 +111,7 @@ export function saveUrl() {
 }
 
 function writeUrl() {
+  if (!state.request) return;
   const params = new URLSearchParams({
     expr: state.request.expression, f: state.request.f, seed: String(state.request.seed ?? 0),
     step: String(state.step),
@@ -108,6 +120,8 @@ function writeUrl() {
   if (state.practice.on) params.set("practice", "1");
   if (state.request.view) params.set("view", state.request.view);
   if (state.request.variables) params.set("vars", JSON.stringify(state.request.variables));
+  const shown = chosenView();
+  if (shown) for (const [key, value] of Object.entries(shown)) params.set(key, value);
   history.replaceState(null, "", `${location.pathname}?${params}`);
 }
 
@@ -133,6 +147,8 @@ export function readUrl() {
     state.practice.on = true;
     $("practice").checked = true;
   }
+  const [zoom, cx, cy] = ["zoom", "cx", "cy"].map((k) => Number.parseFloat(params.get(k)));
+  if ([zoom, cx, cy].every(Number.isFinite) && zoom > 0) restoreView({ zoom, cx, cy });
   const step = Number.parseInt(params.get("step") ?? "0", 10);
   return Number.isNaN(step) ? 0 : step;
 }
@@ -169,4 +185,5 @@ export function initPlayer() {
     saveUrl();
   });
   document.addEventListener("keydown", onKey);
+  onViewChange(saveUrl);
 }

@@ -27,6 +27,18 @@ export async function initPresets(renderGraph) {
   showCaption();
 }
 
+// The cold page (no expression in the URL) is the first preset, numbers included: what the
+// Lecture 3 chip shows when clicked.
+export function coldStart() {
+  const first = state.presets?.[0];
+  if (!first || new URLSearchParams(location.search).has("expr")) return false;
+  $("expr").value = first.expression;
+  $("f").value = first.f;
+  $("seed").value = String(first.seed);
+  state.overrides = structuredClone(first.variables || {});
+  return true;
+}
+
 function choose(preset, renderGraph) {
   $("expr").value = preset.expression;
   $("f").value = preset.f;
@@ -35,10 +47,24 @@ function choose(preset, renderGraph) {
   renderGraph(0, { fresh: true });
 }
 
-// The caption of the preset the form now shows, if it is one.
+// A preset's value as the trace holds it: a number is 1×1, a list a column.
+const asMatrix = (v) => (Array.isArray(v) ? v.map((row) => (Array.isArray(row) ? row : [row]))
+  : [[v]]);
+
+// Whether the trace on screen is exactly the preset: its expression, f, and every value.
+function shows(preset) {
+  const trace = state.vector;
+  if (!trace || trace.expression !== preset.expression || trace.f !== preset.f) return false;
+  const names = Object.keys(preset.variables || {});
+  if (names.length !== Object.keys(trace.variables).length) return false;
+  return names.every((name) => trace.variables[name] && JSON.stringify(trace.variables[name].value)
+    === JSON.stringify(asMatrix(preset.variables[name].value)));
+}
+
+// The caption of the preset the page now shows, if it is one: a chip is marked chosen only
+// when the graph is that very preset, its numbers included.
 export function showCaption() {
-  const expression = $("expr").value;
-  const preset = (state.presets || []).find((p) => p.expression === expression);
+  const preset = (state.presets || []).find(shows);
   for (const b of document.querySelectorAll(".preset")) {
     b.setAttribute("aria-pressed", String(b.dataset.preset === preset?.id));
   }

@@ -6,6 +6,7 @@ import { fmt } from "./format.js";
 import { equation } from "./math.js";
 import { state } from "./state.js";
 import { partial, texMatrix } from "./tex.js";
+import { definedDelta, definitions, givenNote } from "./words.js";
 
 export function drawSummary() {
   const trace = state.trace;
@@ -13,16 +14,24 @@ export function drawSummary() {
   const closed = trace.closed_forms || {};
   const parts = [el("h3", { class: "summary-head" }, "Summary: every gradient, in its ",
     "variable's shape")];
+  const texts = [];
   for (const d of trace.deltas || []) {
-    parts.push(equation(`${d.latex} = ${texMatrix(state.nodes.get(d.node).grad, "grad")}`,
-      d.text, d.name));
+    const step = trace.steps[d.step - 1];
+    const found = definedDelta(step);
+    const lhs = found?.rhs ? d.latex : step.delta.latex;
+    if (found?.rhs) texts.push(found.rhs.text);
+    const grad = state.nodes.get(d.node).grad;
+    parts.push(equation(`${lhs} = ${texMatrix(grad, "grad")}`,
+      found?.rhs ? d.text : d.name, d.name, [grad]), ...givenNote(found));
   }
+  texts.push(...Object.values(closed).filter(Boolean).map((c) => c.text));
+  parts.splice(1, 0, ...definitions(texts));
   for (const name of Object.keys(trace.variables)) {
     const node = variableNode(name);
     const form = closed[name] ? ` = ${closed[name].latex}` : "";
     parts.push(equation(`${partial(out, node)}${form} = ${texMatrix(trace.gradients[name], "grad")}`,
       `∂${trace.output}/∂${name}${closed[name] ? ` = ${closed[name].text}` : ""}`,
-      `the gradient of ${name}`));
+      `the gradient of ${name}`, [trace.gradients[name]]));
   }
   parts.push(...gradientCheck(trace));
   return parts;
@@ -48,7 +57,7 @@ function gradientCheck(trace) {
   for (const [name, c] of Object.entries(check.variables)) {
     if (c.method !== "entries") continue; // a subset is a flat list, a direction one number
     parts.push(equation(`\\text{numeric } ${variableNode(name).latex} = ${texMatrix(c.numeric)}`,
-      `numeric gradient of ${name}`, `the numeric gradient of ${name}`));
+      `numeric gradient of ${name}`, `the numeric gradient of ${name}`, [c.numeric]));
   }
   return parts;
 }

@@ -4,11 +4,16 @@
 
 import { fmt } from "./format.js";
 
-const MAX_SHOWN = 6; // rows or columns beyond this are summarised: first three, ⋯, last two
+const MAX_SHOWN = 6; // rows beyond this are summarised: first three, ⋮, last two
+const MAX_COLUMNS = 5; // columns beyond this: first two, ⋯, last two (a row must fit the panel)
 
-function shownIndices(n) {
-  if (n <= MAX_SHOWN) return [...Array(n).keys()];
-  return [0, 1, 2, null, n - 2, n - 1];
+// Whether a matrix is written abbreviated (with ⋯): "show all" then offers every entry.
+export const abbreviated = (a) => Array.isArray(a) && (a.length > MAX_SHOWN
+  || a[0].length > MAX_COLUMNS);
+
+function shownIndices(n, most = MAX_SHOWN) {
+  if (n <= most) return [...Array(n).keys()];
+  return most === MAX_SHOWN ? [0, 1, 2, null, n - 2, n - 1] : [0, 1, null, n - 2, n - 1];
 }
 
 // A number in the page's format as LaTeX: −0.5 → -0.5, 1.2e−5 → 1.2{\times}10^{-5}.
@@ -21,10 +26,11 @@ export function texNumber(v) {
 }
 
 // `a` (a list of rows) as a bracketed matrix, a scalar as a plain number; `tone` colours the
-// numbers ("val" or "grad") through the page's own CSS variables (\htmlClass).
-export function texMatrix(a, tone) {
+// numbers ("val" or "grad") through the page's own CSS variables (\htmlClass). An abbreviated
+// matrix says its shape under it (unless `shape` is false: the caller writes it already).
+export function texMatrix(a, tone, { shape = true } = {}) {
   const rows = shownIndices(a.length);
-  const cols = shownIndices(a[0].length);
+  const cols = shownIndices(a[0].length, MAX_COLUMNS);
   let body;
   if (a.length === 1 && a[0].length === 1) {
     body = texNumber(a[0][0]);
@@ -35,7 +41,8 @@ export function texMatrix(a, tone) {
     }).join(" & "));
     body = `\\begin{bmatrix}${lines.join(" \\\\ ")}\\end{bmatrix}`;
   }
-  return tone ? `\\htmlClass{${tone}}{${body}}` : body;
+  const toned = tone ? `\\htmlClass{${tone}}{${body}}` : body;
+  return shape && abbreviated(a) ? under(toned, [a.length, a[0].length]) : toned;
 }
 
 const texShape = (shape) => `${shape[0]}{\\times}${shape[1]}`;

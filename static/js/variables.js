@@ -7,7 +7,11 @@ import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 
+// The field of the last edit not drawn yet: an error that its render meets is shown beside it.
+let edited = null;
+
 export function fillVariables(trace) {
+  edited = null;
   const rows = Object.entries(trace.variables).map(([name, v]) => {
     const edited = name in state.overrides;
     const shape = el("input", {
@@ -31,16 +35,37 @@ export function fillVariables(trace) {
 // that does not is marked, and the graph says it is out of date until it does.
 function edit(name, field, input) {
   const parsed = field === "shape" ? parseShape(input.value) : parseValue(input.value);
+  clearFieldError();
+  edited = input;
   input.setAttribute("aria-invalid", String(parsed === null));
   // As typed when it does not parse: Render then shows the server's error, quoting it.
   state.overrides[name] = { [field]: parsed ?? input.value };
   input.closest("tr").classList.add("edited");
   if (parsed === null) {
-    markStale(`The ${field} of ${name} does not read as ${field === "shape"
-      ? "rows×columns (3×4)" : "rows of numbers"}: the graph shows the last values that did.`);
+    const why = `The ${field} of ${name} does not read as ${field === "shape"
+      ? "rows×columns (3×4)" : "rows of numbers"}`;
+    markStale(`${why}: the graph shows the last values that did.`);
+    showFieldError(`${why}.`);
     return;
   }
   schedule();
+}
+
+// An error beside the field the user edited, if its edit is what was rendered; false if not.
+export function showFieldError(message) {
+  if (!edited || !edited.isConnected) return false;
+  clearFieldError();
+  edited.setAttribute("aria-invalid", "true");
+  edited.setAttribute("aria-describedby", "var-error");
+  edited.after(el("p", { id: "var-error", class: "field-error", role: "alert" }, message));
+  return true;
+}
+
+function clearFieldError() {
+  const old = $("var-error");
+  if (!old) return;
+  old.previousElementSibling?.removeAttribute("aria-describedby");
+  old.remove();
 }
 
 function parseShape(text) {
