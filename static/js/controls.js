@@ -5,6 +5,7 @@ import { postJson, postTrace } from "./api.js";
 import { fmt } from "./format.js";
 import { fitBox, loadSvg } from "./graph.js";
 import { el } from "./dom.js";
+import { drawPanel } from "./panel.js";
 import { initPlayer, readUrl, setStep } from "./player.js";
 import { coldStart, initPresets, showCaption } from "./presets.js";
 import { index, state } from "./state.js";
@@ -255,7 +256,8 @@ export function initControls(loadMath) {
   const first = new URLSearchParams(location.search).has("expr") ? renderGraph(step)
     // the cold page is the Lecture 3 preset, numbers included, once the presets are in
     : ready.then(() => renderGraph(step, { fresh: coldStart() }));
+  // typeset the panel once KaTeX is in; the graph, its zoom and pan stay as they are
   first.finally(() => loadMath().then(() => {
-    if (state.trace) setStep(state.step);
+    if (state.trace) drawPanel();
   }));
 }
