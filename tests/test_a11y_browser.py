@@ -48,6 +48,7 @@ def test_axe_finds_no_wcag_violation(browser, live_server, scheme, where):
         page.goto(_lecture_url(live_server, step=step, **extra))
         page.wait_for_selector("#graph svg g.node")
         page.wait_for_function("() => document.querySelector('#panel h2') !== null")
+        page.wait_for_function("() => document.getElementById('katex-css')?.media === 'all'")
         if step:
             page.wait_for_function("() => document.querySelector('#panel .katex') !== null")
         page.add_script_tag(path=str(AXE))

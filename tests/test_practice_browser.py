@@ -40,6 +40,7 @@ def test_practice_asks_checks_reveals_and_scores(page, live_server):
     k = backward_step(t, "W · x")
     page.goto(f"{live_server}/?{urlencode({'expr': LECTURE, 'step': k})}")
     page.wait_for_selector("#graph svg g.node")
+    page.wait_for_function("() => document.getElementById('katex-css')?.media === 'all'")
     assert grad_slot(page, w) == "∇ ?"
     assert not page.locator("#panel .ask").count()
     page.click("#practice")

@@ -256,8 +256,9 @@ export function initControls(loadMath) {
   const first = new URLSearchParams(location.search).has("expr") ? renderGraph(step)
     // the cold page is the Lecture 3 preset, numbers included, once the presets are in
     : ready.then(() => renderGraph(step, { fresh: coldStart() }));
-  // typeset the panel once KaTeX is in; the graph, its zoom and pan stay as they are
+  // typeset the panel once KaTeX is in (unless the user is already typing in it, as practice
+  // asks); the graph, its zoom and pan stay as they are
   first.finally(() => loadMath().then(() => {
-    if (state.trace) drawPanel();
+    if (state.trace && !$("panel").contains(document.activeElement)) drawPanel();
   }));
 }
