@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -90,9 +91,12 @@ CACHE = Cache(STRUCTURE_CACHE_BYTES)
 
 
 def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0,
-          view: Any = "vector", *, check: bool = True) -> tuple[Compiled, Trace]:
+          view: Any = "vector", *, check: bool = True,
+          on_structure: Callable[[Trace], Any] | None = None) -> tuple[Compiled, Trace]:
     """`inputs.trace` through the cache: the compiled structure and the trace of this request's
-    numbers on it (with the gradient check unless `check` is False)."""
+    numbers on it (with the gradient check unless `check` is False). When the structure is
+    compiled here, `on_structure` is called with its first trace, as engine.compile_run says
+    (the web layer starts the layout there); on a cache hit it is not called."""
     req = inputs.read(expression, variables, f, seed)
     if view not in inputs.VIEWS:
         raise BackpropError(f"view must be one of {', '.join(inputs.VIEWS)}, not {view!r}", None)
@@ -101,11 +105,15 @@ def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
     if found is None:
         pipeline = inputs.build(req)
         gr, leaves = pipeline.leaves(pipeline.start(), view)
-        result, plan = engine.compile_run(gr, leaves, expression=req.expression,
-                                          parsed=pipeline.parsed, f=req.f, seed=req.seed,
-                                          warnings=pipeline.warnings)
-        result = replace(result, view=view, scalar_nodes=pipeline.scalar_nodes,
-                         splits=pipeline.splits)
+
+        def viewed(t: Trace) -> Trace:
+            return replace(t, view=view, scalar_nodes=pipeline.scalar_nodes,
+                           splits=pipeline.splits)
+        result, plan = engine.compile_run(
+            gr, leaves, expression=req.expression, parsed=pipeline.parsed, f=req.f,
+            seed=req.seed, warnings=pipeline.warnings,
+            on_structure=on_structure and (lambda first: on_structure(viewed(first))))
+        result = viewed(result)
         found = Compiled(k, pipeline, view, gr, plan, result, _nbytes(result))
         CACHE.put(found)
     else:

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 from . import deltas as delta_mod
@@ -84,19 +83,28 @@ def run(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray], *, expression: st
 
 
 def compile_run(gr: graph_mod.Graph, leaves: Mapping[str, np.ndarray], *, expression: str,
-                parsed: str, f: str, seed: int, warnings: tuple[str, ...] = ()
-                ) -> tuple[Trace, Plan]:
+                parsed: str, f: str, seed: int, warnings: tuple[str, ...] = (),
+                on_structure: Callable[[Trace], Any] | None = None) -> tuple[Trace, Plan]:
     """`run`, and the plan that lets `refill` give the same structure new numbers without
-    writing any of its words again."""
+    writing any of its words again. `on_structure`, if given, is called with a first trace
+    once the numbers and the δ names are known, before any word of the forms is written: its
+    nodes, edges and δs are the final trace's (what a drawing needs), its steps have no forms
+    yet. A layout started there runs while the words are written."""
     g = gr.g
     values = forward(gr, leaves)
     steps: list[Step] = [ForwardStep(node, _formula(g.nodes[node])) for node in gr.order]
     with np.errstate(all="ignore"):
-        grads, backward, composed, plans, said = _backward(gr, values)
-    steps.extend(backward)
+        grads, numbered, plans, said = _backward(gr, values)
     nodes = tuple(_node(gr, n, values[n], grads.get(n)) for n in gr.order)
     edges = tuple(Edge(s, t, p) for s, t, p in
                   sorted(g.edges(keys=True), key=lambda e: (int(e[1][1:]), e[2])))
+    if on_structure is not None:
+        on_structure(Trace(expression, parsed, f, seed, gr.output, gr.output_name, nodes, edges,
+                           (*steps, *(BackwardStep(n.node, (), n.contributions, n.delta)
+                                      for n in numbered)), dict(gr.variables)))
+    with np.errstate(all="ignore"):
+        backward, composed = _words(gr, numbered, said)
+    steps.extend(backward)
     notes = (*warnings, *_non_finite(gr, values, "value"), *_non_finite(gr, grads, "gradient"))
     closed, defined = delta_mod.closed_forms(composed, gr.output, gr.output_name, gr.variables)
     trace = Trace(expression, parsed, f, seed, gr.output, gr.output_name, nodes, edges,
@@ -179,17 +187,32 @@ def _needs_grad(gr: graph_mod.Graph) -> set[str]:
     return out
 
 
+@dataclass(frozen=True)
+class _Numbered:
+    """One backward step with its numbers worked out and its words still to write."""
+
+    node: str
+    delta: delta_mod.Delta | None
+    contributions: tuple[tuple[str, int], ...]
+    parts: tuple[tuple[str, np.ndarray], ...]     # (consumer, downstream): for the fan-out sum
+    rule: tuple[Op, forms.Step] | None
+    edges: tuple[tuple[int, str, np.ndarray | None, np.ndarray, Any], ...]
+    # per live input: (port, source, local Jacobian or None, downstream, its written rule)
+    ins: tuple[np.ndarray, ...]
+    out: np.ndarray
+    upstream: np.ndarray
+
+
 def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
-              ) -> tuple[dict[str, np.ndarray], list[BackwardStep], list[delta_mod.Backward],
-                         list[StepPlan], dict[str, str]]:
+              ) -> tuple[dict[str, np.ndarray], list[_Numbered], list[StepPlan], dict[str, str]]:
     """Reverse topological order from the output with upstream 1; fan-out sums contributions.
-    Each step names its δ and writes each edge the lecture's two ways (forms, deltas)."""
+    Each step names its δ and takes its op's rule for each edge (which says whether it passes
+    the upstream on as it is); `_words` writes the forms from them."""
     g = gr.g
-    live = _needs_grad(gr) & (nx.ancestors(g, gr.output) | {gr.output})
+    live = _needs_grad(gr) & gr.feeds
     parts: dict[str, list[tuple[str, int, np.ndarray]]] = {n: [] for n in live}
     grads: dict[str, np.ndarray] = {}
-    steps: list[BackwardStep] = []
-    composed: list[delta_mod.Backward] = []
+    numbered: list[_Numbered] = []
     plans: list[StepPlan] = []
     passes: dict[tuple[str, str, int], bool] = {}   # (src, consumer, port): upstream as it is
     namer = delta_mod.Namer()
@@ -200,7 +223,7 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
         upstream = grads[node] = _upstream(gr, node, values, parts)
         attrs = g.nodes[node]
         args = gr.inputs(node) if attrs["kind"] == "op" else []
-        delta = namer.name(node, upstream, step=len(gr.order) + len(steps) + 1,
+        delta = namer.name(node, upstream, step=len(gr.order) + len(numbered) + 1,
                            fans=node != gr.output and sum(a in live for a in args) >= 2,
                            consumers=[c for c, _, _ in parts[node]],
                            same=len(parts[node]) == 1
@@ -209,18 +232,17 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
         edge_plans: list[EdgePlan] = []
         rule = None
         op = None
+        ins: tuple[np.ndarray, ...] = ()
+        out = values[node]
         if attrs["kind"] == "op":
             op = get_op(attrs["op"])
             ins = tuple(values[i] for i in args)
-            out = values[node]
-            labels = tuple(_child_label(gr, i) for i in args)
-            shapes = tuple(v.shape for v in ins)
             up = (delta.name if delta is not None and delta.equal else "1" if node == gr.output
                   else forms.gradient_name(gr.output_name, said[node]))
             step = forms.Step(gr.output_name, node, _parenthesised(said[node]), tuple(args),
-                              Names(up, tuple(_parenthesised(said[i]) for i in args), shapes,
-                                    _parenthesised(said[node]), out.shape, attrs["params"],
-                                    attrs.get("via")))
+                              Names(up, tuple(_parenthesised(said[i]) for i in args),
+                                    tuple(v.shape for v in ins), _parenthesised(said[node]),
+                                    out.shape, attrs["params"], attrs.get("via")))
             rule = (op, step)
             for port, src in enumerate(args):
                 if src not in live:
@@ -228,23 +250,45 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
                 down = op.vjp(upstream, port, ins, out, attrs["params"])
                 shown = out.size * ins[port].size <= MAX_JACOBIAN_NUMBERS
                 local = op.jacobian(port, ins, out, attrs["params"]) if shown else None
-                formula = op.local_formula(port, labels, shapes, out.shape, attrs["params"])
-                form, written = forms.shape_form(op, port, step, ins, out, upstream)
-                jac = forms.jacobian_form(form, step, port, upstream.shape, written.entry)
-                edges.append(EdgeGrad(src, port, local, formula, down, form, jac))
+                written = forms.written_rule(op, port, step)
+                edges.append((port, src, local, down, written))
                 parts[src].append((node, port, down))
                 passes[(src, node, port)] = written.terms == (Term(written.terms[0].text,
                                                                    Upstream()),)
                 edge_plans.append(EdgePlan(src, port, shown, tuple(
                     (i, t.source.compute) for i, t in enumerate(written.terms)
                     if isinstance(t.source, Derived))))
-        contributions = tuple((n, p) for n, p, _ in parts[node])
-        fan = delta_mod.fan_out(gr.output_name, said[node],
-                                [(said[n], d) for n, _, d in parts[node]])
-        steps.append(BackwardStep(node, tuple(edges), contributions, delta, fan))
-        composed.append(delta_mod.Backward(node, said[node], rule, contributions, delta))
+        numbered.append(_Numbered(node, delta, tuple((n, p) for n, p, _ in parts[node]),
+                                  tuple((n, d) for n, _, d in parts[node]), rule,
+                                  tuple(edges), ins, out, upstream))
         plans.append(StepPlan(node, op, tuple(args), attrs["params"], tuple(edge_plans)))
-    return grads, steps, composed, plans, said
+    return grads, numbered, plans, said
+
+
+def _words(gr: graph_mod.Graph, numbered: list[_Numbered], said: Mapping[str, str]
+           ) -> tuple[list[BackwardStep], list[delta_mod.Backward]]:
+    """Each numbered step written the lecture's two ways (forms), with its fan-out sum, and
+    what the closed forms are composed from (deltas)."""
+    steps: list[BackwardStep] = []
+    composed: list[delta_mod.Backward] = []
+    for n in numbered:
+        edges = []
+        if n.rule is not None:
+            op, step = n.rule
+            params = step.names.params
+            labels = tuple(_child_label(gr, i) for i in step.inputs)
+            shapes = step.names.shapes
+            for port, src, local, down, rule in n.edges:
+                formula = op.local_formula(port, labels, shapes, n.out.shape, params)
+                form = forms.written(rule, port, step, n.ins, n.out, n.upstream)
+                jac = forms.jacobian_form(form, step, port, n.upstream.shape, rule.entry)
+                edges.append(EdgeGrad(src, port, local, formula, down, form, jac))
+        fan = delta_mod.fan_out(gr.output_name, said[n.node],
+                                [(said[c], d) for c, d in n.parts])
+        steps.append(BackwardStep(n.node, tuple(edges), n.contributions, n.delta, fan))
+        composed.append(delta_mod.Backward(n.node, said[n.node], n.rule, n.contributions,
+                                           n.delta, n.upstream.shape))
+    return steps, composed
 
 
 def _upstream(gr: graph_mod.Graph, node: str, values: Mapping[str, np.ndarray],

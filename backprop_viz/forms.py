@@ -165,13 +165,24 @@ def without_seed(rule: Rule) -> Rule:
 def shape_form(op: Op, port: int, step: Step, xs: tuple[np.ndarray, ...], out: np.ndarray,
                upstream: np.ndarray) -> tuple[Form, Rule]:
     """The shape convention for input `port` of the step, and the op's rule it was written from."""
+    rule = written_rule(op, port, step)
+    return written(rule, port, step, xs, out, upstream), rule
+
+
+def written_rule(op: Op, port: int, step: Step) -> Rule:
+    """The op's rule for input `port` as this step writes it (a seed 1 left out)."""
+    return without_seed(op.shape_form(port, step.names))
+
+
+def written(rule: Rule, port: int, step: Step, xs: tuple[np.ndarray, ...], out: np.ndarray,
+            upstream: np.ndarray) -> Form:
+    """The shape convention written from `rule`: its factors, their shapes and references."""
     names = step.names
-    rule = without_seed(op.shape_form(port, names))
     factors = tuple(_factor(t, step, xs, out, upstream, names.params) for t in rule.terms)
     lhs = Math.of(gradient_name(step.output, names.labels[port]))
     text = f"{lhs.text} = {join([f.math.text for f in factors], rule.operators)}"
     tex = f"{lhs.latex} = {join_latex([f.math.latex for f in factors], rule.operators)}"
-    return Form(Math(text, tex), lhs, xs[port].shape, factors, rule.operators, rule.note), rule
+    return Form(Math(text, tex), lhs, xs[port].shape, factors, rule.operators, rule.note)
 
 
 def _factor(term: Term, step: Step, xs: tuple[np.ndarray, ...], out: np.ndarray,

@@ -40,7 +40,6 @@ import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import networkx as nx
 import numpy as np
 
 from . import engine
@@ -87,7 +86,7 @@ class _Runner:
         self.f0 = float(base[gr.output][0, 0])
         # Each node that feeds the output, with the variables it depends on as a bit mask:
         # one sweep in topological order, instead of a search from every variable.
-        feeds = nx.ancestors(gr.g, gr.output) | {gr.output}
+        feeds = gr.feeds
         bits = {node: 1 << i for i, node in enumerate(gr.variables.values())}
         masks: dict[str, int] = {}
         for node in gr.order:

@@ -54,6 +54,16 @@ class Graph:
         once per perturbed entry, and sorting networkx's edges was most of its time."""
         return {node: tuple(_inputs(self.g, node)) for node in self.g}
 
+    @cached_property
+    def feeds(self) -> frozenset[str]:
+        """The output and every node it depends on: one sweep back through the order (networkx's
+        `ancestors` took 40 ms at 500 nodes, searching the graph's reverse view)."""
+        out = {self.output}
+        for node in reversed(self.order):
+            if node in out:
+                out.update(self._inputs[node])
+        return frozenset(out)
+
     def label(self, node: str) -> str:
         attrs = self.g.nodes[node]
         return attrs.get("name") or attrs["text"]

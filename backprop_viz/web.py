@@ -14,7 +14,9 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from functools import wraps
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -122,12 +124,14 @@ def trace() -> Response:
     held = body.get("structure")
     if held is not None and not isinstance(held, str):
         raise BackpropError("structure must be the string an earlier answer named")
-    found, result = _compiled(body, check=False)
+    laid: list[Future[str]] = []   # a new structure's layout, started before its words
+    found, result = _compiled(body, check=False, on_structure=None if held else (
+        lambda first: laid.append(render.svg_soon(first))))
     if held == found.key:
         answer = {"structure": found.key, "numbers": compiled.checked(found, result)
                   .numbers_dict()}
-    else:   # the layout runs while the gradient check and the JSON are worked out
-        svg = render.svg_soon(result)
+    else:   # the layout runs while the words, the gradient check and the JSON are worked out
+        svg = laid[0] if laid else render.svg_soon(result)
         answer = compiled.checked(found, result).to_dict() | {"structure": found.key}
         answer["svg"] = svg.result()
     return Response(jsonio.dumps(answer), mimetype="application/json")
@@ -273,10 +277,13 @@ def _trace() -> Trace:
     return _compiled(_body(REQUEST_FIELDS))[1]
 
 
-def _compiled(body: dict, *, check: bool = True) -> tuple[compiled.Compiled, Trace]:
+def _compiled(body: dict, *, check: bool = True,
+              on_structure: Callable[[Trace], Any] | None = None
+              ) -> tuple[compiled.Compiled, Trace]:
     with budget.answering_trace():
         return compiled.trace(body["expression"], body.get("variables"), body.get("f", "tanh"),
-                              body.get("seed", 0), body.get("view", "vector"), check=check)
+                              body.get("seed", 0), body.get("view", "vector"), check=check,
+                              on_structure=on_structure)
 
 
 def _body(fields: tuple[str, ...]) -> dict:

@@ -7,7 +7,7 @@ import numpy as np
 import orjson
 import pytest
 
-from backprop_viz import compiled, inputs, jsonio
+from backprop_viz import compiled, inputs, jsonio, render
 from backprop_viz.presets import PRESETS
 from backprop_viz.tracedata import local_json
 
@@ -68,6 +68,25 @@ def test_new_numbers_on_a_known_structure_are_a_whole_run_s(expression, variable
         _, refilled = compiled.trace(expression, variables, f, seed, view)
         whole = inputs.trace(expression, variables, f, seed, view)
         assert jsonio.dumps(refilled.to_dict()) == jsonio.dumps(whole.to_dict())
+
+
+@pytest.mark.parametrize("expression, variables, f", PRESET_BODIES)
+@pytest.mark.parametrize("view", ["vector", "scalar"])
+def test_the_first_trace_draws_what_the_final_one_does(expression, variables, f, view):
+    """The layout of a new structure starts from the trace handed to `on_structure`, before the
+    forms are written: its drawing is the final trace's, byte for byte, and it comes once."""
+    compiled.CACHE.clear()
+    first = []
+    try:
+        _, final = compiled.trace(expression, variables, f, 5, view, on_structure=first.append)
+    except Exception:   # a preset too large for the scalar view (the test above covers it)
+        return
+    assert len(first) == 1
+    assert render.structure(first[0]) == render.structure(final)
+    assert first[0].delta_names == final.delta_names
+    again = []
+    compiled.trace(expression, variables, f, 6, view, on_structure=again.append)
+    assert again == []   # a known structure is laid out already
 
 
 def test_the_cache_is_bounded_in_bytes_and_drops_the_oldest():
