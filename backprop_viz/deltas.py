@@ -13,6 +13,7 @@ are the same for every set of numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -125,6 +126,7 @@ class Backward:
     rule: tuple[Op, Step] | None
     contributions: tuple[tuple[str, int], ...]
     delta: Delta | None
+    shape: tuple[int, int] = (0, 0)   # the node's, so its gradient's
 
 
 def closed_forms(steps: Sequence[Backward], output: str, output_name: str,
@@ -134,12 +136,15 @@ def closed_forms(steps: Sequence[Backward], output: str, output_name: str,
     names where named, factors 1 dropped and a factor −1 written as a minus sign; softmax
     under cross-entropy as the textbook prints it (ŷ − y); None past CLOSED_CHARS."""
     by_node = {s.node: s for s in steps}
+    scalars = frozenset(s.delta.name for s in steps
+                        if s.delta is not None and s.delta.defines and s.shape == (1, 1))
     closed: dict[str, str | None] = {}
     defined: list[Definition] = []
     for step in steps:
         fused = _cross_entropy(step, by_node, closed)
         text: str | None = ("1" if step.node == output else fused[0] if fused else _sum(
-            [_through(by_node[c].rule, port, closed[c]) for c, port in step.contributions]))
+            [_through(by_node[c].rule, port, closed[c], scalars)
+             for c, port in step.contributions]))
         if text is not None and len(text) > CLOSED_CHARS:
             text = None
         if step.delta is not None and step.delta.equal:
@@ -213,19 +218,38 @@ def _chain(step: Backward, by_node: Mapping[str, Backward], chain: tuple[tuple[s
     return None if other is None else (node.node, hat, logits, axis, other)
 
 
-def _through(rule: tuple[Op, Step] | None, port: int, up: str | None) -> str | None:
+def _through(rule: tuple[Op, Step] | None, port: int, up: str | None,
+             scalars: frozenset[str] = frozenset()) -> str | None:
     """One edge's rule with the consumer's closed form as its upstream; an upstream of −1 is
-    the rule of 1 with a minus sign (−𝟏, not 𝟏 −1)."""
+    the rule of 1 with a minus sign (−𝟏, not 𝟏 −1); a product transposed back is written as a
+    textbook does ((δ hᵀ)ᵀ = δ h for a scalar δ)."""
     if rule is None or up is None:
         return None
     if up == "−1":
-        plain = _through(rule, port, "1")
+        plain = _through(rule, port, "1", scalars)
         return None if plain is None else "−" + nt.operand(plain)
     op, step = rule
+    if op.name == "transpose" and (swapped := _transposed(up, scalars)) is not None:
+        return swapped
     n = step.names
     names = Names(nt.operand(up), n.labels, n.shapes, n.out_label, n.out, n.params, n.via)
     written = without_seed(op.shape_form(port, names))
     return join([t.text for t in written.terms], written.operators, product=" ")
+
+
+FACTOR = re.compile(r"[^\s()\[\]+−∘·/]+")
+
+
+def _transposed(product: str, scalars: frozenset[str]) -> str | None:
+    """(A B)ᵀ = Bᵀ Aᵀ for a product of two plain factors, with a scalar δ's ᵀ dropped and the
+    scalar written first: (δ hᵀ)ᵀ = δ h, (δ hᵀ)ᵀ = h δᵀ for a row δ; None for anything else."""
+    factors = product.split(" ")
+    if len(factors) != 2 or not all(FACTOR.fullmatch(f) for f in factors):
+        return None
+    a, b = factors
+    if a in scalars:
+        return f"{a} {nt.transposed_label(b)}"
+    return f"{nt.transposed_label(b)} {nt.transposed_label(a)}"
 
 
 def _sum(parts: list[str | None]) -> str | None:

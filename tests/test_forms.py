@@ -147,6 +147,18 @@ def test_a_second_fan_out_is_delta_two() -> None:
     assert t.closed_forms["W1"].text == "δ₂ xᵀ" and t.closed_forms["W2"].text == "δ h1ᵀ"
 
 
+@pytest.mark.parametrize("preset, closed", [
+    # J = σ(uᵀ h): ∂J/∂uᵀ = δ hᵀ with δ a scalar, so ∂J/∂u = (δ hᵀ)ᵀ = δ h
+    ("logistic", "δ h"),
+    # the mini-batch's δ is the row 𝟏ᵀ: (δ hᵀ)ᵀ = h δᵀ
+    ("mini-batch", "h δᵀ"),
+])
+def test_a_product_transposed_back_reads_as_a_textbook_writes_it(preset, closed) -> None:
+    p = BY_ID[preset]
+    t = trace(p.expression, p.variables, p.f)
+    assert t.closed_forms["u"].text == closed
+
+
 def test_a_long_closed_form_is_given_up() -> None:
     t = trace("s = sum(exp(sin(cos(a) * b) + log(a * a + b)) * tanh(a * b * c))")
     assert t.closed_forms["a"] is None
