@@ -271,12 +271,15 @@ def local_json(j: np.ndarray | None) -> Any:
         return None
     n, m = j.shape
     # I_k ⊗ B (k ≥ 2) and a diagonal are at least half zeros: anything else is dense at once
-    if n < 2 or 2 * np.count_nonzero(j) > j.size:
+    nonzero = np.count_nonzero(j)   # NaN counts: a NaN off the diagonal is never structured
+    if n < 2 or 2 * nonzero > j.size:
         return array(j)
-    with np.errstate(all="ignore"):   # NaN and ±∞ entries are simply never structured
-        if n == m and np.count_nonzero(j - np.diag(np.diagonal(j))) == 0:
-            d = np.diagonal(j)
+    if n == m:
+        d = np.diagonal(j)
+        # every nonzero on the diagonal, and a finite one (NaN − NaN would not be 0)
+        if np.count_nonzero(d) == nonzero and np.isfinite(d).all():
             return {"identity": n} if (d == 1).all() else {"diagonal": _flat(d)}
+    with np.errstate(all="ignore"):
         found = _eye_kron(j)
     if found is not None:
         return {"kron": array(found[1]), "n": found[0]}
@@ -287,16 +290,14 @@ def _eye_kron(j: np.ndarray) -> tuple[int, np.ndarray] | None:
     """(n, B) with j = I_n ⊗ B for the largest n ≥ 2 there is, or None."""
     rows, cols = j.shape
     for n in range(min(rows, cols), 1, -1):
-        if rows % n or cols % n or j[:rows // n, cols // n:].any():
+        r, c = rows // n, cols // n
+        if rows % n or cols % n or j[:r, c:].any():
             continue
-        blocks = j.reshape(n, rows // n, n, cols // n).transpose(0, 2, 1, 3)
-        idx = np.arange(n)
-        if not (blocks[idx, idx] == blocks[0, 0]).all():
-            continue
-        off = blocks.copy()
-        off[idx, idx] = 0
-        if not off.any():
-            return n, np.ascontiguousarray(blocks[0, 0])
+        block = j[:r, :c]
+        # block (i, k) of j is B where i = k and 0 elsewhere (NaN is never equal: dense)
+        eye = np.eye(n, dtype=bool)[:, None, :, None]
+        if np.array_equal(j.reshape(n, r, n, c), np.where(eye, block[None, :, None, :], 0.0)):
+            return n, np.ascontiguousarray(block)
     return None
 
 

@@ -117,6 +117,13 @@ def test_an_astral_name_counts_four_bytes_a_character():
     (np.array([[1.0, 2.0], [3.0, 4.0]]), [[1.0, 2.0], [3.0, 4.0]]),
     (np.array([[5.0]]), [[5.0]]),
     (np.array([[np.nan, 0.0], [0.0, 1.0]]), [["NaN", 0.0], [0.0, 1.0]]),
+    (np.array([[1.0, 0.0], [np.nan, 1.0]]), [[1.0, 0.0], ["NaN", 1.0]]),
+    (np.diag([2.0, 0.0, 3.0]), {"diagonal": [2.0, 0.0, 3.0]}),
+    (np.kron(np.eye(2), [[0.0, 2.0]]), {"kron": [[0.0, 2.0]], "n": 2}),
+    (np.array([[np.nan, 2.0, 0.0, 0.0], [0.0, 0.0, np.nan, 2.0]]),
+     [["NaN", 2.0, 0.0, 0.0], [0.0, 0.0, "NaN", 2.0]]),
+    (np.array([[1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 1.0, 3.0]]),
+     [[1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 1.0, 3.0]]),
 ])
 def test_structured_jacobians_are_sent_by_their_structure(j, sent):
     assert orjson.loads(jsonio.dumps(local_json(j))) == sent
