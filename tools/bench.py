@@ -296,11 +296,13 @@ def page_load(chromium: Any, base: str, loads: int) -> list[str]:
             f"{at['answered']:.0f}, graph shown {at['shown']:.0f}"]
 
 
-# A key press as the page gets it, timed around the synchronous dispatch: the handler moves the
-# graph's classes and slots and puts the panel in place before dispatchEvent returns. The event
-# goes to document.body, the target a real key press has when nothing is focused. Between
-# presses the page gets the pause a reader takes (GAP_MS), in which it may prepare the next
-# panel, as it does for a person stepping; `steps` presses forward, then as many back.
+# A key press as the page gets it, timed around the synchronous dispatch and the style and
+# layout it leaves to do: the handler moves the graph's classes and slots and puts the panel in
+# place before dispatchEvent returns, and reading a box then lays the page out (all but the
+# paint). The event goes to document.body, the target a real key press has when nothing is
+# focused. Between presses the page gets the pause a reader takes (GAP_MS), in which it may
+# prepare the next panel, as it does for a person stepping; `steps` presses forward, then as
+# many back.
 STEP_JS = """async ([steps, gap]) => {
   const counter = document.getElementById("counter");
   const run = async (key) => {
@@ -311,6 +313,7 @@ STEP_JS = """async ([steps, gap]) => {
       const event = new KeyboardEvent("keydown", {key, bubbles: true, cancelable: true});
       const t0 = performance.now();
       document.body.dispatchEvent(event);
+      document.body.getBoundingClientRect();   // style and layout as well: drawn, not only set
       times.push(performance.now() - t0);
       if (counter.textContent !== before) moved++;
       await new Promise((done) => setTimeout(done, gap));

@@ -55,9 +55,24 @@ function warm(k) {
   idle(() => {
     if (state.practice.on || !state.trace || k < 0 || k > state.trace.steps.length) return;
     const panels = keptPanels();
-    if (!panels.has(k)) panels.set(k, buildPanel(k));
+    if (!panels.has(k)) panels.set(k, measured(buildPanel(k)));
     if (panels.size > MAX_KEPT) panels.delete(panels.keys().next().value);
   });
+}
+
+// A panel built in idle time is laid out then too, in a hidden copy of the panel's box, so that
+// its wide equations are marked before it is shown: the key press that shows it forces no
+// layout of its own.
+function measured(parts) {
+  const panel = $("panel");
+  if (!panel?.clientWidth) return parts;
+  const probe = el("div", { class: "panel panel-probe", "aria-hidden": "true" });
+  probe.style.width = `${panel.offsetWidth}px`;
+  probe.append(...parts);
+  document.body.append(probe);
+  markScrolling(probe);
+  probe.remove();
+  return parts;
 }
 
 export function drawPanel() {
