@@ -234,3 +234,23 @@ def test_a_pinch_zooms_the_graph(phone, live_server):
     pinch(phone, 200, 100)                      # together: half as close
     assert zoom_level(phone) < 0.6 * wider
     phone.wait_for_function("() => location.search.includes('zoom=')")   # and it is shared
+
+
+# ---------------------------------------------------------------- a shared view
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 720}],
+                         ids=["phone", "laptop"])
+def test_a_shared_zoom_opens_exactly_as_it_was_chosen(browser, live_server, viewport):
+    """142 % stays 142 %, and the centre stays where it was, on any screen the link opens on."""
+    context, page = device(browser, viewport)
+    try:
+        open_page(page, live_server, LECTURE, step=5, zoom="1.42", cx="120.5", cy="-80.0")
+        assert page.inner_text("#zoom-level") == "142%"
+        x, y, w, h = (float(v) for v in page.get_attribute("#graph svg", "viewBox").split())
+        assert abs(x + w / 2 - 120.5) < 0.05 and abs(y + h / 2 + 80.0) < 0.05
+        page.wait_for_function("() => location.search.includes('zoom=1.420')")
+        page.click("#next")                      # stepping keeps the view the link chose
+        assert page.inner_text("#zoom-level") == "142%"
+    finally:
+        context.close()
