@@ -17,7 +17,6 @@ import html
 import re
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -68,7 +67,6 @@ def fills(palette: dict[str, str]) -> dict[str, str]:
 
 
 FILL = fills(PALETTE)
-CAPTION_FONT = "DejaVu Sans Mono,Menlo,monospace"   # an export's equations: columns line up
 FONT_SIZE = 12                 # points; the page draws 1 point as 1 CSS px at 100 %
 EDGE_FONT_SIZE = 12
 CHAR_WIDTH = 0.57              # of the font size: Helvetica's digits are 0.556, − 0.584
@@ -378,14 +376,13 @@ def _svg_only(svg: str) -> str:
 _PAGE_NUMBER = re.compile(r"(?<=<g id=\")page\d+,\d+_")
 
 
-def export(trace: Trace, fmt: str, step: int, caption: Sequence[str] = (),
-           theme: str = "light") -> bytes:
+def export(trace: Trace, fmt: str, step: int, caption: str = "", theme: str = "light") -> bytes:
     """The diagram at step k as a file: svg, png, pdf, or the DOT source, in the `theme`'s
-    colours (light or dark, on an opaque background); `caption`, lines of text, goes above
-    the diagram (an every-step PDF writes each step's equations there)."""
+    colours (light or dark, on an opaque background); `caption`, graph attributes that label
+    it, goes above the diagram (an every-step PDF sets each step's equations there: pdfmath)."""
     source = export_source(trace, step, theme)
     if caption:
-        source = source.replace("graph [", f"graph [{_caption(caption)} ", 1)
+        source = source.replace("graph [", f"graph [{caption} ", 1)
     if fmt == "dot":
         return source.encode()
     if fmt == "png":   # twice the default resolution: sharp on a slide or a high-density screen
@@ -393,10 +390,3 @@ def export(trace: Trace, fmt: str, step: int, caption: Sequence[str] = (),
                                 default=1))
         source = source.replace("graph [", "graph [dpi=144 ", 1)
     return run_dot(source, fmt)
-
-
-def _caption(lines: Sequence[str]) -> str:
-    """A graph label of left-aligned lines, each escaped: names and formulas stay text."""
-    rows = "".join(f'<TR><TD ALIGN="LEFT">{escape(line) or " "}</TD></TR>' for line in lines)
-    return (f'label=<<FONT FACE="{CAPTION_FONT}"><TABLE BORDER="0" CELLSPACING="0" '
-            f'CELLPADDING="1">{rows}</TABLE></FONT>> labelloc=t labeljust=l')

@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from backprop_viz import exports, standalone, trace
+from backprop_viz import exports, numbers, pdfmath, render, standalone, trace
 from backprop_viz.__main__ import main
 from tests.checks import tanh_net
 
@@ -63,9 +64,21 @@ class Scripts(HTMLParser):
 
 # ---------------------------------------------------------------- the PDF
 
-def test_the_pdf_has_a_page_per_step_with_its_equations():
+def flat(text: str) -> str:
+    """A page's text without its line breaks and runs of spaces: a fraction's ∂s over ∂W and
+    a matrix's rows come out of the PDF a line each."""
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture(scope="module")
+def lecture_pdf() -> tuple:
     t = trace(LECTURE)
-    pages = pdf_pages(exports.pdf(t))
+    return t, exports.pdf(t)
+
+
+def test_the_pdf_has_a_page_per_step_with_its_equations(lecture_pdf):
+    t, data = lecture_pdf
+    pages = pdf_pages(data)
     n = len(t.steps)
     assert len(pages) == n + 1
     assert pages[0].startswith(f"step 0 of {n}")
@@ -74,26 +87,91 @@ def test_the_pdf_has_a_page_per_step_with_its_equations():
         assert pages[k].startswith(f"{phase} step {k} of {n}: "), pages[k][:80]
     w_step = next(k for k, s in enumerate(t.steps, 1)
                   if s.node == t.node(t.variables["W"]).id and k > len(t.nodes))
-    assert "upstream ∂s/∂W =" in pages[w_step]
-    assert "local ∂(W · x)/∂W = I ⊗ xᵀ" in "".join(pages)
+    assert flat(pages[w_step]).startswith(f"backward step {w_step} of {n}: W upstream gradient "
+                                          "∂s ∂W = ")
+    product = next(k for k, s in enumerate(t.steps, 1) if k > len(t.nodes)
+                   and t.node(s.node).label == "W · x")
+    page = flat(pages[product])
+    # ∂s/∂W = δ xᵀ, each factor over its shape, = δ's numbers, xᵀ's, = the gradient
+    assert "input 1: W matrix product: the gradient of W is the upstream times xᵀ ∂s ∂W = " \
+        "δ 3×1 xT 1×4 = −0.7 0.3251 −0.7173 0.6 0.69 0.91 0.94 = −0.42 −0.483" in page
+    assert "local Jacobian: ∂(W x) ∂W = I ⊗ xT" in page
 
 
-def test_step_lines_read_the_trace():
+def test_the_pdf_typesets_in_the_math_fonts_not_monospace(lecture_pdf):
+    _, data = lecture_pdf
+    reader = PdfReader(io.BytesIO(data))
+    for page in reader.pages[1:]:
+        fonts = {f.get_object()["/BaseFont"].split("+")[-1]
+                 for f in page["/Resources"]["/Font"].values()}
+        assert {"DejaVuSerif", "DejaVuSerif-Italic"} <= fonts, fonts
+        assert not any("Mono" in f for f in fonts), fonts
+
+
+def test_its_last_page_carries_the_summary_closed_forms_deltas_and_check(lecture_pdf):
+    t, data = lecture_pdf
+    last = flat(pdf_pages(data)[-1])
+    summary = last[last.index("Summary: every gradient, in its variable's shape"):]
+    assert summary.startswith("Summary: every gradient, in its variable's shape "
+                              "z = W x + b, h = f(z) (as the lecture writes it) "
+                              "δ = u ∘ f′(z) = −0.7 0.3251 −0.7173 ")
+    for closed in ("∂s ∂u = h = ", "∂s ∂W = δ xT = −0.42 −0.483", "∂s ∂x = WT δ = 0.0571",
+                   "∂s ∂b = δ = −0.7 0.3251 −0.7173"):
+        assert closed in summary, closed
+    assert "Gradient check each gradient again by central differences" in summary.replace(
+        "ﬀ", "ff")
+    check = summary[summary.index("variable checked max rel. error"):]
+    for name in t.variables:
+        c = t.gradient_check.variables[name]
+        assert f" {name} all {c.total} entries {numbers.number(c.max_rel_error)}" in check
+
+
+def test_a_backward_step_is_laid_out_as_fractions_superscripts_and_matrices():
+    t = trace(LECTURE)
+    k = next(k for k, s in enumerate(t.steps, 1) if k > len(t.nodes)
+             and t.node(s.node).label == "W · x")
+    label = pdfmath.caption(pdfmath.Typesetter(t, render.THEMES["light"]).page(k))
+    assert label.count('SIDES="T"') >= 3                   # ∂s/∂(W x), ∂s/∂W, ∂s/∂x, locals
+    assert label.count('SIDES="LTB"') == label.count('SIDES="RTB"') >= 6   # brackets in pairs
+    assert "<I>x</I><SUP>T</SUP>" in label and "<I>δ</I>" in label
+    assert render.THEMES["light"]["grad"] in label and render.THEMES["light"]["value"] in label
+
+
+@pytest.mark.parametrize("text, pieces", [
+    ("∂s/∂W = δ · xᵀ", ["∂<I>s</I> | ∂<I>W</I>", " = <I>δ</I> <I>x</I><SUP>T</SUP>"]),
+    ("∂s/∂(W · x)", ["∂<I>s</I> | ∂(<I>W</I> <I>x</I>)"]),
+    ("δ₂ = u ∘ f′(z)", ["<I>δ</I><SUB>2</SUB> = <I>u</I> ∘ <I>f</I>′(<I>z</I>)"]),
+    ("uᵀ tanh(x_Paris)", ["<I>u</I><SUP>T</SUP> tanh(<I>x</I><SUB>Paris</SUB>)"]),
+    ("W1ᵀ δ₃ + h20", ["<I>W</I><SUB>1</SUB><SUP>T</SUP> <I>δ</I><SUB>3</SUB> + "
+                      "<I>h</I><SUB>20</SUB>"]),
+])
+def test_math_text_is_typeset(text, pieces):
+    def read(piece: str) -> str:   # a fraction's two lines, joined by |
+        cells = re.findall(r'POINT-SIZE="\d+">(.*?)</FONT>', piece)
+        return " | ".join(cells)
+
+    assert [read(p) for p in pdfmath.math(text)] == pieces
+
+
+def test_a_matrix_is_abbreviated_as_the_panel_does():
+    a = np.arange(72.0).reshape(8, 9)
+    m = pdfmath.matrix(a, "#000000", "#777777")
+    entries = re.findall(r'POINT-SIZE="14"[^>]*>([^<]*)</FONT>', m)
+    assert len(entries) == 6 * 5 and entries.count("⋮") == 4 and entries.count("⋯") == 5
+    assert entries[:5] == ["0", "1", "⋯", "7", "8"] and "⋱" in entries
+    assert "8×9" in m
+    assert pdfmath.matrix(np.array([[2.5]]), "#000000", "#777777").endswith(">2.5</FONT>")
+
+
+def test_the_first_backward_page_reads_the_trace():
     t = trace(**{"expression": XYZ["expression"], "variables": XYZ["variables"]})
-    lines = exports.step_lines(t, len(t.nodes) + 1)   # the first backward step: out
-    assert lines[:2] == [f"backward step {len(t.nodes) + 1} of {len(t.steps)}: out",
-                         "upstream ∂out/∂out = 1"]
-    local = t.steps[len(t.nodes)].inputs[0].local_formula   # z, or its lecture form
-    assert any(line.startswith("  local ∂out/∂(x + y) = ") and local in line for line in lines)
-    assert "  downstream ∂out/∂(x + y) = −4" in lines
-    assert "  downstream ∂out/∂z = 3" in lines
-
-
-def test_a_matrix_is_summarised_as_the_panel_does():
-    t = trace("s = sum(W)", {"W": {"shape": [8, 9]}})
-    rows = exports.matrix_lines(t.node(t.variables["W"]).value)
-    assert len(rows) == 7 and rows[3] == "[⋮]" and rows[-1] == "(8×9)"
-    assert rows[0].count(",") == 5 and ", …, " in rows[0]
+    k = len(t.nodes) + 1    # the first backward step: out
+    page = flat(pdf_pages(render.export(t, "pdf", k, pdfmath.caption(
+        pdfmath.Typesetter(t, render.THEMES["light"]).page(k))))[0])
+    assert page.startswith(f"backward step {k} of {len(t.steps)}: out upstream gradient "
+                           "∂out ∂out = 1 input 1: x + y")
+    assert "∂out ∂(x + y) = " in page and "= −4 " in page
+    assert "input 2: z" in page and "∂out ∂z = " in page
 
 
 def test_too_many_pages_are_refused_naming_the_limit(monkeypatch):
@@ -105,6 +183,42 @@ def test_too_many_pages_are_refused_naming_the_limit(monkeypatch):
 def test_the_default_limit_takes_a_ten_layer_net():
     t = trace(*tanh_net(10))
     assert len(t.steps) + 1 <= exports.MAX_EXPORT_PAGES
+
+
+# ---------------------------------------------------------------- one step, for a slide
+
+def png_corner(data: bytes) -> tuple[int, ...]:
+    """The top-left pixel of a PNG, as (r, g, b[, a]): the first row's first pixel is stored
+    as it is under every filter, so the first IDAT bytes hold it."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = {}, 8
+    while at < len(data):
+        size = int.from_bytes(data[at:at + 4], "big")
+        kind = data[at + 4:at + 8]
+        chunks[kind] = chunks.get(kind, b"") + data[at + 8:at + 8 + size]
+        at += size + 12
+    depth, colour = chunks[b"IHDR"][8], chunks[b"IHDR"][9]
+    assert depth == 8 and colour in (2, 6)
+    channels = 4 if colour == 6 else 3
+    return tuple(zlib.decompress(chunks[b"IDAT"])[1:1 + channels])
+
+
+@pytest.mark.parametrize("theme, ground", [("dark", (0x17, 0x18, 0x1A)),
+                                           ("light", (0xFF, 0xFF, 0xFF)),
+                                           (None, (0xFF, 0xFF, 0xFF))])
+def test_a_png_for_a_slide_has_its_theme_on_an_opaque_background(client, theme, ground):
+    query = "format=png&step=6" + (f"&theme={theme}" if theme else "")
+    response = client.post(f"/api/export?{query}", json=XYZ)
+    assert response.status_code == 200 and response.content_type == "image/png"
+    pixel = png_corner(response.data)
+    assert pixel[:3] == ground and pixel[3:] in ((), (255,))     # opaque, never transparent
+
+
+def test_an_svg_for_a_dark_slide_is_dark_and_opaque(client):
+    svg = client.post("/api/export?format=svg&step=6&theme=dark", json=XYZ).get_data(
+        as_text=True)
+    assert re.search(r'<polygon fill="#17181a"', svg) and 'fill="transparent"' not in svg
+    assert render.THEMES["dark"]["value"] in svg
 
 
 # ---------------------------------------------------------------- the standalone page

@@ -1,10 +1,11 @@
-// The player: step k of the trace on the graph and in the panel; play at a chosen speed; keys;
-// the URL that remembers where the user is.
+// The player: step k of the trace on the graph and in the panel; play at a chosen speed; keys
+// and the graph's pinch; the URL that remembers where the user is.
 
 import {
   chosenView, fit, onViewChange, refreshGradients, restoreView, showStep, zoomIn, zoomOut,
 } from "./graph.js";
 import { drawPanel } from "./panel.js";
+import { initPinch } from "./pinch.js";
 import { state } from "./state.js";
 import { stepSummary } from "./words.js";
 
@@ -185,5 +186,6 @@ export function initPlayer() {
     saveUrl();
   });
   document.addEventListener("keydown", onKey);
+  initPinch();
   onViewChange(saveUrl);
 }
