@@ -23,7 +23,7 @@ import jinja2
 import orjson
 from markupsafe import Markup
 
-from . import assets, render
+from . import assets, i18n, render
 from .tracedata import Trace
 
 ROOT = assets.root()
@@ -55,7 +55,8 @@ def page_styles() -> list[str]:
     A test holds this list to the <link>s of the served page."""
     katex = "/vendor/katex/katex.min.css"
     installed = [katex] if _file(katex).exists() else []
-    return [*installed, "/static/app.css"]   # in the page's order: the app's rules come last
+    # in the page's order: the app's rules come last
+    return [*installed, "/static/app.css", "/static/css/i18n.css"]
 
 
 def _file(url: str) -> Path:
@@ -143,7 +144,9 @@ def html(trace: Trace, start: int = 0) -> str:
     return _templates.get_template("standalone.html").render(
         trace=trace, data=script_json(page_data(trace)), importmap=importmap,
         entry=imports["bpv" + ENTRY], styles=[stylesheet(u) for u in page_styles()],
-        csp=_csp(str(importmap), list(hashes.values())), start=start, offline=True)
+        csp=_csp(str(importmap), list(hashes.values())), start=start, offline=True,
+        lang="en", t=lambda key, **params: i18n.say(key, "en", **params),
+        catalog=Markup(i18n.inline(*i18n.LANGS)))   # both: the switch works offline
 
 
 def iframe(page: str, height: int = 720) -> str:

@@ -57,8 +57,9 @@ FOREIGN = """() => {
 ANSWERED = """() => !document.getElementById('expr-error').hidden
     || document.getElementById('var-error') !== null
     || document.querySelector('#graph svg') !== null"""
-ALLOWED_PATHS = {"/", "/static/app.css", "/static/favicon.svg", "/api/trace", "/api/presets",
-                 "/vendor/katex/katex.mjs", "/vendor/katex/katex.min.css"} | {
+ALLOWED_PATHS = {"/", "/static/app.css", "/static/css/i18n.css", "/static/favicon.svg",
+                 "/api/trace", "/api/presets", "/vendor/katex/katex.mjs",
+                 "/vendor/katex/katex.min.css"} | {
     f"/static/js/{p.name}" for p in (Path(__file__).parent.parent / "static" / "js").glob("*.js")}
 KATEX_FONTS = "/vendor/katex/fonts/"
 
