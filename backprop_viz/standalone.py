@@ -154,4 +154,5 @@ def iframe(page: str, height: int = 720) -> str:
     so in a notebook Jupyter's CSS and JS and ours never meet. The attribute is escaped as
     HTML escapes any attribute, so the page arrives in `srcdoc` exactly as written."""
     return (f'<iframe sandbox="allow-scripts" width="100%" height="{height}" '
-            f'title="backprop_viz stepper" srcdoc="{html_mod.escape(page, quote=True)}"></iframe>')
+            f'title="{html_mod.escape(i18n.say("notebook.frame_title", "en"), quote=True)}" '
+            f'srcdoc="{html_mod.escape(page, quote=True)}"></iframe>')

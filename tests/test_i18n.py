@@ -14,13 +14,16 @@ import pytest
 from backprop_viz import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = sorted((ROOT / "static" / "js").glob("*.js"))
+# The page's modules, and the package (the notebook view's frame is titled in Python).
+SOURCES = sorted((ROOT / "static" / "js").glob("*.js")) + sorted(
+    (ROOT / "backprop_viz").glob("*.py"))
 TEMPLATES = sorted((ROOT / "templates").glob("*.html"))
 # The page's own concerns (the server's error.*, warning.*, preset.*, export.* are its own).
 PAGE_PREFIXES = ("ui.", "panel.", "legend.", "practice.", "training.", "speech.", "summary.",
                  "notebook.")
-# A key as the sources name it: in the modules any string of a page concern (t("ui.play"),
-# t(on ? "ui.pause" : "ui.play")); in the templates t('…'), w("…") and data-i18n attributes.
+# A key as the sources name it: in the modules (and the package) any string of a page concern
+# (t("ui.play"), t(on ? "ui.pause" : "ui.play")); in the templates t('…'), w("…") and the
+# data-i18n attributes.
 CONCERN = "|".join(re.escape(p) for p in PAGE_PREFIXES)
 IN_JS = re.compile(rf"""["']((?:{CONCERN})[\w.]+)["']""")
 IN_TEMPLATES = re.compile(r"""\b(?:t|w)\(\s*["']([a-z][\w.]*)["']|data-i18n(?:-[a-z-]+)?="""
