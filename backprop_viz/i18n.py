@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup, escape
+
 LANGS = ("en", "ko")
 HERE = Path(__file__).with_name("i18n")
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -82,6 +84,19 @@ def _said(value: Any, lang: str) -> str:
     if isinstance(value, list | tuple):
         return "; ".join(_said(v, lang) for v in value)
     return str(value)
+
+
+def markup(key: str, lang: str, **parts: Markup) -> Markup:
+    """The entry `key` as markup for a template: its words escaped, each `{name}` the part given
+    (a `<code data-part="name">`, which static/js/i18n.js keeps when it says the words again)."""
+    template = catalog(lang).get(key) or catalog("en")[key]
+    out: list[str] = []
+    last = 0
+    for m in PLACEHOLDER.finditer(template):
+        out += [escape(template[last:m.start()]), parts.get(m[1], escape(m[0]))]
+        last = m.end()
+    out.append(escape(template[last:]))
+    return Markup("").join(out)
 
 
 def inline(lang: str, *others: str) -> str:

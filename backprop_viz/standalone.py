@@ -146,6 +146,7 @@ def html(trace: Trace, start: int = 0) -> str:
         entry=imports["bpv" + ENTRY], styles=[stylesheet(u) for u in page_styles()],
         csp=_csp(str(importmap), list(hashes.values())), start=start, offline=True,
         lang="en", t=lambda key, **params: i18n.say(key, "en", **params),
+        tm=lambda key, **parts: i18n.markup(key, "en", **parts),
         catalog=Markup(i18n.inline(*i18n.LANGS)))   # both: the switch works offline
 
 

@@ -26,6 +26,7 @@ from flask import (
     request,
     send_from_directory,
 )
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
 from . import (
@@ -89,11 +90,16 @@ def index() -> str:
                            inputs_and_targets=training.INPUTS_AND_TARGETS,
                            max_scalar_nodes=MAX_SCALAR_NODES, max_train_steps=MAX_TRAIN_STEPS,
                            modules=_page_modules(), lang=lang,
-                           t=functools.partial(_word, lang), catalog=i18n.inline(lang))
+                           t=functools.partial(_word, lang),
+                           tm=functools.partial(_marked, lang), catalog=Markup(i18n.inline(lang)))
 
 
 def _word(lang: str, key: str, **params: object) -> str:
     return i18n.say(key, lang, **params)
+
+
+def _marked(lang: str, key: str, **parts: Markup) -> Markup:
+    return i18n.markup(key, lang, **parts)
 
 
 @bp.get("/i18n/<lang>.json")

@@ -22,11 +22,11 @@ TEMPLATES = sorted((ROOT / "templates").glob("*.html"))
 PAGE_PREFIXES = ("ui.", "panel.", "legend.", "practice.", "training.", "speech.", "summary.",
                  "notebook.")
 # A key as the sources name it: in the modules (and the package) any string of a page concern
-# (t("ui.play"), t(on ? "ui.pause" : "ui.play")); in the templates t('…'), w("…") and the
-# data-i18n attributes.
+# (t("ui.play"), t(on ? "ui.pause" : "ui.play")); in the templates t('…'), tm('…'), w("…")
+# and the data-i18n attributes.
 CONCERN = "|".join(re.escape(p) for p in PAGE_PREFIXES)
 IN_JS = re.compile(rf"""["']((?:{CONCERN})[\w.]+)["']""")
-IN_TEMPLATES = re.compile(r"""\b(?:t|w)\(\s*["']([a-z][\w.]*)["']|data-i18n(?:-[a-z-]+)?="""
+IN_TEMPLATES = re.compile(r"""\b(?:t|tm|w)\(\s*["']([a-z][\w.]*)["']|data-i18n(?:-[a-z-]+)?="""
                           r""""([a-z][\w.]*)\"""")
 # Keys the modules build from a value (t(`ui.phase.${phase}`)): each family with its values.
 BUILT = {
@@ -73,12 +73,11 @@ def test_placeholders_match_between_english_and_korean(key):
         i18n.placeholders(i18n.catalog("ko")[key])
 
 
-def test_each_entry_is_a_non_empty_string_and_markup_only_where_the_key_says_html():
+def test_each_entry_is_a_non_empty_string_with_no_markup():
     for lang in i18n.LANGS:
         for key, words in i18n.catalog(lang).items():
             assert isinstance(words, str) and words.strip(), (lang, key)
-            if not key.endswith("_html"):
-                assert "<" not in words, (lang, key)
+            assert not re.search(r"<[a-z/]", words), (lang, key)   # a part is a {name}
 
 
 def test_korean_uses_the_lecture_notes_terms():
@@ -88,7 +87,7 @@ def test_korean_uses_the_lecture_notes_terms():
                       ("ui.form.shape", "형태 규칙"), ("panel.what.local", "국소 야코비안"),
                       ("panel.product_text", "하류 기울기")]:
         assert term in ko[key], key
-    assert "미니배치" in ko["training.data.help_html"]
+    assert "미니배치" in ko["training.data.help"]
 
 
 @pytest.mark.parametrize(("header", "lang"), [
@@ -136,6 +135,14 @@ def test_the_page_is_served_in_the_asked_language_with_its_catalog(client, query
     assert "en" in data["catalogs"]   # the fallback
     assert f"<title>{i18n.catalog(lang)['ui.title']}</title>" in html
     assert 'aria-pressed="true">' + ("한국어" if lang == "ko" else "English") in html
+
+
+def test_markup_escapes_the_words_and_keeps_the_parts():
+    from markupsafe import Markup
+
+    got = i18n.markup("ui.vars.help", "ko", shape=Markup('<code data-part="shape">3×4</code>'))
+    assert got.startswith('형태(<code data-part="shape">3×4</code>)')
+    assert "{" not in got
 
 
 def test_the_inlined_catalog_cannot_close_its_element():

@@ -2,8 +2,9 @@
 // <lang>.json), fills its {name}s, and falls back to English, then to the key itself (said once in
 // the console). The page inlines its catalog (<script id="catalog">); the other one is fetched
 // from /i18n/<lang>.json when the switch asks for it. Markup carries its words by key:
-// data-i18n (text), data-i18n-html (a catalog string with markup, keys ending in _html),
-// data-i18n-title, data-i18n-aria-label, data-i18n-placeholder (attributes).
+// data-i18n (text), data-i18n-parts (text around its children marked data-part="name", which
+// stand for the {name}s: a <code>, a <kbd>), data-i18n-title, data-i18n-aria-label,
+// data-i18n-placeholder (attributes). No markup is ever made from a string.
 
 export const LANGS = ["en", "ko"];
 const STORED = "backprop-viz-lang";
@@ -98,8 +99,10 @@ const ATTRIBUTES = ["title", "aria-label", "placeholder"];
 // Every element under `root` that names its words by key gets them in the current language.
 export function translate(root = document) {
   for (const e of root.querySelectorAll("[data-i18n]")) e.textContent = t(e.dataset.i18n);
-  for (const e of root.querySelectorAll("[data-i18n-html]")) {
-    e.innerHTML = t(e.dataset.i18nHtml, JSON.parse(e.dataset.i18nParams ?? "{}"));
+  for (const e of root.querySelectorAll("[data-i18n-parts]")) {
+    const parts = {};
+    for (const part of e.querySelectorAll(":scope > [data-part]")) parts[part.dataset.part] = part;
+    e.replaceChildren(...tn(e.dataset.i18nParts, parts));
   }
   for (const name of ATTRIBUTES) {
     for (const e of root.querySelectorAll(`[data-i18n-${name}]`)) {
