@@ -148,3 +148,22 @@ def test_the_korean_page_trained_has_no_english_interface_words(korean, live_ser
     korean.wait_for_selector("#loss-figure:not([hidden]) svg")
     assert english_words(korean) == []
     assert "5단계 후" in korean.inner_text("#train-result")
+
+
+def test_the_exported_page_speaks_the_readers_language_offline(korean, tmp_path):
+    from backprop_viz import standalone, trace
+
+    path = tmp_path / "steps.html"
+    path.write_text(standalone.html(trace(LECTURE), start=14), encoding="utf-8")
+    korean.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:")
+                 else r.abort())
+    korean.goto(path.as_uri())
+    korean.wait_for_function("() => document.getElementById('counter').textContent"
+                             ".includes('14')")
+    assert korean.evaluate(COUNTER) == "18단계 중 14단계 · 역전파"
+    assert korean.inner_text("#play") == "재생"
+    assert english_words(korean) == []
+    korean.click('#lang-switch [data-lang="en"]')   # both catalogs are in the file
+    korean.wait_for_function("() => document.documentElement.lang === 'en'")
+    assert korean.evaluate(COUNTER) == "step 14 of 18 · backward"
+    assert korean.inner_text("#play") == "Play"
