@@ -4,7 +4,8 @@
 # (the runtime lock: what `make run` and `make serve` need), `venv` that and
 # requirements-test.txt (tests and ruff); each is skipped while its locks are unchanged (a stamp
 # file records the last install). `sysdeps`
-# makes sure Graphviz's dot is there, `sysdeps-browser` dot and Chromium; `assets` installs the
+# makes sure Graphviz's dot is there, `sysdeps-browser` dot, Chromium and a Korean font (the
+# page in Korean); `assets` installs the
 # page's npm packages (KaTeX) from package-lock.json with `npm ci`, again only when the lock changes. A new target names
 # the set-up it needs and calls tools from $(BIN); its `## text` is what `make help` shows:
 #
@@ -129,7 +130,7 @@ sysdeps:
 	@$(call ensure_tools,dot)
 
 sysdeps-browser:
-	@$(call ensure_tools,dot chromium)
+	@$(call ensure_tools,dot chromium cjk)
 
 sysdeps-load:
 	@$(call ensure_tools,dot wrk)
@@ -145,7 +146,8 @@ apt_install = \
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -q --no-install-recommends $(1)
 
-# $(call ensure_tools,TOOLS): make sure each of TOOLS (dot, chromium, wrk) is present. What is
+# $(call ensure_tools,TOOLS): make sure each of TOOLS (dot, chromium, wrk, cjk: a font with Korean
+# glyphs, fonts-noto-cjk) is present. What is
 # missing is installed with apt-get (Debian/Ubuntu) or Homebrew (macOS: dot, wrk); anything missing
 # after that is named, with how to get it, and the target fails.
 ensure_tools = \
@@ -157,6 +159,7 @@ ensure_tools = \
 	  chromium) [ -x "$(BROWSER_PATH)" ] || [ "$(BROWSER_PATH)" != /usr/bin/chromium ] || \
 	    apt="$$apt chromium";; \
 	  wrk) command -v wrk >/dev/null 2>&1 || { apt="$$apt wrk"; brew="$$brew wrk"; };; \
+	  cjk) fc-list :lang=ko 2>/dev/null | grep -q . || apt="$$apt fonts-noto-cjk";; \
 	esac; done; \
 	if [ -n "$$apt" ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "Installing$$apt with apt-get"; $(call apt_install,$$apt) || exit 1; \

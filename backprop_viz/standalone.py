@@ -23,7 +23,7 @@ import jinja2
 import orjson
 from markupsafe import Markup
 
-from . import assets, render
+from . import assets, i18n, render
 from .tracedata import Trace
 
 ROOT = assets.root()
@@ -55,8 +55,8 @@ def page_styles() -> list[str]:
     A test holds this list to the <link>s of the served page."""
     katex = "/vendor/katex/katex.min.css"
     installed = [katex] if _file(katex).exists() else []
-    # in the page's order: the app's rules come last, the narrow screens' after them
-    return [*installed, "/static/app.css", "/static/css/narrow.css"]
+    # in the page's order: the app's rules come last, then the concerns' own sheets
+    return [*installed, "/static/app.css", "/static/css/narrow.css", "/static/css/i18n.css"]
 
 
 def _file(url: str) -> Path:
@@ -144,7 +144,10 @@ def html(trace: Trace, start: int = 0) -> str:
     return _templates.get_template("standalone.html").render(
         trace=trace, data=script_json(page_data(trace)), importmap=importmap,
         entry=imports["bpv" + ENTRY], styles=[stylesheet(u) for u in page_styles()],
-        csp=_csp(str(importmap), list(hashes.values())), start=start, offline=True)
+        csp=_csp(str(importmap), list(hashes.values())), start=start, offline=True,
+        lang="en", t=lambda key, **params: i18n.say(key, "en", **params),
+        tm=lambda key, **parts: i18n.markup(key, "en", **parts),
+        catalog=Markup(i18n.inline(*i18n.LANGS)))   # both: the switch works offline
 
 
 def iframe(page: str, height: int = 720) -> str:
@@ -152,4 +155,5 @@ def iframe(page: str, height: int = 720) -> str:
     so in a notebook Jupyter's CSS and JS and ours never meet. The attribute is escaped as
     HTML escapes any attribute, so the page arrives in `srcdoc` exactly as written."""
     return (f'<iframe sandbox="allow-scripts" width="100%" height="{height}" '
-            f'title="backprop_viz stepper" srcdoc="{html_mod.escape(page, quote=True)}"></iframe>')
+            f'title="{html_mod.escape(i18n.say("notebook.frame_title", "en"), quote=True)}" '
+            f'srcdoc="{html_mod.escape(page, quote=True)}"></iframe>')

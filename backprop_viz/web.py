@@ -28,9 +28,22 @@ from flask import (
     request,
     send_from_directory,
 )
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
 
-from . import assets, budget, compiled, deadline, exports, jsonio, practice, render, sgd, training
+from . import (
+    assets,
+    budget,
+    compiled,
+    deadline,
+    exports,
+    i18n,
+    jsonio,
+    practice,
+    render,
+    sgd,
+    training,
+)
 from .deadline import Unavailable
 from .errors import BackpropError
 from .limits import (
@@ -71,11 +84,37 @@ KATEX_FILES = re.compile(r"(katex\.mjs|katex\.min\.css|fonts/KaTeX_[A-Za-z0-9_-]
 
 @bp.get("/")
 def index() -> str:
-    """The step-through page; it asks /api/trace for the graph itself."""
+    """The step-through page, in the language of `?lang=`, else of Accept-Language, its
+    catalog inlined; it asks /api/trace for the graph itself."""
+    asked = request.args.get("lang", "")
+    lang = asked if asked in i18n.LANGS else i18n.pick(request.headers.get("Accept-Language", ""))
     return render_template("index.html", expression=DEFAULT_EXPRESSION, f_choices=F_CHOICES,
                            inputs_and_targets=training.INPUTS_AND_TARGETS,
                            max_scalar_nodes=MAX_SCALAR_NODES, max_train_steps=MAX_TRAIN_STEPS,
-                           modules=_page_modules())
+                           modules=_page_modules(), lang=lang,
+                           t=functools.partial(_word, lang),
+                           tm=functools.partial(_marked, lang), catalog=Markup(i18n.inline(lang)))
+
+
+def _word(lang: str, key: str, **params: object) -> str:
+    return i18n.say(key, lang, **params)
+
+
+def _marked(lang: str, key: str, **parts: Markup) -> Markup:
+    return i18n.markup(key, lang, **parts)
+
+
+@bp.get("/i18n/<lang>.json")
+def catalog(lang: str) -> Response:
+    """A language's catalog (i18n.py): the page fetches the other one when the switch asks."""
+    if lang not in i18n.LANGS:
+        abort(404, description=f"no catalog {lang[:16]!r}: the languages are "
+                               f"{', '.join(i18n.LANGS)}")
+    etag = i18n.etag(lang)
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=3600, must-revalidate"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=headers)
+    return Response(i18n.raw(lang), mimetype="application/json", headers=headers)
 
 
 @functools.cache

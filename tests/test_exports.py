@@ -228,7 +228,7 @@ def test_the_page_embeds_the_trace_and_the_page_modules():
     page = standalone.html(t)
     scripts = Scripts(page)
     kinds = [a.get("type") for a, _ in scripts.found]
-    assert kinds == ["importmap", "module", "application/json"]
+    assert kinds == ["importmap", "module", "application/json", "application/json"]   # trace, words
     imports = json.loads(scripts.found[0][1])["imports"]
     assert set(imports) >= {f"bpv/static/js/{f}" for f in
                             ("standalone.js", "graph.js", "panel.js", "state.js", "format.js")}

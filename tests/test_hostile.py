@@ -369,15 +369,16 @@ def test_the_page_script_never_turns_text_into_markup_or_code():
 
 @pytest.mark.parametrize("body", DRAWN, ids=lambda b: b["expression"])
 def test_every_step_exports_carry_names_as_text(client, body):
-    """The standalone page has only its own three scripts, the names only inside the escaped
-    JSON; the PDF's pages hold them as text."""
+    """The standalone page has only its own three scripts and its words' JSON, the names only
+    inside the escaped JSON; the PDF's pages hold them as text."""
     page = send(client, "export", {"format": "html"}, body)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     scripts = re.findall(r"<script\b[^>]*>", text)
     assert scripts == ['<script type="importmap">', re.search(r'<script type="module" '
                        r'src="data:text/javascript;base64,[A-Za-z0-9+/=]+">', text)[0],
-                       '<script id="trace" type="application/json">']
+                       '<script id="trace" type="application/json">',
+                       '<script id="catalog" type="application/json">']   # the page's words
     data = text.split('<script id="trace" type="application/json">', 1)[1].split("</script>")[0]
     assert not re.search(r"[<>&']", data)
     assert json.loads(data)["variables"].keys() == send(client, "trace", {}, body).get_json()[

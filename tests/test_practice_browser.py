@@ -161,7 +161,8 @@ def test_answers_are_read_in_the_languages_notation(page, live_server):
 ])
 def test_answers_are_compared_with_a_tolerance_and_say_why(page, live_server, answer, expected,
                                                            why):
-    page.goto(live_server + "/static/favicon.svg")
+    page.goto(live_server + "/")   # its words come from the page's catalog
+    page.wait_for_selector("#graph svg g.node")
     result = page.evaluate("""async ([answer, expected]) => {
         const { compareAnswer } = await import('/static/js/answer.js');
         return compareAnswer(answer, expected);

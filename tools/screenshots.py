@@ -6,8 +6,10 @@ Serves the app from a thread, opens it in Debian's Chromium (BROWSER_PATH) at 12
 1920×1080, light and dark, and saves: a forward step; the lecture preset's backward steps on the
 tanh node and on W · x, each in the shape convention and in the Jacobian form; the gates and
 mini-batch presets; an error with its caret; a 20-layer net fitted; and the scalar view with a
-loss curve. Also writes docs/screenshot.png (the backward step on W · x at 1280×720, light) and
-docs/training.png (the 2-layer softmax in the scalar view after 50 training steps) for the README.
+loss curve; and the page in Korean (lang=ko) on those two backward steps. Also writes
+docs/screenshot.png (the backward step on W · x at 1280×720, light), docs/screenshot-ko.png (the
+same in Korean) and docs/training.png (the 2-layer softmax in the scalar view after 50 training
+steps) for the README.
 """
 
 from __future__ import annotations
@@ -110,6 +112,9 @@ def main(out: Path) -> None:
             for (at, k), form in product(lecture_steps().items(), ("shape", "jacobian")):
                 shoot(page, preset_url(base, "lecture", step=k, form=form),
                       out / f"lecture-{at}-{form}-{size}-{scheme}.png")
+            for at, k in lecture_steps().items():
+                shoot(page, preset_url(base, "lecture", step=k, lang="ko"),
+                      out / f"lecture-{at}-ko-{size}-{scheme}.png")
             for preset in ("gates", "mini-batch"):
                 shoot(page, preset_url(base, preset, step=100),
                       out / f"{preset}-{size}-{scheme}.png")
@@ -126,11 +131,14 @@ def main(out: Path) -> None:
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         shoot(page, preset_url(base, "lecture", step=lecture_steps()["W"]),
               ROOT / "docs" / "screenshot.png")
+        shoot(page, preset_url(base, "lecture", step=lecture_steps()["W"], lang="ko"),
+              ROOT / "docs" / "screenshot-ko.png")
         train_shot(page, base, ROOT / "docs" / "training.png")
         browser.close()
     server.shutdown()
     docs = ROOT / "docs"
-    print(f"saved to {out}, {docs / 'screenshot.png'} and {docs / 'training.png'}")
+    print(f"saved to {out}, {docs / 'screenshot.png'}, {docs / 'screenshot-ko.png'} and "
+          f"{docs / 'training.png'}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 // column, `[1, 2; 3, 4]` a matrix: `,` (or spaces) between columns, `;` or a new line between
 // rows, a leading − or - on any entry.
 
+import { t } from "./i18n.js";
+
 // An answer is right when every entry is within this much of the trace's (relative, at least
 // absolute): what a student who writes four significant digits, as the page does, gets right.
 export const TOLERANCE = 1e-3;
@@ -25,7 +27,7 @@ export function parseAnswer(text) {
     while (i < chars.length && /\s/.test(chars[i]) && (newlines || chars[i] !== "\n")) i += 1;
   };
   const fail = (what) => {
-    throw new AnswerError(`${what} at column ${i + 1}`, i);
+    throw new AnswerError(t("practice.at_column", { what, column: i + 1 }), i);
   };
 
   function entry() {
@@ -42,7 +44,10 @@ export function parseAnswer(text) {
       return sign * special[1];
     }
     const match = NUMBER.exec(rest);
-    if (!match) fail(i < chars.length ? `expected a number, not '${chars[i]}'` : "expected a number");
+    if (!match) {
+      fail(i < chars.length ? t("practice.expected_number_not", { got: chars[i] })
+        : t("practice.expected_number"));
+    }
     i += match[0].length;
     return sign * Number(match[0].replace("\u2212", "-"));
   }
@@ -66,23 +71,23 @@ export function parseAnswer(text) {
     } else if (c === "]" || c === undefined) {
       break;
     } else if (c === "[") {
-      fail("brackets inside brackets: write rows separated by ;, as in [1, 2; 3, 4]");
+      fail(t("practice.nested"));
     } // else entries separated by spaces only: the next column
   }
   if (bracketed) {
-    if (chars[i] !== "]") fail("expected ']' to close the '['");
+    if (chars[i] !== "]") fail(t("practice.unclosed"));
     i += 1;
   } else if (chars[i] === "]") {
-    fail("']' without a '['");
+    fail(t("practice.unopened"));
   }
   skip(true);
-  if (i < chars.length) fail(`unexpected '${chars[i]}'`);
+  if (i < chars.length) fail(t("practice.unexpected", { got: chars[i] }));
   const width = rows[0].length;
   const ragged = rows.findIndex((r) => r.length !== width);
   if (ragged >= 0) {
     const n = rows[ragged].length;
-    throw new AnswerError(`row ${ragged + 1} has ${n} ${n === 1 ? "entry" : "entries"} but row 1 `
-      + `has ${width}: every row needs the same number`, null);
+    throw new AnswerError(t(n === 1 ? "practice.ragged_one" : "practice.ragged",
+      { row: ragged + 1, n, width }), null);
   }
   return rows;
 }
@@ -106,8 +111,8 @@ export function compareAnswer(answer, expected) {
       && want.every((row, r) => row.every((v, c) => close(answer[c][r], v)));
     return {
       right: false,
-      why: `your answer is ${shape(answer)} but the gradient is ${shape(want)}`
-        + (transposed ? ": these are its numbers, transposed" : ""),
+      why: t(transposed ? "practice.shape_transposed" : "practice.shape",
+        { got: shape(answer), want: shape(want) }),
     };
   }
   const off = [];
@@ -116,10 +121,11 @@ export function compareAnswer(answer, expected) {
   }));
   if (!off.length) return { right: true, why: "" };
   const size = want.length * want[0].length;
-  if (size === 1) return { right: false, why: "the number is off" };
+  if (size === 1) return { right: false, why: t("practice.number_off") };
   const shown = off.length > 4 ? `${off.slice(0, 4).join(", ")}, …` : off.join(", ");
   return {
     right: false,
-    why: `${off.length} of ${size} entries ${off.length === 1 ? "is" : "are"} off: ${shown}`,
+    why: t(off.length === 1 ? "practice.entry_off" : "practice.entries_off",
+      { n: off.length, size, shown }),
   };
 }

@@ -7,6 +7,7 @@ import { AnswerError, TOLERANCE, compareAnswer, parseAnswer } from "./answer.js"
 import { postJson } from "./api.js";
 import { el } from "./dom.js";
 import { refreshGradients } from "./graph.js";
+import { errorText, t, tn } from "./i18n.js";
 import { math } from "./math.js";
 import {
   questionFor, questionsAt, record, result, score, settled, stepAsking,
@@ -15,7 +16,6 @@ import { state } from "./state.js";
 import { saidPartial, saidText } from "./words.js";
 
 const LETTER = /\p{L}/u; // an answer with a letter in it is a formula
-const SAID = { right: "Right", wrong: "Wrong", shown: "Shown" };
 
 // The practice panel of a backward step. `shown` draws what the panel shows without practice:
 // upstream(step, node), input(step, node, input, source), section(input, source, ...children).
@@ -29,16 +29,15 @@ export function askBackward(step, node, shown) {
   if (upstream) {
     parts.push(block(upstream, { latex: up, text: `∂${out.label}/∂${saidText(node)}`,
       shape: node.shape }, () => shown.upstream(step, node), [
-      el("h3", {}, "Upstream gradient"),
-      el("p", {}, math(node.latex, node.label), ` feeds ${step.contributions.length} nodes, `,
-        "so its gradient is the sum of what each of them sends back. What is it?")]));
+      el("h3", {}, t("panel.upstream_title")),
+      el("p", {}, ...tn("practice.fan_out", { node: math(node.latex, node.label),
+        count: step.contributions.length }))]));
   } else if (key === null || settled(key)) {
     parts.push(...shown.upstream(step, node));
   } else {
-    parts.push(el("h3", {}, "Upstream gradient"),
-      el("p", { class: "ask-pending" }, math(`${up} = \\;?`, `${up} = ?`),
-        ` is asked at step ${stepAsking(key)}, where it is computed: answer it (or show it) `,
-        "there."));
+    parts.push(el("h3", {}, t("panel.upstream_title")),
+      el("p", { class: "ask-pending" }, ...tn("practice.pending", {
+        grad: math(`${up} = \\;?`, `${up} = ?`), step: stepAsking(key) })));
   }
   for (const q of asks.filter((a) => a.port !== null)) {
     const input = step.inputs.find((i) => i.port === q.port);
@@ -53,10 +52,9 @@ export function askBackward(step, node, shown) {
 }
 
 function help() {
-  return el("p", { class: "ask-help" }, "Type each gradient: a number, ",
-    el("code", {}, "[1; −2]"), " or ", el("code", {}, "[1, 2; 3, 4]"),
-    ` (right: every entry within ${TOLERANCE}·max(1, |entry|)), or a formula such as `,
-    el("code", {}, "δ xᵀ"), " (Check my formula).");
+  return el("p", { class: "ask-help" }, ...tn("practice.help", {
+    column: el("code", {}, "[1; −2]"), matrix: el("code", {}, "[1, 2; 3, 4]"),
+    tolerance: TOLERANCE, formula: el("code", {}, "δ xᵀ") }));
 }
 
 // One question: its form until it is settled, then what the panel would have shown. `intro`
@@ -71,16 +69,16 @@ function block(q, lhs, reveal, intro = []) {
     }
     const field = el("input", {
       type: "text", class: "answer", autocomplete: "off", spellcheck: "false",
-      placeholder: "[1, 2; 3, 4] or a formula", "aria-label": `Your answer for ${lhs.text}, `
-        + `${lhs.shape[0]}×${lhs.shape[1]}`,
+      placeholder: t("practice.placeholder"), "aria-label": t("practice.field_label",
+        { grad: lhs.text, shape: `${lhs.shape[0]}×${lhs.shape[1]}` }),
     });
     const status = el("div", { class: "ask-status", role: "status" });
     if (r) status.replaceChildren(feedback(r));
     const form = el("form", { class: "ask-form" }, field,
-      el("button", { type: "submit", class: "check" }, "Check"),
-      button("Check my formula", "formula", () => checkFormula(q, field, status, settle)),
-      button("Show answer", "show", () => {
-        record(q.key, "shown", "shown, not scored");
+      el("button", { type: "submit", class: "check" }, t("practice.check")),
+      button(t("practice.check_formula"), "formula", () => checkFormula(q, field, status, settle)),
+      button(t("practice.show"), "show", () => {
+        record(q.key, "shown", () => t("practice.shown_note"));
         settle();
       }));
     form.addEventListener("submit", (event) => {
@@ -115,13 +113,15 @@ function button(text, kind, onClick) {
 
 function feedback(r) {
   const kind = r.status ?? "wrong";
-  return el("p", { class: `ask-feedback ${kind}` }, el("strong", {}, SAID[kind]), `: ${r.message}`);
+  const message = typeof r.message === "function" ? r.message() : r.message;
+  return el("p", { class: `ask-feedback ${kind}` }, el("strong", {}, t(`practice.${kind}`)),
+    `: ${message}`);
 }
 
 function checkAnswer(q, field, status, settle) {
   const text = field.value;
   if (!text.trim()) {
-    say(status, "Type a number, a vector or matrix, or a formula.");
+    say(status, t("practice.empty"));
     return;
   }
   let answer;
@@ -136,8 +136,10 @@ function checkAnswer(q, field, status, settle) {
     say(status, err.message, text, err.position);
     return;
   }
-  const { right, why } = compareAnswer(answer, q.expected);
-  record(q.key, right ? "right" : "wrong", right ? "every entry is within the tolerance" : why);
+  const { right } = compareAnswer(answer, q.expected);
+  // the words are said when shown, in the page's language then
+  record(q.key, right ? "right" : "wrong", right ? () => t("practice.within")
+    : () => compareAnswer(answer, q.expected).why);
   settleOr(q, status, settle);
 }
 
@@ -151,21 +153,21 @@ async function checkFormula(q, field, status, settle) {
       { ...state.request, formula, step: state.step, port: q.port });
     data = await response.json();
   } catch (err) {
-    say(status, `no answer from the server (${err.message})`);
+    say(status, t("ui.no_answer", { why: err.message }));
     return;
   }
   if (results !== state.practice.results) return; // the trace changed meanwhile
   if (!response.ok) {
-    say(status, data.error, formula, data.position);
+    say(status, errorText(data), formula, data.position);
     return;
   }
   const [r, c] = data.shape;
   const [er, ec] = data.expected_shape;
   const why = r !== er || c !== ec
-    ? `your formula is ${r}×${c} but the gradient is ${er}×${ec}`
-    : `your formula is off by up to ${data.max_abs_error ?? "NaN"}`;
+    ? () => t("practice.formula_shape", { got: `${r}×${c}`, want: `${er}×${ec}` })
+    : () => t("practice.formula_off", { error: data.max_abs_error ?? "NaN" });
   record(q.key, data.correct ? "right" : "wrong",
-    data.correct ? `your formula gives it (${formula.trim()})` : why);
+    data.correct ? () => t("practice.formula_right", { formula: formula.trim() }) : why);
   settleOr(q, status, settle);
 }
 
@@ -191,7 +193,7 @@ export function scoreParts() {
   if (!state.practice.on) return [];
   const s = score();
   return [el("section", { class: "score", id: "practice-score" },
-    el("h3", {}, "Practice score"), el("p", {}, s.text, "."))];
+    el("h3", {}, t("practice.score_title")), el("p", {}, t("practice.score", { score: s.text })))];
 }
 
 function showScore() {

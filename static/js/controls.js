@@ -3,17 +3,19 @@
 
 import { postJson, postTrace } from "./api.js";
 import { fmt } from "./format.js";
-import { fitBox, loadSvg } from "./graph.js";
+import { fitBox, loadSvg, respeak } from "./graph.js";
 import { el } from "./dom.js";
+import { errorText, onLang, t, tn, warningText } from "./i18n.js";
 import { drawPanel } from "./panel.js";
-import { initPlayer, readUrl, setStep } from "./player.js";
-import { coldStart, initPresets, showCaption } from "./presets.js";
+import { initPlayer, playWords, readUrl, saveUrl, setStep } from "./player.js";
+import { coldStart, initPresets, relabelPresets, showCaption } from "./presets.js";
 import { index, state } from "./state.js";
 import { initTraining, showParameters } from "./training.js";
 import {
-  carriedValues, fillVariables, markFresh, markStale, onChange, schedule, showFieldError,
+  carriedValues, fillVariables, markFresh, markStale, onChange, relabelVariables, schedule,
+  showFieldError,
 } from "./variables.js";
-import { initViews, shownView } from "./views.js";
+import { initViews, relabelViews, shownView } from "./views.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -46,7 +48,7 @@ export async function renderGraph(targetStep, { fresh = false } = {}) {
   const keepShapes = Boolean(previous && !newExpression && Object.keys(state.overrides).length);
   let body = requestBody(keepShapes);
   if (body.seed !== undefined && !(Number.isInteger(body.seed) && body.seed >= 0)) {
-    showError({ error: "seed must be a whole number, 0 or more", position: null });
+    showError({ error: t("ui.seed_error"), position: null });
     return;
   }
   const sequence = ++state.sequence;
@@ -71,7 +73,7 @@ export async function renderGraph(targetStep, { fresh = false } = {}) {
     if (response.ok) shown = await shownView(body, data);
   } catch (err) {
     if (sequence === state.sequence) {
-      showError({ error: `no answer from the server (${err.message})`, position: null });
+      showError({ error: t("ui.no_answer", { why: err.message }), position: null });
     }
     return;
   }
@@ -101,29 +103,33 @@ function load(trace, body, vector) {
   state.vector = vector;
   index(trace);
   loadSvg(trace);
-  $("graph").setAttribute("aria-label",
-    `Computation graph of ${trace.parsed}: ${trace.nodes.length} nodes`);
   $("timeline").max = String(trace.steps.length);
   $("expr-error").hidden = true;
   $("parsed").hidden = false;
-  $("parsed").replaceChildren("Showing ", el("code", {}, trace.parsed),
-    " (read with explicit operators) · ", trace.output, " = ",
-    el("span", { class: "output-value" }, fmt(trace.value)),
-    ...(trace.gradient_check ? [" · ", checkBadge(trace.gradient_check)] : []));
-  const warnings = $("warnings");
-  warnings.replaceChildren(...trace.warnings.map((w, i) => el("li", {}, w,
-    ...(i < (trace.splits ?? []).length ? [" ", readWhole(trace.splits[i])] : []))));
-  warnings.hidden = trace.warnings.length === 0;
+  describe(trace);
   fillVariables(vector);
   showParameters(vector);
   fitBox();
+}
+
+// The words about the trace shown: the graph's name, how the expression was read, the warnings.
+function describe(trace) {
+  $("graph").setAttribute("aria-label",
+    t("ui.graph_of", { parsed: trace.parsed, n: trace.nodes.length }));
+  $("parsed").replaceChildren(...tn("ui.showing", { parsed: el("code", {}, trace.parsed) }),
+    " · ", trace.output, " = ", el("span", { class: "output-value" }, fmt(trace.value)),
+    ...(trace.gradient_check ? [" · ", checkBadge(trace.gradient_check)] : []));
+  const warnings = $("warnings");
+  warnings.replaceChildren(...trace.warnings.map((w, i) => el("li", {}, warningText(w),
+    ...(i < (trace.splits ?? []).length ? [" ", readWhole(trace.splits[i])] : []))));
+  warnings.hidden = trace.warnings.length === 0;
 }
 
 // A run the server read as a product (Wx → W · x; its warning is warnings[i] for splits[i]):
 // one click declares it, so it is read as one name.
 function readWhole(name) {
   const button = el("button", { type: "button", class: "read-whole" },
-    `read ${name} as one name`);
+    t("ui.read_whole", { name }));
   button.addEventListener("click", () => {
     state.overrides[name] = {};
     renderGraph();
@@ -137,13 +143,13 @@ const CHECK_TOLERANCE = 1e-6;
 
 function checkBadge(check) {
   const ok = check.max_rel_error !== null && check.max_rel_error < CHECK_TOLERANCE;
-  const error = check.max_rel_error === null ? "not checked" : fmt(check.max_rel_error);
+  const error = check.max_rel_error === null ? t("ui.check.not_checked")
+    : fmt(check.max_rel_error);
   const badge = el("button", {
     type: "button", id: "gradcheck", class: `badge ${ok ? "ok" : "bad"}`,
-    title: `Backprop against central differences: ${check.checked} of ${check.total} entries`
-      + `${check.method === "direction" ? " (one random direction per variable)" : ""}. `
-      + "Click for the table.",
-  }, `gradient check: max rel. error ${error}`);
+    title: t(check.method === "direction" ? "ui.check.title_direction" : "ui.check.title",
+      { checked: check.checked, total: check.total }),
+  }, t("ui.check.badge", { error }));
   badge.addEventListener("click", () => setStep(Number.MAX_SAFE_INTEGER));
   return badge;
 }
@@ -151,18 +157,17 @@ function checkBadge(check) {
 function showError(err, expression) {
   markFresh();
   // a variable's edit failed: say so beside it, where the user is typing
-  if (showFieldError(err.error || "something went wrong")) {
+  if (showFieldError(errorText(err))) {
     $("expr-error").hidden = true;
     return;
   }
   const box = $("expr-error");
-  const parts = [el("p", { class: "error-msg" }, err.error || "something went wrong")];
+  const parts = [el("p", { class: "error-msg" }, errorText(err))];
   if (Number.isInteger(err.position) && typeof expression === "string") {
     parts.push(caret(expression, err.position));
   }
   if (state.trace) {
-    parts.push(el("p", { class: "help" }, "The diagram below still shows the last expression ",
-      "that worked."));
+    parts.push(el("p", { class: "help" }, t("ui.still_shows")));
   }
   box.replaceChildren(...parts);
   box.hidden = false;
@@ -178,11 +183,11 @@ function caret(expression, position) {
   while (end < chars.length && chars[end] !== "\n") end += 1;
   const line = chars.slice(start, end).join("").replace(/\t/g, " ");
   const lineNo = chars.slice(0, start).filter((c) => c === "\n").length + 1;
-  const where = `line ${lineNo}, column ${pos - start + 1}`;
+  const where = t("ui.caret_where", { line: lineNo, column: pos - start + 1 });
   return el("figure", { class: "caret-fig" },
     // The caret's line repeats the text before it, invisibly, so the ^ lands under the right
     // character even where a glyph (ᵀ, σ) is wider or narrower than the monospace cell.
-    el("pre", { class: "caret", "aria-label": `at ${where}: ${line}` },
+    el("pre", { class: "caret", "aria-label": t("ui.caret_label", { where, line }) },
       `${line}\n`, el("span", { class: "caret-pad", "aria-hidden": "true" },
         chars.slice(start, pos).join("").replace(/\t/g, " ")), "^"),
     el("figcaption", {}, where));
@@ -211,6 +216,21 @@ async function exportAs(format, steps) {
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }
 
+// A new language: every word drawn again, the graph, its step, zoom and numbers left as they are.
+function relabel() {
+  if (state.trace) {
+    describe(state.trace);
+    relabelVariables();
+    respeak();
+    setStep(state.step);
+  } else {
+    saveUrl();
+  }
+  playWords();
+  relabelPresets();
+  relabelViews();
+}
+
 // ------------------------------------------------------------------ wiring
 
 let ready = Promise.resolve();
@@ -231,7 +251,7 @@ export function initControls(loadMath) {
   });
   $("expr").addEventListener("input", () => {
     if (state.trace && $("expr").value !== state.trace.expression) {
-      markStale("The expression has changed: press Render (Ctrl+Enter) to draw it.");
+      markStale(t("ui.changed"));
     } else if (state.trace) {
       markFresh();
     }
@@ -246,6 +266,7 @@ export function initControls(loadMath) {
     renderGraph();
   });
   onChange(renderGraph);
+  onLang(relabel);
   initViews(renderGraph);
   initTraining(renderGraph);
   initPlayer();

@@ -2,6 +2,7 @@
 // touches only what changed between k and k ± 1, so it costs the same at 200 layers as at 1.
 
 import { NODE_ENTRIES, brief, fmt } from "./format.js";
+import { t } from "./i18n.js";
 import { linkGraph } from "./links.js";
 import { edgeGradientShown, gradientShown } from "./practice.js";
 import { downstreamOf, edgeId, state } from "./state.js";
@@ -68,9 +69,9 @@ export function loadSvg(trace) {
   // a screen reader walks the nodes as a list, each with its name, shape and state; the
   // edges and the drawing's own text are not read
   svg.setAttribute("role", "list");
-  svg.setAttribute("aria-label", `The graph's ${trace.nodes.length} nodes, in order`);
-  for (const t of svg.querySelectorAll("g.edge, g.graph > polygon, g.graph > text")) {
-    t.setAttribute("aria-hidden", "true");
+  svg.setAttribute("aria-label", t("ui.graph_nodes", { n: trace.nodes.length }));
+  for (const hidden of svg.querySelectorAll("g.edge, g.graph > polygon, g.graph > text")) {
+    hidden.setAttribute("aria-hidden", "true");
   }
   view.svg = svg;
   view.groups = new Map();
@@ -113,21 +114,27 @@ function reset() {
   for (const id of view.groups.keys()) speakNode(id);
 }
 
-const KINDS = { variable: "variable", constant: "constant", op: "operation" };
 
 // What the list item of a node says: "W · x, 3×1 operation: value [−0.3; 0.3; …], gradient
 // not computed yet" (and "current step" on the step's node).
 function speakNode(id) {
   const { g, slots: s } = view.groups.get(id);
   const node = state.nodes.get(id);
-  const value = s.val.textContent === PENDING ? "value not computed yet"
-    : `value ${s.val.textContent}`;
-  const grad = s.grad.textContent === "" ? "no gradient"
-    : s.grad.textContent.endsWith(PENDING) ? "gradient not computed yet"
-      : `gradient ${s.grad.textContent.slice(GRAD_MARK.length)}`;
-  const current = g.classList.contains("current") ? "current step; " : "";
-  g.setAttribute("aria-label", `${node.label}, ${node.shape[0]}×${node.shape[1]} `
-    + `${KINDS[node.kind]}: ${current}${value}, ${grad}`);
+  const value = s.val.textContent === PENDING ? t("ui.node.value_pending")
+    : t("ui.node.value", { value: s.val.textContent });
+  const grad = s.grad.textContent === "" ? t("ui.node.no_gradient")
+    : s.grad.textContent.endsWith(PENDING) ? t("ui.node.gradient_pending")
+      : t("ui.node.gradient", { grad: s.grad.textContent.slice(GRAD_MARK.length) });
+  g.setAttribute("aria-label", t(g.classList.contains("current") ? "ui.node.said_current"
+    : "ui.node.said", { label: node.label, shape: `${node.shape[0]}×${node.shape[1]}`,
+    kind: t(`ui.node.${node.kind}`), value, grad }));
+}
+
+// Every node's words again, in the language the page now speaks.
+export function respeak() {
+  if (!view.svg) return;
+  view.svg.setAttribute("aria-label", t("ui.graph_nodes", { n: view.groups.size }));
+  for (const id of view.groups.keys()) speakNode(id);
 }
 
 // ------------------------------------------------------------------ stepping

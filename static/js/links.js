@@ -1,6 +1,7 @@
 // Linked views: a node in the graph and its terms in the panel's equations light up together,
 // whichever the pointer is over or the keyboard's focus is on.
 
+import { t } from "./i18n.js";
 import { exposeTerms } from "./math.js";
 import { state } from "./state.js";
 
@@ -15,8 +16,8 @@ function light(id) {
 }
 
 function mark(id, on) {
-  for (const t of $("panel").querySelectorAll(`[data-node="${CSS.escape(id)}"]`)) {
-    t.classList.toggle("linked", on);
+  for (const item of $("panel").querySelectorAll(`[data-node="${CSS.escape(id)}"]`)) {
+    item.classList.toggle("linked", on);
   }
   $("graph").querySelector(`g.node[id="${CSS.escape(id)}"]`)?.classList.toggle("linked", on);
   for (const e of [...(state.inEdges.get(id) ?? []), ...(state.outEdges.get(id) ?? [])]) {
@@ -31,16 +32,16 @@ const nodeOf = (event, selector) => event.target instanceof Element
 // After the panel is drawn: its terms can be reached with Tab, and a lit node stays lit.
 export function linkPanel() {
   exposeTerms($("panel"));
-  for (const t of $("panel").querySelectorAll("[data-node]")) {
-    t.tabIndex = 0;
-    const node = state.nodes.get(t.dataset.node);
+  for (const item of $("panel").querySelectorAll("[data-node]")) {
+    item.tabIndex = 0;
+    const node = state.nodes.get(item.dataset.node);
     // the name says what is seen (Wx) and which node it is (W · x)
-    const seen = t.localName === "section" ? "" : t.textContent.replace(/\s+/g, "");
+    const seen = item.localName === "section" ? "" : item.textContent.replace(/\s+/g, "");
     const name = !seen || seen === node?.label.replace(/\s+/g, "") ? node?.label
       : `${seen} (${node?.label})`;
-    if (node) t.setAttribute("aria-label", `${name}: show it in the graph`);
+    if (node) item.setAttribute("aria-label", t("ui.link_term", { name }));
     // a term in an equation is a button: pressing it takes the focus to its node
-    if (t.localName !== "section") t.setAttribute("role", "button");
+    if (item.localName !== "section") item.setAttribute("role", "button");
   }
   if (lit) mark(lit, true);
 }

@@ -4,10 +4,14 @@
 // controls (form, player, keys, URL, exports).
 
 import { initControls } from "./controls.js";
+import { initI18n } from "./i18n.js";
 import { initLinks } from "./links.js";
 import { initZoomPan } from "./graph.js";
 import { loadMath } from "./math.js";
 
+// the page's words first: its catalog is inlined, so this waits for nothing but a stored choice
+// of the other language (fetched once)
+await initI18n();
 initZoomPan();
 initLinks();
 // The examples and the first trace are fetched at once and the first graph drawn when both are

@@ -4,6 +4,7 @@
 
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
+import { t } from "./i18n.js";
 import { speak } from "./speech.js";
 import { abbreviated } from "./tex.js";
 
@@ -56,11 +57,11 @@ export const portable = (latex) => latex.replace(/\\html(?:Class|Data)\{[a-z0-9=
 // mode, which breaks a long line after = and after an operator, so a narrow panel wraps it
 // instead of scrolling (fractions are written \dfrac to keep their display size).
 // `arrays`: the matrices it shows; where one is abbreviated (⋯), "show all" opens every entry.
-export function equation(latex, text, what = "this equation", arrays = []) {
+export function equation(latex, text, what = t("panel.what.equation"), arrays = []) {
   const copy = el("button", {
-    type: "button", class: "copy-tex", title: "Copy LaTeX",
-    "aria-label": `copy LaTeX of ${what}`,
-  }, "copy LaTeX");
+    type: "button", class: "copy-tex", title: t("panel.copy_title"),
+    "aria-label": t("panel.copy_label", { what }),
+  }, t("panel.copy"));
   copy.addEventListener("click", () => copyText(portable(latex), copy));
   const box = el("div", { class: "eq", "data-latex": portable(latex) },
     math(`\\displaystyle ${latex}`, text));
@@ -74,20 +75,20 @@ export function equation(latex, text, what = "this equation", arrays = []) {
 // (read by rows, reached with Tab, with a cue where it scrolls).
 function showAll(box, arrays, what) {
   const button = el("button", { type: "button", class: "show-all", "aria-expanded": "false",
-    "aria-label": `show all entries of ${what}` }, "show all");
+    "aria-label": t("panel.show_all_label", { what }) }, t("panel.show_all"));
   let shown = null;
   button.addEventListener("click", () => {
     if (shown) {
       shown.remove();
       shown = null;
       button.setAttribute("aria-expanded", "false");
-      button.textContent = "show all";
+      button.textContent = t("panel.show_all");
       return;
     }
     shown = el("div", { class: "full-matrices" }, ...arrays.map((a) => fullMatrix(a, what)));
     box.after(shown);
     button.setAttribute("aria-expanded", "true");
-    button.textContent = "hide";
+    button.textContent = t("panel.hide");
   });
   return button;
 }
@@ -95,20 +96,20 @@ function showAll(box, arrays, what) {
 function fullMatrix(a, what) {
   const rows = a.map((row) => el("tr", {}, ...row.map((v) => el("td", {}, fmt(v)))));
   return el("figure", { class: "full-matrix" },
-    el("figcaption", {}, `${a.length}×${a[0].length}, every entry (scroll to see the rest)`),
+    el("figcaption", {}, t("panel.full_caption", { shape: `${a.length}×${a[0].length}` })),
     el("div", { class: "scroll", tabindex: "0", role: "region",
-      "aria-label": `${what}: ${a.length}×${a[0].length} matrix, every entry` },
+      "aria-label": t("panel.full_label", { what, shape: `${a.length}×${a[0].length}` }) },
     el("table", {}, el("tbody", {}, rows))));
 }
 
 async function copyText(text, button) {
   try {
     await navigator.clipboard.writeText(text);
-    button.textContent = "copied";
+    button.textContent = t("panel.copied");
   } catch {
-    button.textContent = "copy failed";
+    button.textContent = t("panel.copy_failed");
   }
-  setTimeout(() => { button.textContent = "copy LaTeX"; }, 1500);
+  setTimeout(() => { button.textContent = t("panel.copy"); }, 1500);
 }
 
 // Terms a reader can focus (a node's name in an equation, static/js/links.js) must not sit in

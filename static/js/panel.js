@@ -4,6 +4,7 @@
 
 import { askBackward, scoreParts } from "./ask.js";
 import { el } from "./dom.js";
+import { currentLang, t, tn } from "./i18n.js";
 import { linkPanel } from "./links.js";
 import { equation, math, typeset } from "./math.js";
 import { downstreamOf, state } from "./state.js";
@@ -21,15 +22,17 @@ const OPERATORS = {
   "·": "\\,\\allowbreak", "∘": "\\circ", "+": "+", "−": "-", "/": "/", "⊗": "\\otimes",
 };
 
-// Built panels, by step, for one trace, form and typesetting: a step shown before is put back
+// Built panels, by step, for one trace, form, typesetting and language: a step shown before is put back
 // as it was, and the steps either side are built in idle time, so a step's key press pays for
 // no KaTeX. Practice mode's panels change as the user answers: they are never kept.
 const MAX_KEPT = 64;
-const kept = { trace: null, form: null, typeset: null, panels: new Map() };
+const kept = { trace: null, form: null, typeset: null, lang: null, panels: new Map() };
 
 function keptPanels() {
-  if (kept.trace !== state.trace || kept.form !== state.form || kept.typeset !== typeset()) {
-    Object.assign(kept, { trace: state.trace, form: state.form, typeset: typeset() });
+  if (kept.trace !== state.trace || kept.form !== state.form || kept.typeset !== typeset()
+    || kept.lang !== currentLang()) {
+    Object.assign(kept, { trace: state.trace, form: state.form, typeset: typeset(),
+      lang: currentLang() });
     kept.panels = new Map();
   }
   return kept.panels;
@@ -95,7 +98,7 @@ function markScrolling(panel) {
     m.classList.add("scrolls");
     m.tabIndex = 0;
     m.setAttribute("role", "region");
-    m.setAttribute("aria-label", "a wide equation: scroll sideways to read it all");
+    m.setAttribute("aria-label", t("panel.wide"));
   }
 }
 
@@ -104,18 +107,16 @@ function buildPanel(k) {
   const step = trace.steps[k - 1];
   const n = trace.steps.length;
   if (!step) {
-    return [el("h2", {}, `Step 0 of ${n}`),
-      el("p", {}, "Nothing is computed yet. Press → (or Next) to run the forward pass one node ",
-        "at a time; the backward pass follows, from ", el("strong", {}, trace.output),
-        " back to every variable.")];
+    return [el("h2", {}, t("panel.step0_title", { n })),
+      el("p", {}, ...tn("panel.step0", { output: el("strong", {}, trace.output) }))];
   }
   const node = state.nodes.get(step.node);
   const named = lectureName(node);
-  const head = el("h2", {},
-    el("span", { class: `phase ${step.phase}` }, step.phase),
-    ` step ${k} of ${n}: `, named
+  const head = el("h2", {}, ...tn("panel.head", {
+    phase: el("span", { class: `phase ${step.phase}` }, t(`ui.phase.${step.phase}`)), k, n,
+    node: named
       ? math(`${term(node, named.name)} = ${term(node)}`, `${named.name} = ${node.label}`)
-      : math(term(node), node.label));
+      : math(term(node), node.label) }));
   const body = step.phase === "forward" ? forwardPanel(step, node) : backwardPanel(step, node);
   if (k === n) body.push(...scoreParts(), ...drawSummary());
   return [head, ...body];
@@ -129,20 +130,19 @@ function valueEquation(node, array, tone, lhs = term(node)) {
 
 function forwardPanel(step, node) {
   if (node.kind === "variable") {
-    return [el("p", {}, math(node.latex, node.label),
-      " is a variable: its value is given (or drawn from the seed)."),
+    return [el("p", {}, ...tn("panel.variable", { name: math(node.latex, node.label) })),
     valueEquation(node, node.value, "val")];
   }
   if (node.kind === "constant") {
-    return [el("p", {}, "A constant: it takes part in the forward pass but gets no gradient."),
+    return [el("p", {}, t("panel.constant")),
       valueEquation(node, node.value, "val")];
   }
   const inputs = node.inputs.map((id) => state.nodes.get(id));
   return [
-    equation(step.latex, step.formula, "the forward formula"),
-    el("h3", {}, "with"),
+    equation(step.latex, step.formula, t("panel.what.forward")),
+    el("h3", {}, t("panel.with")),
     ...inputs.map((i) => valueEquation(i, i.value, "val")),
-    el("h3", {}, "gives"),
+    el("h3", {}, t("panel.gives")),
     valueEquation(node, node.value, "val"),
   ];
 }
@@ -170,11 +170,10 @@ function upstreamParts(step, node) {
   const defined = definedDelta(step);
   const formula = defined?.rhs ? ` = ${defined.rhs.latex}` : "";
   const named = step.delta?.equal ? `${up} = ${step.delta.latex}${formula}` : up;
-  const parts = [el("h3", {}, "Upstream gradient")];
+  const parts = [el("h3", {}, t("panel.upstream_title"))];
   parts.push(...deltaNotes(step));
   if (step.contributions.length === 0) {
-    parts.push(el("p", {}, "The backward pass starts at the output, whose gradient with ",
-      "respect to itself is 1:"));
+    parts.push(el("p", {}, t("panel.starts")));
   }
   if (step.contributions.length > 1) parts.push(...fanOut(step, node, up));
   // a variable's gradient in the closed form the engine composed: ∂s/∂W = δ xᵀ, said once
@@ -182,12 +181,11 @@ function upstreamParts(step, node) {
   const closed = node.kind === "variable" ? state.trace.closed_forms?.[node.label] : null;
   const again = closed && step.delta?.equal && closed.text === step.delta.name;
   const lhs = closed && !again ? `${named} = ${closed.latex}` : named;
-  parts.push(equation(`${lhs} = ${texMatrix(node.grad, "grad")}`, "upstream", "the upstream",
-    [node.grad]));
+  parts.push(equation(`${lhs} = ${texMatrix(node.grad, "grad")}`, t("panel.upstream_text"),
+    t("panel.what.upstream"), [node.grad]));
   parts.push(...givenNote(defined));
   if (node.kind === "variable") {
-    parts.push(el("p", {}, "A variable: this is its gradient, in its own shape, and the ",
-      "backward pass is done with it."));
+    parts.push(el("p", {}, t("panel.variable_done")));
   }
   return parts;
 }
@@ -201,7 +199,7 @@ function section(input, source, ...children) {
     ? math(`${term(source, named.name)} = ${term(source)}`, `${named.name} = ${source.label}`)
     : math(term(source), source.label);
   return el("section", { class: "input", "data-node": source.id },
-    el("h3", {}, `Input ${input.port + 1}: `, title), ...children);
+    el("h3", {}, ...tn("panel.input", { port: input.port + 1, title })), ...children);
 }
 
 // What the step sends back to one input, in the form the toggle chose.
@@ -214,30 +212,26 @@ function deltaNotes(step) {
   const d = step.delta;
   if (!d) return [];
   if (d.defines) {
-    return [el("p", { class: "delta-note" }, "This upstream gradient feeds more than one ",
-      "computation below, so it gets a name, ", math(d.latex, d.name),
-      ": it is computed once, here, and reused.")];
+    return [el("p", { class: "delta-note" }, ...tn("panel.delta_defines",
+      { delta: math(d.latex, d.name) }))];
   }
   const source = state.nodes.get(state.trace.steps[d.step - 1].node);
-  const where = [` from step ${d.step} (`, math(source.latex, source.label),
-    ", highlighted in the graph)"];
-  if (d.equal) {
-    return [el("p", { class: "delta-note reuse" }, "This upstream gradient is ",
-      math(d.latex, d.name), ": it reuses it", ...where, ".")];
-  }
-  return [el("p", { class: "delta-note reuse" }, "Computed from ", math(d.latex, d.name),
-    ...where, ", not again from the output.")];
+  const params = { delta: math(d.latex, d.name), step: d.step,
+    node: math(source.latex, source.label) };
+  return [el("p", { class: "delta-note reuse" },
+    ...tn(d.equal ? "panel.delta_reuses" : "panel.delta_from", params))];
 }
 
 function fanOut(step, node, up) {
-  const parts = [el("p", {}, math(node.latex, node.label),
-    ` feeds ${step.contributions.length} nodes, so its gradient is the sum of what each of `,
-    "them sends back:")];
-  if (step.fan_out) parts.push(equation(step.fan_out.latex, step.fan_out.text, "the sum"));
+  const parts = [el("p", {}, ...tn("panel.fan_out",
+    { node: math(node.latex, node.label), count: step.contributions.length }))];
+  if (step.fan_out) {
+    parts.push(equation(step.fan_out.latex, step.fan_out.text, t("panel.what.sum")));
+  }
   const arrays = step.contributions.map((c) => downstreamOf(step.node, c.node, c.port));
   const pieces = arrays.map((a) => texMatrix(a, "grad"));
-  parts.push(equation(`${up} = ${pieces.join(" + ")}`, "sum of the contributions",
-    "the sum with numbers", arrays));
+  parts.push(equation(`${up} = ${pieces.join(" + ")}`, t("panel.sum_text"),
+    t("panel.what.sum_numbers"), arrays));
   return parts;
 }
 
@@ -273,8 +267,8 @@ function shapeForm(step, input, source) {
       f.ref.upstream || f.ref.of === "grad" ? "grad" : "val"))} = ${texMatrix(down, "grad")}`;
   return [
     el("p", { class: "rule" }, form.note),
-    equation(withShapes, form.text, `the rule for ${source.label}`),
-    equation(numbers, form.text, `the rule for ${source.label}, with numbers`,
+    equation(withShapes, form.text, t("panel.what.rule", { node: source.label })),
+    equation(numbers, form.text, t("panel.what.rule_numbers", { node: source.label }),
       [...form.factors.map((f) => factorArray(f.ref, step)), down]),
   ];
 }
@@ -286,20 +280,19 @@ function jacobianForm(step, node, input, source) {
   const form = input.jacobian_form;
   const out = state.nodes.get(state.trace.output_id);
   const parts = [
-    equation(form.latex, form.text, `the Jacobian form for ${source.label}`),
+    equation(form.latex, form.text, t("panel.what.jacobian", { node: source.label })),
     equation(`${saidPartial(node, source)} = ${input.local_latex}`, input.local_formula,
-      "the local Jacobian"),
+      t("panel.what.local")),
   ];
   const alone = { shape: false }; // each factor's shape is written under it already
   const row = under(texMatrix(asRow(node.grad), "grad", alone), form.upstream_shape);
   const product = under(texMatrix(asRow(down), "grad", alone), form.product_shape);
   if (input.local === null) {
-    parts.push(el("p", { class: "note" }, "The local Jacobian is too large to show ",
-      "(more than 4096 numbers)."));
+    parts.push(el("p", { class: "note" }, t("panel.local_too_large")));
   } else {
     const jac = under(texMatrix(input.local, "local", alone), form.local_shape);
     parts.push(equation(`${row}\\,\\allowbreak ${jac} = ${product}`,
-      "upstream row × local = downstream row", "the product with numbers",
+      t("panel.product_text"), t("panel.what.product"),
       [asRow(node.grad), input.local, asRow(down)]));
   }
   parts.push(el("p", { class: "rule" }, form.reshape));

@@ -4,6 +4,7 @@
 import {
   chosenView, fit, onViewChange, refreshGradients, restoreView, showStep, zoomIn, zoomOut,
 } from "./graph.js";
+import { currentLang, t } from "./i18n.js";
 import { drawPanel } from "./panel.js";
 import { initPinch } from "./pinch.js";
 import { state } from "./state.js";
@@ -24,7 +25,7 @@ export function setStep(k) {
   if (status) status.textContent = stepSummary(state.step);
   const step = trace.steps[state.step - 1];
   const phase = step ? step.phase : "forward";
-  const counter = `step ${state.step} of ${n} · ${phase}`;
+  const counter = t("ui.counter", { step: state.step, n, phase: t(`ui.phase.${phase}`) });
   $("counter").textContent = counter;
   $("timeline").value = String(state.step);
   $("timeline").setAttribute("aria-valuetext", counter);
@@ -47,9 +48,15 @@ export function togglePlay() {
   if (!state.trace) return;
   if (state.step === state.trace.steps.length) setStep(0);
   startTimer();
-  $("play").textContent = "Pause";
-  $("play").setAttribute("aria-label", "Pause (Space)");
   $("play").setAttribute("aria-pressed", "true");
+  playWords();
+}
+
+// The play button says what pressing it does: play, or pause while playing.
+export function playWords() {
+  const playing = Boolean(state.playing);
+  $("play").textContent = t(playing ? "ui.pause" : "ui.play");
+  $("play").setAttribute("aria-label", t(playing ? "ui.pause_label" : "ui.play_label"));
 }
 
 function startTimer() {
@@ -62,9 +69,8 @@ export function stopPlaying() {
   if (!state.playing) return;
   clearInterval(state.playing);
   state.playing = null;
-  $("play").textContent = "Play";
-  $("play").setAttribute("aria-label", "Play (Space)");
   $("play").setAttribute("aria-pressed", "false");
+  playWords();
 }
 
 // Controls that take these keys themselves: a text field, a list, the slider, a radio group.
@@ -121,6 +127,7 @@ function writeUrl() {
   if (state.practice.on) params.set("practice", "1");
   if (state.request.view) params.set("view", state.request.view);
   if (state.request.variables) params.set("vars", JSON.stringify(state.request.variables));
+  if (currentLang() !== "en") params.set("lang", currentLang());
   const shown = chosenView();
   if (shown) for (const [key, value] of Object.entries(shown)) params.set(key, value);
   history.replaceState(null, "", `${location.pathname}?${params}`);

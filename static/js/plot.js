@@ -2,6 +2,7 @@
 // page's CSS colours it): the loss s_k against the step k, axes with a few round ticks.
 
 import { fmt } from "./format.js";
+import { t } from "./i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 480;
@@ -24,7 +25,7 @@ export function ticks(lo, hi, count = TICKS) {
   const step = power * ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10);
   const first = Math.floor(lo / step) * step;
   const out = [];
-  for (let t = first; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  for (let v = first; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
   if (out[out.length - 1] < hi) out.push(Number((out[out.length - 1] + step).toPrecision(12)));
   return out;
 }
@@ -43,8 +44,8 @@ export function lossCurve(losses, output) {
   const steps = losses.length - 1;
   return curve(losses, {
     first: 0, yLabel: output, lineClass: "loss-line", yRange: span(losses),
-    ariaLabel: `Loss curve: ${output} from ${fmt(losses[0])} at step 0 to `
-      + `${fmt(losses[steps])} at step ${steps}`,
+    ariaLabel: t("training.plot.loss", { output, first: fmt(losses[0]),
+      last: fmt(losses[steps]), steps }),
   });
 }
 
@@ -52,18 +53,18 @@ export function lossCurve(losses, output) {
 // train accuracy after it, from 0 to 1).
 export function batchLossCurve(losses, output) {
   return curve(losses, {
-    first: 1, yLabel: `${output} (batch)`, lineClass: "loss-line", yRange: span(losses),
-    ariaLabel: `Mini-batch loss: ${fmt(losses[0])} at step 1, ${fmt(losses[losses.length - 1])} `
-      + `at step ${losses.length}`,
+    first: 1, yLabel: t("training.plot.batch_axis", { output }), lineClass: "loss-line",
+    yRange: span(losses), ariaLabel: t("training.plot.batch", { first: fmt(losses[0]),
+      last: fmt(losses[losses.length - 1]), steps: losses.length }),
   });
 }
 
 export function accuracyCurve(accuracies) {
   const last = accuracies[accuracies.length - 1];
   return curve(accuracies, {
-    first: 1, yLabel: "train accuracy", lineClass: "accuracy-line", yRange: [0, 1],
-    ariaLabel: `Train accuracy: ${percent(accuracies[0])} after step 1, ${percent(last)} after `
-      + `step ${accuracies.length}`,
+    first: 1, yLabel: t("training.plot.accuracy_axis"), lineClass: "accuracy-line",
+    yRange: [0, 1], ariaLabel: t("training.plot.accuracy", { first: percent(accuracies[0]),
+      last: percent(last), steps: accuracies.length }),
   });
 }
 
@@ -73,7 +74,7 @@ export const percent = (v) => `${(100 * v).toFixed(1)} %`;
 function curve(values, { first, yLabel, lineClass, yRange, ariaLabel }) {
   const last = first + values.length - 1;
   const xTicks = ticks(0, Math.max(last, 1), Math.min(TICKS, Math.max(last, 1)))
-    .filter((t) => Number.isInteger(t));
+    .filter((v) => Number.isInteger(v));
   const yTicks = ticks(...yRange);
   const [x0, x1] = [MARGIN.left, WIDTH - MARGIN.right];
   const [y0, y1] = [HEIGHT - MARGIN.bottom, MARGIN.top];
@@ -85,8 +86,8 @@ function curve(values, { first, yLabel, lineClass, yRange, ariaLabel }) {
   const plot = svg("svg", {
     class: "loss-plot", viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-label": ariaLabel,
   });
-  const grid = axes(yTicks.map((t) => [y(t), fmt(t)]), xTicks.map((t) => [x(t), fmt(t)]),
-    [x0, x1, y0, y1], ["step k", yLabel]);
+  const grid = axes(yTicks.map((v) => [y(v), fmt(v)]), xTicks.map((v) => [x(v), fmt(v)]),
+    [x0, x1, y0, y1], [t("training.plot.step_axis"), yLabel]);
   const points = values.map((v, i) => `${x(first + i).toFixed(2)},${y(v).toFixed(2)}`);
   plot.append(grid,
     svg("polyline", { class: lineClass, points: points.join(" "),
@@ -156,8 +157,8 @@ export function boundaryPlot(boundary, data) {
   const plot = svg("svg", {
     class: "loss-plot boundary-plot",
     viewBox: `0 0 ${BOX.left + SIDE + BOX.right} ${BOX.top + SIDE + BOX.bottom}`, role: "img",
-    "aria-label": `Decision boundary: the class predicted over the plane of `
-      + `${data.feature_names.join(" and ")}, with the ${data.labels.length} points`,
+    "aria-label": t("training.plot.boundary", { features: data.feature_names.join(", "),
+      n: data.labels.length }),
   });
   const regions = svg("g", { class: "regions", "data-cells": gx.length * gy.length,
     "shape-rendering": "crispEdges" });
@@ -180,9 +181,9 @@ export function boundaryPlot(boundary, data) {
     const k = data.labels[n];
     points.append(marker(classMarker(k), px(a), py(b), `point ${classClass(k)}`));
   });
-  const xs = ticks(xLo, xHi).filter((t) => t >= xLo - dx / 2 && t <= xHi + dx / 2);
-  const ys = ticks(yLo, yHi).filter((t) => t >= yLo - dy / 2 && t <= yHi + dy / 2);
-  plot.append(regions, points, axes(ys.map((t) => [py(t), fmt(t)]), xs.map((t) => [px(t), fmt(t)]),
+  const xs = ticks(xLo, xHi).filter((v) => v >= xLo - dx / 2 && v <= xHi + dx / 2);
+  const ys = ticks(yLo, yHi).filter((v) => v >= yLo - dy / 2 && v <= yHi + dy / 2);
+  plot.append(regions, points, axes(ys.map((v) => [py(v), fmt(v)]), xs.map((v) => [px(v), fmt(v)]),
     [x0, x1, y0, y1], data.feature_names, false));
   return plot;
 }

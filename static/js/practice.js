@@ -3,6 +3,7 @@
 // node feeds two or more others, its own gradient (the sum of their contributions). A gradient
 // on the graph shows "?" until the question that computes it is answered or shown.
 
+import { t } from "./i18n.js";
 import { downstreamOf, state } from "./state.js";
 
 const RIGHT = "right";
@@ -85,9 +86,9 @@ export function score() {
   const later = rs.filter((r) => r?.status === RIGHT && r.wrong > 0).length;
   const shown = rs.filter((r) => r?.status === SHOWN).length;
   const open = keys.length - first - later - shown;
-  const parts = [`${first} of ${keys.length} right first time`];
-  if (later) parts.push(`${later} right after a wrong try`);
-  if (shown) parts.push(`${shown} shown`);
-  if (open) parts.push(`${open} not answered`);
+  const parts = [t("practice.score_first", { first, total: keys.length })];
+  if (later) parts.push(t("practice.score_later", { later }));
+  if (shown) parts.push(t("practice.score_shown", { shown }));
+  if (open) parts.push(t("practice.score_open", { open }));
   return { total: keys.length, first, text: parts.join(", ") };
 }

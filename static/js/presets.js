@@ -2,6 +2,7 @@
 // it; its one-line caption says what the numbers teach.
 
 import { el } from "./dom.js";
+import { has, t } from "./i18n.js";
 import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -16,14 +17,32 @@ export async function initPresets(renderGraph) {
     return;
   }
   const buttons = presets.map((p) => {
-    const button = el("button", { type: "button", class: "preset", "data-preset": p.id,
-      title: p.caption }, p.title);
+    const button = el("button", { type: "button", class: "preset", "data-preset": p.id });
     button.addEventListener("click", () => choose(p, renderGraph));
     return button;
   });
-  $("presets").replaceChildren(el("span", { class: "presets-label" }, "Examples:"), ...buttons);
+  $("presets").replaceChildren(el("span", { class: "presets-label" }), ...buttons);
   $("presets").hidden = false;
   state.presets = presets;
+  relabelPresets();
+}
+
+// A preset's title or caption in the page's language, where the catalogs hold its key.
+function word(preset, field) {
+  const key = preset[`${field}_key`] ?? `preset.${preset.id}.${field}`;
+  return has(key) ? t(key) : preset[field];
+}
+
+// The examples' words, in the page's language.
+export function relabelPresets() {
+  const label = $("presets").querySelector(".presets-label");
+  if (!label) return;
+  label.textContent = t("ui.examples_label");
+  for (const b of $("presets").querySelectorAll(".preset")) {
+    const preset = state.presets.find((p) => p.id === b.dataset.preset);
+    b.textContent = word(preset, "title");
+    b.title = word(preset, "caption");
+  }
   showCaption();
 }
 
@@ -68,6 +87,6 @@ export function showCaption() {
   for (const b of document.querySelectorAll(".preset")) {
     b.setAttribute("aria-pressed", String(b.dataset.preset === preset?.id));
   }
-  $("preset-caption").textContent = preset ? preset.caption : "";
+  $("preset-caption").textContent = preset ? word(preset, "caption") : "";
   $("preset-caption").hidden = !preset;
 }

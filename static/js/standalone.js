@@ -4,26 +4,38 @@
 
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
-import { fitBox, initZoomPan, loadSvg } from "./graph.js";
+import { fitBox, initZoomPan, loadSvg, respeak } from "./graph.js";
+import { initI18n, onLang, t, warningText } from "./i18n.js";
 import { initLinks } from "./links.js";
 import { loadMath } from "./math.js";
-import { initPlayer, setStep } from "./player.js";
+import { initPlayer, playWords, setStep } from "./player.js";
 import { index, state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 
 async function start() {
+  await initI18n();
   const trace = JSON.parse($("trace").textContent);
   state.trace = trace;
   state.offline = true; // no URL to keep: a file, or a notebook's frame
   index(trace);
   loadSvg(trace);
-  $("graph").setAttribute("aria-label",
-    `Computation graph of ${trace.parsed}: ${trace.nodes.length} nodes`);
+  const describe = () => {
+    $("graph").setAttribute("aria-label",
+      t("ui.graph_of", { parsed: trace.parsed, n: trace.nodes.length }));
+    $("warnings").replaceChildren(...trace.warnings.map((w) => el("li", {}, warningText(w))));
+  };
+  describe();
   $("parsed").replaceChildren(el("code", {}, trace.parsed), " · ", trace.output, " = ",
     el("span", { class: "output-value" }, fmt(trace.value)));
-  $("warnings").replaceChildren(...trace.warnings.map((w) => el("li", {}, w)));
   $("warnings").hidden = trace.warnings.length === 0;
+  // a new language: the words again, at the same step
+  onLang(() => {
+    describe();
+    respeak();
+    playWords();
+    setStep(state.step);
+  });
   $("timeline").max = String(trace.steps.length);
   initZoomPan();
   initLinks();

@@ -3,6 +3,7 @@
 
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
+import { t } from "./i18n.js";
 import { equation } from "./math.js";
 import { state } from "./state.js";
 import { partial, texMatrix } from "./tex.js";
@@ -12,8 +13,7 @@ export function drawSummary() {
   const trace = state.trace;
   const out = state.nodes.get(trace.output_id);
   const closed = trace.closed_forms || {};
-  const parts = [el("h3", { class: "summary-head" }, "Summary: every gradient, in its ",
-    "variable's shape")];
+  const parts = [el("h3", { class: "summary-head" }, t("summary.title"))];
   const texts = [];
   for (const d of trace.deltas || []) {
     const step = trace.steps[d.step - 1];
@@ -31,7 +31,7 @@ export function drawSummary() {
     const form = closed[name] ? ` = ${closed[name].latex}` : "";
     parts.push(equation(`${partial(out, node)}${form} = ${texMatrix(trace.gradients[name], "grad")}`,
       `∂${trace.output}/∂${name}${closed[name] ? ` = ${closed[name].text}` : ""}`,
-      `the gradient of ${name}`, [trace.gradients[name]]));
+      t("summary.what.gradient", { name }), [trace.gradients[name]]));
   }
   parts.push(...gradientCheck(trace));
   return parts;
@@ -47,23 +47,24 @@ function gradientCheck(trace) {
     el("th", { scope: "row" }, name),
     el("td", {}, methodText(c)),
     el("td", { class: "num" }, c.max_rel_error === null ? "—" : fmt(c.max_rel_error))));
-  const parts = [el("h3", {}, "Gradient check"),
-    el("p", {}, "Each gradient again by central differences in float64, ",
-      "(f(θ + h) − f(θ − h)) / 2h, entry by entry, beside what backprop computed:"),
+  const parts = [el("h3", {}, t("summary.check_title")),
+    el("p", {}, t("summary.check_help")),
     el("table", { class: "check-table" },
-      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "variable"),
-        el("th", { scope: "col" }, "checked"), el("th", { scope: "col" }, "max rel. error"))),
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("summary.check_variable")),
+        el("th", { scope: "col" }, t("summary.check_checked")),
+        el("th", { scope: "col" }, t("summary.check_error")))),
       el("tbody", {}, rows))];
   for (const [name, c] of Object.entries(check.variables)) {
     if (c.method !== "entries") continue; // a subset is a flat list, a direction one number
-    parts.push(equation(`\\text{numeric } ${variableNode(name).latex} = ${texMatrix(c.numeric)}`,
-      `numeric gradient of ${name}`, `the numeric gradient of ${name}`, [c.numeric]));
+    const numeric = t("summary.numeric", { name });
+    parts.push(equation(`\\text{${t("summary.numeric_tex")} } ${variableNode(name).latex} = ${
+      texMatrix(c.numeric)}`, numeric, numeric, [c.numeric]));
   }
   return parts;
 }
 
 export function methodText(c) {
-  if (c.method === "direction") return "one random direction";
-  if (c.method === "subset") return `${c.checked} of ${c.total} entries, at random`;
-  return `all ${c.total} entries`;
+  if (c.method === "direction") return t("summary.method_direction");
+  if (c.method === "subset") return t("summary.method_subset", { checked: c.checked, total: c.total });
+  return t("summary.method_all", { total: c.total });
 }

@@ -12,6 +12,7 @@
 import { postJson } from "./api.js";
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
+import { errorText, has, onLang, t, tn, warningText } from "./i18n.js";
 import {
   accuracyCurve, batchLossCurve, boundaryPlot, classClass, classMarker, lossCurve, percent,
 } from "./plot.js";
@@ -19,6 +20,8 @@ import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const ticked = new Map(); // name → the user's tick, where the user changed the rule's
+// What the result line, the progress and the figures show, drawn again in a new language.
+const shown = { result: null, progress: null };
 
 // The default rule, as training.INPUTS_AND_TARGETS states it (the template writes the names).
 function isParameter(name) {
@@ -62,13 +65,12 @@ function showTrainError(message) {
 
 // "s: 0.2129 → −0.2 after 1 step (η = 0.1)", and why training stopped, if it did.
 function report(answer, output) {
-  const steps = `${answer.steps} step${answer.steps === 1 ? "" : "s"}`;
-  $("train-result").replaceChildren(
-    el("span", {}, `${output}: `),
-    el("span", { class: "before" }, fmt(answer.before)), " → ",
-    el("strong", { class: "after" }, fmt(answer.after)),
-    ` after ${steps} (η = ${fmt(answer.eta)})`,
-    ...answer.warnings.map((w) => el("span", { class: "train-warning" }, ` · ${w}`)));
+  $("train-result").replaceChildren(...tn(answer.steps === 1 ? "training.result_one"
+    : "training.result", {
+    output, before: el("span", { class: "before" }, fmt(answer.before)),
+    after: el("strong", { class: "after" }, fmt(answer.after)), steps: answer.steps,
+    eta: fmt(answer.eta) }),
+  ...answer.warnings.map((w) => el("span", { class: "train-warning" }, ` · ${warningText(w)}`)));
 }
 
 // A figure holds one plot and its caption; it belongs to the expression it was drawn for.
@@ -84,8 +86,8 @@ function showFigure(id, plot, caption) {
 function drawCurve(answer, output) {
   // a loss that is not finite ends the curve: it is reported in the warnings, not plotted
   const losses = answer.losses.filter((v) => typeof v === "number");
-  showFigure("loss-figure", lossCurve(losses, output), `The loss ${output} over `
-    + `${answer.steps} steps of gradient descent, η = ${fmt(answer.eta)}`);
+  showFigure("loss-figure", lossCurve(losses, output), t("training.loss_caption",
+    { output, steps: answer.steps, eta: fmt(answer.eta) }));
 }
 
 async function run(steps) {
@@ -103,13 +105,13 @@ async function run(steps) {
     response = await postJson("/api/train", body);
     answer = await response.json();
   } catch (err) {
-    showTrainError(`no answer from the server (${err.message})`);
+    showTrainError(t("ui.no_answer", { why: err.message }));
     return;
   } finally {
     busy(false);
   }
   if (!response.ok) {
-    showTrainError(answer.error || "something went wrong");
+    showTrainError(errorText(answer));
     return;
   }
   $("train-error").hidden = true;
@@ -117,9 +119,12 @@ async function run(steps) {
     state.overrides[name] = { value: answer.variables[name].value };
   }
   await renderGraph();
-  report(answer, output);
   for (const id of FIGURES) $(id).hidden = true;
-  if (steps > 1) drawCurve(answer, output);
+  shown.result = () => {
+    report(answer, output);
+    if (steps > 1) drawCurve(answer, output);
+  };
+  shown.result();
 }
 
 // ------------------------------------------------------------------ on a data set
@@ -155,7 +160,7 @@ function showDataFields() {
 function dataset() {
   const standardise = $("data-standardise").checked;
   if ($("data-name").value === "csv") {
-    if (fit.csv === null) throw new Error("choose a CSV file first");
+    if (fit.csv === null) throw new Error(t("training.choose_csv"));
     return { csv: fit.csv, label: $("data-label").value.trim(), standardise };
   }
   const spec = { name: $("data-name").value, points_per_class: Number($("data-points").value),
@@ -180,8 +185,12 @@ function progress(done, total, accuracy) {
   $("train-progress").hidden = false;
   $("train-progress").max = total;
   $("train-progress").value = done;
-  $("train-progress-text").textContent = `step ${done} of ${total}`
-    + (accuracy === undefined ? "" : ` · train accuracy ${percent(accuracy)}`);
+  shown.progress = () => {
+    $("train-progress-text").textContent = accuracy === undefined
+      ? t("training.progress", { done, total })
+      : t("training.progress_accuracy", { done, total, accuracy: percent(accuracy) });
+  };
+  shown.progress();
 }
 
 async function runData() {
@@ -217,7 +226,7 @@ async function runData() {
         ...base, start, steps, variables: variables(parameters, values) });
       const answer = await response.json();
       if (!response.ok) {
-        showTrainError(answer.error || "something went wrong");
+        showTrainError(errorText(answer));
         break;
       }
       const ms = Math.max(performance.now() - began, 1);
@@ -227,12 +236,13 @@ async function runData() {
       values = Object.fromEntries(Object.entries(answer.variables)
         .map(([name, v]) => [name, { value: v.value }]));
       fit.answer = answer;
-      drawFit(answer, curves, output);
+      shown.result = () => drawFit(answer, curves, output);
+      shown.result();
       progress(curves.accuracies.length, total, answer.accuracy);
       if (answer.warnings.length || answer.steps < steps) break;
     }
   } catch (err) {
-    showTrainError(`no answer from the server (${err.message})`);
+    showTrainError(t("ui.no_answer", { why: err.message }));
   } finally {
     $("train-stop").disabled = true;
     busy(false);
@@ -245,15 +255,16 @@ function drawFit(answer, curves, output) {
   const { dataset: data, boundary } = answer;
   reportFit(answer, steps);
   if (!steps) return; // stopped before its first step: nothing to plot
-  showFigure("loss-figure", batchLossCurve(finite, output), `The loss ${output} of each `
-    + `step's mini-batch of ${answer.batch_size} rows, ${steps} steps, η = ${fmt(answer.eta)}`
-    + (answer.l2 ? `, λ = ${fmt(answer.l2)}` : ""));
-  showFigure("accuracy-figure", accuracyCurve(curves.accuracies), `Train accuracy on all `
-    + `${data.labels.length} rows after each step: ${percent(answer.accuracy)} after ${steps}`);
+  const batch = { output, rows: answer.batch_size, steps, eta: fmt(answer.eta) };
+  showFigure("loss-figure", batchLossCurve(finite, output), answer.l2
+    ? t("training.batch_caption_l2", { ...batch, l2: fmt(answer.l2) })
+    : t("training.batch_caption", batch));
+  showFigure("accuracy-figure", accuracyCurve(curves.accuracies), t("training.accuracy_caption",
+    { rows: data.labels.length, accuracy: percent(answer.accuracy), steps }));
   if (boundary) {
     showFigure("boundary-figure", boundaryPlot(boundary, data), [
-      `The class the net predicts over the plane after ${steps} steps, and the points of the `
-      + `${data.name} data set by class: `,
+      t("training.boundary_caption", { steps, name: has(`training.data.${data.name}`)
+        ? t(`training.data.${data.name}`) : data.name }), " ",
       ...data.class_names.map((name, k) => el("span", { class: `swatch ${classClass(k)}` },
         el("span", { class: "mark", "aria-hidden": "true" },
           { circle: "●", square: "■", triangle: "▲" }[classMarker(k)]), ` ${name}`)),
@@ -265,9 +276,9 @@ function drawFit(answer, curves, output) {
 
 function reportFit(answer, steps) {
   $("train-result").replaceChildren(
-    el("span", {}, `after ${steps} steps (${fmt(answer.epochs)} epochs): train accuracy `),
-    el("strong", { class: "after accuracy" }, steps ? percent(answer.accuracy) : "–"),
-    ...answer.warnings.map((w) => el("span", { class: "train-warning" }, ` · ${w}`)));
+    ...tn("training.fit_result", { steps, epochs: fmt(answer.epochs),
+      accuracy: el("strong", { class: "after accuracy" }, steps ? percent(answer.accuracy) : "–") }),
+    ...answer.warnings.map((w) => el("span", { class: "train-warning" }, ` · ${warningText(w)}`)));
 }
 
 // The graph's backprop for the next mini-batch, at the parameters training ended at: the
@@ -299,6 +310,10 @@ export function initTraining(render) {
   });
   $("step-batch").addEventListener("click", stepThroughBatch);
   $("data-name").addEventListener("change", showDataFields);
+  onLang(() => {
+    shown.result?.();
+    shown.progress?.();
+  });
   $("data-file").addEventListener("change", async () => {
     const file = $("data-file").files[0];
     fit.csv = file ? await file.text() : null;

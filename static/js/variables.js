@@ -3,6 +3,7 @@
 
 import { MINUS } from "./format.js";
 import { el } from "./dom.js";
+import { t } from "./i18n.js";
 import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -16,11 +17,11 @@ export function fillVariables(trace) {
     const edited = name in state.overrides;
     const shape = el("input", {
       type: "text", value: `${v.shape[0]}×${v.shape[1]}`, size: "6",
-      "aria-label": `shape of ${name}`, spellcheck: "false",
+      "aria-label": t("ui.vars.shape_of", { name }), spellcheck: "false",
     });
     const value = el("textarea", {
       rows: String(Math.min(v.value.length, 6)), spellcheck: "false",
-      "aria-label": `value of ${name}, one row per line`,
+      "aria-label": t("ui.vars.value_of", { name }),
     });
     value.value = v.value.map((row) => row.map((x) => String(x)).join("  ")).join("\n");
     shape.addEventListener("input", () => edit(name, "shape", shape));
@@ -29,6 +30,15 @@ export function fillVariables(trace) {
       el("th", { scope: "row" }, name), el("td", {}, shape), el("td", {}, value));
   });
   $("vars-table").tBodies[0].replaceChildren(...rows);
+}
+
+// The table's labels in a new language; what the user typed stays.
+export function relabelVariables() {
+  for (const row of $("vars-table").tBodies[0].rows) {
+    const name = row.cells[0].textContent;
+    row.querySelector("input")?.setAttribute("aria-label", t("ui.vars.shape_of", { name }));
+    row.querySelector("textarea")?.setAttribute("aria-label", t("ui.vars.value_of", { name }));
+  }
 }
 
 // Remember an edit as the request will send it. One that parses re-renders after a pause; one
@@ -42,10 +52,9 @@ function edit(name, field, input) {
   state.overrides[name] = { [field]: parsed ?? input.value };
   input.closest("tr").classList.add("edited");
   if (parsed === null) {
-    const why = `The ${field} of ${name} does not read as ${field === "shape"
-      ? "rows×columns (3×4)" : "rows of numbers"}`;
-    markStale(`${why}: the graph shows the last values that did.`);
-    showFieldError(`${why}.`);
+    const why = t(field === "shape" ? "ui.vars.bad_shape" : "ui.vars.bad_value", { name });
+    markStale(t("ui.vars.stale", { why }));
+    showFieldError(t("ui.vars.field_error", { why }));
     return;
   }
   schedule();
@@ -93,7 +102,7 @@ export function onChange(renderGraph) {
 
 // Re-render after a pause; until then the graph is marked out of date.
 export function schedule(delay = PAUSE_MS) {
-  markStale("Updating…");
+  markStale(t("ui.updating"));
   clearTimeout(timer);
   timer = setTimeout(() => render(), delay);
 }

@@ -4,6 +4,7 @@
 // the scalar view can be drawn at all.
 
 import { postTrace } from "./api.js";
+import { t } from "./i18n.js";
 import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -14,28 +15,30 @@ const count = (n) => n.toLocaleString("en-US");
 function refusal(scalarNodes) {
   const limit = Number($("view-toggle").dataset.maxNodes);
   if (scalarNodes === null || scalarNodes === undefined) {
-    return { full: "the scalar view cannot show this expression: one of its operations has no "
-      + "scalar form", short: "no scalar form" };
+    return { full: t("ui.view.no_scalar"), short: t("ui.view.no_scalar_short") };
   }
   if (scalarNodes > limit) {
-    return { full: `the scalar view would have ${count(scalarNodes)} nodes; it is drawn up to `
-      + `${count(limit)}`, short: `${count(scalarNodes)} nodes > ${count(limit)}` };
+    const counts = { n: count(scalarNodes), limit: count(limit) };
+    return { full: t("ui.view.too_many", counts), short: t("ui.view.too_many_short", counts) };
   }
   return null;
 }
-
-const SCALAR_TITLE = "Every entry its own node, each multiply and add of Wx too";
 
 // Buttons, not radios: the arrow keys step the graph wherever the focus is in the player.
 function showToggle(reason) {
   const scalar = document.querySelector('#view-toggle button[data-view="scalar"]');
   scalar.disabled = reason !== null;
-  scalar.title = reason?.full ?? SCALAR_TITLE;
+  scalar.title = reason?.full ?? t("ui.view.scalar_title");
   $("view-note").textContent = reason ? `(${reason.short})` : "";
   $("view-note").title = reason?.full ?? "";
   for (const button of document.querySelectorAll("#view-toggle button")) {
     button.setAttribute("aria-pressed", String(button.dataset.view === state.view));
   }
+}
+
+// The toggle's words in a new language.
+export function relabelViews() {
+  showToggle(state.vector ? refusal(state.vector.scalar_nodes) : null);
 }
 
 export async function shownView(body, vector) {

@@ -3,6 +3,7 @@
 // defined, and what a textbook formula such as ŷ − y takes for granted of the numbers.
 
 import { el } from "./dom.js";
+import { t, tn } from "./i18n.js";
 import { math } from "./math.js";
 import { state } from "./state.js";
 import { term } from "./tex.js";
@@ -45,9 +46,9 @@ export function definitions(texts) {
   if (!names.length) return [];
   const parts = [];
   names.forEach((n, i) => parts.push(i ? ", " : "", math(n.latex, n.text)));
-  const f = names.some((n) => n.text.includes("f(")) ? [", with f = ", el("code", {},
-    state.trace.f)] : [];
-  return [el("p", { class: "names-note" }, "As the lecture writes it: ", ...parts, ...f, ".")];
+  const withF = names.some((n) => n.text.includes("f("));
+  return [el("p", { class: "names-note" }, ...tn(withF ? "panel.names_f" : "panel.names",
+    { names: parts, f: el("code", {}, state.trace.f) }))];
 }
 
 // The δ a step defines, with its formula's right-hand side (null where it was given up) and
@@ -74,9 +75,8 @@ function holds(given) {
 export function givenNote(found) {
   if (!found?.d.given) return [];
   return [el("p", { class: "rule" }, found.given
-    ? `This is the textbook's formula because ${found.d.given.text}.`
-    : `The textbook's formula needs that ${found.d.given.text.split(",")[0]}; here it does `
-      + "not, so only backprop's numbers are shown.")];
+    ? t("panel.given_holds", { given: found.d.given.text })
+    : t("panel.given_fails", { given: found.d.given.text.split(",")[0] }))];
 }
 
 // Every text a backward step's panel says, to find the names it uses.
@@ -100,19 +100,20 @@ export function stepSummary(k) {
   const trace = state.trace;
   const n = trace.steps.length;
   const step = trace.steps[k - 1];
-  if (!step) return `Step 0 of ${n}: nothing computed yet.`;
+  if (!step) return t("speech.start", { n });
   const node = state.nodes.get(step.node);
   if (step.phase === "forward") {
-    return `Forward step ${k} of ${n}: ${step.formula}, ${shapeText(node.shape)}.`;
+    return t("speech.forward", { k, n, formula: step.formula, shape: shapeText(node.shape) });
   }
   const out = state.nodes.get(trace.output_id);
   const up = step.delta?.equal ? step.delta.name
     : node.id === out.id ? "1" : `∂${out.label}/∂${saidText(node)}`;
-  const parts = [`Backward step ${k} of ${n}: ${node.label}.`,
-    `Upstream ${up}, ${shapeText(node.shape)}.`];
-  const sends = step.inputs.map((i) => `${i.shape_form.text.split(" = ").slice(1).join(" = ")}`
-    + ` to ${state.nodes.get(i.node).label}`);
-  if (sends.length) parts.push(`Sends ${sends.join("; ")}.`);
-  if (node.kind === "variable") parts.push("A variable: this is its gradient.");
+  const parts = [t("speech.backward", { k, n, node: node.label }),
+    t("speech.upstream", { grad: up, shape: shapeText(node.shape) })];
+  const sends = step.inputs.map((i) => t("speech.send", {
+    grad: i.shape_form.text.split(" = ").slice(1).join(" = "),
+    node: state.nodes.get(i.node).label }));
+  if (sends.length) parts.push(t("speech.sends", { sends: sends.join("; ") }));
+  if (node.kind === "variable") parts.push(t("speech.variable"));
   return parts.join(" ");
 }
