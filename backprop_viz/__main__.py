@@ -135,7 +135,7 @@ def _fit(args: argparse.Namespace) -> int:
         dataset = ({"csv": path.read_text(encoding="utf-8")} if path.suffix.lower() == ".csv"
                    else {"name": args.dataset})
     except (OSError, UnicodeDecodeError) as e:
-        raise BackpropError(f"--dataset: cannot read {path} ({e})", None) from None
+        raise BackpropError("error.dataset.unreadable", path=str(path), reason=str(e)) from None
     result = sgd.fit(args.expression, dict(args.var), args.f, args.seed, dataset=dataset,
                      batch_size=args.batch_size, eta=args.eta, steps=args.train,
                      parameters=args.param)

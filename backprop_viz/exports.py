@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from pypdf import PdfReader, PdfWriter
 
-from . import numbers, render, standalone
+from . import i18n, numbers, render, standalone
 from .errors import BackpropError
 from .limits import MAX_EXPORT_PAGES
 from .tracedata import ForwardStep, Trace
@@ -53,42 +53,45 @@ def _ratio(a: str, b: str) -> str:
     return f"∂{wrap(a)}/∂{wrap(b)}"
 
 
-def step_lines(trace: Trace, k: int) -> list[str]:
-    """Step k's equations as text lines: the forward formula and value, or the upstream
-    gradient, then each input's local rule and downstream gradient."""
+def step_lines(trace: Trace, k: int, lang: str = "en") -> list[str]:
+    """Step k's equations as text lines, their words in `lang`: the forward formula and value,
+    or the upstream gradient, then each input's local rule and downstream gradient."""
     n = len(trace.steps)
     if k == 0:
-        return [f"step 0 of {n}: nothing computed yet",
-                f"the forward pass runs node by node, then the backward pass from "
-                f"{trace.output_name} back to every variable"]
+        return [i18n.say("export.step.start", lang, n=n),
+                i18n.say("export.step.start_note", lang, output=trace.output_name)]
     step = trace.steps[k - 1]
     node = trace.node(step.node)
     if isinstance(step, ForwardStep):
-        return [f"forward step {k} of {n}: {node.label}", step.formula,
+        return [i18n.say("export.step.forward", lang, k=k, n=n, label=node.label), step.formula,
                 *_equation(f"{node.label} =", node.value)]
     out = trace.output_name
-    lines = [f"backward step {k} of {n}: {node.label}",
-             *_equation(f"upstream {_ratio(out, node.label)} =", node.grad)]
+    lines = [i18n.say("export.step.backward", lang, k=k, n=n, label=node.label),
+             *_equation(i18n.say("export.step.upstream", lang, ratio=_ratio(out, node.label)),
+                        node.grad)]
     if len(step.contributions) > 1:
-        lines.append(f"  (the sum of what its {len(step.contributions)} consumers send back)")
+        lines.append("  " + i18n.say("export.step.sum", lang, count=len(step.contributions)))
     for edge in step.inputs:
         source = trace.node(edge.node)
-        lines += [f"input {edge.port + 1}: {source.label}",
-                  f"  rule (shape convention) {edge.shape_form.equation.text}",
-                  f"  local {_ratio(node.label, source.label)} = {edge.local_formula}",
-                  *_equation(f"  downstream {_ratio(out, source.label)} =", edge.downstream)]
+        lines += [i18n.say("export.step.input", lang, port=edge.port + 1, label=source.label),
+                  "  " + i18n.say("export.step.rule", lang,
+                                  equation=edge.shape_form.equation.text),
+                  "  " + i18n.say("export.step.local", lang,
+                                  ratio=_ratio(node.label, source.label),
+                                  formula=edge.local_formula),
+                  *_equation("  " + i18n.say("export.step.downstream", lang,
+                                             ratio=_ratio(out, source.label)), edge.downstream)]
     return lines
 
 
-def pdf(trace: Trace) -> bytes:
-    """One page per step k = 0…N, each laid out by `dot`, merged with pypdf."""
+def pdf(trace: Trace, lang: str = "en") -> bytes:
+    """One page per step k = 0…N, each laid out by `dot`, merged with pypdf; words in `lang`."""
     pages = len(trace.steps) + 1
     if pages > MAX_EXPORT_PAGES:
-        raise BackpropError(f"an every-step PDF of this graph would have {pages} pages; the "
-                            f"limit is {MAX_EXPORT_PAGES}: export single steps instead")
+        raise BackpropError("error.export.pages", pages=pages, limit=MAX_EXPORT_PAGES)
     with ThreadPoolExecutor(DOT_WORKERS) as pool:
-        done = pool.map(lambda k: render.export(trace, "pdf", k, step_lines(trace, k)),
-                        range(pages))
+        done = pool.map(
+            lambda k: render.export(trace, "pdf", k, step_lines(trace, k, lang)), range(pages))
         writer = PdfWriter()
         for page in done:
             writer.append(PdfReader(io.BytesIO(page)))
@@ -97,25 +100,25 @@ def pdf(trace: Trace) -> bytes:
     return out.getvalue()
 
 
-def export(trace: Trace, fmt: str, start: int = 0) -> bytes:
-    """Every step as `fmt`: pdf, or html opening at step `start`."""
+def export(trace: Trace, fmt: str, start: int = 0, lang: str = "en") -> bytes:
+    """Every step as `fmt`: pdf, or html opening at step `start`; words in `lang`."""
     if fmt == "pdf":
-        return pdf(trace)
+        return pdf(trace, lang)
     if fmt == "html":
-        return standalone.html(trace, start).encode()
-    raise BackpropError(f"an every-step export is one of {', '.join(TYPES)}, not {fmt!r}")
+        return standalone.html(trace, start, lang).encode()
+    raise BackpropError("error.export.every_step_type", choices=", ".join(TYPES), got=repr(fmt))
 
 
-def write(trace: Trace, path: str | Path) -> Path:
-    """Write `trace` to `path`, in the format its suffix names: every step as .pdf or .html,
-    the finished diagram as .svg, .png or .dot."""
+def write(trace: Trace, path: str | Path, lang: str = "en") -> Path:
+    """Write `trace` to `path`, in the format its suffix names: every step as .pdf or .html
+    (its words in `lang`), the finished diagram as .svg, .png or .dot."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt in TYPES:
-        path.write_bytes(export(trace, fmt))
+        path.write_bytes(export(trace, fmt, lang=lang))
     elif fmt in render.EXPORT_TYPES:
         path.write_bytes(render.export(trace, fmt, len(trace.steps)))
     else:
-        raise BackpropError(f"the file must end in one of "
-                            f"{', '.join('.' + t for t in (*TYPES, *render.EXPORT_TYPES))}")
+        raise BackpropError("error.export.suffix",
+                            suffixes=", ".join("." + t for t in (*TYPES, *render.EXPORT_TYPES)))
     return path

@@ -23,7 +23,7 @@ import jinja2
 import orjson
 from markupsafe import Markup
 
-from . import assets, render
+from . import assets, i18n, render
 from .tracedata import Trace
 
 ROOT = assets.root()
@@ -134,21 +134,25 @@ def page_data(trace: Trace) -> dict[str, Any]:
     return body
 
 
-def html(trace: Trace, start: int = 0) -> str:
-    """The standalone page of `trace`, opening at step `start`: open it from a file, a course
-    site or an e-mail."""
+def html(trace: Trace, start: int = 0, lang: str = "en") -> str:
+    """The standalone page of `trace`, opening at step `start`, its words in `lang`: open it
+    from a file, a course site or an e-mail. The template gets `lang`, `say` (a catalog entry
+    in `lang`) and the page's `title`."""
     imports = modules()
     hashes = integrity(imports)
     importmap = script_json({"imports": imports, "integrity": hashes})
     return _templates.get_template("standalone.html").render(
         trace=trace, data=script_json(page_data(trace)), importmap=importmap,
         entry=imports["bpv" + ENTRY], styles=[stylesheet(u) for u in page_styles()],
-        csp=_csp(str(importmap), list(hashes.values())), start=start, offline=True)
+        csp=_csp(str(importmap), list(hashes.values())), start=start, offline=True, lang=lang,
+        say=lambda key, **params: i18n.say(key, lang, **params),
+        title=i18n.say("export.standalone.title", lang, expression=trace.parsed))
 
 
-def iframe(page: str, height: int = 720) -> str:
+def iframe(page: str, height: int = 720, lang: str = "en") -> str:
     """`page` in a sandboxed iframe: its scripts run, but with no access to the host page,
     so in a notebook Jupyter's CSS and JS and ours never meet. The attribute is escaped as
     HTML escapes any attribute, so the page arrives in `srcdoc` exactly as written."""
     return (f'<iframe sandbox="allow-scripts" width="100%" height="{height}" '
-            f'title="backprop_viz stepper" srcdoc="{html_mod.escape(page, quote=True)}"></iframe>')
+            f'title="{html_mod.escape(i18n.say("export.notebook.iframe_title", lang))}" '
+            f'srcdoc="{html_mod.escape(page, quote=True)}"></iframe>')

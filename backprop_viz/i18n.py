@@ -1,0 +1,70 @@
+"""The page's and the server's words in each language: one flat JSON catalog per language
+(i18n/en.json, i18n/ko.json), dotted keys → strings with `{name}` placeholders.
+
+Math, names and numbers are never in a catalog: they arrive as parameters. A parameter that is
+itself a message, `{"code": key, "params": {...}}`, is said in the same language first (an
+error's hint, a shape conflict's detail), so no parameter carries English prose; a list is said
+item by item, joined by "; " (a CSV's bad rows).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+LANGS = ("en", "ko")
+HERE = Path(__file__).with_name("i18n")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """The catalog of `lang` (one of LANGS), read once from the package's data."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    return json.loads((HERE / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def pick(accept_language: str | None) -> str:
+    """The language an Accept-Language header prefers among LANGS (by q), else English:
+    `ko-KR,ko;q=0.9,en;q=0.8` → ko."""
+    best, best_q = "en", 0.0
+    for part in (accept_language or "").split(","):
+        tag, _, rest = part.strip().partition(";")
+        q = 1.0
+        if rest.strip().startswith("q="):
+            try:
+                q = float(rest.strip()[2:])
+            except ValueError:
+                continue
+        lang = tag.strip().lower().split("-")[0]
+        if lang in LANGS and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+def placeholders(text: str) -> set[str]:
+    """The `{name}`s of a catalog entry."""
+    return set(PLACEHOLDER.findall(text))
+
+
+def say(key: str, lang: str, /, **params: Any) -> str:
+    """The entry `key` of `lang`'s catalog (English where `lang` lacks it), its placeholders
+    filled from `params`; a parameter that is a message is said in `lang` first."""
+    template = catalog(lang).get(key)
+    if template is None:
+        template = catalog("en")[key]
+    said = {name: _said(value, lang) for name, value in params.items()}
+    return PLACEHOLDER.sub(lambda m: said.get(m[1], m[0]), template)
+
+
+def _said(value: Any, lang: str) -> str:
+    if isinstance(value, Mapping) and "code" in value:
+        return say(value["code"], lang, **value.get("params", {}))
+    if isinstance(value, list | tuple):
+        return "; ".join(_said(v, lang) for v in value)
+    return str(value)
