@@ -253,3 +253,13 @@ def test_the_standalone_page_gets_its_words_in_lang(monkeypatch):
     assert seen["lang"] == "ko"
     assert seen["title"] == "역전파, 한 단계씩: s = sum(x)"
     assert seen["say"]("export.notebook.iframe_title") == "backprop_viz 단계별 보기"
+
+
+def test_the_command_line_says_errors_and_export_words_in_lang(capsys, tmp_path):
+    from backprop_viz.__main__ import main
+    assert main(["s = uᵀ tanhh(Wx + b)", "--lang", "ko"]) == 2
+    assert capsys.readouterr().err.startswith("error: 'tanhh'은(는) 알 수 없는 함수입니다")
+    assert main(["s = uᵀ tanhh(Wx + b)"]) == 2
+    assert capsys.readouterr().err.startswith("error: unknown function 'tanhh'")
+    assert main(["s = sum(x)", "--lang", "ko", "--export", str(tmp_path / "s.html")]) == 0
+    assert (tmp_path / "s.html").read_text(encoding="utf-8").startswith("<!doctype html>")
