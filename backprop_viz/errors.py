@@ -64,9 +64,10 @@ def _said(code: str, params: dict[str, Any]) -> Said:
 
 
 def coded(warnings: Any) -> list[dict]:
-    """`warnings` (each a Said) as `{code, params, text}` each, for the answer's
-    `warning_codes`."""
-    return [w.to_json() for w in warnings]
+    """`warnings` as `{code, params, text}` each, for the answer's `warning_codes`. The engine's
+    are Said; a plain string (a Trace built by hand) is `warning.text`, said as it is."""
+    return [(w if isinstance(w, Said) else Said("warning.text", text=w)).to_json()
+            for w in warnings]
 
 
 def show_position(source: str, position: int | None) -> str:

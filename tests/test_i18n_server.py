@@ -263,3 +263,10 @@ def test_the_command_line_says_errors_and_export_words_in_lang(capsys, tmp_path)
     assert capsys.readouterr().err.startswith("error: unknown function 'tanhh'")
     assert main(["s = sum(x)", "--lang", "ko", "--export", str(tmp_path / "s.html")]) == 0
     assert (tmp_path / "s.html").read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_a_warning_given_as_plain_text_is_coded_as_text():
+    from dataclasses import replace
+    t = replace(inputs.trace("s = sum(x)"), warnings=("as written",))
+    assert t.to_dict()["warning_codes"] == [
+        {"code": "warning.text", "params": {"text": "as written"}, "text": "as written"}]
