@@ -17,6 +17,7 @@ from gunicorn import util
 from gunicorn.http.wsgi import Response, default_environ
 from gunicorn.workers.sync import SyncWorker
 
+from backprop_viz import i18n
 from backprop_viz.web import SECURITY_HEADERS
 
 
@@ -31,11 +32,15 @@ def _workers() -> int:
 CLIENT_IDLE_SECONDS = float(os.environ.get("CLIENT_IDLE_SECONDS") or 10)
 
 
-def json_error(sock: object, status: int, reason: str, message: str) -> None:
+def json_error(sock: object, status: int, reason: str, message: str,
+               code: str = "error.http.other", params: dict | None = None) -> None:
     """gunicorn's own error pages (414 for a request line over 4,094 bytes, 400 for a malformed
     request, 500 for a worker that died mid-request) as the app answers errors: JSON, with the
-    app's security headers. It replaces gunicorn.util.write_error, which writes HTML."""
-    body = orjson.dumps({"error": message or reason.lower(), "position": None})
+    app's security headers. It replaces gunicorn.util.write_error, which writes HTML. gunicorn's
+    words are its own: their code is error.http.other, with the status."""
+    body = orjson.dumps({"error": message or reason.lower(), "code": code,
+                         "params": {"status": status} if params is None else params,
+                         "position": None})
     head = [f"HTTP/1.1 {status} {reason}", "Connection: close",
             "Content-Type: application/json", f"Content-Length: {len(body)}",
             *(f"{name}: {value}" for name, value in SECURITY_HEADERS.items())]
@@ -60,8 +65,8 @@ class Worker(SyncWorker):
         if not (isinstance(exc, SystemExit) and not self.alive and req is not None):
             super().handle_error(req, client, addr, exc)
             return
-        message = (f"the request took longer than {self.cfg.timeout} s, the worker's timeout, "
-                   f"and its worker was replaced")
+        params = {"seconds": self.cfg.timeout}
+        message = i18n.say("error.unavailable.worker_timeout", "en", **params)
         self.log.error("timed out, answered 503: %s %s", req.method, req.uri)
         response = Response(req, client, self.cfg)
         response.status = "503 Service Unavailable"
@@ -69,7 +74,8 @@ class Worker(SyncWorker):
         environ = default_environ(req, client, self.cfg)
         environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = (addr or ("", -1))[0], "0"
         self.log.access(response, req, environ, timedelta(seconds=self.cfg.timeout))
-        json_error(client, 503, "Service Unavailable", message)
+        json_error(client, 503, "Service Unavailable", message,
+                   "error.unavailable.worker_timeout", params)
 
 
 bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '8000'}"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, exports, render, sgd, training
+from . import __version__, exports, i18n, render, sgd, training
 from .errors import BackpropError, show_position
 from .inputs import trace as run_trace
 from .syntax import F_CHOICES
@@ -68,6 +68,8 @@ def trace_arguments(p: argparse.ArgumentParser) -> None:
                         ".html (steps through offline) or .pdf without --step (a page per step)")
     p.add_argument("--step", type=int, metavar="K",
                    help="with --export: draw the diagram after K steps (default: all)")
+    p.add_argument("--lang", default="en", choices=i18n.LANGS,
+                   help="the language of errors and of an every-step export's words (default en)")
     p.add_argument("--train", type=int, metavar="K",
                    help="take K steps of gradient descent and print the loss after each")
     p.add_argument("--eta", type=float, default=0.1, help="with --train: the learning rate η")
@@ -101,7 +103,7 @@ def trace_command(args: argparse.Namespace, p: argparse.ArgumentParser) -> int:
         trace = run_trace(args.expression, dict(args.var), args.f, args.seed,
                           "scalar" if args.scalar else "vector")
         if args.export and fmt in exports.TYPES and args.step is None:
-            args.export.write_bytes(exports.export(trace, fmt))
+            args.export.write_bytes(exports.export(trace, fmt, lang=args.lang))
         elif args.export:
             n = len(trace.steps)
             step = n if args.step is None else args.step
@@ -109,7 +111,7 @@ def trace_command(args: argparse.Namespace, p: argparse.ArgumentParser) -> int:
                 p.error(f"--step must be from 0 to {n}")
             args.export.write_bytes(render.export(trace, fmt, step))
     except BackpropError as e:
-        print(f"error: {e.message}", file=sys.stderr)
+        print(f"error: {e.said(args.lang)}", file=sys.stderr)
         if e.position is not None:
             print(show_position(args.expression, e.position), file=sys.stderr)
         return 2
@@ -135,7 +137,7 @@ def _fit(args: argparse.Namespace) -> int:
         dataset = ({"csv": path.read_text(encoding="utf-8")} if path.suffix.lower() == ".csv"
                    else {"name": args.dataset})
     except (OSError, UnicodeDecodeError) as e:
-        raise BackpropError(f"--dataset: cannot read {path} ({e})", None) from None
+        raise BackpropError("error.dataset.unreadable", path=str(path), reason=str(e)) from None
     result = sgd.fit(args.expression, dict(args.var), args.f, args.seed, dataset=dataset,
                      batch_size=args.batch_size, eta=args.eta, steps=args.train,
                      parameters=args.param)

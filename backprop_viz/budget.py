@@ -130,30 +130,22 @@ def check(gr: graph_mod.Graph) -> Cost:
     would be too large or whose layout too slow; its cost else."""
     cost = estimate(gr)
     if cost.edges > MAX_EDGES:
-        raise BackpropError(
-            f"the graph would have {cost.edges} edges, more than the limit {MAX_EDGES} "
-            f"(MAX_EDGES): stack fewer parts, or use a name fewer times", None)
+        raise BackpropError("error.limit.edges", edges=cost.edges, limit=MAX_EDGES)
     if cost.text_chars > MAX_TEXT_CHARS:
-        raise BackpropError(
-            f"the steps would write {cost.text_chars} characters of text (each node's label "
-            f"once per edge it meets), more than the limit {MAX_TEXT_CHARS} (MAX_TEXT_CHARS): "
-            f"name the parts (z = …), nest less deeply, or stack fewer parts", None)
+        raise BackpropError("error.limit.text_chars", chars=cost.text_chars,
+                            limit=MAX_TEXT_CHARS)
     if not _drawn.get():
         return cost
     if cost.answer_bytes > MAX_ANSWER_BYTES:
-        raise BackpropError(
-            f"the answer would be about {cost.answer_bytes} bytes ({cost.numbers} numbers, "
-            f"{cost.nodes} nodes), more than the limit {MAX_ANSWER_BYTES} (MAX_ANSWER_BYTES): "
-            f"try smaller arrays", None)
+        raise BackpropError("error.limit.answer_estimate", size=cost.answer_bytes,
+                            numbers=cost.numbers, nodes=cost.nodes, limit=MAX_ANSWER_BYTES)
     if cost.ranks > LAYOUT_SPAN_MAX:
         raise tangled(cost.ranks)
     return cost
 
 
 def tangled(ranks: int) -> BackpropError:
-    return BackpropError(f"the graph is too tangled to draw: its edges cross {ranks} ranks in "
-                         f"all, the limit is {LAYOUT_SPAN_MAX}; split it into smaller "
-                         f"expressions or reuse fewer names far apart", None)
+    return BackpropError("error.limit.tangled", ranks=ranks, limit=LAYOUT_SPAN_MAX)
 
 
 def check_raster(parallel: int) -> None:
@@ -161,10 +153,8 @@ def check_raster(parallel: int) -> None:
     MAX_EXPORT_SECONDS, as estimated above (SVG, PDF and DOT draw them cheaply)."""
     seconds = RASTER_SECONDS * parallel
     if parallel > 1 and seconds > MAX_EXPORT_SECONDS:
-        raise BackpropError(
-            f"a PNG of this graph would take about {seconds:.1f} s ({parallel} edges between one "
-            f"pair of nodes), more than the limit {MAX_EXPORT_SECONDS} s (MAX_EXPORT_SECONDS): "
-            f"export SVG or PDF instead", None)
+        raise BackpropError("error.export.png_seconds", seconds=f"{seconds:.1f}",
+                            parallel=parallel, limit=MAX_EXPORT_SECONDS)
 
 
 def layout_seconds(nodes: int, edges: int, ranks: int) -> float:
@@ -175,14 +165,10 @@ def layout_seconds(nodes: int, edges: int, ranks: int) -> float:
 def check_export(nodes: int, edges: int, ranks: int, pages: int, workers: int) -> None:
     """An every-step PDF lays out `pages` pages of the graph, `workers` at a time."""
     if pages * nodes > MAX_EXPORT_NODE_PAGES:
-        raise BackpropError(
-            f"this export would draw {pages} pages × {nodes} nodes = {pages * nodes}, more than "
-            f"the limit {MAX_EXPORT_NODE_PAGES} (MAX_EXPORT_NODE_PAGES): export single steps "
-            f"instead", None)
+        raise BackpropError("error.export.node_pages", pages=pages, nodes=nodes,
+                            total=pages * nodes, limit=MAX_EXPORT_NODE_PAGES)
     layout = layout_seconds(nodes, edges, ranks)
     seconds = pages * ((layout + PAGE_SECONDS) / workers + MERGE_SECONDS)
     if seconds > MAX_EXPORT_SECONDS:
-        raise BackpropError(
-            f"this export would take about {seconds:.1f} s ({pages} pages, each laid out in "
-            f"about {layout:.2f} s), more than the limit {MAX_EXPORT_SECONDS:g} s "
-            f"(MAX_EXPORT_SECONDS): export single steps instead", None)
+        raise BackpropError("error.export.seconds", seconds=f"{seconds:.1f}", pages=pages,
+                            layout=f"{layout:.2f}", limit=f"{MAX_EXPORT_SECONDS:g}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 
-from .errors import BackpropError
+from .errors import BackpropError, msg
 from .lexer import Token
 from .syntax import (
     ALIASES,
@@ -50,10 +50,11 @@ def bind(func: str, where: Token, args: list[Expr], keywords: list[tuple[Token, 
     arrays, extra = args[:split], args[split:]
     op = arities.get(len(arrays), "")
     if len(arrays) not in arities or len(extra) > len(OPTIONS.get(op, ())):
-        takes = " or ".join(map(str, sorted(arities)))
-        plural = "" if tuple(arities) == (1,) else "s"
-        raise BackpropError(f"{where.text} takes {takes} argument{plural}, got {len(args)}",
-                            where.pos)
+        takes = sorted(arities)
+        code = ("error.call.arguments_one" if takes == [1] else "error.call.arguments"
+                if len(takes) == 1 else "error.call.arguments_either")
+        raise BackpropError(code, where.pos, function=where.text, takes=takes[0],
+                            other=takes[-1], got=len(args))
     given = _given(op, where, module, spelling, extra, keywords)
     options = tuple((name, value) for name, (pos, expr) in given.items()
                     if (value := _option(name, expr, pos)) is not None)
@@ -75,18 +76,19 @@ def _given(op: str, where: Token, module: str, spelling: str, extra: list[Expr],
     for keyword, expr in keywords:
         name = KEYWORD_ALIASES.get(keyword.text, keyword.text)
         if name not in names:
-            known = f": it takes {', '.join(names)}" if names else ""
-            raise BackpropError(f"{where.text}(...) has no option '{keyword.text}'{known}",
-                                keyword.pos)
+            known = msg("error.hint.takes_options", options=", ".join(names)) if names else ""
+            raise BackpropError("error.call.unknown_option", keyword.pos, function=where.text,
+                                option=keyword.text, hint=known)
         if name in given:
-            raise BackpropError(f"{name} is given twice", keyword.pos)
+            raise BackpropError("error.call.given_twice", keyword.pos, name=name)
         given[name] = (expr.pos, expr)
     if op == "var" and "ddof" not in given:
         _default_ddof(module, where, given)
     missing = [name for name in REQUIRED_OPTIONS.get(op, ()) if name not in given]
     if missing:
-        example = f", as in {EXAMPLES[op]}" if op in EXAMPLES else ""
-        raise BackpropError(f"{where.text} needs {missing[0]}=...{example}", where.pos)
+        example = msg("error.hint.as_in", example=EXAMPLES[op]) if op in EXAMPLES else ""
+        raise BackpropError("error.call.needs_option", where.pos, function=where.text,
+                            option=missing[0], hint=example)
     return given
 
 
@@ -94,9 +96,7 @@ def _default_ddof(module: str, where: Token, given: dict) -> None:
     """numpy's var divides by n (ddof=0), PyTorch's by n − 1 (correction=1); a method call
     could be either, so it must say which."""
     if where.text.startswith("."):
-        raise BackpropError(f"{where.text}() is numpy's variance over n but PyTorch's over "
-                            f"n − 1: write {where.text}(ddof=0) or {where.text}(ddof=1)",
-                            where.pos)
+        raise BackpropError("error.call.var_ddof", where.pos, method=where.text)
     if module.startswith("torch"):
         given["ddof"] = (where.pos, 1.0)
 
@@ -121,11 +121,6 @@ def _number(expr: Expr | float) -> float | bool | None | str:
 
 
 _AXES = (0, 1, -1, -2)
-EXPECTED: dict[str, str] = {
-    "axis": "0 or 1 (or -1, -2, None)", "repeats": "a whole number from 1",
-    "keepdims": "True: every array is 2-D here, so no dimension is ever dropped",
-    "k": "a number constant", "ddof": "0 or 1", "dim0": "0, 1, -1 or -2", "dim1": "0, 1, -1 or -2",
-}
 
 
 def _option(name: str, expr: Expr | float, pos: int) -> int | float | None:
@@ -146,7 +141,7 @@ def _option(name: str, expr: Expr | float, pos: int) -> int | float | None:
         return int(number)
     if name in ("dim0", "dim1") and whole and number in _AXES:
         return None
-    raise BackpropError(f"{name} must be {EXPECTED[name]}", pos)
+    raise BackpropError(f"error.call.option.{name}", pos)
 
 
 def _check_swap(given: dict) -> None:
@@ -154,8 +149,7 @@ def _check_swap(given: dict) -> None:
     pair to swap."""
     axes = [int(_number(expr)) % 2 for _, (pos, expr) in sorted(given.items())]
     if len(axes) == 2 and axes[0] == axes[1]:
-        raise BackpropError("transpose swaps two different axes, as in x.transpose(-2, -1)",
-                            given["dim1"][0])
+        raise BackpropError("error.call.same_axes", given["dim1"][0])
 
 
 def _power(arrays: list[Expr], options: dict, given: dict, pos: int) -> Expr:
@@ -183,15 +177,15 @@ def number_text(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
-def suggest(name: str) -> str:
-    """What to write instead of an unknown function: a table's advice, the nearest function's
-    name, or for a single letter, the product that `g(x)` is not."""
+def suggest(name: str) -> dict | str:
+    """What to write instead of an unknown function, as a message: a table's advice, the
+    nearest function's name, or for a single letter, the product that `g(x)` is not."""
     plain = name.rpartition(".")[2]
     if plain in SUGGESTIONS:
-        return f" (write {SUGGESTIONS[plain]})"
+        return msg(f"error.hint.suggest.{SUGGESTIONS[plain]}")
     if plain != name and (plain in FUNCTIONS or plain in ALIASES):
-        return f" (write {plain}(...))"
+        return msg("error.hint.write_call", function=plain)
     close = difflib.get_close_matches(plain.lower(), [*FUNCTIONS, *ALIASES], n=1)
     if close and len(plain) > 1:
-        return f" (did you mean {close[0]}?)"
-    return f": for a product write {name} · (...)" if len(name) == 1 else ""
+        return msg("error.hint.did_you_mean", function=close[0])
+    return msg("error.hint.product", name=name) if len(name) == 1 else ""

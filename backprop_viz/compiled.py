@@ -99,7 +99,8 @@ def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
     (the web layer starts the layout there); on a cache hit it is not called."""
     req = inputs.read(expression, variables, f, seed)
     if view not in inputs.VIEWS:
-        raise BackpropError(f"view must be one of {', '.join(inputs.VIEWS)}, not {view!r}", None)
+        raise BackpropError("error.request.one_of", field="view",
+                            choices=", ".join(inputs.VIEWS), got=repr(view))
     k = key(req, view)
     found = CACHE.get(k)
     if found is None:

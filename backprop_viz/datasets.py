@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import BackpropError
+from .errors import BackpropError, msg
 from .limits import MAX_DATASET_CLASSES, MAX_DATASET_FEATURES, MAX_DATASET_ROWS
 
 CSV_ERRORS_SHOWN = 5   # a CSV with more bad rows says how many more
@@ -117,16 +117,16 @@ def generate(name: str, classes: int = 3, points_per_class: int = 100, noise: fl
 def read(spec: Any) -> Dataset:
     """A request's `dataset`, checked; every mistake is a BackpropError naming it."""
     if not isinstance(spec, Mapping):
-        raise BackpropError('dataset must be an object: {"name": "spiral", …} or '
-                            '{"csv": "x1,x2,label\\n…"}', None)
+        raise BackpropError("error.dataset.type", named='{"name": "spiral", …}',
+                            csv='{"csv": "x1,x2,label\\n…"}')
     fields = CSV_FIELDS if "csv" in spec else NAMED_FIELDS
     unknown = sorted(set(spec) - set(fields))
     if unknown:
-        raise BackpropError(f"dataset: unknown field {unknown[0]!r} (it takes "
-                            f"{', '.join(fields)})", None)
+        raise BackpropError("error.dataset.unknown_field", field=repr(unknown[0]),
+                            fields=", ".join(fields))
     standardise = spec.get("standardise", False)
     if not isinstance(standardise, bool):
-        raise BackpropError("dataset: standardise must be true or false", None)
+        raise BackpropError("error.dataset.standardise")
     data = _csv(spec) if "csv" in spec else _named(spec)
     return standardised(data) if standardise else data
 
@@ -143,26 +143,24 @@ def standardised(data: Dataset) -> Dataset:
 def _whole(spec: Mapping[str, Any], name: str, default: int, lo: int, hi: int) -> int:
     v = spec.get(name, default)
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise BackpropError(f"dataset: {name} must be a whole number from {lo} to {hi}, "
-                            f"not {v!r}", None)
+        raise BackpropError("error.dataset.whole", field=name, low=lo, high=hi, got=repr(v))
     return v
 
 
 def _named(spec: Mapping[str, Any]) -> Dataset:
     name = spec.get("name")
     if name not in BUILT_IN:
-        raise BackpropError(f"dataset: name must be one of {', '.join(BUILT_IN)}, not "
-                            f"{name!r} (or give csv)", None)
+        raise BackpropError("error.dataset.name", choices=", ".join(BUILT_IN), got=repr(name))
     gen = BUILT_IN[name]
     if gen.classes is not None and spec.get("classes", gen.classes) != gen.classes:
-        raise BackpropError(f"dataset: {name} has {gen.classes} classes, not "
-                            f"{spec['classes']!r}", None)
+        raise BackpropError("error.dataset.classes", name=name, classes=gen.classes,
+                            got=repr(spec["classes"]))
     classes = gen.classes or _whole(spec, "classes", 3, 2, MAX_DATASET_CLASSES)
     points = _whole(spec, "points_per_class", 100, 1, MAX_DATASET_ROWS // classes)
     seed = _whole(spec, "seed", 0, 0, 2**63 - 1)
     noise = spec.get("noise", gen.noise)
     if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise <= 10:
-        raise BackpropError(f"dataset: noise must be a number from 0 to 10, not {noise!r}", None)
+        raise BackpropError("error.dataset.noise", got=repr(noise))
     return generate(name, classes, points, float(noise), seed)
 
 
@@ -173,58 +171,54 @@ def _csv(spec: Mapping[str, Any]) -> Dataset:
     label's, whose values (numbers or words) are the classes, in sorted order."""
     text, label = spec["csv"], spec.get("label", "label")
     if not isinstance(text, str) or not isinstance(label, str):
-        raise BackpropError("dataset: csv must be the file's text and label a column's name",
-                            None)
+        raise BackpropError("error.dataset.csv_type")
     lines = [(k, row) for k, row in enumerate(csv.reader(io.StringIO(text)), 1)
              if any(cell.strip() for cell in row)]
     if not lines:
-        raise BackpropError("dataset: the CSV is empty: give a header row, then one sample "
-                            "a row", None)
+        raise BackpropError("error.dataset.csv_empty")
     (_, header), body = lines[0], lines[1:]
     header = [h.strip() for h in header]
     if label not in header:
-        raise BackpropError(f"dataset: the CSV has no column {label!r} for the labels (its "
-                            f"columns: {', '.join(header)}); name it with label", None)
+        raise BackpropError("error.dataset.no_label", label=repr(label), columns=", ".join(header))
     if len(body) > MAX_DATASET_ROWS:
-        raise BackpropError(f"dataset: the CSV has {len(body)} rows, more than the limit "
-                            f"{MAX_DATASET_ROWS} (MAX_DATASET_ROWS)", None)
+        raise BackpropError("error.dataset.rows", rows=len(body), limit=MAX_DATASET_ROWS)
     if len(header) - 1 > MAX_DATASET_FEATURES:
-        raise BackpropError(f"dataset: the CSV has {len(header) - 1} feature columns, more "
-                            f"than the limit {MAX_DATASET_FEATURES} (MAX_DATASET_FEATURES)", None)
+        raise BackpropError("error.dataset.features", features=len(header) - 1,
+                            limit=MAX_DATASET_FEATURES)
     if len(header) < 2:
-        raise BackpropError("dataset: the CSV needs a feature column besides the label", None)
+        raise BackpropError("error.dataset.no_features")
     at = header.index(label)
     features, labels, errors = [], [], []
     for line, row in body:
         problem = _row_problem(row, header, at)
         if problem:
-            errors.append(f"line {line}: {problem}")
+            errors.append(msg("error.dataset.row", line=line, problem=problem))
             continue
         features.append([float(v) for k, v in enumerate(row) if k != at])
         labels.append(row[at].strip())
     if errors:
         more = len(errors) - CSV_ERRORS_SHOWN
-        raise BackpropError(f"dataset: the CSV has {len(errors)} bad row"
-                            f"{'' if len(errors) == 1 else 's'}: "
-                            + "; ".join(errors[:CSV_ERRORS_SHOWN])
-                            + (f"; and {more} more" if more > 0 else ""), None)
+        raise BackpropError("error.dataset.bad_row" if len(errors) == 1 else
+                            "error.dataset.bad_rows", count=len(errors),
+                            rows=errors[:CSV_ERRORS_SHOWN],
+                            more=msg("error.dataset.more_rows", more=more) if more > 0 else "")
     if not body:
-        raise BackpropError("dataset: the CSV has a header but no rows", None)
+        raise BackpropError("error.dataset.no_rows")
     names = sorted(set(labels), key=_class_order)
     if not 2 <= len(names) <= MAX_DATASET_CLASSES:
-        raise BackpropError(f"dataset: the label column has {len(names)} classes; it needs 2 "
-                            f"to {MAX_DATASET_CLASSES}", None)
+        raise BackpropError("error.dataset.label_classes", classes=len(names),
+                            limit=MAX_DATASET_CLASSES)
     index = {name: k for k, name in enumerate(names)}
     return Dataset("csv", np.array(features), np.array([index[v] for v in labels]), len(names),
                    tuple(h for k, h in enumerate(header) if k != at), tuple(names))
 
 
-def _row_problem(row: list[str], header: list[str], at: int) -> str | None:
-    """What is wrong with one row, said as the user would look for it."""
+def _row_problem(row: list[str], header: list[str], at: int) -> dict | None:
+    """What is wrong with one row, said as the user would look for it (a message)."""
     if len(row) != len(header):
-        return f"{len(row)} fields, but the header has {len(header)}"
+        return msg("error.dataset.row_fields", fields=len(row), header=len(header))
     if not row[at].strip():
-        return f"the label ({header[at]}) is empty"
+        return msg("error.dataset.row_label", label=header[at])
     for k, cell in enumerate(row):
         if k == at:
             continue
@@ -233,7 +227,7 @@ def _row_problem(row: list[str], header: list[str], at: int) -> str | None:
         except ValueError:
             ok = False
         if not ok:
-            return f"{header[k]} is {cell.strip()!r}, not a finite number"
+            return msg("error.dataset.row_number", column=header[k], got=repr(cell.strip()))
     return None
 
 

@@ -1,5 +1,5 @@
 """A time limit per request, inside the app and below gunicorn's worker timeout, and the one
-answer for work the server could not finish: 503 `{"error", "position": null}`.
+answer for work the server could not finish: 503 `{"error", "code", "params", "position": null}`.
 
 `within(seconds)` arms SIGALRM when it runs in the main thread (a gunicorn sync worker, a test,
 the command line): at the deadline Python code anywhere stops at its next bytecode, and every
@@ -17,17 +17,22 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
+
+from . import i18n
 
 
 class Unavailable(RuntimeError):
     """The server failed, not the request: a deadline passed or Graphviz died; HTTP 503."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code, self.params = code, params
+        self.message = i18n.say(code, "en", **params)
+        super().__init__(self.message)
 
     def to_json(self) -> dict:
-        return {"error": self.message, "position": None}
+        return {"error": self.message, "code": self.code, "params": self.params,
+                "position": None}
 
 
 class _Expired(BaseException):
@@ -52,12 +57,11 @@ def check() -> None:
     """Stop here if the deadline has passed (the cooperative half, for threads)."""
     left = remaining()
     if left is not None and left <= 0:
-        raise Unavailable(expired(getattr(_local, "seconds", None) or _main_seconds))
+        raise expired(getattr(_local, "seconds", None) or _main_seconds)
 
 
-def expired(seconds: float) -> str:
-    return (f"the request took longer than {seconds:g} s, the server's limit for one request "
-            f"(REQUEST_SECONDS), and was stopped: try a smaller expression or graph")
+def expired(seconds: float) -> Unavailable:
+    return Unavailable("error.unavailable.deadline", seconds=f"{seconds:g}")
 
 
 @contextmanager
@@ -78,7 +82,7 @@ def within(seconds: float) -> Iterator[None]:
             _disarm(main, previous)
     except _Expired:   # in the block, or in _disarm before it stopped the timer
         _disarm(main, previous)
-        raise Unavailable(expired(seconds)) from None
+        raise expired(seconds) from None
 
 
 def _disarm(main: bool, previous: object) -> None:

@@ -35,14 +35,15 @@ class DotProcess:
             try:
                 proc = self._process()
             except OSError as err:   # not installed, or no process could be started
-                raise Unavailable(died(f"could not be started ({err.strerror})")) from None
+                raise Unavailable("error.unavailable.dot_not_started",
+                                  reason=err.strerror) from None
             try:
                 proc.stdin.write(source.encode() + b"\n")
                 proc.stdin.flush()
                 return self._read(proc).decode()
             except OSError as err:   # its pipe broke: it died while being fed
                 self._stop()
-                raise Unavailable(died(f"stopped ({err.strerror})")) from None
+                raise Unavailable("error.unavailable.dot_stopped", reason=err.strerror) from None
             except BaseException:
                 self._stop()
                 raise
@@ -65,14 +66,14 @@ class DotProcess:
                 left = deadline_at - time.monotonic()
                 ready = sel.select(left) if left > 0 else []
                 if not ready:
-                    raise Unavailable(stalled(limit, timeout))
+                    raise stalled(limit, timeout)
                 for key, _ in ready:
                     chunk = os.read(key.fd, 1 << 16)
                     if not chunk:
-                        raise Unavailable(died(f"stopped ({_tail(err)})"))
+                        raise Unavailable("error.unavailable.dot_stopped", reason=_tail(err))
                     key.data.extend(chunk)
                 if b"Error" in err:
-                    raise Unavailable(died(f"refused the graph ({_tail(err)})"))
+                    raise Unavailable("error.unavailable.dot_refused", reason=_tail(err))
         return bytes(out)
 
     def _stop(self) -> None:
@@ -91,23 +92,19 @@ def dot_timeout() -> tuple[str, float]:
     deadline.check()
     left = deadline.remaining()
     if left is not None and left < DOT_TIMEOUT_SECONDS:
-        return "the request's", left
-    return "its", DOT_TIMEOUT_SECONDS
+        return "request", left
+    return "own", DOT_TIMEOUT_SECONDS
 
 
-def stalled(limit: str, seconds: float) -> str:
-    return (f"the server failed to lay out the graph: Graphviz's dot ran past {limit} time "
-            f"limit ({seconds:.3g} s) and was stopped")
+def stalled(limit: str, seconds: float) -> Unavailable:
+    """`dot` ran past `limit` ("own" or "request"): error.unavailable.dot_stalled_*."""
+    return Unavailable(f"error.unavailable.dot_stalled_{limit}", seconds=f"{seconds:.3g}")
 
 
-def died(how: str) -> str:
-    return f"the server failed to lay out the graph: Graphviz's dot {how}"
-
-
-def _tail(err: bytes | bytearray) -> str:
+def _tail(err: bytes | bytearray) -> str | dict:
     """The end of dot's standard error, for the message: what went wrong, not a page of it."""
     text = bytes(err).decode(errors="replace").strip()
-    return text[-200:] if text else "no message"
+    return text[-200:] if text else {"code": "error.unavailable.no_message", "params": {}}
 
 
 def run_dot(source: str, fmt: str) -> bytes:
@@ -118,10 +115,10 @@ def run_dot(source: str, fmt: str) -> bytes:
         done = subprocess.run(["dot", f"-T{fmt}"], input=source.encode(), capture_output=True,
                               timeout=timeout, check=True)
     except subprocess.TimeoutExpired:
-        raise Unavailable(stalled(limit, timeout)) from None
+        raise stalled(limit, timeout) from None
     except subprocess.CalledProcessError as err:
-        raise Unavailable(died(f"exited with status {err.returncode} ({_tail(err.stderr)})")
-                          ) from None
+        raise Unavailable("error.unavailable.dot_exit", status=err.returncode,
+                          reason=_tail(err.stderr)) from None
     except OSError as err:   # not installed, or no process could be started
-        raise Unavailable(died(f"could not be started ({err.strerror})")) from None
+        raise Unavailable("error.unavailable.dot_not_started", reason=err.strerror) from None
     return done.stdout

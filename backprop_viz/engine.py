@@ -12,6 +12,7 @@ import numpy as np
 from . import deltas as delta_mod
 from . import forms
 from . import graph as graph_mod
+from .errors import Said
 from .limits import MAX_JACOBIAN_NUMBERS
 from .op import Op
 from .ops import get_op
@@ -338,10 +339,10 @@ def lecture_names(gr: graph_mod.Graph, said: Mapping[str, str]) -> tuple[forms.N
     return tuple(out)
 
 
-def _non_finite(gr: graph_mod.Graph, arrays: dict[str, np.ndarray], what: str) -> list[str]:
-    """One warning naming the first node (in forward order) whose array is not all finite."""
+def _non_finite(gr: graph_mod.Graph, arrays: dict[str, np.ndarray], what: str) -> list[Said]:
+    """One warning naming the first node (in forward order) whose array is not all finite;
+    `what` is "value" or "gradient" (warning.non_finite_*)."""
     for node in gr.order:
         if node in arrays and not np.isfinite(arrays[node]).all():
-            return [f"the {what} of {gr.label(node)} ({node}) is not finite (NaN or ±∞); "
-                    f"everything computed from it is affected"]
+            return [Said(f"warning.non_finite_{what}", label=gr.label(node), node=node)]
     return []

@@ -24,14 +24,13 @@ TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
 DOT_WORKERS = 2     # `dot`s laying pages out at once
 
 
-def pdf(trace: Trace) -> bytes:
+def pdf(trace: Trace, lang: str = "en") -> bytes:
     """One page per step k = 0…N, each laid out by `dot` with its equations typeset above the
-    diagram, merged with pypdf; the last step's page ends with the summary."""
+    diagram, merged with pypdf; the last step's page ends with the summary; words in `lang`."""
     pages = len(trace.steps) + 1
     if pages > MAX_EXPORT_PAGES:
-        raise BackpropError(f"an every-step PDF of this graph would have {pages} pages; the "
-                            f"limit is {MAX_EXPORT_PAGES}: export single steps instead")
-    setter = pdfmath.Typesetter(trace, render.THEMES["light"])
+        raise BackpropError("error.export.pages", pages=pages, limit=MAX_EXPORT_PAGES)
+    setter = pdfmath.Typesetter(trace, render.THEMES["light"], lang)
     with ThreadPoolExecutor(DOT_WORKERS) as pool:
         done = pool.map(lambda k: render.export(trace, "pdf", k, pdfmath.caption(setter.page(k))),
                         range(pages))
@@ -43,25 +42,25 @@ def pdf(trace: Trace) -> bytes:
     return out.getvalue()
 
 
-def export(trace: Trace, fmt: str, start: int = 0) -> bytes:
-    """Every step as `fmt`: pdf, or html opening at step `start`."""
+def export(trace: Trace, fmt: str, start: int = 0, lang: str = "en") -> bytes:
+    """Every step as `fmt`: pdf, or html opening at step `start`; words in `lang`."""
     if fmt == "pdf":
-        return pdf(trace)
+        return pdf(trace, lang)
     if fmt == "html":
-        return standalone.html(trace, start).encode()
-    raise BackpropError(f"an every-step export is one of {', '.join(TYPES)}, not {fmt!r}")
+        return standalone.html(trace, start, lang).encode()
+    raise BackpropError("error.export.every_step_type", choices=", ".join(TYPES), got=repr(fmt))
 
 
-def write(trace: Trace, path: str | Path) -> Path:
-    """Write `trace` to `path`, in the format its suffix names: every step as .pdf or .html,
-    the finished diagram as .svg, .png or .dot."""
+def write(trace: Trace, path: str | Path, lang: str = "en") -> Path:
+    """Write `trace` to `path`, in the format its suffix names: every step as .pdf or .html
+    (its words in `lang`), the finished diagram as .svg, .png or .dot."""
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt in TYPES:
-        path.write_bytes(export(trace, fmt))
+        path.write_bytes(export(trace, fmt, lang=lang))
     elif fmt in render.EXPORT_TYPES:
         path.write_bytes(render.export(trace, fmt, len(trace.steps)))
     else:
-        raise BackpropError(f"the file must end in one of "
-                            f"{', '.join('.' + t for t in (*TYPES, *render.EXPORT_TYPES))}")
+        raise BackpropError("error.export.suffix",
+                            suffixes=", ".join("." + t for t in (*TYPES, *render.EXPORT_TYPES)))
     return path

@@ -94,9 +94,7 @@ class _Builder:
 
     def add(self, inputs: list[str] = (), **attrs) -> str:
         if len(self.g) >= MAX_NODES:
-            raise BackpropError(
-                f"the expression needs more than {MAX_NODES} nodes; the limit is {MAX_NODES}",
-                attrs.get("pos"))
+            raise BackpropError("error.limit.nodes", attrs.get("pos"), limit=MAX_NODES)
         node = f"n{len(self.g)}"
         self.g.add_node(node, **{"name": None, "params": {}, **attrs})
         for port, src in enumerate(inputs):

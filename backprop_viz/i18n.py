@@ -68,7 +68,7 @@ def placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text))
 
 
-def say(key: str, lang: str, **params: Any) -> str:
+def say(key: str, lang: str, /, **params: Any) -> str:
     """The entry `key` of `lang`'s catalog (English where `lang` lacks it), its placeholders
     filled from `params`; a parameter that is a message is said in `lang` first."""
     template = catalog(lang).get(key)

@@ -15,11 +15,14 @@ import numpy as np
 
 from . import budget, engine, gradcheck, scalar, tracedata
 from . import graph as graph_mod
-from .errors import BackpropError
+from .errors import BackpropError, Said
 from .limits import MAX_DIM, MAX_ELEMENTS_PER_ARRAY, MAX_ELEMENTS_TOTAL, MAX_EXPRESSION_CHARS
 from .parser import parse
 from .readings import read_back
 from .syntax import F_CHOICES
+
+# error.request.variables_type writes `{name: {shape} or {value}}`: its braces are these.
+VARIABLES_SPEC = {"shape": "{shape}", "value": "{value}"}
 
 NAME = re.compile(r"^[^\W\d_][\w]*$")
 VIEWS = ("vector", "scalar")   # the graph as built; every entry its own node (`scalar`)
@@ -38,14 +41,15 @@ class Inputs:
 def read(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0) -> Inputs:
     """Check a request's fields; every mistake is a BackpropError naming it."""
     if not isinstance(expression, str):
-        raise BackpropError("expression must be a string", None)
+        raise BackpropError("error.request.expression_type")
     if len(expression) > MAX_EXPRESSION_CHARS:
-        raise BackpropError(f"the expression is {len(expression)} characters long; the limit is "
-                            f"{MAX_EXPRESSION_CHARS}", MAX_EXPRESSION_CHARS)
+        raise BackpropError("error.limit.expression_chars", MAX_EXPRESSION_CHARS,
+                            chars=len(expression), limit=MAX_EXPRESSION_CHARS)
     if f not in F_CHOICES:
-        raise BackpropError(f"f must be one of {', '.join(F_CHOICES)}, not {f!r}", None)
+        raise BackpropError("error.request.one_of", field="f", choices=", ".join(F_CHOICES),
+                            got=repr(f))
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise BackpropError(f"seed must be a whole number from 0 to 2⁶³−1, not {seed!r}", None)
+        raise BackpropError("error.request.seed", got=repr(seed))
     shapes, values = _read_variables(variables)
     return Inputs(expression, f, seed, shapes, values, tuple(variables or ()))
 
@@ -71,7 +75,8 @@ class Pipeline:
                ) -> tuple[graph_mod.Graph, dict[str, np.ndarray]]:
         """The view's graph (the scalar expansion for "scalar") and its variable nodes' values."""
         if view not in VIEWS:
-            raise BackpropError(f"view must be one of {', '.join(VIEWS)}, not {view!r}", None)
+            raise BackpropError("error.request.one_of", field="view", choices=", ".join(VIEWS),
+                                got=repr(view))
         if view == "scalar":
             return scalar.expand(self.graph, values)
         return self.graph, {node: values[name] for name, node in self.graph.variables.items()}
@@ -111,9 +116,8 @@ def build(req: Inputs) -> Pipeline:
     program = parse(req.expression, frozenset(req.names))
     gr = graph_mod.build(program, req.f, req.shapes)
     parsed, readings = read_back(program, gr)
-    warnings = (*program.notes, *readings, *(f"variable {name} is not in the expression; it was "
-                                             "ignored" for name in req.names
-                                             if name not in gr.variables))
+    warnings = (*program.notes, *readings, *(Said("warning.unused_variable", name=name)
+                                             for name in req.names if name not in gr.variables))
     check_sizes(gr)
     budget.check(gr)
     return Pipeline(req, gr, parsed, warnings, scalar.count(gr), program.splits)
@@ -146,35 +150,35 @@ def _leaf(req: Inputs, name: str, attrs: dict) -> np.ndarray:
 
 # ---------------------------------------------------------------- variables
 
-def _spec_error(name: str, detail: str) -> BackpropError:
-    return BackpropError(f"variable {name}: {detail}", None)
+def _spec_error(name: str, code: str, **params: Any) -> BackpropError:
+    """`variable W: …`, the detail said by `code` (error.variable.*)."""
+    return BackpropError(code, None, name=name, **params)
 
 
 def _as_array(name: str, value: Any) -> np.ndarray:
     """A number is 1×1, a flat list a column vector, a list of lists a matrix row by row."""
     def number(v: Any) -> float:
         if isinstance(v, bool) or not isinstance(v, int | float):
-            raise _spec_error(name, f"{v!r} is not a number")
+            raise _spec_error(name, "error.variable.not_a_number", got=repr(v))
         try:
             if math.isfinite(v):
                 return float(v)
         except OverflowError:   # an integer beyond float's range, e.g. 10**400
             pass
-        raise _spec_error(name, f"values must be finite numbers within ±{sys.float_info.max:.3g}")
+        raise _spec_error(name, "error.variable.not_finite", limit=f"{sys.float_info.max:.3g}")
 
     if not isinstance(value, list):
         return np.array([[number(value)]])
     if not value:
-        raise _spec_error(name, "the value is an empty list")
+        raise _spec_error(name, "error.variable.empty")
     if all(not isinstance(v, list) for v in value):
         _check_size(name, (len(value), 1))
         return np.array([[number(v)] for v in value])
     if not all(isinstance(row, list) for row in value):
-        raise _spec_error(name, "mixes numbers and lists: give a flat list or a list of rows")
+        raise _spec_error(name, "error.variable.mixed")
     width = len(value[0])
     if width == 0 or any(len(row) != width for row in value):
-        raise _spec_error(name, "rows must all have the same, non-zero length "
-                                "(the value is ragged)")
+        raise _spec_error(name, "error.variable.ragged")
     _check_size(name, (len(value), width))
     return np.array([[number(v) for v in row] for row in value])
 
@@ -182,42 +186,44 @@ def _as_array(name: str, value: Any) -> np.ndarray:
 def _check_size(name: str, shape: tuple[int, int]) -> None:
     for d in shape:
         if d > MAX_DIM:
-            raise _spec_error(name, f"dimension {d} is larger than the limit {MAX_DIM}")
+            raise _spec_error(name, "error.variable.dimension", dim=d, limit=MAX_DIM)
     if shape[0] * shape[1] > MAX_ELEMENTS_PER_ARRAY:
-        raise _spec_error(name, f"{shape[0]}×{shape[1]} = {shape[0] * shape[1]} numbers is "
-                                f"more than the limit {MAX_ELEMENTS_PER_ARRAY} for one array")
+        raise _spec_error(name, "error.variable.elements", shape=f"{shape[0]}×{shape[1]}",
+                          numbers=shape[0] * shape[1], limit=MAX_ELEMENTS_PER_ARRAY)
 
 
 def _read_variables(variables: Any) -> tuple[dict[str, tuple[int, int]], dict[str, np.ndarray]]:
     if variables is None:
         return {}, {}
     if not isinstance(variables, Mapping):
-        raise BackpropError("variables must be an object: {name: {shape} or {value}}", None)
+        raise BackpropError("error.request.variables_type", **VARIABLES_SPEC)
     shapes, values = {}, {}
     for name, spec in variables.items():
         if not isinstance(name, str) or not NAME.match(name) or "ᵀ" in name:
-            raise BackpropError(f"{name!r} is not a variable name", None)
+            raise BackpropError("error.variable.bad_name", got=repr(name))
         if not isinstance(spec, Mapping):
-            raise _spec_error(name, 'give {"shape": [rows, columns]} or {"value": ...}')
+            raise _spec_error(name, "error.variable.spec_type", shape='{"shape": [rows, columns]}',
+                              value='{"value": ...}')
         unknown = set(spec) - {"shape", "value"}
         if unknown:
-            raise _spec_error(name, f"unknown field {sorted(unknown)[0]!r} (use shape or value)")
+            raise _spec_error(name, "error.variable.unknown_field", field=repr(sorted(unknown)[0]))
         shape = None
         if "shape" in spec:
             shape = spec["shape"]
             if (not isinstance(shape, list) or len(shape) != 2
                     or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape)):
-                raise _spec_error(name, "shape must be two whole numbers [rows, columns]")
+                raise _spec_error(name, "error.variable.shape_type")
             if min(shape) < 1:
-                raise _spec_error(name, f"shape {shape[0]}×{shape[1]} must be at least 1×1")
+                raise _spec_error(name, "error.variable.shape_small",
+                                  shape=f"{shape[0]}×{shape[1]}")
             _check_size(name, tuple(shape))
             shape = (shape[0], shape[1])
         if "value" in spec:
             values[name] = _as_array(name, spec["value"])
             if shape and shape != values[name].shape:
-                raise _spec_error(name, f"the value is {values[name].shape[0]}×"
-                                        f"{values[name].shape[1]} but the shape says "
-                                        f"{shape[0]}×{shape[1]}")
+                raise _spec_error(name, "error.variable.value_shape",
+                                  value=f"{values[name].shape[0]}×{values[name].shape[1]}",
+                                  shape=f"{shape[0]}×{shape[1]}")
             shape = values[name].shape
         if shape:
             shapes[name] = shape
@@ -231,15 +237,14 @@ def check_sizes(gr: graph_mod.Graph) -> None:
         r, c = gr.g.nodes[node]["shape"]
         where = gr.g.nodes[node].get("pos")
         if max(r, c) > MAX_DIM:
-            raise BackpropError(f"{gr.label(node)} would be {r}×{c}: dimension {max(r, c)} is "
-                                f"larger than the limit {MAX_DIM}", where)
+            raise BackpropError("error.limit.dimension", where, node=gr.label(node),
+                                shape=f"{r}×{c}", dim=max(r, c), limit=MAX_DIM)
         if r * c > MAX_ELEMENTS_PER_ARRAY:
-            raise BackpropError(f"{gr.label(node)} would be {r}×{c} = {r * c} numbers, more than "
-                                f"the limit {MAX_ELEMENTS_PER_ARRAY} for one array", where)
+            raise BackpropError("error.limit.array_elements", where, node=gr.label(node),
+                                shape=f"{r}×{c}", numbers=r * c, limit=MAX_ELEMENTS_PER_ARRAY)
         total += r * c
     if total > MAX_ELEMENTS_TOTAL:
-        raise BackpropError(f"the graph would hold {total} numbers in all, more than the limit "
-                            f"{MAX_ELEMENTS_TOTAL}", None)
+        raise BackpropError("error.limit.total_elements", numbers=total, limit=MAX_ELEMENTS_TOTAL)
 
 
 def _draw(name: str, shape: tuple[int, int], seed: int) -> np.ndarray:

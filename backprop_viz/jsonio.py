@@ -54,13 +54,13 @@ def loads(body: bytes) -> Any:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as err:
         if "depth limit" in str(err):
-            raise _too_deep(f"more than {ORJSON_DEPTH}") from None
+            raise BackpropError("error.limit.json_depth_over", found=ORJSON_DEPTH,
+                                limit=MAX_JSON_DEPTH) from None
         reason = str(err).split(": line ", 1)[0]
-        raise BackpropError(f"the request body is not valid JSON: {reason} (at byte {err.pos})",
-                            None) from None
+        raise BackpropError("error.request.bad_json", reason=reason, byte=err.pos) from None
     found = depth(value)
     if found > MAX_JSON_DEPTH:
-        raise _too_deep(str(found))
+        raise BackpropError("error.limit.json_depth", found=found, limit=MAX_JSON_DEPTH)
     return value
 
 
@@ -77,7 +77,3 @@ def depth(value: Any) -> int:
             todo.extend((child, level + 1) for child in children)
     return deepest
 
-
-def _too_deep(found: str) -> BackpropError:
-    return BackpropError(f"the request body nests {found} arrays and objects deep; the limit "
-                         f"is {MAX_JSON_DEPTH} (MAX_JSON_DEPTH)", None)

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .errors import BackpropError
+from .errors import BackpropError, msg
 
 TRANSPOSE_MARK = "ᵀ"  # U+1D40: str.isalpha() says it is a letter, but it is never part of a name
 
@@ -23,11 +23,9 @@ SYMBOLS: tuple[tuple[str, str], ...] = (
     (",", ","), ("=", "="), ("√", "√"), ("‖", "‖"), ("′", "′"),
 )
 OPENERS, CLOSERS = frozenset("(["), frozenset(")]")
-# Characters the language does not use, but code pasted from numpy does: what to say about them.
-CHARACTER_HINTS: dict[str, str] = {
-    ":": ": slicing is not supported", "|": ": write abs(x), or ‖x‖ for a norm",
-    "∑": ": write sum(...)",
-}
+# Characters the language does not use, but code pasted from numpy does: what to say about them
+# (the catalogs' error.hint.char.* entries).
+CHARACTER_HINTS: dict[str, str] = {":": "slicing", "|": "abs", "∑": "sum"}
 NEWLINES = "\n\r"
 COMMENT = "#"   # to the end of the line, as in Python
 # NFKC folds full-width brackets and letters to ASCII (`（x）` is `(x)`), but would also fold
@@ -85,7 +83,7 @@ def tokenize(source: str) -> list[Token]:
             i += 1
         elif number := _NUMBER.match(source, i):
             if not math.isfinite(float(number.group())):
-                raise BackpropError(f"the number at {location(source, i)} is too large", i)
+                raise BackpropError("error.parse.number_too_large", i, at=location(source, i))
             tokens.append(Token("number", number.group(), i))
             i = number.end()
         elif superscript := _SUPERSCRIPT.match(source, i):
@@ -105,8 +103,10 @@ def tokenize(source: str) -> list[Token]:
         else:
             symbol = next(((t, k) for t, k in SYMBOLS if source.startswith(t, i)), None)
             if symbol is None:
-                raise BackpropError(f"unexpected character {_show(ch)} at {location(source, i)}"
-                                    f"{CHARACTER_HINTS.get(ch, '')}", i)
+                hint = CHARACTER_HINTS.get(ch)
+                raise BackpropError("error.parse.unexpected_character", i, character=_show(ch),
+                                    at=location(source, i),
+                                    hint=msg(f"error.hint.char.{hint}") if hint else "")
             text, kind = symbol
             depth += (kind in OPENERS) - (kind in CLOSERS and depth > 0)
             tokens.append(Token(kind, text, i))
@@ -143,21 +143,23 @@ def is_letter(ch: str) -> bool:
     return ch.isalpha() and ch != TRANSPOSE_MARK
 
 
-def location(source: str, pos: int) -> str:
-    """Where `pos` is, in the user's terms: "column 5", or "line 2, column 3" in a program of
-    several lines. Columns are 1-based."""
+def location(source: str, pos: int) -> dict:
+    """Where `pos` is, in the user's terms, as a message: "column 5", or "line 2, column 3" in
+    a program of several lines. Columns are 1-based."""
     breaks = list(_LINE_BREAK.finditer(source, 0, pos))
     if not breaks and not _LINE_BREAK.search(source):
-        return f"column {pos + 1}"
-    return f"line {len(breaks) + 1}, column {pos - (breaks[-1].end() if breaks else 0) + 1}"
+        return msg("error.at.column", column=pos + 1)
+    return msg("error.at.line", line=len(breaks) + 1,
+               column=pos - (breaks[-1].end() if breaks else 0) + 1)
 
 
-def describe(token: Token) -> str:
-    """A token as an error message names it: `')'`, `end of line`, `end of input`."""
+def describe(token: Token) -> str | dict:
+    """A token as an error message names it: `')'`, or the message `end of line`, `end of
+    input`."""
     if token.kind == "end":
-        return "end of input"
+        return msg("error.token.end_of_input")
     if token.kind == "sep" and token.text in NEWLINES:
-        return "end of line"
+        return msg("error.token.end_of_line")
     return _show(token.text)
 
 

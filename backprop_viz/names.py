@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from .errors import Said
 from .grammar import ASSIGNMENTS
 from .lexer import MODULES, Token
 from .syntax import ALIASES, CONSTANTS, FUNCTIONS
@@ -102,7 +103,7 @@ def split_runs(tokens: list[Token], keep: frozenset[str]
     reports; so does a run followed by `=`, a name being assigned or an option (`axis=0`), and
     every run of a statement that reads as code."""
     out: list[Token] = []
-    notes: dict[str, str] = {}
+    notes: dict[str, Said] = {}
     code = _code_statements(tokens)
     for i, (tok, after) in enumerate(pairwise(tokens)):
         pieces = None
@@ -112,10 +113,10 @@ def split_runs(tokens: list[Token], keep: frozenset[str]
         if pieces is None:
             out.append(tok)
             continue
-        transpose = "; for a transpose write ᵀ" if pieces[-1] == "T" else ""
         if not set(pieces) <= keep:
-            notes[tok.text] = (f"{tok.text} is read as {' · '.join(pieces)}, a product: to keep "
-                               f"it one name, declare {tok.text} as a variable{transpose}")
+            notes[tok.text] = Said("warning.run_as_product" if pieces[-1] != "T" else
+                                   "warning.run_as_product_t", name=tok.text,
+                                   product=" · ".join(pieces))
         start = tok.pos
         for piece in pieces:
             out.append(Token("name", piece, start))

@@ -21,12 +21,13 @@ from .tracedata import Trace
 class NotebookTrace(Trace):
     """A Trace that exports itself and shows itself in Jupyter."""
 
-    def export(self, path: str | Path) -> Path:
+    def export(self, path: str | Path, lang: str = "en") -> Path:
         """Write the trace to `path` by its suffix: every step as .pdf (a page per step) or
-        .html (steps through offline); the finished diagram as .svg, .png or .dot. Loaded on
-        first use (a floor below this one), so a trace alone never loads Graphviz's side."""
+        .html (steps through offline), its words in `lang` (en or ko); the finished diagram as
+        .svg, .png or .dot. Loaded on first use (a floor below this one), so a trace alone
+        never loads Graphviz's side."""
         from .exports import write
-        return write(self, path)
+        return write(self, path, lang)
 
     def train(self, *, dataset: Any = None, steps: int = 1, eta: float = 0.1,
               **options: Any) -> Any:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from .brackets import holds_rows, holds_tuple, spaced_names
 from .calls import bind, number_text, suggest
-from .errors import BackpropError
+from .errors import BackpropError, Said, msg
 from .grammar import (
     ASSIGNMENTS,
     AUGMENTED,
@@ -61,7 +61,7 @@ def parse(source: str, declared: frozenset[str] = frozenset()) -> Program:
         return Program(statements, source, (*notes.values(), *parser.notes), tuple(notes))
     except RecursionError:  # a safety net: MAX_DEPTH is meant to stop well before this
         where = parser.open[-1].pos if parser.open else 0
-        raise BackpropError(f"nesting deeper than {MAX_DEPTH} levels", where) from None
+        raise BackpropError("error.parse.too_deep", where, limit=MAX_DEPTH) from None
 
 
 class _Parser:
@@ -77,7 +77,7 @@ class _Parser:
         self.will_assign = assigned           # assigned by some statement of the program
         self.assigned: set[str] = set()       # assigned by the statements parsed so far
         self.open: list[Token] = []           # brackets not closed yet, innermost last
-        self.notes: list[str] = []            # readings to announce in `warnings`
+        self.notes: list[Said] = []           # readings to announce in `warnings`
 
     # ----- tokens -----
 
@@ -92,30 +92,31 @@ class _Parser:
     def at(self, pos: int) -> str:
         return location(self.source, pos)
 
-    def error(self, tok: Token, message: str) -> BackpropError:
+    def error(self, tok: Token, code: str, **params: object) -> BackpropError:
         """The error for finding `tok`; running out of input inside brackets blames the bracket."""
         if tok.kind == "end" and self.open:
             bracket = self.open[-1]
-            return BackpropError(f"'{bracket.text}' at {self.at(bracket.pos)} is never closed",
-                                 bracket.pos)
-        return BackpropError(message, tok.pos)
+            return BackpropError("error.parse.never_closed", bracket.pos, bracket=bracket.text,
+                                 at=self.at(bracket.pos))
+        return BackpropError(code, tok.pos, **params)
 
-    def unexpected(self, tok: Token, hint: str = "") -> BackpropError:
-        return self.error(tok, f"unexpected {describe(tok)} at {self.at(tok.pos)}{hint}")
+    def unexpected(self, tok: Token, hint: str | dict = "") -> BackpropError:
+        return self.error(tok, "error.parse.unexpected", token=describe(tok),
+                          at=self.at(tok.pos), hint=hint)
 
     def open_bracket(self) -> Token:
         bracket = self.advance()
         self.open.append(bracket)
         if len(self.open) > MAX_DEPTH:
-            raise BackpropError(f"nesting deeper than {MAX_DEPTH} levels", bracket.pos)
+            raise BackpropError("error.parse.too_deep", bracket.pos, limit=MAX_DEPTH)
         return bracket
 
     def close_bracket(self, closer: str) -> None:
         tok = self.peek()
         if tok.kind != closer:
             bracket = self.open[-1]
-            hint = (f": '{bracket.text}' at {self.at(bracket.pos)} must be closed with '{closer}'"
-                    if tok.kind in (")", "]") else "")
+            hint = (msg("error.hint.close_with", bracket=bracket.text, at=self.at(bracket.pos),
+                        closer=closer) if tok.kind in (")", "]") else "")
             raise self.unexpected(tok, hint)
         self.advance()
         self.open.pop()
@@ -130,12 +131,11 @@ class _Parser:
             if self.peek().kind == "end":
                 break
             if statements and statements[-1].name is None:
-                raise BackpropError("only the last statement may be a bare expression: "
-                                    "name it, as in z = ...", statements[-1].pos)
+                raise BackpropError("error.parse.bare_not_last", statements[-1].pos)
             statements.append(self.statement())
             check_height(statements[-1].expr, MAX_DEPTH)
         if not statements:
-            raise BackpropError("the expression is empty", 0)
+            raise BackpropError("error.parse.empty", 0)
         return tuple(statements)
 
     def statement(self) -> Statement:
@@ -151,19 +151,18 @@ class _Parser:
         expr = self.expr(0)
         after = self.peek()
         if after.kind in ASSIGNMENTS:
-            raise self.unexpected(after, ": a statement assigns one name" if name else
-                                  ": only a single name may stand left of '='")
+            raise self.unexpected(after, msg("error.hint.one_name" if name else
+                                             "error.hint.single_name_left"))
         if after.kind not in ("sep", "end"):
             raise self.unexpected(after)
         if name is not None and assign.kind in AUGMENTED:
             if name not in self.assigned:
-                raise BackpropError(f"{name} is used before it is assigned", first.pos)
+                raise BackpropError("error.parse.used_before_assigned", first.pos, name=name)
             _, op, sym = BINARY[AUGMENTED[assign.kind]]
             expr = Binary(op, Name(name, first.pos), expr, assign.pos, sym)
         if name is not None and name in self.declared and not (
                 name not in self.assigned and literal(expr) is not None):
-            raise BackpropError(f"{name} is assigned by the expression, so it cannot be given "
-                                "a value or shape", first.pos)
+            raise BackpropError("error.parse.assigned_and_given", first.pos, name=name)
         if name is not None:
             self.assigned.add(name)
         return Statement(name, expr, first.pos)
@@ -215,11 +214,7 @@ class _Parser:
                 and before.pos + len(before.text) == tok.pos
                 and not holds_rows(self.tokens, self.i)):
             x = before.text if before.kind == "name" and len(before.text) < 20 else "x"
-            raise BackpropError(
-                f"indexing, as in {x}[0], is not supported ('[' at {self.at(tok.pos)}): for one "
-                f"number, make it a variable of its own ({x}0); for one row, multiply by a "
-                f"one-hot column e given as a value: eᵀ{x}; to multiply by a stack, write "
-                f"{x} [a; b], with a space", tok.pos)
+            raise BackpropError("error.parse.indexing", tok.pos, x=x, at=self.at(tok.pos))
 
     def operand(self) -> Expr:
         """A number, name, call, (group), [stack], √x or ‖x‖, with its postfix transposes and at
@@ -235,8 +230,7 @@ class _Parser:
             exponent, text = self.exponent(power)
             node = self.postfix(Power(node, exponent, text, power.pos))
             if self.peek().kind in POWERS:
-                raise BackpropError("the exponent must be a number constant: write a power of "
-                                    "a power with parentheses, (a^2)^3", self.peek().pos)
+                raise BackpropError("error.parse.power_of_power", self.peek().pos)
         return node
 
     def number(self) -> Expr:
@@ -281,8 +275,8 @@ class _Parser:
         before = self.tokens[self.i - 1] if self.i > 0 else None
         if before is None or before.kind == "sep":
             return self.unexpected(tok)
-        return self.error(tok, f"expected an operand after {describe(before)} at "
-                               f"{self.at(before.pos)}")
+        return self.error(tok, "error.parse.missing_operand", token=describe(before),
+                          at=self.at(before.pos))
 
     def postfix(self, node: Expr) -> Expr:
         """Transposes, and method calls as numpy and PyTorch write them: `a.sum(axis=0)` is
@@ -290,8 +284,7 @@ class _Parser:
         while self.peek().kind in ("transpose", "method", "′"):
             tok = self.peek()
             if tok.kind == "′":
-                raise BackpropError("′ marks a derivative, as in f′(z), tanh′(z), σ′(z), "
-                                    "relu′(z); for a transpose write ᵀ", tok.pos)
+                raise BackpropError("error.parse.prime_alone", tok.pos)
             if tok.kind == "transpose":
                 node = Transpose(node, self.advance().pos)
             elif tok.text in METHODS:
@@ -299,21 +292,21 @@ class _Parser:
             elif function_of(tok.text[1:]):
                 if (isinstance(node, Name) and node.name == "F"
                         and node.name not in self.declared | self.will_assign):
-                    raise BackpropError(f"F{tok.text}(...) is torch.nn.functional's "
-                                        f"{tok.text[1:]}: write {tok.text[1:]}(...), as F is "
-                                        "read as a variable", node.pos)
+                    raise BackpropError("error.parse.functional_f", node.pos,
+                                        function=tok.text[1:])
                 node = self.call(receiver=node)
             else:
                 hint = METHOD_HINTS.get(tok.text[1:])
-                raise BackpropError(f"unknown method '{tok.text}'"
-                                    f"{f': {hint}' if hint else suggest(tok.text[1:])}", tok.pos)
+                raise BackpropError("error.parse.unknown_method", tok.pos, method=tok.text,
+                                    hint=msg(f"error.hint.method.{hint}") if hint
+                                    else suggest(tok.text[1:]))
         return node
 
     def method_t(self, node: Expr) -> Expr:
         """PyTorch's `W.t()`: the transpose."""
         tok = self.advance()
         if self.peek().kind != "(" or self.peek(1).kind != ")":
-            raise BackpropError(".t() takes no arguments: it is the transpose", tok.pos)
+            raise BackpropError("error.parse.t_arguments", tok.pos)
         self.advance()
         self.advance()
         return Transpose(node, tok.pos)
@@ -323,12 +316,10 @@ class _Parser:
         tok = self.advance()
         if isinstance(node, Call) and node.func in ("max", "min") and len(node.args) == 1:
             return node
-        raise BackpropError(".values follows a max or min along an axis, as in "
-                            "x.max(dim=1, keepdim=True).values", tok.pos)
+        raise BackpropError("error.parse.values_alone", tok.pos)
 
     def method_indices(self, node: Expr) -> Expr:
-        raise BackpropError(".indices of a max are whole numbers, with no gradient: use .values",
-                            self.peek().pos)
+        raise BackpropError("error.parse.indices", self.peek().pos)
 
     def exponent(self, power: Token) -> tuple[float, str]:
         """After `^` or `**`: a number constant with an optional sign, optionally in parentheses
@@ -345,12 +336,11 @@ class _Parser:
             self.advance()
             below, under = self.signed_number(start)
             if below == 0:
-                raise BackpropError("the exponent divides by 0", start.pos)
+                raise BackpropError("error.parse.exponent_divides_by_zero", start.pos)
             value, text = value / below, f"({text}/{under})"
         if parenthesised:
             if self.peek().kind != ")":
-                raise self.error(start, "the exponent must be a number constant, or a fraction "
-                                        "of two, as in x^(1/2)")
+                raise self.error(start, "error.parse.exponent_fraction")
             self.close_bracket(")")
         if self.peek().kind != "power":
             return value, text
@@ -361,8 +351,8 @@ class _Parser:
         except (OverflowError, ZeroDivisionError):
             value = math.nan
         if not isinstance(value, float) or not math.isfinite(value):
-            raise BackpropError(f"the exponent {text}**{number_text(higher)} is not a finite "
-                                "real number", start.pos)
+            raise BackpropError("error.parse.exponent_not_finite", start.pos,
+                                exponent=f"{text}**{number_text(higher)}")
         return value, number_text(value)
 
     def signed_number(self, start: Token) -> tuple[float, str]:
@@ -371,7 +361,7 @@ class _Parser:
         negative = sign is not None and sign.kind != "+"
         number = self.peek()
         if number.kind != "number":
-            raise self.error(start, "the exponent must be a number constant")
+            raise self.error(start, "error.parse.exponent_constant")
         self.advance()
         value = float(number.text)
         return (-value, "-" + number.text) if negative else (value, number.text)
@@ -381,17 +371,18 @@ class _Parser:
         tok = self.advance()
         known = tok.text in self.declared or tok.text in self.will_assign
         if not known and (directly_called(tok, self.peek()) or "." in tok.text):
-            raise BackpropError(f"unknown function '{tok.text}'{suggest(tok.text)}", tok.pos)
+            raise BackpropError("error.parse.unknown_function", tok.pos, function=tok.text,
+                                hint=suggest(tok.text))
         self.check_name(tok)
         if function_of(tok.text) and directly_called(tok, self.peek()):
-            what = "the nonlinearity" if tok.text in PLACEHOLDERS else "the function"
-            raise BackpropError(f"{tok.text} is assigned a value, so {tok.text}(...) is not "
-                                f"{what}: for a product write {tok.text} · (...)", tok.pos)
+            code = ("error.parse.assigned_nonlinearity" if tok.text in PLACEHOLDERS
+                    else "error.parse.assigned_function")
+            raise BackpropError(code, tok.pos, name=tok.text)
         return Name(tok.text, tok.pos)
 
     def check_name(self, tok: Token) -> None:
         if tok.text in self.will_assign and tok.text not in self.assigned:
-            raise BackpropError(f"{tok.text} is used before it is assigned", tok.pos)
+            raise BackpropError("error.parse.used_before_assigned", tok.pos, name=tok.text)
 
     def call(self, receiver: Expr | None = None) -> Expr:
         """`g(a, b, axis=0)`, or with a receiver the method call `a.g(b)`, which is `g(a, b)`.
@@ -403,14 +394,14 @@ class _Parser:
         if prime.text in PRIMES and prime.pos == func_token.pos + len(func_token.text):
             if func not in DERIVATIVES:
                 known = ", ".join(f"{name}′" for name in DERIVATIVES)
-                raise BackpropError(f"{func_token.text}′ is not a derivative the language knows"
-                                    f" ({known})", prime.pos)
+                raise BackpropError("error.parse.unknown_derivative", prime.pos,
+                                    function=func_token.text, known=known)
             self.advance()
             func = DERIVATIVES[func]
             func_token = Token(func_token.kind, func_token.text + "′", func_token.pos)
         if self.peek().kind != "(":
-            raise BackpropError(f"{func_token.text} needs parentheses: {func_token.text}(...)",
-                                func_token.pos)
+            raise BackpropError("error.parse.needs_parentheses", func_token.pos,
+                                function=func_token.text)
         self.open_bracket()
         args: list[Expr] = [] if receiver is None else [receiver]
         keywords: list[tuple[Token, Expr]] = []
@@ -419,13 +410,11 @@ class _Parser:
                 keyword = self.advance()
                 self.advance()
                 if self.peek().kind == "(" and holds_tuple(self.tokens, self.i):
-                    raise BackpropError(f"{keyword.text}=(...) names several axes: every array "
-                                        f"is 2-D, so leave {keyword.text} out to reduce over "
-                                        "both", self.peek().pos)
+                    raise BackpropError("error.parse.several_axes", self.peek().pos,
+                                        keyword=keyword.text)
                 keywords.append((keyword, self.expr(0)))
             elif keywords:
-                raise BackpropError("an argument without a name cannot follow a named one, as "
-                                    "in Python", self.peek().pos)
+                raise BackpropError("error.parse.positional_after_keyword", self.peek().pos)
             else:
                 args.append(self.expr(0))
             if self.peek().kind != ",":
@@ -442,9 +431,8 @@ class _Parser:
         stack = items[0] if len(items) == 1 else Stack(tuple(items), 0, bracket.pos)
         written = "; ".join(" ".join(t.text for t in row) for row in rows)
         commas = "; ".join(", ".join(t.text for t in row) for row in rows)
-        self.notes.append(f"[{written}] is read side by side, as [{commas}] (spaces between "
-                          f"names inside brackets, as in MATLAB): to stack them in a column, "
-                          f"write [{'; '.join(t.text for row in rows for t in row)}]")
+        self.notes.append(Said("warning.side_by_side", written=written, commas=commas,
+                               column="; ".join(t.text for row in rows for t in row)))
         for row in rows:
             for tok in row:
                 self.check_name(tok)
@@ -456,7 +444,7 @@ class _Parser:
         spaced = spaced_names(self.tokens, self.i)
         bracket = self.open_bracket()
         if self.peek().kind == "]":
-            raise BackpropError("[] is empty: a stack needs at least one item", bracket.pos)
+            raise BackpropError("error.parse.empty_stack", bracket.pos)
         if spaced is not None:
             return self.side_by_side(bracket, spaced)
         rows: list[tuple[int, list[Expr]]] = []

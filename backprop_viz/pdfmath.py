@@ -15,7 +15,7 @@ from html import escape
 
 import numpy as np
 
-from . import forms, numbers
+from . import forms, i18n, numbers
 from .checks import VariableCheck
 from .latex import FUNCTIONS
 from .tracedata import BackwardStep, ForwardStep, Trace
@@ -26,28 +26,6 @@ SIZE = 14                                 # points: a line of math
 SMALL = 10                                # a shape under a factor
 ROWS, COLUMNS = 6, 5    # a matrix past these is abbreviated, as static/js/tex.js does
 # The words the PDF says, in one place (a catalog takes them from here).
-WORDS = {
-    "start": "step 0 of {n}: nothing computed yet",
-    "start_more": ("the forward pass runs node by node, then the backward pass from {out} "
-                   "back to every variable"),
-    "forward": "forward step {k} of {n}: {label}",
-    "backward": "backward step {k} of {n}: {label}",
-    "upstream": "upstream gradient",
-    "consumers": "the sum of what its {count} consumers send back",
-    "input": "input {port}: {label}",
-    "local": "local Jacobian",
-    "summary": "Summary: every gradient, in its variable's shape",
-    "names": "as the lecture writes it",
-    "check": "Gradient check",
-    "check_how": ("each gradient again by central differences in float64, "
-                  "(f(θ + h) − f(θ − h)) / 2h, beside what backprop computed"),
-    "check_head": ("variable", "checked", "max rel. error"),
-    "all": "all {total} entries",
-    "subset": "{checked} of {total} entries, at random",
-    "direction": "one random direction",
-    "joint": "one random direction over all variables",
-    "unchecked": "not checked",
-}
 OPERATORS = {"·": " ", "∘": " ∘ ", "/": " / ", "+": " + ", "−": " − "}
 RAISED = str.maketrans("ᵀ′", "T′")
 LOWERED = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
@@ -207,10 +185,15 @@ def _wrap(label: str) -> str:
 class Typesetter:
     """The lines of every page of one trace, in one palette (render.THEMES's)."""
 
-    def __init__(self, trace: Trace, palette: Mapping[str, str]) -> None:
+    def __init__(self, trace: Trace, palette: Mapping[str, str], lang: str = "en") -> None:
         self.trace = trace
         self.pal = palette
+        self.lang = lang
         self.arrays = {n.id: (n.value, n.grad) for n in trace.nodes}
+
+    def word(self, key: str, **params: object) -> str:
+        """One of the page's words in its language (the catalogs' export.pdf.*)."""
+        return i18n.say(f"export.pdf.{key}", self.lang, **params)
 
     def eq(self, *pieces: str) -> str:
         return line(*pieces)
@@ -231,8 +214,8 @@ class Typesetter:
         """Step k's lines; the last step's end with the summary."""
         t, n = self.trace, len(self.trace.steps)
         if k == 0:
-            return [self.says(WORDS["start"].format(n=n), bold=True),
-                    self.says(WORDS["start_more"].format(out=t.output_name))]
+            return [self.says(self.word("start", n=n), bold=True),
+                    self.says(self.word("start_more", out=t.output_name))]
         step = t.steps[k - 1]
         lines = (self.forward(k, step) if isinstance(step, ForwardStep)
                  else self.backward(k, step))
@@ -240,7 +223,7 @@ class Typesetter:
 
     def forward(self, k: int, step: ForwardStep) -> list[str]:
         node = self.trace.node(step.node)
-        head = WORDS["forward"].format(k=k, n=len(self.trace.steps), label=node.label)
+        head = self.word("forward", k=k, n=len(self.trace.steps), label=node.label)
         lhs = math(step.formula if step.formula == node.label or "=" in step.formula
                    else f"{node.label} = {step.formula}")
         return [self.says(head, bold=True),
@@ -250,25 +233,25 @@ class Typesetter:
         t = self.trace
         node = t.node(step.node)
         out = t.output_name
-        head = WORDS["backward"].format(k=k, n=len(t.steps), label=node.label)
+        head = self.word("backward", k=k, n=len(t.steps), label=node.label)
         upstream = math(ratio(out, node.label))
         if step.delta is not None and step.delta.equal:
             upstream += [self.sign(), font(inline(step.delta.name), self.pal["grad"])]
-        lines = [self.says(head, bold=True), self.says(WORDS["upstream"]),
+        lines = [self.says(head, bold=True), self.says(self.word("upstream")),
                  self.eq(*upstream, self.sign(), self.grad(node.grad))]
         if len(step.contributions) > 1:
-            lines.append(self.says(WORDS["consumers"].format(count=len(step.contributions))))
+            lines.append(self.says(self.word("consumers", count=len(step.contributions))))
             if step.fan_out is not None:
                 lines.append(self.eq(*math(step.fan_out.text)))
         for edge in step.inputs:
             source = t.node(edge.node)
             form = edge.shape_form
-            lines += [self.says(WORDS["input"].format(port=edge.port + 1, label=source.label),
+            lines += [self.says(self.word("input", port=edge.port + 1, label=source.label),
                                 bold=True),
                       self.says(form.note),
                       self.eq(*self.shape_form(form, node.grad), self.sign(),
                               self.grad(edge.downstream)),
-                      self.eq(self.says(WORDS["local"] + ": "),
+                      self.eq(self.says(self.word("local") + ": "),
                               *math(f"{ratio(node.label, source.label)} = "
                                     f"{edge.local_formula}"))]
         return lines
@@ -294,10 +277,10 @@ class Typesetter:
 
     def summary(self) -> list[str]:
         t = self.trace
-        lines = [self.says(WORDS["summary"], bold=True)]
+        lines = [self.says(self.word("summary"), bold=True)]
         if t.names:
             defs = ", ".join(n.definition.text for n in t.names)
-            lines.append(self.eq(*math(defs), self.says(f" ({WORDS['names']})")))
+            lines.append(self.eq(*math(defs), self.says(f" ({self.word('names')})")))
         for d in t.deltas:
             lines.append(self.eq(*math(d.math.text), self.sign(),
                                  self.grad(t.node(d.delta.node).grad)))
@@ -313,22 +296,21 @@ class Typesetter:
         check = self.trace.gradient_check
         if check is None:
             return []
-        head = [cell(self.says(h, bold=True), align="LEFT") for h in WORDS["check_head"]]
+        head = [cell(self.says(self.word(f"check_head.{h}"), bold=True), align="LEFT")
+                for h in ("variable", "checked", "error")]
         rows = [[cell(font(inline(name)), align="LEFT"),
-                 cell(self.says(_method(c)), align="LEFT"),
-                 cell(font(escape(_error(c.max_rel_error))), align="RIGHT")]
+                 cell(self.says(self._method(c)), align="LEFT"),
+                 cell(font(escape(self._error(c.max_rel_error))), align="RIGHT")]
                 for name, c in check.variables.items()]
-        return [self.says(WORDS["check"], bold=True), self.says(WORDS["check_how"]),
+        return [self.says(self.word("check"), bold=True), self.says(self.word("check_how")),
                 table([head, *rows], padding=3, align="LEFT")]
 
+    def _method(self, c: VariableCheck) -> str:
+        key = {"entries": "all"}.get(c.method, c.method)
+        return self.word(key, total=c.total, checked=c.checked)
 
-def _method(c: VariableCheck) -> str:
-    key = {"entries": "all"}.get(c.method, c.method)
-    return WORDS[key].format(total=c.total, checked=c.checked)
-
-
-def _error(e: float | None) -> str:
-    return WORDS["unchecked"] if e is None else numbers.number(e)
+    def _error(self, e: float | None) -> str:
+        return self.word("unchecked") if e is None else numbers.number(e)
 
 
 def caption(lines: Iterable[str]) -> str:

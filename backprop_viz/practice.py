@@ -20,7 +20,7 @@ import numpy as np
 
 from . import engine, inputs, tracedata
 from . import graph as graph_mod
-from .errors import BackpropError
+from .errors import BackpropError, msg
 from .grammar import ASSIGNMENTS
 from .jsonio import array
 from .lexer import TRANSPOSE_MARK, location, tokenize
@@ -79,18 +79,19 @@ def asked(trace: tracedata.Trace, step: Any, port: Any) -> np.ndarray:
     """The gradient a backward step asks for: its node's (port None) or an input edge's."""
     n = len(trace.steps)
     if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= n:
-        raise BackpropError(f"step must be a whole number from 1 to {n}, not {step!r}")
+        raise BackpropError("error.request.step", low=1, high=n, got=repr(step))
     at = trace.steps[step - 1]
     if not isinstance(at, tracedata.BackwardStep):
-        raise BackpropError(f"step {step} is a forward step: practice asks at backward steps")
+        raise BackpropError("error.practice.forward_step", step=step)
     if port is None:
         return trace.node(at.node).grad
     ports = [e.port for e in at.inputs]
     edge = next((e for e in at.inputs if e.port == port and not isinstance(port, bool)), None)
     if edge is None:
-        said = ", ".join(map(str, ports)) or "none: ask for its upstream (port null)"
-        raise BackpropError(f"step {step} sends no gradient back along port {port!r}; its "
-                            f"ports are {said}")
+        if not ports:
+            raise BackpropError("error.practice.no_ports", step=step, port=repr(port))
+        raise BackpropError("error.practice.no_port", step=step, port=repr(port),
+                            ports=", ".join(map(str, ports)))
     return edge.downstream
 
 
@@ -116,24 +117,25 @@ def evaluate(formula: Any, names: Mapping[str, np.ndarray], f: str) -> np.ndarra
     (never eval). Refused: text over the expression's limit, an assignment or several
     statements, a name not in `names`; and whatever the parser and builder refuse."""
     if not isinstance(formula, str):
-        raise BackpropError("formula must be a string")
+        raise BackpropError("error.practice.formula_type")
     if len(formula) > MAX_EXPRESSION_CHARS:
-        raise BackpropError(f"the formula is {len(formula)} characters long; the limit is "
-                            f"{MAX_EXPRESSION_CHARS}", MAX_EXPRESSION_CHARS)
+        raise BackpropError("error.limit.formula_chars", MAX_EXPRESSION_CHARS,
+                            chars=len(formula), limit=MAX_EXPRESSION_CHARS)
     if not formula.strip():
-        raise BackpropError("the formula is empty: type one, e.g. δ xᵀ", 0)
+        raise BackpropError("error.practice.formula_empty", 0)
     for tok in tokenize(formula):
         if tok.kind in ASSIGNMENTS or tok.kind == "sep":
-            raise BackpropError(f"unexpected '{tok.text.strip() or 'line break'}' at "
-                                f"{location(formula, tok.pos)}: a formula is one expression "
-                                "(type only its right-hand side)", tok.pos)
+            written = tok.text.strip()
+            raise BackpropError("error.practice.not_one_expression", tok.pos,
+                                token=f"'{written}'" if written else
+                                msg("error.token.line_break"), at=location(formula, tok.pos))
     program = parse(formula, frozenset(names))
     expr = program.statements[0].expr
     for used in _names(expr):
         if used.name not in names:
             known = ", ".join(sorted(names))
-            raise BackpropError(f"unknown name {used.name} at {location(formula, used.pos)}: "
-                                f"a formula may use {known}", used.pos)
+            raise BackpropError("error.practice.unknown_name", used.pos, name=used.name,
+                                at=location(formula, used.pos), names=known)
     # The builder wants a scalar output, as every expression has: sum the formula, and read
     # the value of what was summed.
     summed = Program((Statement(None, Call("sum", (expr,), 0), 0),), formula)

@@ -1,6 +1,7 @@
 """The examples one click away (issue 8, item 6): the lecture's expressions and CS231n's, each
 with its values written out so that the numbers teach, and a one-line caption saying what to
-look at. `variables` is what POST /api/trace takes, so a preset is a request as it stands."""
+look at (both in the catalogs, in each language). `variables` is what POST /api/trace takes, so
+a preset is a request as it stands."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import datasets, sgd
+from . import datasets, i18n, sgd
 
 
 @dataclass(frozen=True)
 class Preset:
+    """A request as it stands; its title and caption are the catalogs' preset.<id>.title and
+    preset.<id>.caption (i18n/en.json, i18n/ko.json)."""
+
     id: str
-    title: str
-    caption: str
     expression: str
     variables: Mapping[str, Mapping[str, Any]]   # {name: {"value": …}}, as /api/trace reads it
     f: str = "tanh"
@@ -23,8 +25,20 @@ class Preset:
     # ready to train: the rest of a POST /api/train body (dataset, batch_size, eta, steps)
     training: Mapping[str, Any] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "caption": self.caption,
+    @property
+    def title(self) -> str:
+        return i18n.say(f"preset.{self.id}.title", "en")
+
+    @property
+    def caption(self) -> str:
+        return i18n.say(f"preset.{self.id}.caption", "en")
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The preset as GET /api/presets answers it, its words in `lang`, with their keys so
+        that a page can say them again in another language."""
+        title, caption = f"preset.{self.id}.title", f"preset.{self.id}.caption"
+        return {"id": self.id, "title": i18n.say(title, lang),
+                "caption": i18n.say(caption, lang), "title_key": title, "caption_key": caption,
                 "expression": self.expression,
                 "variables": {name: dict(spec) for name, spec in self.variables.items()},
                 "f": self.f, "seed": self.seed,
@@ -73,44 +87,18 @@ def _spiral_start() -> dict[str, dict[str, Any]]:
 
 
 PRESETS: tuple[Preset, ...] = (
-    Preset("lecture", "Lecture 3",
-           "CS224N lecture 3's network: δ = u ∘ f′(z) is computed once, then ∂s/∂W = δxᵀ, "
-           "∂s/∂b = δ and ∂s/∂x = Wᵀδ reuse it.",
-           "s = uᵀ f(Wx + b)", LECTURE),
-    Preset("lecture-steps", "z, h, s",
-           "The same network with its intermediate values named as the lecture names them: "
-           "z = Wx + b, h = f(z), s = uᵀh.",
-           "z = Wx + b\nh = f(z)\ns = uᵀh", LECTURE),
-    Preset("logistic", "J = σ(s)",
-           "The score squashed to a probability: ∂J/∂s = σ(s)(1 − σ(s)) scales every gradient "
-           "below it.",
-           "s = uᵀ f(Wx + b)\nJ = σ(s)", LECTURE),
-    Preset("ner-window", "NER window",
-           "Five stacked word vectors make the window x; the stack's backward step hands each "
-           "word its own slice of ∂s/∂x.",
-           "x = [x_museums; x_in; x_Paris; x_are; x_amazing]\ns = uᵀ f(Wx + b)",
+    Preset("lecture", "s = uᵀ f(Wx + b)", LECTURE),
+    Preset("lecture-steps", "z = Wx + b\nh = f(z)\ns = uᵀh", LECTURE),
+    Preset("logistic", "s = uᵀ f(Wx + b)\nJ = σ(s)", LECTURE),
+    Preset("ner-window", "x = [x_museums; x_in; x_Paris; x_are; x_amazing]\ns = uᵀ f(Wx + b)",
            _values(**WORDS, W=W_WINDOW, b=[0.1, -0.1, 0.2], u=[1, -0.5, 0.8])),
-    Preset("cs231n-add-mul", "(x + y)z",
-           "CS231n's first circuit at x = −2, y = 5, z = −4: f = −12, and the multiply swaps "
-           "its inputs, so ∂f/∂q = z = −4 and ∂f/∂z = q = 3.",
-           "q = x + y\nf = q * z", _values(x=-2, y=5, z=-4)),
-    Preset("sigmoid-neuron", "Sigmoid neuron",
-           "σ(w0x0 + w1x1 + w2) written with exp and 1/x: f = 0.73, and every gate's local "
-           "gradient multiplies into ∂f/∂w = (−0.2, −0.39, 0.2).",
-           "f = 1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))",
+    Preset("cs231n-add-mul", "q = x + y\nf = q * z", _values(x=-2, y=5, z=-4)),
+    Preset("sigmoid-neuron", "f = 1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))",
            _values(w0=2, x0=-1, w1=-3, x1=-2, w2=-3)),
-    Preset("gates", "Gates",
-           "Add distributes (2 to each input), multiply swaps (∂/∂x = 2y, ∂/∂y = 2x), max "
-           "routes (all to z, none to w), copy sums (∂f/∂x = −8 + 2 = −6).",
-           "f = 2 * (x*y + max(z, w) + x)", _values(x=3, y=-4, z=2, w=-1)),
-    Preset("mini-batch", "Mini-batch",
-           "Three examples as the columns of X: b is repeated across them (the repeat node), "
-           "and its backward step sums δ's columns back into ∂s/∂b.",
-           "s = sum(uᵀ f(W X + b))",
+    Preset("gates", "f = 2 * (x*y + max(z, w) + x)", _values(x=3, y=-4, z=2, w=-1)),
+    Preset("mini-batch", "s = sum(uᵀ f(W X + b))",
            _values(W=W, X=[[1, 0.5, -1], [2, 0, 1], [0, 1, 0.5], [-1, 0.5, 0]], b=B, u=U)),
-    Preset("two-layer-softmax", "2-layer softmax",
-           "y is one-hot (class 2): at the logits θ the gradient is the famous ŷ − y, "
-           "the predicted probabilities minus the truth.",
+    Preset("two-layer-softmax",
            "h = f(W1 x + b1)\nθ = W2 h + b2\nŷ = softmax(θ)\nJ = -sum(y ∘ log(ŷ))",
            _values(x=[1, -1, 0.5],
                    W1=[[0.5, -0.2, 0.1], [0.3, -0.4, 0.2], [-0.1, 0.2, 0.7]],
@@ -118,10 +106,7 @@ PRESETS: tuple[Preset, ...] = (
                    W2=[[0.4, -0.3, 0.2], [0.1, 0.5, -0.2], [-0.3, 0.2, 0.6]],
                    b2=[0.0, 0.1, -0.1], y=[0, 1, 0]),
            f="relu"),
-    Preset("spiral", "Spiral, 2-layer ReLU net (CS231n)",
-           "CS231n's case study, ready to train: 300 points of a 3-class spiral, 30 a "
-           "mini-batch as X's rows; b1 repeats over the batch and its gradient sums δ's rows.",
-           SPIRAL_NET, _spiral_start(), training=SPIRAL_TRAINING),
+    Preset("spiral", SPIRAL_NET, _spiral_start(), training=SPIRAL_TRAINING),
 )
 
 BY_ID: dict[str, Preset] = {p.id: p for p in PRESETS}

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import fields, replace
 
+from .errors import Said
 from .graph import Graph
 from .printing import unparse
 from .syntax import Binary, Call, Expr, Program, Statement, Transpose
@@ -16,14 +17,14 @@ def read_back(program: Program, gr: Graph) -> tuple[str, tuple[str, ...]]:
     """`parsed` as the graph computes it, and the notes of the readings the shapes chose."""
     dots: set[int] = set()
     rows: dict[int, tuple[int, int]] = {}
-    notes: list[str] = []
+    notes: list[Said] = []
     for node in gr.order:
         attrs = gr.g.nodes[node]
         if attrs["op"] == "dot":
             dots.add(attrs["pos"])
             a, b = (gr.label(i) for i in gr.inputs(node))
             (n, _), = {gr.g.nodes[i]["shape"] for i in gr.inputs(node)}
-            notes.append(f"{a} · {b} of two {n}×1 columns is read as the dot product {a}ᵀ{b}")
+            notes.append(Said("warning.dot_product", a=a, b=b, shape=f"{n}×1"))
         elif attrs["op"] == "softmax" and attrs["params"].get("axis") is None:
             shape = gr.g.nodes[gr.inputs(node)[0]]["shape"]
             if min(shape) > 1:
@@ -41,9 +42,7 @@ def read_back(program: Program, gr: Graph) -> tuple[str, tuple[str, ...]]:
                 return Binary("matmul", Transpose(read(a), pos), read(b), pos, "·")
             case Call(func="softmax", pos=pos) if pos in rows and not expr.options:
                 (m, n), written = rows[pos], _text(expr)
-                notes.append(f"{written} of a {m}×{n} matrix is taken along each row (PyTorch's "
-                             "dim=-1, the attention paper's softmax): write axis=0 for each "
-                             "column")
+                notes.append(Said("warning.softmax_rows", softmax=written, shape=f"{m}×{n}"))
                 return replace(expr, args=tuple(map(read, expr.args)), options=(("axis", 1),))
         return _map(expr, read)
 

@@ -237,7 +237,8 @@ def export_source(trace: Trace, step: int, theme: str = "light") -> str:
     coloured in the theme's palette on its opaque background, and step k's states drawn as
     the page's CSS draws them."""
     if theme not in THEMES:
-        raise BackpropError(f"theme must be one of {', '.join(THEMES)}, not {theme!r}")
+        raise BackpropError("error.request.one_of", field="theme", choices=", ".join(THEMES),
+                            got=repr(theme))
     pal = THEMES[theme]
     labels = _check_span(trace)
     state = trace.state_at(step)

@@ -93,10 +93,9 @@ def expand(gr: graph_mod.Graph, values: Mapping[str, np.ndarray]
     n = count(gr)
     if n is None:
         op = next(gr.g.nodes[v]["op"] for v in gr.order if gr.g.nodes[v]["op"] in NOT_EXPANDABLE)
-        raise BackpropError(f"the scalar view cannot show {op}: {NOT_EXPANDABLE[op]}", None)
+        raise BackpropError("error.view.no_scalar_form", op=op)
     if n > MAX_SCALAR_NODES:
-        raise BackpropError(f"the scalar view would have {n} nodes; the limit is "
-                            f"{MAX_SCALAR_NODES} (MAX_SCALAR_NODES): use smaller shapes", None)
+        raise BackpropError("error.limit.scalar_nodes", nodes=n, limit=MAX_SCALAR_NODES)
     b = _Builder()
     entries: dict[str, Ids] = {}
     variables: dict[str, str] = {}

@@ -20,8 +20,8 @@ import numpy as np
 
 from . import datasets, engine
 from . import graph as graph_mod
-from .errors import BackpropError
-from .inputs import Pipeline, check_sizes, read
+from .errors import BackpropError, Said, coded, msg
+from .inputs import VARIABLES_SPEC, Pipeline, check_sizes, read
 from .jsonio import array, dumps, number
 from .limits import (
     BOUNDARY_GRID,
@@ -85,7 +85,7 @@ class Fit:
             "batch": {"step": self.start + self.steps, "rows": self.batch_rows.tolist(),
                       "variables": {name: {"value": array(v)} for name, v in self.batch.items()}},
             "dataset": self.data.to_dict(), "boundary": self.boundary,
-            "warnings": list(self.warnings),
+            "warnings": list(self.warnings), "warning_codes": coded(self.warnings),
         }
 
     def to_json(self) -> bytes:
@@ -142,8 +142,8 @@ def fit(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0, 
     pipeline = Pipeline(req, train_net.graph, unparse(program), (), 0)
     chosen = choose_parameters(pipeline, parameters)
     if set(names) & set(chosen):
-        raise BackpropError(f"parameters: {' and '.join(sorted(set(names) & set(chosen)))} "
-                            f"holds the data set, it cannot be trained", None)
+        raise BackpropError("error.train.parameter_is_data",
+                            names=", ".join(sorted(set(names) & set(chosen))))
     eval_net = _eval_net(program, req, names, data, train_net, scores)
     _check_work(train_net, eval_net, steps, data.rows)
     values = {name: req.values[name] if name in req.values else initial(
@@ -152,7 +152,7 @@ def fit(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0, 
     fixed = {name: v for name, v in pipeline.start().items() if name not in (*names, *chosen)}
     losses: list[float] = []
     accuracies: list[float] = []
-    warnings: list[str] = []
+    warnings: list[Said] = []
     for k in range(k0, k0 + steps):
         batch = schedule(req.seed, data.rows, b, k)
         leaves = _leaves(train_net, {**fixed, **values, **_data(names, data, batch)})
@@ -165,7 +165,8 @@ def fit(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0, 
                    for name, v in values.items()}
         why = _problem(train_net, grads, loss, chosen, new)
         if why:   # the loss is reported; the step is not taken
-            warnings.append(f"training stopped after {k - k0} of {steps} steps: {why}")
+            warnings.append(Said("warning.training_stopped", done=k - k0, steps=steps,
+                                 problem=why))
             break
         values = new
         accuracies.append(_accuracy(eval_net, {**fixed, **values}, names, data))
@@ -179,19 +180,19 @@ def fit(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0, 
 
 def _whole(name: str, v: Any, lo: int, hi: int) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise BackpropError(f"{name} must be a whole number from {lo} to {hi}, not {v!r}", None)
+        raise BackpropError("error.train.whole", field=name, low=lo, high=hi, got=repr(v))
     return v
 
 
 def _l2(l2: Any) -> float:
     if isinstance(l2, bool) or not isinstance(l2, int | float) or not 0 <= l2 < math.inf:
-        raise BackpropError(f"l2 must be a finite number, 0 or more, not {l2!r}", None)
+        raise BackpropError("error.train.l2", got=repr(l2))
     return float(l2)
 
 
 def _names(inputs: Any, targets: Any) -> tuple[str, str]:
     if not isinstance(inputs, str) or not isinstance(targets, str) or inputs == targets:
-        raise BackpropError("inputs and targets must name two different variables", None)
+        raise BackpropError("error.train.inputs_targets")
     return inputs, targets
 
 
@@ -202,7 +203,7 @@ def _batch_size(b: Any, rows: int) -> int:
 def _count(steps: Any, epochs: Any, per_epoch: int) -> int:
     """The steps to take: `steps`, or `epochs` × the batches in an epoch (not both)."""
     if steps is not None and epochs is not None:
-        raise BackpropError("give steps or epochs, not both", None)
+        raise BackpropError("error.train.steps_and_epochs")
     if epochs is None:
         return check_steps(1 if steps is None else steps)
     epochs = _whole("epochs", epochs, 1, MAX_TRAIN_STEPS)
@@ -212,7 +213,7 @@ def _count(steps: Any, epochs: Any, per_epoch: int) -> int:
 def _bound(variables: Any, names: tuple[str, str], data: datasets.Dataset, b: int) -> dict:
     """The request's variables with the inputs and targets shaped as one mini-batch."""
     if variables is not None and not isinstance(variables, Mapping):
-        raise BackpropError("variables must be an object: {name: {shape} or {value}}", None)
+        raise BackpropError("error.request.variables_type", **VARIABLES_SPEC)
     given = dict(variables or {})
     given[names[0]] = {"shape": [b, data.features.shape[1]]}
     given[names[1]] = {"shape": [b, data.classes]}
@@ -227,9 +228,8 @@ def _net(program: Any, req: Any, names: tuple[str, str], data: datasets.Dataset,
     check_sizes(gr)
     for name in names:
         if name not in gr.variables:
-            raise BackpropError(f"the data set binds {names[0]} (inputs, samples as rows) and "
-                                f"{names[1]} (one-hot targets), but the expression has no "
-                                f"{name}: name yours with inputs and targets", None)
+            raise BackpropError("error.train.unbound", inputs=names[0], targets=names[1],
+                                name=name)
     g = gr.g
     params = [n for name, n in gr.variables.items() if name not in names]
     reach = set().union(*(nx.descendants(g, n) | {n} for n in params)) if params else set()
@@ -261,18 +261,16 @@ def _scores(gr: graph_mod.Graph, names: tuple[str, str], rows: int, classes: int
     if scores is not None:
         found = [n for n in gr.order if g.nodes[n].get("name") == scores]
         if not isinstance(scores, str) or not found:
-            raise BackpropError(f"scores: {scores!r} is not a named value of the expression",
-                                None)
+            raise BackpropError("error.train.scores_unknown", scores=repr(scores))
         if tuple(g.nodes[found[-1]]["shape"]) != (rows, classes):
-            raise BackpropError(f"scores: {scores} must have a row per sample and a column per "
-                                f"class ({rows}×{classes})", None)
+            raise BackpropError("error.train.scores_shape", scores=scores,
+                                shape=f"{rows}×{classes}")
         return found[-1]
     fit_ = [n for n in gr.order if n in from_x and n not in from_y
             and tuple(g.nodes[n]["shape"]) == (rows, classes)]
     if not fit_:
-        raise BackpropError(f"no value of the expression is a row of {classes} class scores "
-                            f"per sample of {names[0]} ({rows}×{classes}): the accuracy needs "
-                            f"one (name it with scores)", None)
+        raise BackpropError("error.train.no_scores", classes=classes, inputs=names[0],
+                            shape=f"{rows}×{classes}")
     return fit_[-1]
 
 
@@ -285,10 +283,8 @@ def _check_work(train_net: Net, eval_net: Net, steps: int, rows: int) -> None:
     per_step = 3 * work(train_net) + -(-rows // _rows(eval_net)) * work(eval_net)
     grid = -(-BOUNDARY_GRID ** 2 // _rows(eval_net)) * work(eval_net)   # once, at the end
     if steps * per_step + grid > MAX_SGD_WORK:
-        raise BackpropError(
-            f"{steps} steps × {per_step} numbers' work a step (and {grid} for the boundary) is "
-            f"more than the limit {MAX_SGD_WORK} (MAX_SGD_WORK): take at most "
-            f"{max((MAX_SGD_WORK - grid) // per_step, 0)} steps, or a smaller batch", None)
+        raise BackpropError("error.limit.sgd_work", steps=steps, size=per_step, grid=grid,
+                            limit=MAX_SGD_WORK, most=max((MAX_SGD_WORK - grid) // per_step, 0))
 
 
 def _rows(net: Net) -> int:
@@ -342,10 +338,10 @@ def initial(name: str, shape: tuple[int, int], seed: int) -> np.ndarray:
 
 
 def _problem(net: Net, grads: Mapping[str, np.ndarray], loss: float, names: tuple[str, ...],
-             new: Mapping[str, np.ndarray]) -> str | None:
+             new: Mapping[str, np.ndarray]) -> dict | None:
     out = net.graph.output_name
     if not math.isfinite(loss):
-        return f"the loss {out} is {number(loss)}"
+        return msg("warning.loss_not_finite", loss=out, value=number(loss))
     return problem(out, {name: _grad(net, grads, name) for name in names}, new)
 
 

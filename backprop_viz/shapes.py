@@ -24,7 +24,7 @@ from typing import NoReturn
 import networkx as nx
 
 from .arrays import Params, Shape
-from .errors import BackpropError
+from .errors import BackpropError, msg
 from .limits import DEFAULT_DIMS
 from .ops import OPS, get_op
 
@@ -85,7 +85,7 @@ class _Sum:
     parts: list[int]
     pos: int | None
     text: str
-    hint: str       # the other way of stacking the same parts, suggested when this one fails
+    hint: dict      # the other way of stacking the same parts, suggested when this one fails
 
 
 def infer(
@@ -116,20 +116,21 @@ def infer(
             dims.bind(d, 1)
     _settle(order, shape, dims, inf.sums)
     if inf.show(output) != "1×1":
-        raise BackpropError(f"the output {output_name} is {inf.show(output)}, not a scalar: "
-                            f"try {_to_scalar(inf, output, output_name)}", output_pos)
+        raise BackpropError("error.shape.not_scalar", output_pos, name=output_name,
+                            shape=inf.show(output), suggestion=_to_scalar(inf, output, output_name))
     return Inference({n: (dims.get(r), dims.get(c)) for n, (r, c) in shape.items()},
                      dict(inf.renamed))
 
 
-def _to_scalar(inf: _Inferrer, output: str, name: str) -> str:
+def _to_scalar(inf: _Inferrer, output: str, name: str) -> str | dict:
     """What makes the output a scalar: its sum, or for a column uᵀ times it (a free letter)."""
     label = name if name != "out" else inf.label(output)
     used = {attrs.get("name") for _, attrs in inf.graph.nodes(data=True)}
     u = next(c for c in "uvwpq" + "abcdefghijklmnorstxyz" if c not in used)
     total = f"sum({label})"
     rows, cols = (inf.dims.get(d) for d in inf.shape[output])
-    return f"{total} or {u}ᵀ{label}" if cols == 1 and " " not in label else total
+    return (msg("error.hint.either", a=total, b=f"{u}ᵀ{label}") if cols == 1 and " " not in label
+            else total)
 
 
 DimPair = tuple[int, int]   # two dimension variables: rows, columns
@@ -157,13 +158,13 @@ class _Inferrer:
     def label(self, node: str) -> str:
         return self.graph.nodes[node]["text"]
 
-    def fail(self, node: str, detail: str) -> NoReturn:
+    def fail(self, node: str, code: str, **params: object) -> NoReturn:
         attrs = self.graph.nodes[node]
-        raise BackpropError(f"{attrs['text']}: {detail}", attrs.get("pos"))
+        raise BackpropError(code, attrs.get("pos"), node=attrs["text"], **params)
 
-    def conflict(self, node: str, a: str, b: str, detail: str = "") -> NoReturn:
-        self.fail(node, f"{self.label(a)} is {self.show(a)} but {self.label(b)} is "
-                        f"{self.show(b)}{detail}")
+    def conflict(self, node: str, a: str, b: str, hint: str | dict = "") -> NoReturn:
+        self.fail(node, "error.shape.mismatch", a=self.label(a), a_shape=self.show(a),
+                  b=self.label(b), b_shape=self.show(b), hint=hint)
 
     def same(self, node: str, a: str, b: str) -> None:
         if not all(self.dims.unify(x, y) for x, y in zip(self.shape[a], self.shape[b],
@@ -196,9 +197,8 @@ def _repeated(inf: _Inferrer, node: str, args: list[str], params: Params) -> Dim
     axis = params["axis"]
     out = list(inf.shape[args[0]])
     if not inf.dims.bind(out[axis], 1):
-        which = ("row", "column")[axis]
-        inf.fail(node, f"{inf.label(args[0])} is {inf.show(args[0])}, but repeat copies a "
-                       f"single {which} (axis={axis})")
+        inf.fail(node, ("error.shape.repeat_row", "error.shape.repeat_column")[axis],
+                 a=inf.label(args[0]), a_shape=inf.show(args[0]), axis=axis)
     out[axis] = inf.dims.new(params["repeats"])
     return out[0], out[1]
 
@@ -237,20 +237,21 @@ def _product(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimP
         return inf.dims.new(1), inf.dims.new(1)
     if not inf.dims.unify(inf.shape[a][1], inf.shape[b][0]):
         inner = f"{inf.dims.get(inf.shape[a][1])} ≠ {inf.dims.get(inf.shape[b][0])}"
-        inf.conflict(node, a, b, f" (inner dimensions {inner}){_column_hint(inf, b)}")
+        inf.conflict(node, a, b, msg("error.hint.inner_dimensions", inner=inner,
+                                     hint=_column_hint(inf, b)))
     if inf.graph.nodes[a]["kind"] == "variable" and inf.label(a)[:1].isupper():
         inf.matrix_rows.add(inf.shape[a][0])   # W in W x: a capital is a matrix
     return inf.shape[a][0], inf.shape[b][1]
 
 
-def _column_hint(inf: _Inferrer, node: str) -> str:
+def _column_hint(inf: _Inferrer, node: str) -> str | dict:
     """`uᵀ [a, b]` where a column is needed: say how to write the column."""
     attrs = inf.graph.nodes[node]
     if attrs["op"] != "stack" or attrs["params"]["axis"] != 1:
         return ""
     parts = tuple(inf.label(i) for i, _, _ in sorted(inf.graph.in_edges(node, keys=True),
                                                     key=lambda e: e[2]))
-    return f": to stack them in a column, write {get_op('stack').text(parts, {'axis': 0})}"
+    return msg("error.hint.stack_column", written=get_op("stack").text(parts, {"axis": 0}))
 
 
 def _dot(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
@@ -258,7 +259,7 @@ def _dot(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPair:
     a, b = args
     inf.same(node, a, b)
     if not inf.dims.bind(inf.shape[a][1], 1):
-        inf.fail(node, f"{inf.label(a)} is {inf.show(a)}: the dot product takes two columns")
+        inf.fail(node, "error.shape.dot_columns", a=inf.label(a), a_shape=inf.show(a))
     return inf.dims.new(1), inf.dims.new(1)
 
 
@@ -273,7 +274,8 @@ def _stack(inf: _Inferrer, node: str, args: list[str], params: Params) -> DimPai
     axis = params["axis"]
     keep, grow = 1 - axis, axis
     other_way = get_op("stack").text(tuple(map(inf.label, args)), {"axis": 1 - axis})
-    hint = f": to stack them {('side by side', 'vertically')[axis]}, write {other_way}"
+    hint = msg(("error.hint.stack_side_by_side", "error.hint.stack_vertically")[axis],
+               written=other_way)
     for other in args[1:]:
         if not dims.unify(shape[args[0]][keep], shape[other][keep]):
             inf.conflict(node, args[0], other, hint)
@@ -319,9 +321,8 @@ def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:
                 total = dims.get(s.total)
                 if None not in values:
                     if not dims.bind(s.total, sum(values)):
-                        raise BackpropError(
-                            f"{s.text}: its parts add up to {sum(values)} but {total} are needed"
-                            f"{s.hint}", s.pos)
+                        raise BackpropError("error.shape.stack_parts", s.pos, node=s.text,
+                                            parts=sum(values), total=total, hint=s.hint)
                     changed |= total is None
                 elif total is not None and len({dims.find(p) for p in s.parts
                                                 if dims.get(p) is None}) == 1:
@@ -329,9 +330,8 @@ def _settle(order, shape, dims: _Dims, sums: list[_Sum]) -> None:
                     unknown = [p for p, v in zip(s.parts, values, strict=True) if v is None]
                     rest = total - sum(v for v in values if v is not None)
                     if rest < len(unknown) or rest % len(unknown):
-                        raise BackpropError(
-                            f"{s.text}: it must have {total} rows/columns, which its parts "
-                            f"cannot make{s.hint}", s.pos)
+                        raise BackpropError("error.shape.stack_cannot_make", s.pos,
+                                            node=s.text, total=total, hint=s.hint)
                     dims.bind(unknown[0], rest // len(unknown))
                     changed = True
 

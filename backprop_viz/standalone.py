@@ -135,9 +135,10 @@ def page_data(trace: Trace) -> dict[str, Any]:
     return body
 
 
-def html(trace: Trace, start: int = 0) -> str:
-    """The standalone page of `trace`, opening at step `start`: open it from a file, a course
-    site or an e-mail."""
+def html(trace: Trace, start: int = 0, lang: str = "en") -> str:
+    """The standalone page of `trace`, opening at step `start`, its words in `lang` (and the
+    other languages' catalogs, for its switch): open it from a file, a course site or an
+    e-mail. The template gets `lang`, `t` (a catalog entry in `lang`) and `tm` (one as markup)."""
     imports = modules()
     hashes = integrity(imports)
     importmap = script_json({"imports": imports, "integrity": hashes})
@@ -145,15 +146,16 @@ def html(trace: Trace, start: int = 0) -> str:
         trace=trace, data=script_json(page_data(trace)), importmap=importmap,
         entry=imports["bpv" + ENTRY], styles=[stylesheet(u) for u in page_styles()],
         csp=_csp(str(importmap), list(hashes.values())), start=start, offline=True,
-        lang="en", t=lambda key, **params: i18n.say(key, "en", **params),
-        tm=lambda key, **parts: i18n.markup(key, "en", **parts),
-        catalog=Markup(i18n.inline(*i18n.LANGS)))   # both: the switch works offline
+        lang=lang, t=lambda key, **params: i18n.say(key, lang, **params),
+        tm=lambda key, **parts: i18n.markup(key, lang, **parts),
+        catalog=Markup(i18n.inline(lang, *i18n.LANGS)))   # all: the switch works offline
 
 
-def iframe(page: str, height: int = 720) -> str:
+def iframe(page: str, height: int = 720, lang: str = "en") -> str:
     """`page` in a sandboxed iframe: its scripts run, but with no access to the host page,
     so in a notebook Jupyter's CSS and JS and ours never meet. The attribute is escaped as
     HTML escapes any attribute, so the page arrives in `srcdoc` exactly as written."""
+    title = i18n.say("export.notebook.iframe_title", lang)
     return (f'<iframe sandbox="allow-scripts" width="100%" height="{height}" '
-            f'title="{html_mod.escape(i18n.say("notebook.frame_title", "en"), quote=True)}" '
+            f'title="{html_mod.escape(title, quote=True)}" '
             f'srcdoc="{html_mod.escape(page, quote=True)}"></iframe>')

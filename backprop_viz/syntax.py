@@ -31,26 +31,18 @@ KEYWORD_ALIASES: dict[str, str] = {"dim": "axis", "keepdim": "keepdims", "correc
                                    "exponent": "k"}
 # Python's constants, as option values: never split into letters.
 CONSTANTS: dict[str, bool | None] = {"True": True, "False": False, "None": None}
-# Names that are not functions, but that a user may call: what to write instead.
-SUGGESTIONS: dict[str, str] = {
-    "cube": "x³ or x**3", "Value": "the number itself, as in a = -4.0",
-    "tensor": "the variable's name, and give its value in the request",
-    "array": "the variable's name, and give its value in the request",
-}
-# Methods of pasted code that are no value's method here: what to do instead.
-_LEAVE_OUT = "every array is 2-D here, so leave it out"
+# Names that are not functions, but that a user may call: what to write instead (the
+# catalogs' error.hint.suggest.* entries).
+SUGGESTIONS: dict[str, str] = {"cube": "cube", "Value": "value", "tensor": "variable",
+                               "array": "variable"}
+# Methods of pasted code that are no value's method here: what to do instead (the catalogs'
+# error.hint.method.* entries).
 METHOD_HINTS: dict[str, str] = {
-    "data": "leave micrograd's .data out", "item": "leave .item() out: the output is a number",
-    "backward": "leave .backward() out: the backward pass always runs",
-    "grad": "leave .grad out: the answer holds every gradient",
-    "zero_grad": "leave it out: every run starts from zero gradients",
-    "requires_grad_": "leave it out: every variable gets a gradient",
-    "view": _LEAVE_OUT, "reshape": _LEAVE_OUT, "flatten": _LEAVE_OUT, "squeeze": _LEAVE_OUT,
-    "unsqueeze": _LEAVE_OUT, "size": "shapes are inferred or given in the request",
-    "shape": "shapes are inferred or given in the request",
-    "float": "leave it out: every value is float64", "double": "leave it out: values are float64",
-    "clone": "leave it out: a name can be used again", "numpy": "leave it out",
-    "argmax": "an index has no gradient: use max(x, axis=...)",
+    "data": "data", "item": "item", "backward": "backward", "grad": "grad",
+    "zero_grad": "zero_grad", "requires_grad_": "requires_grad",
+    **dict.fromkeys(("view", "reshape", "flatten", "squeeze", "unsqueeze"), "two_d"),
+    "size": "shapes", "shape": "shapes", "float": "float", "double": "double",
+    "clone": "clone", "numpy": "leave_out", "argmax": "argmax",
 }
 # Nonlinearities the request's `f` may name.
 F_CHOICES: tuple[str, ...] = ("tanh", "sigmoid", "relu")
@@ -176,6 +168,5 @@ def check_height(expr: Expr, limit: int) -> None:
             continue
         height = 1 + max((heights[id(child)] for child in children), default=-1)
         if height > limit:
-            raise BackpropError(f"nesting deeper than {limit} levels: split the expression "
-                                "into several statements", node.pos)
+            raise BackpropError("error.parse.too_tall", node.pos, limit=limit)
         heights[id(node)] = height

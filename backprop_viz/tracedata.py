@@ -18,6 +18,7 @@ import numpy as np
 from . import deltas as delta_mod
 from . import forms
 from .checks import GradientCheck
+from .errors import Said, coded
 from .jsonio import array, dumps, number
 from .latex import to_latex
 
@@ -119,7 +120,7 @@ class Trace:
     edges: tuple[Edge, ...]        # by target, then port
     steps: tuple[Step, ...]        # every forward step, then the backward ones from the output
     variables: Mapping[str, str]   # variable name → node id, in order of first use
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[Said, ...] = field(default=())
     view: str = "vector"           # "scalar": the scalar expansion's trace (backprop_viz.scalar)
     scalar_nodes: int | None = None   # the scalar expansion's node count (MAX_SCALAR_NODES)
     closed_forms: Mapping[str, forms.Math | None] = field(default_factory=dict)  # by variable
@@ -195,7 +196,8 @@ class Trace:
             "edges": [{"source": e.source, "target": e.target, "port": e.port}
                       for e in self.edges],
             "steps": [self._step_dict(s) for s in self.steps],
-            "warnings": list(self.warnings), "splits": list(self.splits),
+            "warnings": list(self.warnings), "warning_codes": coded(self.warnings),
+            "splits": list(self.splits),
             "view": self.view, "scalar_nodes": self.scalar_nodes,
             "closed_forms": {name: _math(m) for name, m in self.closed_forms.items()},
             "deltas": [{"name": d.delta.name, "node": d.delta.node, "step": d.delta.step,
@@ -214,6 +216,7 @@ class Trace:
         first = len(self.nodes)
         return {
             "seed": self.seed, "value": number(self.value), "warnings": list(self.warnings),
+            "warning_codes": coded(self.warnings),
             "gradient_check": self._check_numbers(),
             "nodes": [[array(n.value), array(n.grad)] for n in self.nodes],
             "backward": [{"inputs": [self._edge_numbers(e) for e in s.inputs],

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import tracedata
-from .errors import BackpropError
+from .errors import BackpropError, Said, coded, msg
 from .inputs import Pipeline, prepare
 from .jsonio import array, dumps, number
 from .limits import (
@@ -68,6 +68,7 @@ class Training:
             "parameters": list(self.parameters), "eta": self.eta,
             "before": number(self.before), "after": number(self.after),
             "steps": self.steps, "warnings": list(self.warnings),
+            "warning_codes": coded(self.warnings),
         }
 
     def to_json(self) -> bytes:
@@ -93,14 +94,15 @@ def train(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
     values = pipeline.start()
     result, again = pipeline.compiled(values)   # the words once; each step its numbers only
     losses = [result.value]
-    warnings: list[str] = []
+    warnings: list[Said] = []
     for k in range(steps):
         with np.errstate(over="ignore", invalid="ignore"):   # an overflow is said below
             new = {name: v - eta * result.gradient(name) if name in names else v
                    for name, v in values.items()}
         problem = _problem(result, names, new)
         if problem:
-            warnings.append(f"training stopped after {k} of {steps} steps: {problem}")
+            warnings.append(Said("warning.training_stopped", done=k, steps=steps,
+                                 problem=problem))
             break
         values = new
         result = again(values)
@@ -109,40 +111,39 @@ def train(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
 
 
 def _problem(result: tracedata.Trace, names: tuple[str, ...], new: Mapping[str, np.ndarray]
-             ) -> str | None:
-    """Why the next step cannot be taken: a loss or gradient that is not finite, or an
-    update that overflows."""
+             ) -> dict | None:
+    """Why the next step cannot be taken (a message): a loss or gradient that is not finite,
+    or an update that overflows."""
     out = result.output_name
     if not math.isfinite(result.value):
-        return f"the loss {out} is {number(result.value)}"
+        return msg("warning.loss_not_finite", loss=out, value=number(result.value))
     return problem(out, {name: result.gradient(name) for name in names}, new)
 
 
 def problem(out: str, grads: Mapping[str, np.ndarray], new: Mapping[str, np.ndarray]
-            ) -> str | None:
+            ) -> dict | None:
     """A parameter's gradient that is not finite, or an update of it that overflows."""
     for name, grad in grads.items():
         if not np.isfinite(grad).all():
-            return f"∂{out}/∂{name} is not finite"
+            return msg("warning.gradient_not_finite", gradient=f"∂{out}/∂{name}")
         if not np.isfinite(new[name]).all():
-            return f"{name} − η ∂{out}/∂{name} overflows"
+            return msg("warning.update_overflows", update=f"{name} − η ∂{out}/∂{name}")
     return None
 
 
 def check_eta(eta: Any) -> float:
     if (isinstance(eta, bool) or not isinstance(eta, int | float) or not math.isfinite(eta)
             or eta <= 0):
-        raise BackpropError(f"eta must be a positive finite number, not {eta!r}", None)
+        raise BackpropError("error.train.eta", got=repr(eta))
     return float(eta)
 
 
 def check_steps(steps: Any) -> int:
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise BackpropError(f"steps must be a whole number from 1 to {MAX_TRAIN_STEPS}, "
-                            f"not {steps!r}", None)
+        raise BackpropError("error.train.whole", field="steps", low=1, high=MAX_TRAIN_STEPS,
+                            got=repr(steps))
     if steps > MAX_TRAIN_STEPS:
-        raise BackpropError(f"steps is {steps}, more than the limit {MAX_TRAIN_STEPS} "
-                            f"(MAX_TRAIN_STEPS)", None)
+        raise BackpropError("error.limit.train_steps", steps=steps, limit=MAX_TRAIN_STEPS)
     return steps
 
 
@@ -152,17 +153,16 @@ def choose_parameters(pipeline: Pipeline, parameters: Any) -> tuple[str, ...]:
     if parameters is None:
         chosen = {name for name in known if is_parameter(name)}
         if not chosen:
-            raise BackpropError(f"no variable is a parameter by default ({', '.join(known)} are "
-                                f"inputs or targets): name some in parameters", None)
+            raise BackpropError("error.train.no_default_parameter", names=", ".join(known))
     else:
         if not isinstance(parameters, list) or not all(isinstance(p, str) for p in parameters):
-            raise BackpropError("parameters must be a list of variable names", None)
+            raise BackpropError("error.train.parameters_type")
         unknown = [p for p in parameters if p not in known]
         if unknown:
-            raise BackpropError(f"parameters: {unknown[0]} is not a variable of the expression "
-                                f"(its variables: {', '.join(known)})", None)
+            raise BackpropError("error.train.unknown_parameter", name=unknown[0],
+                                names=", ".join(known))
         if not parameters:
-            raise BackpropError("parameters is empty: name at least one variable", None)
+            raise BackpropError("error.train.parameters_empty")
         chosen = set(parameters)
     return tuple(name for name in known if name in chosen)
 
@@ -173,13 +173,10 @@ def _check_work(pipeline: Pipeline, steps: int) -> None:
     product's m·n·p multiplies): K times each is capped (limits.py has the measurements)."""
     g = pipeline.graph.g
     numbers = sum(r * c for r, c in (g.nodes[n]["shape"] for n in g))
-    for size, what, limit, name in (
-            (len(g) + g.number_of_edges(), "nodes and edges", MAX_TRAIN_NODE_STEPS,
-             "MAX_TRAIN_NODE_STEPS"),
-            (numbers, "numbers", MAX_TRAIN_NUMBER_STEPS, "MAX_TRAIN_NUMBER_STEPS"),
-            (pipeline.scalar_nodes or 0, "scalar operations", MAX_TRAIN_SCALAR_STEPS,
-             "MAX_TRAIN_SCALAR_STEPS")):
+    for size, code, limit in (
+            (len(g) + g.number_of_edges(), "node_steps", MAX_TRAIN_NODE_STEPS),
+            (numbers, "number_steps", MAX_TRAIN_NUMBER_STEPS),
+            (pipeline.scalar_nodes or 0, "scalar_steps", MAX_TRAIN_SCALAR_STEPS)):
         if steps * size > limit:
-            raise BackpropError(
-                f"{steps} steps × {size} {what} = {steps * size} is more than the limit "
-                f"{limit} ({name}): take at most {limit // size} steps", None)
+            raise BackpropError(f"error.limit.train_{code}", steps=steps, size=size,
+                                total=steps * size, limit=limit, most=limit // size)

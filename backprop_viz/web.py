@@ -1,6 +1,7 @@
 """The HTTP layer: JSON in, JSON out; it only translates between HTTP and the package.
 
-Every error a caller can cause is a BackpropError, answered as 400 `{"error", "position"}`; the
+Every error a caller can cause is a BackpropError, answered as 400 `{"error", "code", "params",
+"position"}` (docs/API.md); the
 engine checks `f`, `seed` and `variables`, this layer the body and the export's query. A POST
 must say `Content-Type: application/json` (415 otherwise: a page on another site cannot send
 one without a CORS preflight). Every API request runs under a deadline (REQUEST_SECONDS); work
@@ -29,7 +30,7 @@ from flask import (
     send_from_directory,
 )
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import (
     assets,
@@ -45,7 +46,7 @@ from . import (
     training,
 )
 from .deadline import Unavailable
-from .errors import BackpropError
+from .errors import BackpropError, HttpError
 from .limits import (
     MAX_ANSWER_BYTES,
     MAX_BODY_BYTES,
@@ -126,8 +127,11 @@ def _page_modules() -> tuple[str, ...]:
 
 @bp.get("/api/presets")
 def presets() -> Response:
-    """The examples of presets.py, in order: each a request for /api/trace, titled and captioned."""
-    return Response(jsonio.dumps([p.to_dict() for p in PRESETS]), mimetype="application/json")
+    """The examples of presets.py, in order: each a request for /api/trace, titled and captioned
+    in the language `lang` names, else the one Accept-Language prefers."""
+    lang = _lang(i18n.pick(request.headers.get("Accept-Language")))
+    return Response(jsonio.dumps([p.to_dict(lang) for p in PRESETS]),
+                    mimetype="application/json", headers={"Vary": "Accept-Language"})
 
 
 @bp.get("/vendor/katex/<path:filename>")
@@ -146,9 +150,7 @@ def bounded(view: Callable[[], Response]) -> Callable[[], Response]:
             response = view()
         size = response.content_length or 0
         if size > MAX_ANSWER_BYTES:
-            raise BackpropError(f"the answer would be {size} bytes, more than the limit "
-                                f"{MAX_ANSWER_BYTES} (MAX_ANSWER_BYTES): try smaller arrays or "
-                                f"a smaller graph", None)
+            raise BackpropError("error.limit.answer_bytes", size=size, limit=MAX_ANSWER_BYTES)
         return response
 
     return run
@@ -162,7 +164,7 @@ def trace() -> Response:
     body = _body(TRACE_FIELDS)
     held = body.get("structure")
     if held is not None and not isinstance(held, str):
-        raise BackpropError("structure must be the string an earlier answer named")
+        raise BackpropError("error.request.structure_type")
     laid: list[Future[str]] = []   # a new structure's layout, started before its words
     found, result = _compiled(body, check=False, on_structure=None if held else (
         lambda first: laid.append(render.svg_soon(first))))
@@ -183,7 +185,7 @@ def structure(key: str) -> Response:
     request to /api/trace, which compiles it again)."""
     found = compiled.CACHE.get(key) if re.fullmatch(r"[0-9a-f]{64}", key) else None
     if found is None:
-        abort(404, description=f"no structure {key[:64]!r} here: POST the request to /api/trace")
+        raise HttpError(404, "error.http.structure_not_found", key=repr(key[:64]))
     etag = f'"{found.key}"'
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers={"ETag": etag})
@@ -207,7 +209,7 @@ def train() -> Response:
         return Response(fitted.to_json(), mimetype="application/json")
     extra = [k for k in DATASET_FIELDS if k in body]
     if extra:
-        raise BackpropError(f"{extra[0]} is for training on a data set: give dataset too")
+        raise BackpropError("error.train.needs_dataset", field=extra[0])
     result = training.train(body["expression"], body.get("variables"), body.get("f", "tanh"),
                             body.get("seed", 0), eta=body.get("eta", 0.1),
                             steps=body.get("steps", 1), parameters=body.get("parameters"))
@@ -231,14 +233,16 @@ def check() -> Response:
 @bounded
 def export() -> Response:
     """The diagram at step k as a download: svg, png, pdf or dot; or every step at once: a
-    PDF with a page per step (`steps=all`), or the standalone HTML page (format=html)."""
+    PDF with a page per step (`steps=all`), or the standalone HTML page (format=html), whose
+    words are in `lang` (default en)."""
     fmt = request.args.get("format", "")
+    lang = _lang("en")
     every = fmt == "html" or "steps" in request.args
     if every:
         _every_step(fmt, request.args.get("steps", "all"))
     elif fmt not in render.EXPORT_TYPES:
-        raise BackpropError(f"format must be one of {', '.join(render.EXPORT_TYPES)}, html, "
-                            f"not {fmt!r}")
+        raise BackpropError("error.request.one_of", field="format",
+                            choices=", ".join((*render.EXPORT_TYPES, "html")), got=repr(fmt))
     result = _trace()
     name = result.output_name if re.fullmatch(r"[A-Za-z0-9_]+", result.output_name) else "graph"
     if every and fmt == "pdf":
@@ -246,7 +250,8 @@ def export() -> Response:
                             len(result.steps) + 1, exports.DOT_WORKERS)
     if every:
         start = _step(request.args.get("step", "0"), len(result.steps))
-        body, kind, which = exports.export(result, fmt, start), exports.TYPES[fmt], "steps"
+        body, kind, which = (exports.export(result, fmt, start, lang), exports.TYPES[fmt],
+                             "steps")
     else:
         step = _step(request.args.get("step"), len(result.steps))
         theme = request.args.get("theme", "light")
@@ -256,9 +261,10 @@ def export() -> Response:
         "Content-Disposition": f'attachment; filename="backprop-{name}-{which}.{fmt}"'})
 
 
-@bp.errorhandler(BackpropError)
+@bp.app_errorhandler(BackpropError)
 def user_error(err: BackpropError) -> tuple[Response, int]:
-    return jsonify(err.to_json()), 400
+    """The caller's mistake: 400 (or an HttpError's own status) with its code and params."""
+    return jsonify(err.to_json()), getattr(err, "status", 400)
 
 
 @bp.app_errorhandler(Unavailable)
@@ -271,21 +277,27 @@ def unavailable(err: Unavailable) -> tuple[Response, int]:
 @bp.app_errorhandler(RequestEntityTooLarge)
 def too_large(_err: RequestEntityTooLarge) -> tuple[Response, int]:
     size = request.content_length
-    said = f"{size} bytes" if size is not None else "larger than that"
-    return jsonify({"error": f"the request body is {said}; the limit is {MAX_BODY_BYTES} bytes",
-                    "position": None}), 400
+    err = (BackpropError("error.limit.body_bytes", size=size, limit=MAX_BODY_BYTES)
+           if size is not None else BackpropError("error.limit.body_unsized", limit=MAX_BODY_BYTES))
+    return jsonify(err.to_json()), 400
 
 
 @bp.app_errorhandler(HTTPException)
 def http_error(err: HTTPException) -> tuple[Response, int]:
-    """404, 405 …: JSON like every other answer, with the status Werkzeug chose."""
-    return jsonify({"error": err.description, "position": None}), err.code or 500
+    """404, 405 …: JSON like every other answer, with the status Werkzeug chose; a status the
+    catalogs have no words for keeps Werkzeug's description."""
+    status = err.code or 500
+    code = f"error.http.{status}"
+    if code not in i18n.catalog("en"):
+        return jsonify({"error": err.description, "code": "error.http.other",
+                        "params": {"status": status}, "position": None}), status
+    return jsonify(BackpropError(code).to_json()), status
 
 
 @bp.app_errorhandler(500)
 def server_error(_err: Exception) -> tuple[Response, int]:
     """A fault of ours (Flask has logged its traceback): said plainly, with no traceback."""
-    return jsonify({"error": "internal server error", "position": None}), 500
+    return jsonify(BackpropError("error.http.500").to_json()), 500
 
 
 @bp.before_app_request
@@ -297,9 +309,9 @@ def _start_clock() -> None:
 def _json_only() -> None:
     """A POST is JSON or nothing: refused with 415 before its body is read."""
     if request.method == "POST" and request.mimetype != "application/json":
-        said = request.mimetype or "missing"
-        raise UnsupportedMediaType(f"the request body must be JSON, sent with Content-Type: "
-                                   f"application/json (its Content-Type is {said})")
+        if request.mimetype:
+            raise HttpError(415, "error.http.not_json", content_type=request.mimetype)
+        raise HttpError(415, "error.http.not_json_missing")
 
 
 @bp.after_app_request
@@ -330,32 +342,42 @@ def _body(fields: tuple[str, ...]) -> dict:
     try:
         raw = request.get_data(cache=False)
     except OSError:   # the client went silent mid-body (gunicorn.conf.py's idle limit)
-        raise BackpropError("the request body stopped arriving before its end", None) from None
+        raise BackpropError("error.request.body_cut") from None
     body = jsonio.loads(raw)
     if not isinstance(body, dict):
-        raise BackpropError('the request body must be a JSON object: {"expression": "..."}')
+        raise BackpropError("error.request.body_type", example='{"expression": "..."}')
     unknown = sorted(set(body) - set(fields))
     if unknown:
-        raise BackpropError(f"unknown field {unknown[0]!r}: a request takes "
-                            f"{', '.join(fields)}")
+        raise BackpropError("error.request.unknown_field", field=repr(unknown[0]),
+                            fields=", ".join(fields))
     expression = body.get("expression")
     if expression is None:
-        raise BackpropError("expression is required")
+        raise BackpropError("error.request.expression_required")
     if not isinstance(expression, str):
-        raise BackpropError("expression must be a string")
+        raise BackpropError("error.request.expression_type")
     if not expression.strip():
-        raise BackpropError("expression is empty: type one, e.g. s = uᵀ f(Wx + b)")
+        raise BackpropError("error.request.expression_empty")
     return body
 
 
 def _every_step(fmt: str, steps: str) -> None:
     """An every-step export is a pdf (steps=all) or the html page, which opens at `step`."""
     if steps != "all":
-        raise BackpropError(f"steps must be all, not {steps!r}")
+        raise BackpropError("error.export.steps_all", got=repr(steps))
     if fmt not in exports.TYPES:
-        raise BackpropError(f"steps=all exports one of {', '.join(exports.TYPES)}, not {fmt!r}")
+        raise BackpropError("error.export.every_step_format", choices=", ".join(exports.TYPES),
+                            got=repr(fmt))
     if fmt == "pdf" and "step" in request.args:
-        raise BackpropError("give step=K for one step or steps=all for every step, not both")
+        raise BackpropError("error.export.step_and_steps")
+
+
+def _lang(default: str) -> str:
+    """The query's `lang` (en or ko), else `default`."""
+    lang = request.args.get("lang", default)
+    if lang not in i18n.LANGS:
+        raise BackpropError("error.request.one_of", field="lang", choices=", ".join(i18n.LANGS),
+                            got=repr(lang))
+    return lang
 
 
 def _step(raw: str | None, n: int) -> int:
@@ -363,5 +385,5 @@ def _step(raw: str | None, n: int) -> int:
     if raw is None:
         return n
     if not re.fullmatch(r"\d+", raw) or int(raw) > n:
-        raise BackpropError(f"step must be a whole number from 0 to {n}, not {raw!r}")
+        raise BackpropError("error.request.step", low=0, high=n, got=repr(raw))
     return int(raw)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_viz import trace
+from backprop_viz import i18n, trace
 
 NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 TRACE_FIELDS = {"expression", "parsed", "output", "output_id", "value", "variables",
@@ -41,8 +41,10 @@ def strict_json(text: str) -> Any:
 
 
 def check_error(body: Any, expression: Any) -> None:
-    """A 400: exactly `{"error", "position"}`, the position inside the expression or null."""
-    assert isinstance(body, dict) and set(body) == {"error", "position"}, body
+    """A 400: exactly `{"error", "code", "params", "position"}`, the position inside the
+    expression or null, the code one the catalogs hold."""
+    assert isinstance(body, dict) and set(body) == {"error", "code", "params", "position"}, body
+    assert body["code"] in i18n.catalog("en") and isinstance(body["params"], dict), body
     assert isinstance(body["error"], str) and body["error"].strip(), body
     check_position(body["position"], expression)
 

@@ -111,7 +111,7 @@ def assert_harmless(response, body=None) -> None:
     if response.status_code != 200:
         assert response.mimetype == "application/json"   # never text/html: no reflected markup
         error = response.get_json()
-        assert set(error) == {"error", "position"} and error["error"]
+        assert set(error) == {"error", "code", "params", "position"} and error["error"]
         expression = body.get("expression") if isinstance(body, dict) else None
         if error["position"] is not None:
             assert isinstance(expression, str)
@@ -416,7 +416,7 @@ def refused(response, *fragments: str) -> dict:
     """A 400 in the API's JSON, its message naming each of `fragments`."""
     assert response.status_code == 400, response.data[:300]
     error = response.get_json()
-    assert set(error) == {"error", "position"}
+    assert set(error) == {"error", "code", "params", "position"}
     for fragment in fragments:
         assert fragment in error["error"], error["error"]
     return error
@@ -589,7 +589,8 @@ def test_work_past_the_deadline_stops_with_a_503_and_the_next_request_works(clie
     assert response.get_json() == {"error": "the request took longer than 0.05 s, the "
                                             "server's limit for one request (REQUEST_SECONDS), "
                                             "and was stopped: try a smaller expression or graph",
-                                   "position": None}
+                                   "code": "error.unavailable.deadline",
+                                   "params": {"seconds": "0.05"}, "position": None}
     assert seconds < 2
     assert stray_dots() == []
     monkeypatch.setattr(web, "REQUEST_SECONDS", limits.REQUEST_SECONDS)

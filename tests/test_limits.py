@@ -98,7 +98,8 @@ def test_graphviz_past_its_time_limit_is_the_servers_503_and_leaves_no_process(c
         assert r.status_code == 503
         assert r.get_json() == {"error": "the server failed to lay out the graph: Graphviz's "
                                          "dot ran past its time limit (0.001 s) and was stopped",
-                                "position": None}
+                                "code": "error.unavailable.dot_stalled_own",
+                                "params": {"seconds": "0.001"}, "position": None}
     assert _dot_children() == []
 
 
@@ -132,7 +133,8 @@ def test_a_server_fault_logs_its_traceback_and_answers_generic_json(caplog, monk
         app = create_app({"PROPAGATE_EXCEPTIONS": False})   # as in production
         r = app.test_client().post("/api/trace", json={"expression": "s = x"})
     assert r.status_code == 500
-    assert r.get_json() == {"error": "internal server error", "position": None}
+    assert r.get_json() == {"error": "internal server error", "code": "error.http.500",
+                            "params": {}, "position": None}
     assert b"ZeroDivisionError" not in r.data and b"Traceback" not in r.data
     assert any(rec.exc_info and rec.exc_info[0] is ZeroDivisionError for rec in caplog.records)
 

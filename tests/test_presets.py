@@ -90,8 +90,8 @@ def test_api_presets_round_trips(client):
     data = response.get_json()
     assert [p["id"] for p in data] == IDS
     for item, preset in zip(data, PRESETS, strict=True):
-        assert set(item) == {"id", "title", "caption", "expression", "variables", "f", "seed",
-                             "training"}
+        assert set(item) == {"id", "title", "caption", "title_key", "caption_key", "expression",
+                             "variables", "f", "seed", "training"}
         answer = client.post("/api/trace", json={k: item[k] for k in
                                                  ("expression", "variables", "f", "seed")})
         assert answer.status_code == 200

@@ -172,7 +172,8 @@ def test_gunicorns_own_errors_are_json_with_the_security_headers(tmp_path):
         assert status == 503 and time.monotonic() - started < 15
         assert strict_json(text) == {
             "error": "the request took longer than 1 s, the worker's timeout, and its worker "
-                     "was replaced", "position": None}
+                     "was replaced", "code": "error.unavailable.worker_timeout",
+            "params": {"seconds": 1}, "position": None}
         assert wait_until(lambda: ("/api/export?format=png", "503") in [
             m[:2] for m in TIMED.findall(server.access_log.read_text())])
 

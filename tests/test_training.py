@@ -145,7 +145,7 @@ def test_api_round_trip_the_new_values_give_the_new_loss_exactly(client):
     assert r.status_code == 200
     data = strict_json(r.data)
     assert set(data) == {"losses", "variables", "parameters", "eta", "before", "after",
-                         "steps", "warnings"}
+                         "steps", "warnings", "warning_codes"}
     assert (data["eta"], data["steps"], len(data["losses"])) == (0.1, 5, 6)
     assert data["parameters"] == ["W1", "b1", "W2", "b2"]
     assert (data["before"], data["after"]) == (data["losses"][0], data["losses"][-1])

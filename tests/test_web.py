@@ -46,7 +46,7 @@ def test_trace_has_every_field_of_the_api(client):
     assert response.status_code == 200 and response.is_json
     data = response.get_json()
     assert {"expression", "parsed", "output", "output_id", "value", "variables", "gradients",
-            "nodes", "edges", "steps", "svg", "f", "seed", "warnings", "view",
+            "nodes", "edges", "steps", "svg", "f", "seed", "warnings", "warning_codes", "view",
             "scalar_nodes", "closed_forms", "deltas", "names", "gradient_check",
             "structure", "splits"} == set(data)
     assert data["expression"] == LECTURE and data["output"] == "s"
@@ -151,14 +151,18 @@ def test_bad_requests_are_400_with_an_error(client, url, body, content_type):
     response = client.post(url, data=body, content_type=content_type)
     assert response.status_code == 400
     error = response.get_json()
-    assert set(error) == {"error", "position"} and error["error"]
+    assert set(error) == {"error", "code", "params", "position"} and error["error"]
 
 
 def test_an_error_in_the_expression_has_its_position(client):
     response = trace(client, {"expression": "s = uᵀ tanhh(Wx + b)"})
     assert response.status_code == 400
-    assert response.get_json() == {"error": "unknown function 'tanhh' (did you mean tanh?)",
-                                   "position": 7}
+    assert response.get_json() == {
+        "error": "unknown function 'tanhh' (did you mean tanh?)",
+        "code": "error.parse.unknown_function",
+        "params": {"function": "tanhh",
+                   "hint": {"code": "error.hint.did_you_mean", "params": {"function": "tanh"}}},
+        "position": 7}
 
 
 @pytest.mark.parametrize("query", [
@@ -178,7 +182,8 @@ def test_a_fault_of_ours_is_a_500_without_traceback(monkeypatch):
     monkeypatch.setattr("backprop_viz.compiled.trace", broken)
     response = create_app().test_client().post("/api/trace", json={"expression": "s = x"})
     assert response.status_code == 500
-    assert response.get_json() == {"error": "internal server error", "position": None}
+    assert response.get_json() == {"error": "internal server error", "code": "error.http.500",
+                                   "params": {}, "position": None}
     assert b"secret" not in response.data and b"Traceback" not in response.data
 
 
@@ -198,13 +203,15 @@ def test_a_get_needs_no_content_type(client):
 
 def test_a_server_failure_is_a_503_in_the_apis_json(monkeypatch):
     def failed(*_args, **_kwargs):
-        raise Unavailable("the server failed to lay out the graph: Graphviz's dot stopped")
+        raise Unavailable("error.unavailable.dot_stopped", reason="Broken pipe")
 
     monkeypatch.setattr("backprop_viz.compiled.trace", failed)
     response = create_app().test_client().post("/api/trace", json={"expression": "s = x"})
     assert response.status_code == 503
     assert response.get_json() == {"error": "the server failed to lay out the graph: "
-                                            "Graphviz's dot stopped", "position": None}
+                                            "Graphviz's dot stopped (Broken pipe)",
+                                   "code": "error.unavailable.dot_stopped",
+                                   "params": {"reason": "Broken pipe"}, "position": None}
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
