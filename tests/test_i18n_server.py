@@ -33,6 +33,11 @@ BUILT = {
     "warning.non_finite_{}": {"value", "gradient"},
     "error.unavailable.dot_stalled_{}": {"own", "request"},
     "error.http.{}": {"404", "405", "500"},
+    # pdfmath.Typesetter.word: the every-step PDF's words
+    "export.pdf.{}": {"start", "start_more", "forward", "backward", "upstream", "consumers",
+                      "input", "local", "summary", "names", "check", "check_how",
+                      "check_head.variable", "check_head.checked", "check_head.error", "all",
+                      "subset", "direction", "joint", "unchecked"},
     "preset.{}.title": {p.id for p in PRESETS},
     "preset.{}.caption": {p.id for p in PRESETS},
 }
