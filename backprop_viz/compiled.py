@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 import orjson
 
-from . import engine, gradcheck, inputs
+from . import engine, gradcheck, inputs, layout
 from . import graph as graph_mod
 from .errors import BackpropError
 from .limits import STRUCTURE_CACHE_BYTES
 from .tracedata import BackwardStep, ForwardStep, Trace
 
-FORMAT = 1   # bumped whenever what a compiled structure holds changes
+FORMAT = 2   # bumped whenever what a compiled structure holds changes
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,14 @@ class Compiled:
     plan: engine.Plan
     template: Trace              # the structure's words, with the numbers it was compiled with
     nbytes: int                  # an estimate of what it holds, for the cache's bound
+    aspect: float | None = None  # the graph box's aspect bucket the SVG is laid out for
 
 
-def key(req: inputs.Inputs, view: str) -> str:
-    """The structure's key: a hex SHA-256 over what determines it, in a canonical form."""
+def key(req: inputs.Inputs, view: str, aspect: float | None = None) -> str:
+    """The structure's key: a hex SHA-256 over what determines it, in a canonical form; the
+    box's aspect bucket too, as the SVG is laid out for it (layout.py)."""
     shapes = sorted((name, list(shape)) for name, shape in req.shapes.items())
-    text = orjson.dumps([FORMAT, req.expression, req.f, view, shapes, list(req.names)])
+    text = orjson.dumps([FORMAT, req.expression, req.f, view, shapes, list(req.names), aspect])
     return hashlib.sha256(text).hexdigest()
 
 
@@ -90,13 +92,16 @@ CACHE = Cache(STRUCTURE_CACHE_BYTES)
 
 
 def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0,
-          view: Any = "vector", *, check: bool = True) -> tuple[Compiled, Trace]:
+          view: Any = "vector", *, check: bool = True, aspect: Any = None
+          ) -> tuple[Compiled, Trace]:
     """`inputs.trace` through the cache: the compiled structure and the trace of this request's
-    numbers on it (with the gradient check unless `check` is False)."""
+    numbers on it (with the gradient check unless `check` is False); `aspect`, the graph box's
+    width / height, chooses the layout (layout.py)."""
     req = inputs.read(expression, variables, f, seed)
     if view not in inputs.VIEWS:
         raise BackpropError(f"view must be one of {', '.join(inputs.VIEWS)}, not {view!r}", None)
-    k = key(req, view)
+    box = layout.bucket(aspect)
+    k = key(req, view, box)
     found = CACHE.get(k)
     if found is None:
         pipeline = inputs.build(req)
@@ -106,7 +111,7 @@ def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
                                           warnings=pipeline.warnings)
         result = replace(result, view=view, scalar_nodes=pipeline.scalar_nodes,
                          splits=pipeline.splits)
-        found = Compiled(k, pipeline, view, gr, plan, result, _nbytes(result))
+        found = Compiled(k, pipeline, view, gr, plan, result, _nbytes(result), box)
         CACHE.put(found)
     else:
         pipeline = replace(found.pipeline, inputs=req)

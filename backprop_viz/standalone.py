@@ -55,7 +55,8 @@ def page_styles() -> list[str]:
     A test holds this list to the <link>s of the served page."""
     katex = "/vendor/katex/katex.min.css"
     installed = [katex] if _file(katex).exists() else []
-    return [*installed, "/static/app.css"]   # in the page's order: the app's rules come last
+    # in the page's order: the app's rules come last
+    return [*installed, "/static/app.css", "/static/css/graph.css"]
 
 
 def _file(url: str) -> Path:

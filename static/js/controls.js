@@ -3,7 +3,7 @@
 
 import { postJson, postTrace } from "./api.js";
 import { fmt } from "./format.js";
-import { fitBox, loadSvg } from "./graph.js";
+import { fitBox, loadSvg, onRelayout } from "./graph.js";
 import { el } from "./dom.js";
 import { drawPanel } from "./panel.js";
 import { initPlayer, readUrl, setStep } from "./player.js";
@@ -246,6 +246,7 @@ export function initControls(loadMath) {
     renderGraph();
   });
   onChange(renderGraph);
+  onRelayout(() => renderGraph(state.step));
   initViews(renderGraph);
   initTraining(renderGraph);
   initPlayer();
