@@ -10,6 +10,7 @@ depends on a number.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -18,7 +19,9 @@ from .tracedata import ForwardStep, Node, Trace
 
 FONT_SIZE = 12                 # points; the page draws 1 point as 1 CSS px at 100 %
 CHAR_WIDTH = 0.57              # of the font size: Helvetica's digits are 0.556, − 0.584
+BOLD = 1.12                    # a bold title's width over the regular's
 LINE_HEIGHT = 1.22             # of the font size
+LINE = 14                      # points, a text line's cell
 NAME_CHARS = 18                # a longer title is cut in its middle; the panel has it whole
 ENTRIES = 1                    # the entries a slot shows of an array: the heat map has the rest
 GRAD_MARK = "∇ "               # the non-colour cue of a gradient line
@@ -106,7 +109,9 @@ def _distinct(full: dict[str, str]) -> dict[str, str]:
 @dataclass(frozen=True)
 class Box:
     """A node's box: its title, its heat map's rows and columns (0 for a scalar), whether it
-    has a gradient map, and its size in points."""
+    has a gradient map, and its size in points. Texts start at their cell's left edge (an
+    SVG text is anchored at its start): the page's numbers, wider than the "?" laid out, grow
+    to the right inside the column, never over the heat maps."""
 
     title: str
     rows: int
@@ -114,6 +119,7 @@ class Box:
     grad_map: bool
     width: float
     height: float
+    text: int           # points: the texts' column, each line left-aligned in it
 
 
 def slot_chars(node: Node, delta: str) -> int:
@@ -126,11 +132,12 @@ def box(node: Node, title: str, delta: str = "") -> Box:
     rows, cols = heat_cells(node.shape)
     grad_map = node.grad is not None
     line = LINE_HEIGHT * FONT_SIZE
-    head = points(len(title) + 1 + len(numbers.shape(node.shape)))
+    head = points(len(title)) * BOLD + points(1 + len(numbers.shape(node.shape)))
     maps = (cols * HEAT_CELL + HEAT_GAP) * (2 if grad_map else 1) if rows else 0
-    width = max(head, points(slot_chars(node, delta)), points(4)) + maps + 2 * PAD
+    text = math.ceil(max(head, points(slot_chars(node, delta)), points(4)))
     height = max(3 * line, rows * HEAT_CELL) + PAD
-    return Box(title, rows, cols, grad_map, round(width, 1), round(height, 1))
+    return Box(title, rows, cols, grad_map, round(text + maps + 2 * PAD, 1), round(height, 1),
+               text)
 
 
 def boxes(trace: Trace) -> dict[str, Box]:

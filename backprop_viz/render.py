@@ -203,9 +203,10 @@ def _label(b: boxes.Box, lines: Sequence[str], maps: Sequence[Sequence[Sequence[
     """A node's HTML-like label: title and shape on one line, the value slot, the gradient
     slot (four texts, in that order: docs/API.md), and an array's heat maps to their right."""
     title, shape, value, grad = lines   # the title is bold, as the page's CSS draws it
-    texts = (f'{TABLE}><TR><TD>{TABLE}><TR><TD><B>{title}</B></TD><TD WIDTH="5"></TD>'
-             f"<TD>{shape}</TD></TR></TABLE></TD></TR><TR><TD>{value}</TD></TR>"
-             f"<TR><TD>{grad}</TD></TR></TABLE>")
+    cell = f'<TD WIDTH="{b.text}" HEIGHT="{boxes.LINE}" ALIGN="LEFT">'
+    texts = (f'{TABLE}><TR>{cell}{TABLE}><TR><TD><B>{title}</B></TD><TD WIDTH="5"></TD>'
+             f"<TD>{shape}</TD></TR></TABLE></TD></TR><TR>{cell}{value}</TD></TR>"
+             f"<TR>{cell}{grad}</TD></TR></TABLE>")
     cells = f"<TD>{texts}</TD>"
     gap = f'<TD WIDTH="{boxes.HEAT_GAP}"></TD>'
     if b.rows:
@@ -235,10 +236,11 @@ def _body(trace: Trace, plan: layout.Layout, nodes: dict[str, str], edges: dict[
     if plan.folds == 1:
         return out + list(edges.values())
     fold, level = layout.segments({n.id: n.inputs for n in trace.nodes}, plan.folds)
-    for e in trace.edges:
+    for e in trace.edges:   # an edge between folds has no label: its ends show its numbers
         line = edges[e.id]
-        out.append(line[:-1] + " constraint=false]" if fold[e.source] != fold[e.target]
-                   else line)
+        if fold[e.source] != fold[e.target]:
+            line = re.sub(r" label=<<TABLE.*</TABLE>>", "", line)[:-1] + " constraint=false]"
+        out.append(line)
     for r in sorted(set(level.values())):
         at = [n for n in nodes if level[n] == r]
         out.append("{rank=same; " + "; ".join(at) + "}")

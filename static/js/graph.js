@@ -59,7 +59,7 @@ function setTitle(group, text) {
 // classes are reset, so new numbers cost no parse of the SVG.
 export function loadSvg(trace) {
   view.heat = scales(trace, state.downstream.values());
-  showScale(view.heat, fmt);
+  showScale(view.heat, fmt, trace.nodes.some((n) => n.shape[0] * n.shape[1] > 1));
   if (view.svg && trace.svg === view.source) {
     reset();
     if (view.svg.parentNode !== $("graph")) $("graph").replaceChildren(view.svg);

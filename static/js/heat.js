@@ -18,7 +18,7 @@ const VALUE_FILL = "#fdfdfe";
 const GRAD_FILL = "#fdfefd";
 // edge widths in px: a gradient 1000× smaller than the largest or less is the thinnest
 const FLOW_MIN = 1;
-const FLOW_MAX = 5.5;
+const FLOW_MAX = 4;
 const FLOW_DECADES = 3;
 const FLOW_ZERO = 0.6;
 
@@ -138,7 +138,9 @@ export function flow(g, downstream, scale) {
 }
 
 // The legend's scale, in the page's number format.
-export function showScale(s, fmt) {
+export function showScale(s, fmt, arrays) {
   const out = document.getElementById("heat-scale");
-  if (out) out.textContent = TEXT.scale(fmt(s.value), fmt(s.grad));
+  if (!out) return;
+  out.textContent = TEXT.scale(fmt(s.value), fmt(s.grad));
+  out.closest(".heat-key").hidden = !arrays; // a graph of scalars has no heat map
 }
