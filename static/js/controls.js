@@ -116,6 +116,7 @@ function load(trace, body, vector) {
   warnings.hidden = trace.warnings.length === 0;
   fillVariables(vector);
   showParameters(vector);
+  showCaption(); // its line moves the graph's box down: in place before the box is sized
   fitBox();
 }
 
