@@ -24,6 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from . import graph as graph_mod
+from . import layout
 from .errors import BackpropError
 from .limits import (
     LAYOUT_SPAN_LABELLED,
@@ -80,15 +81,7 @@ def span(inputs: Mapping[str, Sequence[str]]) -> int:
     topological order with their inputs by port. A node is ranked by its longest path from a
     source, except a source itself (W_i, b_i), which `dot` places just before its first
     consumer."""
-    rank: dict[str, int] = {}
-    consumers: dict[str, list[str]] = {}
-    for node, sources in inputs.items():
-        rank[node] = max((rank[s] + 1 for s in sources), default=0)
-        for s in sources:
-            consumers.setdefault(s, []).append(node)
-    for node, sources in inputs.items():
-        if not sources and node in consumers:
-            rank[node] = min(rank[t] for t in consumers[node]) - 1
+    rank = layout.levels(inputs)
     return sum(rank[node] - rank[s] for node, sources in inputs.items() for s in sources)
 
 

@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 import orjson
 
-from . import engine, gradcheck, inputs
+from . import engine, gradcheck, inputs, layout
 from . import graph as graph_mod
 from .errors import BackpropError
 from .limits import STRUCTURE_CACHE_BYTES
 from .tracedata import BackwardStep, ForwardStep, Trace
 
-FORMAT = 1   # bumped whenever what a compiled structure holds changes
+FORMAT = 2   # bumped whenever what a compiled structure holds changes
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,14 @@ class Compiled:
     plan: engine.Plan
     template: Trace              # the structure's words, with the numbers it was compiled with
     nbytes: int                  # an estimate of what it holds, for the cache's bound
+    aspect: float | None = None  # the graph box's aspect bucket the SVG is laid out for
 
 
-def key(req: inputs.Inputs, view: str) -> str:
-    """The structure's key: a hex SHA-256 over what determines it, in a canonical form."""
+def key(req: inputs.Inputs, view: str, aspect: float | None = None) -> str:
+    """The structure's key: a hex SHA-256 over what determines it, in a canonical form; the
+    box's aspect bucket too, as the SVG is laid out for it (layout.py)."""
     shapes = sorted((name, list(shape)) for name, shape in req.shapes.items())
-    text = orjson.dumps([FORMAT, req.expression, req.f, view, shapes, list(req.names)])
+    text = orjson.dumps([FORMAT, req.expression, req.f, view, shapes, list(req.names), aspect])
     return hashlib.sha256(text).hexdigest()
 
 
@@ -91,17 +93,20 @@ CACHE = Cache(STRUCTURE_CACHE_BYTES)
 
 
 def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0,
-          view: Any = "vector", *, check: bool = True,
-          on_structure: Callable[[Trace], Any] | None = None) -> tuple[Compiled, Trace]:
+          view: Any = "vector", *, check: bool = True, aspect: Any = None,
+          on_structure: Callable[[Trace, float | None], Any] | None = None
+          ) -> tuple[Compiled, Trace]:
     """`inputs.trace` through the cache: the compiled structure and the trace of this request's
-    numbers on it (with the gradient check unless `check` is False). When the structure is
-    compiled here, `on_structure` is called with its first trace, as engine.compile_run says
-    (the web layer starts the layout there); on a cache hit it is not called."""
+    numbers on it (with the gradient check unless `check` is False); `aspect`, the graph box's
+    width / height, chooses the layout (layout.py). When the structure is compiled here,
+    `on_structure` is called with its first trace, as engine.compile_run says, and the aspect
+    bucket (the web layer starts the layout there); on a cache hit it is not called."""
     req = inputs.read(expression, variables, f, seed)
     if view not in inputs.VIEWS:
         raise BackpropError("error.request.one_of", field="view",
                             choices=", ".join(inputs.VIEWS), got=repr(view))
-    k = key(req, view)
+    box = layout.bucket(aspect)
+    k = key(req, view, box)
     found = CACHE.get(k)
     if found is None:
         pipeline = inputs.build(req)
@@ -113,9 +118,9 @@ def trace(expression: Any, variables: Any = None, f: Any = "tanh", seed: Any = 0
         result, plan = engine.compile_run(
             gr, leaves, expression=req.expression, parsed=pipeline.parsed, f=req.f,
             seed=req.seed, warnings=pipeline.warnings,
-            on_structure=on_structure and (lambda first: on_structure(viewed(first))))
+            on_structure=on_structure and (lambda first: on_structure(viewed(first), box)))
         result = viewed(result)
-        found = Compiled(k, pipeline, view, gr, plan, result, _nbytes(result))
+        found = Compiled(k, pipeline, view, gr, plan, result, _nbytes(result), box)
         CACHE.put(found)
     else:
         pipeline = replace(found.pipeline, inputs=req)

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import re
 import threading
 from collections import Counter, OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from . import budget, numbers
+from . import boxes, budget, heat, layout, numbers
 from .dot import DotProcess, run_dot
 from .errors import BackpropError
 from .limits import (
@@ -67,13 +68,10 @@ def fills(palette: dict[str, str]) -> dict[str, str]:
 
 
 FILL = fills(PALETTE)
-FONT_SIZE = 12                 # points; the page draws 1 point as 1 CSS px at 100 %
+FONT_SIZE = boxes.FONT_SIZE
 EDGE_FONT_SIZE = 12
-CHAR_WIDTH = 0.57              # of the font size: Helvetica's digits are 0.556, − 0.584
-LINE_HEIGHT = 1.22             # of the font size
 PENDING = "?"                  # a slot whose number is not computed yet
-GRAD_MARK = "∇ "               # the non-colour cue of a gradient line
-NAME_CHARS = 16                # a longer unnamed label is cut; the panel has it whole
+GRAD_MARK = boxes.GRAD_MARK
 EXPORT_TYPES = {
     "svg": "image/svg+xml",
     "png": "image/png",
@@ -85,16 +83,6 @@ EXPORT_TYPES = {
 def escape(text: str) -> str:
     """Text for a DOT string or a Graphviz HTML-like label: markup stays text."""
     return html.escape(text, quote=True)
-
-
-def short_label(label: str, limit: int = NAME_CHARS) -> str:
-    return label if len(label) <= limit else label[:limit - 1] + "…"
-
-
-def title(node: Node) -> str:
-    """A node's first line: its op's symbol and its name (an op), or its name."""
-    name = short_label(node.label)
-    return f"{node.symbol}  {name}" if node.kind == "op" else name
 
 
 # ---------------------------------------------------------------- slots
@@ -114,7 +102,7 @@ def named(delta: str) -> str:
 
 def node_slots(node: Node, state: State, delta: str = "") -> Slots:
     """The slots' texts; `delta` names the gradient where it is a δ ("∇ δ = [0.12; …]")."""
-    n = numbers.NODE_ENTRIES
+    n = boxes.ENTRIES
     value = numbers.brief(node.value, n) if node.id in state.forward else PENDING
     if node.grad is None:
         grad = ""
@@ -138,23 +126,8 @@ def edge_slots(trace: Trace, edge: Edge, state: State) -> Slots:
     return Slots(value, GRAD_MARK + numbers.number(float(grad[0, 0])) if shown else "")
 
 
-def _points(chars: int, size: int) -> float:
-    return chars * size * CHAR_WIDTH
-
-
-def _node_size(node: Node, delta: str) -> tuple[float, float]:
-    """Width and height in inches: room for the title and the widest number the slots hold
-    (after the δ's name, where the gradient is one)."""
-    slot = (numbers.brief_chars(node.shape, numbers.NODE_ENTRIES) + len(GRAD_MARK)
-            + len(named(delta)))
-    chars = max(len(title(node)) + (2 if node.kind == "op" else 0), slot, 5)
-    width = _points(chars, FONT_SIZE) + 12
-    height = 4 * LINE_HEIGHT * FONT_SIZE + 8
-    return round(width / 72, 3), round(height / 72, 3)
-
-
-EDGE_LABEL_SIZE = (round(_points(numbers.WIDEST + len(GRAD_MARK), EDGE_FONT_SIZE)),
-                   round(2 * LINE_HEIGHT * EDGE_FONT_SIZE))
+EDGE_LABEL_SIZE = (round(boxes.points(numbers.WIDEST + len(GRAD_MARK), EDGE_FONT_SIZE)),
+                   round(2 * boxes.LINE_HEIGHT * EDGE_FONT_SIZE))
 
 
 # ---------------------------------------------------------------- the DOT source
@@ -173,8 +146,8 @@ def _check_span(trace: Trace) -> bool:
     return span <= LAYOUT_SPAN_LABELLED
 
 
-def _head(labels: bool, palette: dict[str, str] = PALETTE, bg: str = "transparent"
-          ) -> list[str]:
+def _head(labels: bool, plan: layout.Layout, palette: dict[str, str] = PALETTE,
+          bg: str = "transparent") -> list[str]:
     """The graph's defaults: the page's is transparent (its CSS themes it); an export's
     background is its theme's, opaque."""
     loose = "" if labels else " nslimit=0.2 mclimit=0.1"   # bounded work for huge graphs
@@ -185,23 +158,119 @@ def _head(labels: bool, palette: dict[str, str] = PALETTE, bg: str = "transparen
         f'bgcolor="{bg}" fontcolor="{palette["ink"]}"'
     return [
         "digraph backprop {",
-        f'graph [id="graph-layout" rankdir=LR {ground} nodesep=0.25 ranksep={sep} '
-        f'ordering=in fontname="{FONT}"{loose}]',
-        f'node [shape=box style="rounded,filled" fixedsize=true fontname="{FONT}" '
+        f'graph [id="graph-layout" rankdir={plan.direction} {ground} nodesep=0.18 '
+        f'ranksep={sep} ordering=in fontname="{FONT}"{loose}]',
+        f'node [shape=box style="rounded,filled" fixedsize=true margin=0 fontname="{FONT}" '
         f'fontsize={FONT_SIZE} color="{palette["ink"]}" penwidth=1.2]',
         f'edge [fontname="{FONT}" fontsize={EDGE_FONT_SIZE} color="{palette["ink"]}" '
         f'arrowsize=0.7]',
     ]
 
 
-def _node_attrs(trace: Trace, node: Node, fill: dict[str, str] = FILL) -> str:
-    width, height = _node_size(node, trace.delta_names.get(node.id, ""))
+def _node_attrs(trace: Trace, node: Node, b: boxes.Box, fill: dict[str, str] = FILL) -> str:
+    """A constant has square corners (a style means one thing: dashes are gradients')."""
     cls = f"kind-{node.kind}" + (" output" if node.id == trace.output else "")
     extra = ' peripheries=2' if node.id == trace.output else ""
     if node.kind == "constant":
-        extra += ' style="rounded,filled,dashed"'
-    return (f'id="{node.id}" class="{cls}" width={width} height={height} '
-            f'fillcolor="{fill[node.kind]}"{extra}')
+        extra += ' style="filled"'
+    return (f'id="{node.id}" class="{cls}" width={b.width / 72:.3f} '
+            f'height={b.height / 72:.3f} fillcolor="{fill[node.kind]}"{extra}')
+
+
+TABLE = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"'
+
+
+def _cell(width: int, height: int, inner: str, fill: str) -> str:
+    return (f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height}" BGCOLOR="{fill}">'
+            f"{inner}</TD>")
+
+
+def _map(b: boxes.Box, fill: str, colours: Sequence[Sequence[str]] | None) -> str:
+    """A heat map's reserved cell; an export's holds a cell per entry, in its colour."""
+    c = boxes.HEAT_CELL
+    inner = ""
+    if colours is not None:
+        rows = "".join("<TR>" + "".join(_cell(c, c, "", col) for col in row) + "</TR>"
+                       for row in colours)
+        inner = f"{TABLE}>{rows}</TABLE>"
+    return _cell(b.cols * c, b.rows * c, inner, fill)
+
+
+def _label(b: boxes.Box, lines: Sequence[str], maps: Sequence[Sequence[Sequence[str]] | None]
+           = (None, None)) -> str:
+    """A node's HTML-like label: title and shape on one line, the value slot, the gradient
+    slot (four texts, in that order: docs/API.md), and an array's heat maps to their right."""
+    title, shape, value, grad = lines   # the title is bold, as the page's CSS draws it
+    cell = f'<TD WIDTH="{b.text}" HEIGHT="{boxes.LINE}" ALIGN="LEFT">'
+    texts = (f'{TABLE}><TR>{cell}{TABLE}><TR><TD><B>{title}</B></TD><TD WIDTH="5"></TD>'
+             f"<TD>{shape}</TD></TR></TABLE></TD></TR><TR>{cell}{value}</TD></TR>"
+             f"<TR>{cell}{grad}</TD></TR></TABLE>")
+    cells = f"<TD>{texts}</TD>"
+    gap = f'<TD WIDTH="{boxes.HEAT_GAP}"></TD>'
+    if b.rows:
+        cells += gap + _map(b, boxes.HEAT_VALUE_FILL, maps[0])
+        if b.grad_map:
+            cells += gap + _map(b, boxes.HEAT_GRAD_FILL, maps[1])
+    return f"<{TABLE}><TR>{cells}</TR></TABLE>>"
+
+
+def plan_for(trace: Trace, aspect: float | None,
+             sized: dict[str, boxes.Box] | None = None) -> layout.Layout:
+    """The layout for a box of this aspect (layout.choose), from the boxes' sizes."""
+    sized = sized or boxes.boxes(trace)
+    label = EDGE_LABEL_SIZE if _check_span(trace) and any(
+        labelled(trace, e) for e in trace.edges) else None
+    return layout.choose({n.id: n.inputs for n in trace.nodes},
+                         {k: (b.width, b.height) for k, b in sized.items()}, aspect, label)
+
+
+def _body(trace: Trace, plan: layout.Layout, nodes: dict[str, str], edges: dict[str, str]
+          ) -> list[str]:
+    """The nodes and the edges; a folded chain's folds in order. An edge between two folds does
+    not rank its ends (each fold starts again at the first rank); each rank is pinned, and
+    invisible edges inside it keep fold f before fold f + 1 (above it in LR, left of it in TB:
+    dot keeps a flat edge's tail first)."""
+    out = list(nodes.values())
+    if plan.folds == 1:
+        return out + list(edges.values())
+    fold, level = layout.segments({n.id: n.inputs for n in trace.nodes}, plan.folds)
+    for e in trace.edges:   # an edge between folds has no label: its ends show its numbers
+        line = edges[e.id]
+        if fold[e.source] != fold[e.target]:
+            line = re.sub(r" label=<<TABLE.*</TABLE>>", "", line)[:-1] + " constraint=false]"
+        out.append(line)
+    for r in sorted(set(level.values())):
+        at = [n for n in nodes if level[n] == r]
+        out.append("{rank=same; " + "; ".join(at) + "}")
+        by_fold: dict[int, list[str]] = {}
+        for n in at:
+            by_fold.setdefault(fold[n], []).append(n)
+        order = sorted(by_fold)
+        out += [f"{a} -> {b} [style=invis]" for f, g in itertools.pairwise(order)
+                for a in by_fold[f] for b in by_fold[g]]
+    return out
+
+
+def structure(trace: Trace, aspect: float | None = None) -> str:
+    """The page's DOT: the graph's structure, its labels, slot placeholders and heat-map cells
+    reserved, no number; laid out for a box of this aspect."""
+    labels = _check_span(trace)
+    sized = boxes.boxes(trace)
+    plan = plan_for(trace, aspect, sized)
+    out = _head(labels, plan)
+    nodes = {}
+    for node in trace.nodes:
+        b = sized[node.id]
+        lines = [escape(t) for t in (b.title, numbers.shape(node.shape), PENDING, PENDING)]
+        nodes[node.id] = f"{node.id} [{_node_attrs(trace, node, b)} label={_label(b, lines)}]"
+    edges = {}
+    for e in trace.edges:
+        label = f" label={_edge_label([PENDING, PENDING])}" if labels and labelled(trace, e) \
+            else ""
+        edges[e.id] = f'{e.source} -> {e.target} [id="{e.id}"{label}]'
+    out += _body(trace, plan, nodes, edges)
+    out.append("}")
+    return "\n".join(out)
 
 
 def _edge_label(lines: list[str]) -> str:
@@ -212,30 +281,15 @@ def _edge_label(lines: list[str]) -> str:
             f"</TD></TR></TABLE>>")
 
 
-def structure(trace: Trace) -> str:
-    """The page's DOT: the graph's structure, its labels and slot placeholders, no number."""
-    labels = _check_span(trace)
-    out = _head(labels)
-    for node in trace.nodes:
-        lines = [title(node), numbers.shape(node.shape), PENDING, PENDING]
-        label = "\\n".join(escape(line).replace("\\", "\\\\") for line in lines)
-        out.append(f'{node.id} [{_node_attrs(trace, node)} label="{label}"]')
-    for e in trace.edges:
-        label = f" label={_edge_label([PENDING, PENDING])}" if labels and labelled(trace, e) \
-            else ""
-        out.append(f'{e.source} -> {e.target} [id="{e.id}"{label}]')
-    out.append("}")
-    return "\n".join(out)
-
-
 def _font(text: str, color: str) -> str:
     return f'<FONT COLOR="{color}">{escape(text) or " "}</FONT>'
 
 
-def export_source(trace: Trace, step: int, theme: str = "light") -> str:
+def export_source(trace: Trace, step: int, theme: str = "light",
+                  aspect: float | None = None) -> str:
     """The DOT of step k: the page's boxes and labels, sizes unchanged, slots filled and
-    coloured in the theme's palette on its opaque background, and step k's states drawn as
-    the page's CSS draws them."""
+    coloured in the theme's palette on its opaque background, heat maps filled, and step k's
+    states drawn as the page's CSS draws them."""
     if theme not in THEMES:
         raise BackpropError("error.request.one_of", field="theme", choices=", ".join(THEMES),
                             got=repr(theme))
@@ -243,37 +297,51 @@ def export_source(trace: Trace, step: int, theme: str = "light") -> str:
     labels = _check_span(trace)
     state = trace.state_at(step)
     current = state.current.node if state.current else None
-    out = _head(labels, pal, pal["bg"])
+    sized = boxes.boxes(trace)
+    plan = plan_for(trace, aspect, sized)
+    out = _head(labels, plan, pal, pal["bg"])
+    scale = heat.scales(trace)
+    nodes = {}
     for node in trace.nodes:
+        b = sized[node.id]
         slots = node_slots(node, state, trace.delta_names.get(node.id, ""))
         muted = pal["muted"]
-        rows = [
-            _font(title(node), pal["ink"] if node.id in state.forward else muted),
+        lines = [
+            _font(b.title, pal["ink"] if node.id in state.forward else muted),
             _font(numbers.shape(node.shape), muted),
             _font(slots.value, pal["value"] if node.id in state.forward else muted),
             _font(slots.grad, pal["grad"] if node.id in state.backward else muted),
         ]
-        label = "<" + "<BR/>".join(rows) + ">"
-        style = _node_state(node.id, state, current, pal)
-        out.append(f"{node.id} [{_node_attrs(trace, node, fills(pal))} label={label}{style}]")
+        maps = (heat.colours(node.value, b.rows, b.cols, scale.value, theme)
+                if node.id in state.forward else heat.blank(b.rows, b.cols, theme),
+                heat.colours(node.grad, b.rows, b.cols, scale.grad, theme)
+                if node.id in state.backward and node.grad is not None
+                else heat.blank(b.rows, b.cols, theme))
+        style = _node_state(node, state, current, pal)
+        nodes[node.id] = (f"{node.id} [{_node_attrs(trace, node, b, fills(pal))} "
+                          f"label={_label(b, lines, maps)}{style}]")
+    edges = {}
     for e in trace.edges:
         slots = edge_slots(trace, e, state)
         label = ""
         if labels and labelled(trace, e):
             lines = [_font(slots.value, pal["value"]), _font(slots.grad, pal["grad"])]
             label = f" label={_edge_label(lines)}"
-        out.append(f'{e.source} -> {e.target} [id="{e.id}"{label}'
-                   f'{_edge_state(e, state, pal)}]')
+        edges[e.id] = (f'{e.source} -> {e.target} [id="{e.id}"{label}'
+                       f'{_edge_state(e, state, pal)}]')
+    out += _body(trace, plan, nodes, edges)
     out.append("}")
     return "\n".join(out)
 
 
-def _node_state(nid: str, state: State, current: str | None, pal: dict[str, str]) -> str:
+def _node_state(node: Node, state: State, current: str | None, pal: dict[str, str]) -> str:
+    nid = node.id
+    corners = "filled" if node.kind == "constant" else "rounded,filled"
     if nid == current:
         return (f' fillcolor="{pal["current_fill"]}" color="{pal["current_line"]}" '
                 f"penwidth=3")
     if nid in state.backward:
-        return f' color="{pal["grad"]}" penwidth=2.2 style="rounded,filled,dashed"'
+        return f' color="{pal["grad"]}" penwidth=2.2 style="{corners},dashed"'
     if nid in state.forward:
         return f' color="{pal["value"]}" penwidth=1.4'
     return f' fillcolor="{pal["pending_fill"]}" color="{pal["pending_line"]}"'
@@ -342,11 +410,11 @@ DOT = DotProcess()
 LAYOUTS = LayoutCache(LAYOUT_CACHE_BYTES)
 
 
-def render_svg(trace: Trace) -> str:
-    """The page's SVG: laid out once per structure. Each node's `<g>` has the node's id and
-    four `<text>` (title, shape, value slot, gradient slot); each edge's `<g>` has the edge's
-    id and, when labelled, two (value slot, gradient slot)."""
-    return LAYOUTS.get(structure(trace))[0]
+def render_svg(trace: Trace, aspect: float | None = None) -> str:
+    """The page's SVG: laid out once per structure and box aspect. Each node's `<g>` has the
+    node's id and four `<text>` (title, shape, value slot, gradient slot); each edge's `<g>`
+    has the edge's id and, when labelled, two (value slot, gradient slot)."""
+    return LAYOUTS.get(structure(trace, aspect))[0]
 
 
 # `dot` runs in a process of its own: a request lays its graph out in this pool while its own
@@ -354,10 +422,10 @@ def render_svg(trace: Trace) -> str:
 _LAYING_OUT = ThreadPoolExecutor(max_workers=2, thread_name_prefix="layout")
 
 
-def svg_soon(trace: Trace) -> Future[str]:
+def svg_soon(trace: Trace, aspect: float | None = None) -> Future[str]:
     """`render_svg(trace)`, laid out meanwhile: its DOT text is written here, the layout (a
     cache hit, or `dot`) runs in the pool; `.result()` gives the SVG or raises what it raised."""
-    source = structure(trace)
+    source = structure(trace, aspect)
     return _LAYING_OUT.submit(lambda: LAYOUTS.get(source)[0])
 
 
@@ -369,6 +437,8 @@ def _svg_only(svg: str) -> str:
     svg = svg[svg.index("<svg"):]
     for size in (FONT_SIZE, EDGE_FONT_SIZE):
         svg = svg.replace(f' font-family="{FONT}" font-size="{size:.2f}"', "")
+        # a title: bold for dot's measure, and in the page's CSS (text.title)
+        svg = svg.replace(f' font-family="{FONT}" font-weight="bold" font-size="{size:.2f}"', "")
     lines = svg.split("\n")
     lines[:4] = [_PAGE_NUMBER.sub("", line) for line in lines[:4]]   # <g id="page3,1_graph-…
     return "\n".join(line for line in lines if not line.startswith("<!--"))

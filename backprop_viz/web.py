@@ -62,7 +62,7 @@ bp = Blueprint("web", __name__)
 log = logging.getLogger("backprop_viz.web")
 
 REQUEST_FIELDS = ("expression", "variables", "f", "seed", "view")
-TRACE_FIELDS = (*REQUEST_FIELDS, "structure")
+TRACE_FIELDS = (*REQUEST_FIELDS, "structure", "aspect")
 TRAIN_FIELDS = ("expression", "variables", "f", "seed", "eta", "steps", "parameters")
 # Training on a data set (sgd.py) takes these too; without a dataset they mean nothing.
 DATASET_FIELDS = ("dataset", "batch_size", "epochs", "l2", "start", "inputs", "targets", "scores")
@@ -166,14 +166,16 @@ def trace() -> Response:
     if held is not None and not isinstance(held, str):
         raise BackpropError("error.request.structure_type")
     laid: list[Future[str]] = []   # a new structure's layout, started before its words
-    found, result = _compiled(body, check=False, on_structure=None if held else (
-        lambda first: laid.append(render.svg_soon(first))))
+    found, result = _compiled(body, check=False, aspect=body.get("aspect"),
+                              on_structure=None if held else (
+                                  lambda first, box: laid.append(render.svg_soon(first, box))))
     if held == found.key:
         answer = {"structure": found.key, "numbers": compiled.checked(found, result)
                   .numbers_dict()}
     else:   # the layout runs while the words, the gradient check and the JSON are worked out
-        svg = laid[0] if laid else render.svg_soon(result)
-        answer = compiled.checked(found, result).to_dict() | {"structure": found.key}
+        svg = laid[0] if laid else render.svg_soon(result, found.aspect)
+        answer = compiled.checked(found, result).to_dict() | {"structure": found.key,
+                                                               "aspect": found.aspect}
         answer["svg"] = svg.result()
     return Response(jsonio.dumps(answer), mimetype="application/json")
 
@@ -190,7 +192,8 @@ def structure(key: str) -> Response:
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers={"ETag": etag})
     answer = found.template.to_dict() | {"structure": found.key,
-                                         "svg": render.render_svg(found.template)}
+                                         "svg": render.render_svg(found.template,
+                                                                  found.aspect)}
     return Response(jsonio.dumps(answer), mimetype="application/json", headers={
         "ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"})
 
@@ -328,13 +331,13 @@ def _trace() -> Trace:
     return _compiled(_body(REQUEST_FIELDS))[1]
 
 
-def _compiled(body: dict, *, check: bool = True,
-              on_structure: Callable[[Trace], Any] | None = None
+def _compiled(body: dict, *, check: bool = True, aspect: object = None,
+              on_structure: Callable[[Trace, float | None], Any] | None = None
               ) -> tuple[compiled.Compiled, Trace]:
     with budget.answering_trace():
         return compiled.trace(body["expression"], body.get("variables"), body.get("f", "tanh"),
                               body.get("seed", 0), body.get("view", "vector"), check=check,
-                              on_structure=on_structure)
+                              aspect=aspect, on_structure=on_structure)
 
 
 def _body(fields: tuple[str, ...]) -> dict:

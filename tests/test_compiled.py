@@ -78,14 +78,18 @@ def test_the_first_trace_draws_what_the_final_one_does(expression, variables, f,
     compiled.CACHE.clear()
     first = []
     try:
-        _, final = compiled.trace(expression, variables, f, 5, view, on_structure=first.append)
+        found, final = compiled.trace(expression, variables, f, 5, view, aspect=1.6,
+                                      on_structure=lambda t, box: first.append((t, box)))
     except Exception:   # a preset too large for the scalar view (the test above covers it)
         return
     assert len(first) == 1
-    assert render.structure(first[0]) == render.structure(final)
-    assert first[0].delta_names == final.delta_names
+    (t, box), = first
+    assert box == found.aspect
+    assert render.structure(t, box) == render.structure(final, box)
+    assert t.delta_names == final.delta_names
     again = []
-    compiled.trace(expression, variables, f, 6, view, on_structure=again.append)
+    compiled.trace(expression, variables, f, 6, view, aspect=1.6,
+                   on_structure=lambda t, box: again.append(t))
     assert again == []   # a known structure is laid out already
 
 

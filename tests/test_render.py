@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import xml.etree.ElementTree as ET
 
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 from checks import tanh_net as net
 
-from backprop_viz import numbers, render, trace
+from backprop_viz import boxes, compiled, heat, layout, numbers, render, trace
+from backprop_viz.presets import BY_ID, PRESETS
 
 SVG = "http://www.w3.org/2000/svg"
 NS = {"svg": SVG}
@@ -58,20 +60,75 @@ def test_a_slot_shows_an_array_briefly(array, text):
     assert numbers.brief(np.array(array), numbers.NODE_ENTRIES) == text
 
 
-def test_long_unnamed_labels_are_cut():
-    assert render.short_label("tanh(W · x + b) + c") == "tanh(W · x + b)…"
-    assert render.short_label("h") == "h"
+def test_long_titles_are_cut_in_the_middle():
+    assert boxes.cut("tanh(W · x + b) + c + d") == "tanh(W · x…+ c + d"
+    assert boxes.cut("h") == "h"
+
+
+def _titles(expression: str, variables: dict | None = None) -> dict[str, str]:
+    t = trace(expression, variables)
+    names = boxes.titles(t)
+    return {t.node(k).label: v for k, v in names.items()}
+
+
+@pytest.mark.parametrize("expression, variables, expected", [
+    # an op's label shows its op; a named op shows its formula: no symbol said twice
+    (LECTURE, None, {"uᵀ": "uᵀ", "W · x": "W · x", "s": "s = uᵀ · t… x + b)"}),
+    ("z = Wx + b\nh = f(z)\ns = uᵀh", None, {"s": "s = uᵀ · h", "h": "h = tanh(z)"}),
+    # scalar products are ·; a product with an array stays ∘
+    ("q = x + y\nf = q * z", None, {"f": "f = q · z"}),
+    ("f = 2 * (x*y + max(z, w) + x)", None, {"x ∘ y": "x · y"}),
+    ("s = sum(u * v)", {"u": {"shape": [3, 1]}, "v": {"shape": [3, 1]}},
+     {"u ∘ v": "u ∘ v"}),
+])
+def test_titles_say_each_op_once(expression, variables, expected):
+    got = _titles(expression, variables)
+    for label, title in expected.items():
+        assert got[label] == title, got
+    for title in got.values():
+        assert not re.match(r"^(ᵀ|·|∘|\+|Σ|−|/) ", title), title
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.id)
+def test_two_labels_never_share_a_title(preset):
+    """"w0 ∘ x0 + w1 ∘ …" twice is two nodes that look alike: cutting keeps them apart."""
+    t = trace(preset.expression, preset.variables, preset.f, preset.seed)
+    names = boxes.titles(t)
+    by_title: dict[str, set[str]] = {}
+    for node in t.nodes:
+        by_title.setdefault(names[node.id], set()).add(node.label)
+        assert len(names[node.id]) <= boxes.NAME_CHARS + 6
+    assert all(len(labels) == 1 for labels in by_title.values()), by_title
+
+
+def test_constants_are_not_dashed():
+    """Dashes are the gradients' (the legend says so): a constant has square corners."""
+    t = trace("f = 1 / (1 + exp(-x))")
+    page = render.structure(t)
+    consts = [line for line in page.splitlines() if 'class="kind-constant' in line]
+    assert consts and all("dashed" not in c and 'style="filled"' in c for c in consts)
+    for k in (0, len(t.steps)):
+        dot = render.export(t, "dot", k).decode()
+        for line in dot.splitlines():
+            if 'class="kind-constant' in line:
+                assert "dashed" not in line, line
 
 
 # ---------------------------------------------------------------- the layout: structure only
 
+def edge_labels(dot: str) -> int:
+    return sum(" -> " in line and "label=<<TABLE" in line for line in dot.splitlines())
+
+
 def test_the_page_dot_holds_no_number():
-    """Values are drawn from the seed: no digit of any value may reach the layout's source."""
+    """Values are drawn from the seed: no digit of any value may reach the layout's source
+    (the boxes' sizes aside: they are numbers of the structure)."""
     a, b = trace(LECTURE, seed=1), trace(LECTURE, seed=2)
     assert render.structure(a) == render.structure(b)
+    words = re.sub(r'(width|height|WIDTH|HEIGHT)="?[\d.]+"?', "", render.structure(a))
     for node in a.nodes:
         for v in node.value.ravel():
-            assert numbers.number(float(v)) not in render.structure(a).replace("3×4", "")
+            assert numbers.number(float(v)) not in words.replace("3×4", "")
 
 
 def test_every_node_and_edge_has_its_id_and_slots(xyz):
@@ -79,7 +136,7 @@ def test_every_node_and_edge_has_its_id_and_slots(xyz):
     for node in xyz.nodes:
         g = found[node.id]
         assert "node" in g.get("class").split()
-        title = " ".join(render.title(node).split())
+        title = " ".join(boxes.titles(xyz)[node.id].split())
         assert texts(g) == [title, numbers.shape(node.shape), "?", "?"]
     for edge in xyz.edges:   # scalars: every edge has a value slot and a gradient slot
         assert texts(found[edge.id]) == ["?", "?"]
@@ -106,14 +163,14 @@ def test_the_svg_is_not_rewritten_but_trimmed(xyz):
 
 def test_markup_in_a_label_stays_text():
     t = trace("s = sum(x)", {"x": {"value": [1, 2]}})
-    node = t.node(t.output)
-    evil = dataclasses.replace(node, label="<b>&</b>", symbol="<i>")
+    node = t.node(t.variables["x"])
+    evil = dataclasses.replace(node, label="<b>&</b>")
     t = dataclasses.replace(t, nodes=tuple(evil if n.id == node.id else n for n in t.nodes))
     svg = render.render_svg(t)
-    assert "&lt;b&gt;&amp;&lt;/b&gt;" in svg and "&lt;i&gt;" in svg
+    assert "&lt;b&gt;&amp;&lt;/b&gt;" in svg
     root = ET.fromstring(svg)
     assert not [e for e in root.iter() if e.tag.split("}")[-1] in ("b", "i", "script")]
-    assert texts(groups(svg)[node.id])[0] == "<i> <b>&</b>"
+    assert texts(groups(svg)[node.id])[0] == "<b>&</b>"
     dot = render.export(t, "dot", 0).decode()
     assert "&lt;b&gt;&amp;&lt;/b&gt;" in dot and "<b>&" not in dot
 
@@ -141,11 +198,11 @@ def test_different_structures_never_share_a_layout(monkeypatch):
     assert svgs[0] == svgs[4]                    # the same structure, written differently
     assert len({svgs[i] for i in range(4)}) == 4
     assert "relu" in svgs[1] and "tanh" not in svgs[1]
-    assert ">y</text>" in svgs[2] and "&#160;t</text>" in svgs[3]
+    assert ">y</text>" in svgs[2] and ">t = sum(tanh(x))</text>" in svgs[3]
 
 
 def test_the_cache_is_bounded_in_bytes():
-    cache = render.LayoutCache(max_bytes=40_000)
+    cache = render.LayoutCache(max_bytes=80_000)
     sizes = []
     for layers in range(1, 8):
         svg, hit = cache.get(render.structure(trace(*net(layers))))
@@ -162,11 +219,11 @@ def test_leaves_count_where_dot_puts_them():
     """A 100-layer net's weights sit next to their matmul: a short span, drawn with labels."""
     t = trace(*net(100))
     assert render.layout_span(t) <= 2 * len(t.edges)
-    assert render.structure(t).count("label=<<TABLE") == 0   # 4×1 edges: no labels needed
+    assert edge_labels(render.structure(t)) == 0   # 4×1 edges: no labels needed
     one = {"shape": [1, 1]}
     scalar = trace(net(100)[0], {name: one for name in net(100)[1]} | {"u": one})
     assert render.layout_span(scalar) <= render.LAYOUT_SPAN_LABELLED
-    assert render.structure(scalar).count("label=<<TABLE") == len(scalar.edges)
+    assert edge_labels(render.structure(scalar)) == len(scalar.edges)
 
 
 # ---------------------------------------------------------------- step k, exported
@@ -298,3 +355,83 @@ def test_an_export_names_delta_in_its_gradient_slots():
         assert slots.grad.startswith("∇ δ = ") == (node.id in t.delta_names), node.label
         assert render.escape(slots.grad) in source
     assert len(t.delta_names) == 3          # z, W · x and b
+
+
+# ---------------------------------------------------------------- the layout chosen for the box
+
+def test_two_aspects_never_share_a_structure_or_a_layout(client, monkeypatch):
+    """A wide box and a tall one: two structures, two layouts; a second request in the same
+    bucket, or for new numbers, lays nothing out again."""
+    render.LAYOUTS.clear()
+    compiled.CACHE.clear()
+    runs = []
+    real = render.DOT.svg
+    monkeypatch.setattr(render.DOT, "svg", lambda source: runs.append(source) or real(source))
+    body = {"expression": "z = Wx + b\nh = f(z)\ns = uᵀh"}
+    wide = client.post("/api/trace", json=body | {"aspect": 3.0}).get_json()
+    tall = client.post("/api/trace", json=body | {"aspect": 0.4}).get_json()
+    assert wide["structure"] != tall["structure"] and wide["svg"] != tall["svg"]
+    assert runs[0] != runs[1]
+    near = client.post("/api/trace", json=body | {"aspect": 3.05, "seed": 4}).get_json()
+    assert near["structure"] == wide["structure"] and near["svg"] == wide["svg"]
+    numbers_only = client.post("/api/trace", json=body | {
+        "aspect": 3.0, "seed": 5, "structure": wide["structure"]}).get_json()
+    assert set(numbers_only) == {"structure", "numbers"}
+    assert len(runs) == 2
+
+
+@pytest.mark.parametrize("aspect", [0, -1, "wide", True, [2], {}])
+def test_a_bad_aspect_is_a_400(client, aspect):
+    r = client.post("/api/trace", json={"expression": LECTURE, "aspect": aspect})
+    assert r.status_code == 400 and "aspect" in r.get_json()["error"]
+
+
+@pytest.mark.parametrize("aspect, direction", [(3.0, "LR"), (1.6, "TB")])
+def test_a_long_chain_folds_in_reading_order(aspect, direction):
+    """The sigmoid neuron's chain is cut into folds, laid out one after the other (rows in a
+    wide box, columns in a tall one), fold k before fold k + 1."""
+    p = BY_ID["sigmoid-neuron"]
+    t = trace(p.expression, p.variables, p.f, p.seed)
+    plan = render.plan_for(t, aspect)
+    assert plan.direction == direction and plan.folds >= 2
+    fold, _ = layout.segments({n.id: n.inputs for n in t.nodes}, plan.folds)
+    found = groups(render.render_svg(t, aspect))
+    axis = 1 if direction == "LR" else 0
+    def place(nid: str) -> float:   # the title's place: y grows up in dot's SVG (negative)
+        text = found[nid].find("svg:text", NS)
+        return -float(text.get("y")) if axis else float(text.get("x"))
+    spans = [[place(n) for n in fold if fold[n] == f] for f in range(plan.folds)]
+    for a, b in itertools.pairwise(spans):
+        assert (min(a) > max(b)) if axis else (max(a) < min(b)), spans
+
+
+def test_the_page_reserves_the_heat_map_cells():
+    """An array's box holds a value map and (where it has a gradient) a gradient map, sized by
+    its shape and capped; a scalar has none. The cells are placeholders: no number."""
+    t = trace(LECTURE)
+    found = groups(render.render_svg(t))
+    for node in t.nodes:
+        fills = [p.get("fill") for p in found[node.id].findall("svg:polygon", NS)]
+        maps = [f for f in fills if f in (boxes.HEAT_VALUE_FILL, boxes.HEAT_GRAD_FILL)]
+        if node.shape == (1, 1):
+            assert maps == [], node.label
+        else:
+            assert maps == [boxes.HEAT_VALUE_FILL, boxes.HEAT_GRAD_FILL], node.label
+    assert boxes.heat_cells((30, 50)) == (boxes.HEAT_ROWS, boxes.HEAT_COLS)
+    assert boxes.heat_cells((3, 1)) == (3, 1)
+
+
+def test_an_export_fills_the_heat_maps():
+    """Step 0: every cell neutral; the end: W's value cells in the diverging palette, its
+    gradient cells too, on the scale of the largest |entry|."""
+    t = trace(LECTURE)
+    w = t.node(t.variables["W"])
+    scale = heat.scales(t)
+    start = render.export_source(t, 0)
+    end = render.export_source(t, len(t.steps))
+    for row in heat.colours(w.value, 3, 4, scale.value):
+        for c in row:
+            assert c in end and (c not in start or c == heat.PALETTES["light"][1])
+    assert heat.colour(scale.value, scale.value) == heat.PALETTES["light"][2]
+    assert heat.colour(-scale.grad, scale.grad) == heat.PALETTES["light"][0]
+    assert heat.colour(0.0, 1.0, "dark") == heat.PALETTES["dark"][1]

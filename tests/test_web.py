@@ -48,7 +48,7 @@ def test_trace_has_every_field_of_the_api(client):
     assert {"expression", "parsed", "output", "output_id", "value", "variables", "gradients",
             "nodes", "edges", "steps", "svg", "f", "seed", "warnings", "warning_codes", "view",
             "scalar_nodes", "closed_forms", "deltas", "names", "gradient_check",
-            "structure", "splits"} == set(data)
+            "structure", "splits", "aspect"} == set(data)
     assert data["expression"] == LECTURE and data["output"] == "s"
     assert data["parsed"] == "s = uᵀ · f(W · x + b)"
     assert isinstance(data["value"], float)

@@ -1,3 +1,4 @@
+import { boxAspect } from "./graph.js";
 import { withNumbers } from "./state.js";
 
 // The one place the page talks to the server. A trace's structure (its graph, SVG, words and
@@ -16,12 +17,14 @@ export async function postJson(url, body) {
 const held = new Map();
 
 // POST /api/trace: {response, data}, data a whole trace on success (numbers set into the held
-// structure when the server sent numbers only), else the error.
+// structure when the server sent numbers only), else the error. The graph box's aspect goes
+// along: the layout is chosen for it (a structure of its own, docs/API.md).
 export async function postTrace(body) {
   const view = body.view ?? "vector";
   const mine = held.get(view);
-  const response = await postJson("/api/trace", mine ? { ...body, structure: mine.structure }
-    : body);
+  const sent = { ...body, aspect: boxAspect() };
+  const response = await postJson("/api/trace", mine ? { ...sent, structure: mine.structure }
+    : sent);
   let data = await response.json();
   if (!response.ok) return { response, data };
   if (data.numbers) {

@@ -3,7 +3,7 @@
 
 import { postJson, postTrace } from "./api.js";
 import { fmt } from "./format.js";
-import { fitBox, loadSvg, respeak } from "./graph.js";
+import { fitBox, loadSvg, onRelayout, respeak } from "./graph.js";
 import { el } from "./dom.js";
 import { errorText, onLang, t, tn, warningText } from "./i18n.js";
 import { drawPanel } from "./panel.js";
@@ -109,6 +109,7 @@ function load(trace, body, vector) {
   describe(trace);
   fillVariables(vector);
   showParameters(vector);
+  showCaption(); // its line moves the graph's box down: in place before the box is sized
   fitBox();
 }
 
@@ -267,6 +268,7 @@ export function initControls(loadMath) {
   });
   onChange(renderGraph);
   onLang(relabel);
+  onRelayout(() => renderGraph(state.step));
   initViews(renderGraph);
   initTraining(renderGraph);
   initPlayer();

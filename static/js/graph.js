@@ -2,10 +2,13 @@
 // touches only what changed between k and k ± 1, so it costs the same at 200 layers as at 1.
 
 import { NODE_ENTRIES, brief, fmt } from "./format.js";
+import { flow, paint, reserve, scales, showScale } from "./heat.js";
 import { t } from "./i18n.js";
 import { linkGraph } from "./links.js";
 import { edgeGradientShown, gradientShown } from "./practice.js";
 import { downstreamOf, edgeId, state } from "./state.js";
+
+const ENTRIES = 1; // a slot shows an array's first entry: its heat map shows the rest
 
 const PENDING = "?";
 const GRAD_MARK = "∇ ";
@@ -23,6 +26,8 @@ const view = {
   held: false, // a restored view is shown as it was shared, not moved to the current node
   changed: () => {}, // told when the user's view changes
   boxes: new Map(), // node id → its box in the SVG's coordinates, measured once: nodes never move
+  heat: null, // the heat maps' and edge widths' scales: fixed for a trace (heat.js)
+  relaid: false, // a new layout was asked for this box's shape already
 };
 
 const $ = (id) => document.getElementById(id);
@@ -54,6 +59,8 @@ function setTitle(group, text) {
 // numbers, docs/API.md) keeps the drawing, its measured boxes and its zoom: only the slots and
 // classes are reset, so new numbers cost no parse of the SVG.
 export function loadSvg(trace) {
+  view.heat = scales(trace, state.downstream.values());
+  showScale(view.heat, fmt, trace.nodes.some((n) => n.shape[0] * n.shape[1] > 1));
   if (view.svg && trace.svg === view.source) {
     reset();
     if (view.svg.parentNode !== $("graph")) $("graph").replaceChildren(view.svg);
@@ -81,7 +88,7 @@ export function loadSvg(trace) {
     setTitle(g, node.label); // the hover text: the node's name, not "n3"
     g.setAttribute("role", "listitem");
     for (const part of g.children) part.setAttribute("aria-hidden", "true");
-    view.groups.set(node.id, { g, slots: slots(g, NODE_ROLES) });
+    view.groups.set(node.id, { g, slots: slots(g, NODE_ROLES), maps: reserve(g, node.shape) });
   }
   for (const e of trace.edges) {
     const g = svg.getElementById(edgeId(e));
@@ -98,13 +105,16 @@ export function loadSvg(trace) {
 const STEP_CLASSES = ["fwd-done", "grad-done", "current", "active", "upstream", "delta-source"];
 
 function reset() {
-  for (const [id, { g, slots: s }] of view.groups) {
+  for (const [id, { g, slots: s, maps }] of view.groups) {
     g.classList.remove(...STEP_CLASSES);
     s.val.textContent = PENDING;
     s.grad.textContent = state.nodes.get(id).grad === null ? "" : GRAD_MARK + PENDING;
+    paint(maps.val, null);
+    paint(maps.grad, null);
   }
   for (const { g, slots: s } of view.edges.values()) {
     g.classList.remove(...STEP_CLASSES);
+    flow(g, null);
     if (s["edge-val"]) s["edge-val"].textContent = "";
     if (s["edge-grad"]) s["edge-grad"].textContent = "";
   }
@@ -141,10 +151,11 @@ export function respeak() {
 
 function apply(step, forward) {
   const node = state.nodes.get(step.node);
-  const { g, slots: s } = view.groups.get(step.node);
+  const { g, slots: s, maps } = view.groups.get(step.node);
   if (step.phase === "forward") {
     g.classList.toggle("fwd-done", forward);
-    s.val.textContent = forward ? brief(node.value, NODE_ENTRIES) : PENDING;
+    s.val.textContent = forward ? brief(node.value, ENTRIES) : PENDING;
+    paint(maps.val, forward ? node.value : null, view.heat.value);
     for (const e of state.outEdges.get(step.node)) {
       const edge = view.edges.get(edgeId(e));
       edge.g.classList.toggle("fwd-done", forward);
@@ -159,12 +170,16 @@ function apply(step, forward) {
   // a named upstream gradient carries its name on the graph too: "∇ δ = [0.12; …]"
   const name = step.delta?.equal ? `${step.delta.name} = ` : "";
   // practice mode keeps a gradient "?" until its question is answered or shown
-  s.grad.textContent = GRAD_MARK + (!forward ? PENDING : !gradientShown(step.node) ? name + PENDING
-    : name + brief(node.grad, NODE_ENTRIES));
+  const shown = forward && gradientShown(step.node);
+  s.grad.textContent = GRAD_MARK + (!forward ? PENDING : !shown ? name + PENDING
+    : name + brief(node.grad, ENTRIES));
+  paint(maps.grad, shown ? node.grad : null, view.heat.grad);
   for (const e of state.inEdges.get(step.node)) {
     const edge = view.edges.get(edgeId(e));
     const down = downstreamOf(e.source, e.target, e.port);
     edge.g.classList.toggle("grad-done", forward && down !== undefined);
+    flow(edge.g, forward && down !== undefined && edgeGradientShown(e) ? down : null,
+      view.heat.flow);
     if (edge.slots["edge-grad"] && down !== undefined) {
       edge.slots["edge-grad"].textContent = !forward ? ""
         : GRAD_MARK + (edgeGradientShown(e) ? fmt(down[0][0]) : PENDING);
@@ -229,6 +244,15 @@ function sizeBox() {
   $("panel").style.height = `${height + legend - 12 - tools}px`;
 }
 
+// The graph box's width / height, the box sized to the window first: the layout is chosen for
+// it (backprop_viz/layout.py).
+export function boxAspect() {
+  const box = $("graph");
+  if (!box || !document.querySelector(".graph-tools")) return undefined;
+  sizeBox();
+  return Number((box.clientWidth / box.clientHeight).toFixed(3));
+}
+
 function draw() {
   if (!view.svg) return;
   const box = $("graph");
@@ -259,9 +283,36 @@ function choose() {
   view.changed();
 }
 
+// The layout's aspect bucket (backprop_viz/layout.py's `bucket`): a quarter octave apart.
+function bucket(aspect) {
+  const a = Math.min(Math.max(aspect, 0.2), 5);
+  return Number((2 ** (Math.round(4 * Math.log2(a)) / 4)).toFixed(3));
+}
+
+let relayout = () => {};
+// `fn` asks for the graph again, laid out for the box as it is now.
+export function onRelayout(fn) {
+  relayout = fn;
+}
+
+// Once the page around the box has settled (the caption, the warnings), or the window was
+// resized: a box whose shape is another bucket than the layout's asks for a new layout, once.
+function checkLayout() {
+  const laid = state.trace?.aspect;
+  if (laid === undefined || laid === null) return;
+  const box = $("graph");
+  if (bucket(box.clientWidth / box.clientHeight) === laid) {
+    view.relaid = false;
+  } else if (!view.relaid) {
+    view.relaid = true;
+    setTimeout(relayout); // once the step being loaded is set: the new layout keeps it
+  }
+}
+
 // Size the box to the window and fit the graph in it: once the page around it has settled.
 export function fitBox() {
   sizeBox();
+  checkLayout();
   fit();
   if (view.restore) {
     const { zoom: z, cx, cy } = view.restore;
@@ -367,8 +418,14 @@ export function initZoomPan() {
   $("zoom-in").addEventListener("click", zoomIn);
   $("zoom-out").addEventListener("click", zoomOut);
   $("zoom-fit").addEventListener("click", fit);
+  let resized = null;
   window.addEventListener("resize", () => {
     sizeBox();
     draw();
+    clearTimeout(resized);
+    resized = setTimeout(() => {
+      view.relaid = false;
+      checkLayout();
+    }, 300);
   });
 }
