@@ -18,6 +18,7 @@ import itertools
 import re
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
