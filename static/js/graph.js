@@ -297,24 +297,27 @@ export function onRelayout(fn) {
 
 // Once the page around the box has settled (the caption, the warnings), or the window was
 // resized: a box whose shape is another bucket than the layout's asks for a new layout, once.
+// Whether it asked: a view read from the URL then waits for the new layout.
 function checkLayout() {
   const laid = state.trace?.aspect;
-  if (laid === undefined || laid === null) return;
+  if (laid === undefined || laid === null) return false;
   const box = $("graph");
   if (bucket(box.clientWidth / box.clientHeight) === laid) {
     view.relaid = false;
   } else if (!view.relaid) {
     view.relaid = true;
     setTimeout(relayout); // once the step being loaded is set: the new layout keeps it
+    return true;
   }
+  return false;
 }
 
 // Size the box to the window and fit the graph in it: once the page around it has settled.
 export function fitBox() {
   sizeBox();
-  checkLayout();
+  const again = checkLayout();
   fit();
-  if (view.restore) {
+  if (view.restore && !again) {
     const { zoom: z, cx, cy } = view.restore;
     view.restore = null;
     Object.assign(view, { scale: Math.min(8, Math.max(0.02, z)), cx, cy, held: true });
