@@ -44,8 +44,7 @@ def bucket(aspect: object) -> float | None:
         return None
     if isinstance(aspect, bool) or not isinstance(aspect, (int, float)) or not \
             math.isfinite(aspect) or aspect <= 0:
-        raise BackpropError(f"aspect must be a positive number (the graph box's width / "
-                            f"height), not {aspect!r}")
+        raise BackpropError("error.request.aspect", got=repr(aspect))
     clamped = min(max(float(aspect), ASPECT_MIN), ASPECT_MAX)
     return round(2 ** (round(4 * math.log2(clamped)) / 4), 3)
 
