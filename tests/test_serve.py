@@ -134,7 +134,7 @@ def test_faults_a_killed_dot_a_killed_worker_and_sigterm_lose_nothing(tmp_path):
         # a worker's dot killed mid-layout: a JSON 503, and the next request works
         [worker] = server.worker_pids()
         assert post(server.url, {"expression": LECTURE})[0] == 200   # its dot is running
-        thread, answer = in_background(server.url, {"expression": chain(53)})
+        thread, answer = in_background(server.url, {"expression": chain(120)})
         assert wait_until(lambda: children(worker, "dot"))
         time.sleep(0.3)   # the chain is being laid out
         for pid in children(worker, "dot"):
@@ -164,11 +164,11 @@ def test_faults_a_killed_dot_a_killed_worker_and_sigterm_lose_nothing(tmp_path):
 
 def test_gunicorns_own_errors_are_json_with_the_security_headers(tmp_path):
     """Its worker timeout (set to 1 s here, below the app's deadline) and its 414. The request
-    is the chain's PNG, about 4 s here (its trace alone, 1.9 s, can end before gunicorn's
-    arbiter looks, which it does about once a second)."""
+    is a 120-link chain's PNG, well over a second (its trace alone, about 1 s, can end before
+    gunicorn's arbiter looks, which it does about once a second)."""
     with Gunicorn(tmp_path, workers=1, env={"WORKER_TIMEOUT": "1"}) as server:
         started = time.monotonic()
-        status, text = post(server.url, {"expression": chain(53)}, "/api/export?format=png")
+        status, text = post(server.url, {"expression": chain(120)}, "/api/export?format=png")
         assert status == 503 and time.monotonic() - started < 15
         assert strict_json(text) == {
             "error": "the request took longer than 1 s, the worker's timeout, and its worker "
