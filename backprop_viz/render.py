@@ -2,12 +2,14 @@
 per structure and remembered; the numbers go into fixed-size slots afterwards.
 
 The page's SVG (`svg`) comes from a DOT source that holds no number: every node is a box of a
-fixed size with four lines (title, shape, value slot, gradient slot), and every edge that
-carries a scalar a label of a fixed size with two (value slot above, gradient slot below), as
-CS231n draws them. An edge carrying an array has no label: its source node shows the array.
-The page fills the slots from the trace at each step. Exports (`export`) fill the same slots
-here, from the same trace and the same number format, in a DOT whose boxes and labels have the
-same sizes, so `dot` places everything where the page has it. No arithmetic on values happens here.
+fixed size with four lines (title, shape, value slot, gradient slot), written into the laid-out
+SVG by drawn.py (dot lays out empty boxes: its HTML-like labels were half its time), and
+every edge that carries a scalar a label of a fixed size with two (value slot above, gradient
+slot below), as CS231n draws them. An edge carrying an array has no label: its source node
+shows the array. The page fills the slots from the trace at each step. Exports (`export`) fill
+the same slots here, from the same trace and the same number format, in a DOT whose boxes and
+labels have the same sizes, so `dot` places everything where the page has it. No arithmetic on
+values happens here.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from . import boxes, budget, heat, layout, numbers
+from . import boxes, budget, drawn, heat, layout, numbers
 from .dot import DotProcess, run_dot
 from .errors import BackpropError
 from .limits import (
@@ -253,17 +255,23 @@ def _body(trace: Trace, plan: layout.Layout, nodes: dict[str, str], edges: dict[
 
 
 def structure(trace: Trace, aspect: float | None = None) -> str:
-    """The page's DOT: the graph's structure, its labels, slot placeholders and heat-map cells
-    reserved, no number; laid out for a box of this aspect."""
+    """The page's DOT: the graph's structure, boxes of fixed sizes with empty labels (drawn.py
+    writes their texts and heat-map cells into the SVG), edge labels with slot placeholders,
+    no number; laid out for a box of this aspect."""
+    return _page(trace, aspect)[0]
+
+
+def _page(trace: Trace, aspect: float | None) -> tuple[str, dict[str, drawn.Label]]:
+    """The page's DOT and the labels drawn into its SVG."""
     labels = _check_span(trace)
     sized = boxes.boxes(trace)
     plan = plan_for(trace, aspect, sized)
     out = _head(labels, plan)
-    nodes = {}
+    nodes, texts = {}, {}
     for node in trace.nodes:
         b = sized[node.id]
-        lines = [escape(t) for t in (b.title, numbers.shape(node.shape), PENDING, PENDING)]
-        nodes[node.id] = f"{node.id} [{_node_attrs(trace, node, b)} label={_label(b, lines)}]"
+        texts[node.id] = drawn.Label(b, (b.title, numbers.shape(node.shape), PENDING, PENDING))
+        nodes[node.id] = f'{node.id} [{_node_attrs(trace, node, b)} label=""]'
     edges = {}
     for e in trace.edges:
         label = f" label={_edge_label([PENDING, PENDING])}" if labels and labelled(trace, e) \
@@ -271,7 +279,7 @@ def structure(trace: Trace, aspect: float | None = None) -> str:
         edges[e.id] = f'{e.source} -> {e.target} [id="{e.id}"{label}]'
     out += _body(trace, plan, nodes, edges)
     out.append("}")
-    return "\n".join(out)
+    return "\n".join(out), texts
 
 
 def _edge_label(lines: list[str]) -> str:
@@ -415,7 +423,8 @@ def render_svg(trace: Trace, aspect: float | None = None) -> str:
     """The page's SVG: laid out once per structure and box aspect. Each node's `<g>` has the
     node's id and four `<text>` (title, shape, value slot, gradient slot); each edge's `<g>`
     has the edge's id and, when labelled, two (value slot, gradient slot)."""
-    return LAYOUTS.get(structure(trace, aspect))[0]
+    source, labels = _page(trace, aspect)
+    return drawn.draw(LAYOUTS.get(source)[0], labels)
 
 
 # `dot` runs in a process of its own: a request lays its graph out in this pool while its own
@@ -426,8 +435,8 @@ _LAYING_OUT = ThreadPoolExecutor(max_workers=2, thread_name_prefix="layout")
 def svg_soon(trace: Trace, aspect: float | None = None) -> Future[str]:
     """`render_svg(trace)`, laid out meanwhile: its DOT text is written here, the layout (a
     cache hit, or `dot`) runs in the pool; `.result()` gives the SVG or raises what it raised."""
-    source = structure(trace, aspect)
-    return _LAYING_OUT.submit(lambda: LAYOUTS.get(source)[0])
+    source, labels = _page(trace, aspect)
+    return _LAYING_OUT.submit(lambda: drawn.draw(LAYOUTS.get(source)[0], labels))
 
 
 def _svg_only(svg: str) -> str:
