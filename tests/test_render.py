@@ -263,6 +263,40 @@ def test_export_keeps_the_page_layout(xyz):
         assert boxes(render.export(xyz, "svg", k)) == page
 
 
+@pytest.mark.parametrize("preset", ["lecture", "mini-batch", "gates"])
+def test_the_page_draws_each_label_where_dot_draws_the_export(preset):
+    """drawn.py writes the page's labels into dot's empty boxes: the value and gradient slots
+    start where dot puts them in the export's table, and the reserved heat maps cover the
+    cells dot draws there (an export's map is a cell per entry)."""
+    p = BY_ID[preset]
+    t = trace(p.expression, p.variables, p.f, p.seed)
+
+    def at(g: ET.Element) -> list[tuple[float, float]]:
+        return [(float(e.get("x")), float(e.get("y"))) for e in g.findall("svg:text", NS)]
+
+    def spans(g: ET.Element, fills: set[str]) -> list[tuple[float, ...]]:
+        out = []
+        for poly in g.iter(f"{{{SVG}}}polygon"):
+            if poly.get("fill") in fills:
+                xy = [float(v) for v in re.split(r"[ ,]", poly.get("points"))]
+                out.append((min(xy[0::2]), min(xy[1::2]), max(xy[0::2]), max(xy[1::2])))
+        return out
+
+    page, export = groups(render.render_svg(t)), groups(render.export(t, "svg", 0))
+    blank = {heat.blank(1, 1, "light")[0][0]}
+    for node in t.nodes:
+        mine, dots = at(page[node.id]), at(export[node.id])
+        for (x, y), (x2, y2) in zip(mine[2:], dots[2:], strict=True):
+            assert abs(x - x2) < 0.6 and abs(y - y2) < 0.6, node
+        reserved = spans(page[node.id], {boxes.HEAT_VALUE_FILL, boxes.HEAT_GRAD_FILL})
+        cells = spans(export[node.id], blank)
+        for x0, y0, x1, y1 in reserved:
+            inside = [c for c in cells if x0 - 0.6 <= c[0] and c[2] <= x1 + 0.6
+                      and y0 - 0.6 <= c[1] and c[3] <= y1 + 0.6]
+            b = boxes.boxes(t)[node.id]
+            assert len(inside) == b.rows * b.cols, node
+
+
 def test_current_node_is_drawn_as_such(xyz):
     dot = render.export(xyz, "dot", 3).decode()
     line = next(x for x in dot.splitlines() if x.startswith("n2 "))
