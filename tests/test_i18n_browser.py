@@ -28,17 +28,19 @@ WORDS = """(server) => {
   const skip = 'script, style, .math, .katex, code, kbd, pre, textarea, input, svg text, '
     + 'svg title, ' + server;
   const out = [];
+  // a spare panel (visibility: hidden, laid out for the next step) is not seen
+  const seen = (x) => x.checkVisibility({ visibilityProperty: true });
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const e = n.parentElement;
     if (!n.textContent.trim() || e.closest(skip)) continue;
-    if (e.closest('option') ? !e.closest('select').checkVisibility() : !e.checkVisibility()) {
+    if (e.closest('option') ? !seen(e.closest('select')) : !seen(e)) {
       continue;
     }
     out.push(n.textContent);
   }
   for (const e of document.querySelectorAll('[aria-label], [title], [placeholder]')) {
-    if (e.closest(server) || (!e.checkVisibility() && !e.closest('svg'))) continue;
+    if (e.closest(server) || (!seen(e) && !e.closest('svg'))) continue;
     for (const a of ['aria-label', 'title', 'placeholder']) {
       if (e.hasAttribute(a)) out.push(e.getAttribute(a));
     }

@@ -46,7 +46,11 @@ FOREIGN = """() => {
         if (tag === 'script' && !words && !(e.getAttribute('src') || '').startsWith('/static/')) {
             found.push('script ' + e.outerHTML.slice(0, 80));
         }
-        if (tag === 'svg' && !e.parentElement.closest('#graph') && e.parentElement.id !== 'graph') {
+        // the graph's, and KaTeX's own (a tall bracket, in a panel or a spare laid out for the
+        // next step): KaTeX draws it from the LaTeX the page writes, never from a user's text
+        const katex = e.closest('.panel-stack .katex') && e.namespaceURI.endsWith('/svg');
+        if (tag === 'svg' && !katex && !e.parentElement.closest('#graph')
+            && e.parentElement.id !== 'graph') {
             found.push('svg outside #graph');
         }
         for (const a of e.attributes) {

@@ -28,6 +28,7 @@ const view = {
   boxes: new Map(), // node id → its box in the SVG's coordinates, measured once: nodes never move
   heat: null, // the heat maps' and edge widths' scales: fixed for a trace (heat.js)
   relaid: false, // a new layout was asked for this box's shape already
+  size: null, // the box's inner size as last laid out (boxSize), null once it resizes
 };
 
 const $ = (id) => document.getElementById(id);
@@ -241,7 +242,9 @@ function sizeBox() {
   // The panel beside it is as tall as the graph and its tools, whatever the step shows: it
   // scrolls inside, so stepping never moves the page.
   const tools = document.querySelector(".form-toggle").offsetHeight + 4;
-  $("panel").style.height = `${height + legend - 12 - tools}px`;
+  for (const panel of $("panel").parentElement.children) { // the panel and its spares
+    panel.style.height = `${height + legend - 12 - tools}px`;
+  }
 }
 
 // The graph box's width / height, the box sized to the window first: the layout is chosen for
@@ -364,26 +367,40 @@ export function zoom(factor, clientX, clientY) {
 export const zoomIn = () => zoom(ZOOM_STEP);
 export const zoomOut = () => zoom(1 / ZOOM_STEP);
 
-// A node's box in the SVG's own coordinates (those of the viewBox), past Graphviz's transform.
-// Measuring forces a layout (3 ms a step); the layout never changes, so each is measured once.
+// A node's box in the SVG's own coordinates (those of the viewBox), past Graphviz's transform:
+// read from its shape's points, which forces no layout (getBBox did, 3 to 10 ms a step on a
+// graph whose classes the step had just changed). The layout never changes, so once a node.
 function nodeBox(nodeId) {
   if (!view.boxes.has(nodeId)) view.boxes.set(nodeId, boxOf(view.groups.get(nodeId).g));
   return view.boxes.get(nodeId);
 }
 
 function boxOf(g) {
-  const local = g.getBBox();
-  const m = view.svg.getScreenCTM().inverse().multiply(g.getScreenCTM());
-  const a = new DOMPoint(local.x, local.y).matrixTransform(m);
-  const b = new DOMPoint(local.x + local.width, local.y + local.height).matrixTransform(m);
+  const shape = g.querySelector(":scope > path, :scope > polygon");
+  const xy = (shape.getAttribute("d") ?? shape.getAttribute("points"))
+    .split(/[\s,MCLZ]+/).filter(Boolean).map(Number);
+  const xs = xy.filter((_, i) => i % 2 === 0);
+  const ys = xy.filter((_, i) => i % 2 === 1);
+  const m = view.svg.querySelector("g.graph").transform.baseVal.consolidate()?.matrix
+    ?? new DOMMatrix();
+  const a = new DOMPoint(Math.min(...xs), Math.min(...ys)).matrixTransform(m);
+  const b = new DOMPoint(Math.max(...xs), Math.max(...ys)).matrixTransform(m);
   return { x: a.x, y: a.y, width: b.x - a.x, height: b.y - a.y };
+}
+
+// The graph box's inner size, as last laid out: a step reads it without forcing a layout.
+function boxSize() {
+  if (!view.size) {
+    const box = $("graph");
+    view.size = { w: box.clientWidth, h: box.clientHeight };
+  }
+  return view.size;
 }
 
 function keepInView(nodeId) {
   const b = nodeBox(nodeId);
-  const box = $("graph");
-  const w = box.clientWidth / view.scale;
-  const h = box.clientHeight / view.scale;
+  const w = boxSize().w / view.scale;
+  const h = boxSize().h / view.scale;
   const inside = b.x >= view.cx - w / 2 && b.x + b.width <= view.cx + w / 2
     && b.y >= view.cy - h / 2 && b.y + b.height <= view.cy + h / 2;
   if (inside) return;
@@ -421,6 +438,9 @@ export function initZoomPan() {
   $("zoom-in").addEventListener("click", zoomIn);
   $("zoom-out").addEventListener("click", zoomOut);
   $("zoom-fit").addEventListener("click", fit);
+  new ResizeObserver(() => {
+    view.size = null; // read again, at the next step, from the box as laid out now
+  }).observe(box);
   let resized = null;
   window.addEventListener("resize", () => {
     sizeBox();

@@ -29,10 +29,11 @@ const nodeOf = (event, selector) => event.target instanceof Element
   ? event.target.closest(selector)?.getAttribute(selector === "g.node" ? "id" : "data-node")
   : null;
 
-// After the panel is drawn: its terms can be reached with Tab, and a lit node stays lit.
-export function linkPanel() {
-  exposeTerms($("panel"));
-  for (const item of $("panel").querySelectorAll("[data-node]")) {
+// After a panel is drawn (the one shown, or a spare: panel.js): its terms can be reached with
+// Tab, and a lit node stays lit.
+export function linkPanel(panel = $("panel")) {
+  exposeTerms(panel);
+  for (const item of panel.querySelectorAll("[data-node]")) {
     item.tabIndex = 0;
     const node = state.nodes.get(item.dataset.node);
     // the name says what is seen (Wx) and which node it is (W · x)
@@ -43,7 +44,7 @@ export function linkPanel() {
     // a term in an equation is a button: pressing it takes the focus to its node
     if (item.localName !== "section") item.setAttribute("role", "button");
   }
-  if (lit) mark(lit, true);
+  if (lit && panel.id === "panel") mark(lit, true);
 }
 
 // After the graph is loaded: each node can be reached with Tab.
@@ -65,9 +66,10 @@ function showNode(event) {
 }
 
 export function initLinks() {
-  $("panel").addEventListener("click", showNode);
-  $("panel").addEventListener("keydown", showNode);
-  for (const [box, selector] of [[$("graph"), "g.node"], [$("panel"), "[data-node]"]]) {
+  const panels = $("panel").parentElement; // the panel and its spares: whichever is shown
+  panels.addEventListener("click", showNode);
+  panels.addEventListener("keydown", showNode);
+  for (const [box, selector] of [[$("graph"), "g.node"], [panels, "[data-node]"]]) {
     box.addEventListener("pointerover", (event) => light(nodeOf(event, selector)));
     box.addEventListener("pointerleave", () => light(null));
     box.addEventListener("focusin", (event) => light(nodeOf(event, selector)));
