@@ -78,6 +78,7 @@ SECURITY_HEADERS = {
 }
 
 DEFAULT_EXPRESSION = "s = uᵀ f(Wx + b)"
+LANG_COOKIE = "backprop-viz-lang"   # the language the page's switch chose (static/js/i18n.js)
 # KaTeX as npm installed it (`make assets`, from package-lock.json): served by the app, no CDN.
 KATEX_DIST = assets.root() / assets.KATEX
 KATEX_FILES = re.compile(r"(katex\.mjs|katex\.min\.css|fonts/KaTeX_[A-Za-z0-9_-]+\.woff2)")
@@ -85,10 +86,13 @@ KATEX_FILES = re.compile(r"(katex\.mjs|katex\.min\.css|fonts/KaTeX_[A-Za-z0-9_-]
 
 @bp.get("/")
 def index() -> str:
-    """The step-through page, in the language of `?lang=`, else of Accept-Language, its
-    catalog inlined; it asks /api/trace for the graph itself."""
+    """The step-through page, in the language of `?lang=`, else of the choice its switch kept
+    (the cookie LANG_COOKIE), else of Accept-Language, its catalog inlined; it asks /api/trace
+    for the graph itself."""
     asked = request.args.get("lang", "")
-    lang = asked if asked in i18n.LANGS else i18n.pick(request.headers.get("Accept-Language", ""))
+    kept = request.cookies.get(LANG_COOKIE, "")
+    lang = asked if asked in i18n.LANGS else kept if kept in i18n.LANGS else \
+        i18n.pick(request.headers.get("Accept-Language", ""))
     return render_template("index.html", expression=DEFAULT_EXPRESSION, f_choices=F_CHOICES,
                            inputs_and_targets=training.INPUTS_AND_TARGETS,
                            max_scalar_nodes=MAX_SCALAR_NODES, max_train_steps=MAX_TRAIN_STEPS,

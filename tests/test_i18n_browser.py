@@ -133,6 +133,13 @@ def test_the_english_switch_in_an_english_page_fetches_korean_once(english, live
     english.click('#lang-switch [data-lang="ko"]')
     english.wait_for_function("() => document.documentElement.lang === 'ko'")
     assert [u.rsplit("/", 1)[1] for u in fetched] == ["ko.json"]
+    # the choice is kept for the server: the page opened again comes in Korean, its catalog
+    # inlined, though the browser asks for English
+    english.goto(live_server + "/")
+    english.wait_for_selector("#graph svg g.node")
+    assert english.evaluate("() => document.documentElement.lang") == "ko"
+    assert english.inner_text("#vars-title") == "변수"
+    assert [u.rsplit("/", 1)[1] for u in fetched] == ["ko.json"]
 
 
 @pytest.mark.parametrize(("step", "params"), [

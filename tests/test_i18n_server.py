@@ -277,3 +277,19 @@ def test_a_warning_given_as_plain_text_is_coded_as_text():
     t = replace(inputs.trace("s = sum(x)"), warnings=("as written",))
     assert t.to_dict()["warning_codes"] == [
         {"code": "warning.text", "params": {"text": "as written"}, "text": "as written"}]
+
+
+@pytest.mark.parametrize(("query", "cookie", "accept", "lang"), [
+    ("", None, "ko-KR,ko;q=0.9", "ko"),
+    ("", "en", "ko-KR,ko;q=0.9", "en"),        # the switch's choice, kept, wins
+    ("", "ko", "en-US", "ko"),
+    ("?lang=en", "ko", "ko-KR", "en"),           # the URL wins over everything
+    ("", "xx", "ko-KR", "ko"),                   # a cookie naming no language means nothing
+])
+def test_the_page_opens_in_the_language_chosen_before(client, query, cookie, accept, lang):
+    """The page reads no storage as it opens (static/js/i18n.js): the server picks the language
+    the switch kept in its cookie, and inlines that catalog."""
+    if cookie is not None:
+        client.set_cookie("backprop-viz-lang", cookie)
+    page = client.get("/" + query, headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'<html lang="{lang}">' in page

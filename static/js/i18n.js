@@ -23,11 +23,15 @@ function inlined() {
   }
 }
 
-// The language the page opens in: the URL's, then the one chosen before, then the browser's
-// (navigator.languages), then the one the server inlined.
+// The language the page opens in: the URL's; then, for a page from the server, the one it
+// served, which it chose from the choice kept in a cookie, else from Accept-Language (the
+// browser's navigator.languages); for the standalone file, the choice kept in its storage, then
+// the browser's, then the one it was exported in. The server's page reads no storage as it
+// opens: in a new browser profile, the first localStorage read waited 30 ms for the browser.
 function wanted(served) {
   const asked = new URLSearchParams(location.search).get("lang");
   if (LANGS.includes(asked)) return asked;
+  if (!document.body.classList.contains("standalone")) return served;
   let stored = null;
   try {
     stored = localStorage.getItem(STORED);
@@ -136,6 +140,8 @@ function apply(next) {
 export async function setLang(next) {
   if (!LANGS.includes(next) || next === lang) return;
   await load(next);
+  // kept for the server (a cookie it reads when it serves the page) and for a standalone file
+  document.cookie = `${STORED}=${next}; path=/; max-age=31536000; SameSite=Lax`;
   try {
     localStorage.setItem(STORED, next);
   } catch { /* not kept: the URL still says it */ }

@@ -9,8 +9,8 @@ import { initLinks } from "./links.js";
 import { initZoomPan } from "./graph.js";
 import { loadMath } from "./math.js";
 
-// the page's words first: its catalog is inlined, so this waits for nothing but a stored choice
-// of the other language (fetched once)
+// the page's words first: its catalog is inlined (the server chose the language), so this
+// waits for nothing but a standalone file's stored choice of another language
 await initI18n();
 initZoomPan();
 initLinks();
