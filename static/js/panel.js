@@ -112,13 +112,13 @@ export function drawPanel() {
     swapIn(spare);
   } else {
     const panel = $("panel");
-    panel.scrollTop = 0;
     const parts = panelFor(k);
     // the parts leave the spare that held them, if one did
     for (const box of spares()) if (box.dataset.step === String(k)) box.dataset.step = "";
     panel.replaceChildren(...parts);
     Object.assign(panel.dataset, { step: state.practice.on ? "" : k, generation });
     markScrolling(panel);
+    panel.scrollTop = 0; // after the one layout markScrolling needs: setting it forces one
   }
   linkPanel();
   prepare(k + 1);
