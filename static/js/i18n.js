@@ -125,7 +125,9 @@ async function load(next) {
   catalogs.set(next, await response.json());
 }
 
-function apply(next) {
+// `served`: the page's words are already in this language (the server wrote them), so they
+// are not written again as it opens.
+function apply(next, served = false) {
   lang = next;
   document.documentElement.lang = next;
   document.title = t(document.body.classList.contains("standalone") ? "ui.title_standalone"
@@ -133,7 +135,7 @@ function apply(next) {
   for (const b of document.querySelectorAll("#lang-switch [data-lang]")) {
     b.setAttribute("aria-pressed", String(b.dataset.lang === next));
   }
-  translate();
+  if (!served) translate();
 }
 
 // Switch to `next`: its words fetched if the page does not hold them, the choice kept.
@@ -159,7 +161,8 @@ export async function initI18n() {
   } catch {
     // offline with only the inlined catalogs: stay in the served language
   }
-  apply(catalogs.has(first) ? first : served?.lang ?? "en");
+  const opening = catalogs.has(first) ? first : served?.lang ?? "en";
+  apply(opening, opening === served?.lang && document.documentElement.lang === opening);
   for (const b of document.querySelectorAll("#lang-switch [data-lang]")) {
     b.addEventListener("click", () => setLang(b.dataset.lang));
   }
