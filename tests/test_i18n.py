@@ -90,6 +90,20 @@ def test_korean_uses_the_lecture_notes_terms():
     assert "미니배치" in ko["training.data.help"]
 
 
+def test_the_op_tables_korean_notes_name_only_ops():
+    """A rule's note (rule.*) and a reshape (jacobian.*) in Korean: the house terms, and no
+    Latin word but an op's name (the names of the step come in as parameters)."""
+    from backprop_viz.ops import OPS
+
+    ko = i18n.catalog("ko")
+    notes = {k: v for k, v in ko.items() if k.startswith(("rule.", "jacobian."))}
+    assert len(notes) > 30
+    for key, words in notes.items():
+        latin = set(re.findall(r"[A-Za-z]{2,}", i18n.PLACEHOLDER.sub("", words)))
+        assert latin <= set(OPS), (key, latin - set(OPS))
+    assert "상류 기울기" in ko["rule.elementwise"] and "도함수" in ko["rule.elementwise"]
+
+
 @pytest.mark.parametrize(("header", "lang"), [
     ("ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7", "ko"), ("ko", "ko"), ("en-US,en;q=0.9", "en"),
     ("en-GB,ko;q=0.5", "en"), ("fr-FR,ko;q=0.3", "ko"), ("", "en"), (None, "en"),

@@ -88,8 +88,9 @@ export function errorText(err) {
   return err?.error || t("ui.went_wrong");
 }
 
-// A warning: a text, or {code, params, text} said in the page's language where it can be.
-export function warningText(w) {
+// A message the server sent by key (a warning, a rule's note): a text, or {code, params, text}
+// said in the page's language where it can be.
+export function messageText(w) {
   if (typeof w === "string") return w;
   return w?.code && has(w.code) ? t(w.code, w.params ?? {}) : w?.text ?? String(w);
 }
