@@ -5,7 +5,7 @@ import { postJson, postTrace } from "./api.js";
 import { fmt } from "./format.js";
 import { fitBox, loadSvg, onRelayout, respeak } from "./graph.js";
 import { el } from "./dom.js";
-import { errorText, messageText, onLang, t, tn } from "./i18n.js";
+import { errorText, messageText, onLang, t, tn, warningsOf } from "./i18n.js";
 import { drawPanel } from "./panel.js";
 import { initPlayer, playWords, readUrl, saveUrl, setStep } from "./player.js";
 import { coldStart, initPresets, relabelPresets, showCaption } from "./presets.js";
@@ -121,7 +121,7 @@ function describe(trace) {
     " · ", trace.output, " = ", el("span", { class: "output-value" }, fmt(trace.value)),
     ...(trace.gradient_check ? [" · ", checkBadge(trace.gradient_check)] : []));
   const warnings = $("warnings");
-  warnings.replaceChildren(...trace.warnings.map((w, i) => el("li", {}, messageText(w),
+  warnings.replaceChildren(...warningsOf(trace).map((w, i) => el("li", {}, messageText(w),
     ...(i < (trace.splits ?? []).length ? [" ", readWhole(trace.splits[i])] : []))));
   warnings.hidden = trace.warnings.length === 0;
 }

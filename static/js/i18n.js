@@ -95,6 +95,9 @@ export function messageText(w) {
   return w?.code && has(w.code) ? t(w.code, w.params ?? {}) : w?.text ?? String(w);
 }
 
+// An answer's warnings by key (`warning_codes`, each {code, params, text}), for messageText.
+export const warningsOf = (answer) => answer.warning_codes ?? answer.warnings ?? [];
+
 const ATTRIBUTES = ["title", "aria-label", "placeholder"];
 
 // Every element under `root` that names its words by key gets them in the current language.

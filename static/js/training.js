@@ -12,7 +12,7 @@
 import { postJson } from "./api.js";
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
-import { errorText, has, messageText, onLang, t, tn } from "./i18n.js";
+import { errorText, has, messageText, onLang, t, tn, warningsOf } from "./i18n.js";
 import {
   accuracyCurve, batchLossCurve, boundaryPlot, classClass, classMarker, lossCurve, percent,
 } from "./plot.js";
@@ -70,7 +70,8 @@ function report(answer, output) {
     output, before: el("span", { class: "before" }, fmt(answer.before)),
     after: el("strong", { class: "after" }, fmt(answer.after)), steps: answer.steps,
     eta: fmt(answer.eta) }),
-  ...answer.warnings.map((w) => el("span", { class: "train-warning" }, ` · ${messageText(w)}`)));
+  ...warningsOf(answer).map((w) => el("span", { class: "train-warning" },
+    ` · ${messageText(w)}`)));
 }
 
 // A figure holds one plot and its caption; it belongs to the expression it was drawn for.
@@ -278,7 +279,8 @@ function reportFit(answer, steps) {
   $("train-result").replaceChildren(
     ...tn("training.fit_result", { steps, epochs: fmt(answer.epochs),
       accuracy: el("strong", { class: "after accuracy" }, steps ? percent(answer.accuracy) : "–") }),
-    ...answer.warnings.map((w) => el("span", { class: "train-warning" }, ` · ${messageText(w)}`)));
+    ...warningsOf(answer).map((w) => el("span", { class: "train-warning" },
+      ` · ${messageText(w)}`)));
 }
 
 // The graph's backprop for the next mini-batch, at the parameters training ended at: the
