@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backprop_viz import i18n
+from backprop_viz import datasets, i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 # The page's modules, and the package (the notebook view's frame is titled in Python).
@@ -36,7 +36,7 @@ BUILT = {
     "speech.op": ("equals", "plus", "minus", "elementwise", "times", "by", "divided",
                   "kronecker"),
     "speech.mark": ("transpose", "prime"),
-    "training.data": ("spiral", "moons", "blobs"),
+    "training.dataset": (*datasets.BUILT_IN, "csv"),   # the boundary caption's names
 }
 
 

@@ -12,7 +12,7 @@
 import { postJson } from "./api.js";
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
-import { errorText, has, messageText, onLang, t, tn, warningsOf } from "./i18n.js";
+import { errorText, messageText, onLang, t, tn, warningsOf } from "./i18n.js";
 import {
   accuracyCurve, batchLossCurve, boundaryPlot, classClass, classMarker, lossCurve, percent,
 } from "./plot.js";
@@ -264,8 +264,7 @@ function drawFit(answer, curves, output) {
     { rows: data.labels.length, accuracy: percent(answer.accuracy), steps }));
   if (boundary) {
     showFigure("boundary-figure", boundaryPlot(boundary, data), [
-      t("training.boundary_caption", { steps, name: has(`training.data.${data.name}`)
-        ? t(`training.data.${data.name}`) : data.name }), " ",
+      t("training.boundary_caption", { steps, name: t(`training.dataset.${data.name}`) }), " ",
       ...data.class_names.map((name, k) => el("span", { class: `swatch ${classClass(k)}` },
         el("span", { class: "mark", "aria-hidden": "true" },
           { circle: "●", square: "■", triangle: "▲" }[classMarker(k)]), ` ${name}`)),
