@@ -257,6 +257,7 @@ def test_training_on_a_data_set_is_korean(korean, live_server):
     open_page(korean, live_server, LECTURE)
     korean.click('#presets button[data-preset="spiral"]')
     korean.wait_for_selector("#train-data:not([hidden])")
+    korean.wait_for_load_state("networkidle")   # the preset drawn, laid out for its box
     korean.fill("#train-k", "3")
     for name, said in [("spiral", "나선"), ("blobs", "덩어리")]:
         korean.select_option("#data-name", name)
@@ -274,6 +275,9 @@ def test_training_on_a_data_set_is_korean(korean, live_server):
     korean.wait_for_selector("#train-error:not([hidden]) .error-msg")
     assert "형태가 맞지 않습니다" in korean.inner_text("#train-error")
     assert english_words(korean) == []
+    korean.click('#lang-switch [data-lang="en"]')   # the error said again, in English
+    korean.wait_for_function("() => document.documentElement.lang === 'en'")
+    assert "Y is 30×2 but log(softmax(S, axis=1)) is 30×3" in korean.inner_text("#train-error")
 
 
 @pytest.mark.parametrize(("expression", "variables", "where", "said"), [
@@ -297,3 +301,6 @@ def test_an_error_typed_is_korean(korean, live_server):
     korean.wait_for_selector("#expr-error .error-msg")
     assert "5번째 열의 '('이(가) 닫히지 않았습니다" in korean.inner_text("#expr-error")
     assert english_words(korean) == []
+    korean.click('#lang-switch [data-lang="en"]')   # the error said again, in English
+    korean.wait_for_function("() => document.documentElement.lang === 'en'")
+    assert "'(' at column 5 is never closed" in korean.inner_text("#expr-error")

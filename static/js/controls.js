@@ -73,7 +73,8 @@ export async function renderGraph(targetStep, { fresh = false } = {}) {
     if (response.ok) shown = await shownView(body, data);
   } catch (err) {
     if (sequence === state.sequence) {
-      showError({ error: t("ui.no_answer", { why: err.message }), position: null });
+      const params = { why: err.message };
+      showError({ code: "ui.no_answer", params, error: t("ui.no_answer", params), position: null });
     }
     return;
   }
@@ -155,6 +156,8 @@ function checkBadge(check) {
   return badge;
 }
 
+let shownError = []; // the error under the expression, drawn again at a new language
+
 function showError(err, expression) {
   markFresh();
   // a variable's edit failed: say so beside it, where the user is typing
@@ -162,6 +165,11 @@ function showError(err, expression) {
     $("expr-error").hidden = true;
     return;
   }
+  shownError = [err, expression];
+  drawError(err, expression);
+}
+
+function drawError(err, expression) {
   const box = $("expr-error");
   const parts = [el("p", { class: "error-msg" }, errorText(err))];
   if (Number.isInteger(err.position) && typeof expression === "string") {
@@ -227,6 +235,7 @@ function relabel() {
   } else {
     saveUrl();
   }
+  if (!$("expr-error").hidden) drawError(...shownError);
   playWords();
   relabelPresets();
   relabelViews();

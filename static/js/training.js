@@ -20,8 +20,9 @@ import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const ticked = new Map(); // name → the user's tick, where the user changed the rule's
-// What the result line, the progress and the figures show, drawn again in a new language.
-const shown = { result: null, progress: null };
+// What the result line, the progress, the figures and an error show, drawn again in a new
+// language.
+const shown = { result: null, progress: null, error: null };
 
 // The default rule, as training.INPUTS_AND_TARGETS states it (the template writes the names).
 function isParameter(name) {
@@ -58,8 +59,10 @@ function busy(on) {
   $("training").setAttribute("aria-busy", String(on));
 }
 
-function showTrainError(message) {
-  $("train-error").replaceChildren(el("p", { class: "error-msg" }, message));
+// An error under the training controls: `words` says it, and again at a new language.
+function showTrainError(words) {
+  shown.error = words;
+  $("train-error").replaceChildren(el("p", { class: "error-msg" }, words()));
   $("train-error").hidden = false;
 }
 
@@ -106,13 +109,13 @@ async function run(steps) {
     response = await postJson("/api/train", body);
     answer = await response.json();
   } catch (err) {
-    showTrainError(t("ui.no_answer", { why: err.message }));
+    showTrainError(() => t("ui.no_answer", { why: err.message }));
     return;
   } finally {
     busy(false);
   }
   if (!response.ok) {
-    showTrainError(errorText(answer));
+    showTrainError(() => errorText(answer));
     return;
   }
   $("train-error").hidden = true;
@@ -157,11 +160,12 @@ function showDataFields() {
   for (const node of document.querySelectorAll(".data-csv")) node.hidden = !csv;
 }
 
-// The request's `dataset`, from the fields (a CSV file is read once it is chosen).
+// The request's `dataset`, from the fields (a CSV file is read once it is chosen), or null
+// while the CSV file is not chosen.
 function dataset() {
   const standardise = $("data-standardise").checked;
   if ($("data-name").value === "csv") {
-    if (fit.csv === null) throw new Error(t("training.choose_csv"));
+    if (fit.csv === null) return null; // no file chosen yet
     return { csv: fit.csv, label: $("data-label").value.trim(), standardise };
   }
   const spec = { name: $("data-name").value, points_per_class: Number($("data-points").value),
@@ -199,15 +203,14 @@ async function runData() {
   const total = Number($("train-k").value);
   const parameters = [...$("train-params").querySelectorAll("input:checked")]
     .map((box) => box.value);
-  let base;
-  try {
-    base = { expression: state.request.expression, f: state.request.f, seed: state.request.seed,
-      dataset: dataset(), batch_size: Number($("batch-size").value),
-      eta: Number($("eta").value), l2: Number($("l2").value), parameters };
-  } catch (err) {
-    showTrainError(err.message);
+  const data = dataset();
+  if (data === null) {
+    showTrainError(() => t("training.choose_csv"));
     return;
   }
+  const base = { expression: state.request.expression, f: state.request.f,
+    seed: state.request.seed, dataset: data, batch_size: Number($("batch-size").value),
+    eta: Number($("eta").value), l2: Number($("l2").value), parameters };
   const output = state.vector.output;
   const curves = { losses: [], accuracies: [] };
   let values = null;
@@ -227,7 +230,7 @@ async function runData() {
         ...base, start, steps, variables: variables(parameters, values) });
       const answer = await response.json();
       if (!response.ok) {
-        showTrainError(errorText(answer));
+        showTrainError(() => errorText(answer));
         break;
       }
       const ms = Math.max(performance.now() - began, 1);
@@ -243,7 +246,7 @@ async function runData() {
       if (answer.warnings.length || answer.steps < steps) break;
     }
   } catch (err) {
-    showTrainError(t("ui.no_answer", { why: err.message }));
+    showTrainError(() => t("ui.no_answer", { why: err.message }));
   } finally {
     $("train-stop").disabled = true;
     busy(false);
@@ -314,6 +317,7 @@ export function initTraining(render) {
   onLang(() => {
     shown.result?.();
     shown.progress?.();
+    if (!$("train-error").hidden) showTrainError(shown.error);
   });
   $("data-file").addEventListener("change", async () => {
     const file = $("data-file").files[0];
