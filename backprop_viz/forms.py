@@ -19,7 +19,6 @@ import numpy as np
 from . import notation as nt
 from .errors import Said
 from .latex import to_latex as latex
-from .numbers import shape as shape_text
 from .op import Op
 from .rule import Derived, Input, Names, Output, Rule, Term, Upstream
 
@@ -213,9 +212,8 @@ def jacobian_form(form: Form, step: Step, port: int, upstream_shape: tuple[int, 
     up_row = _row(step.names.up, upstream_shape)
     local = gradient_name(step.label, step.names.labels[port])
     lhs_row = _row(form.lhs.text, form.lhs_shape)
-    ending = ("" if rows == 1 else f", transposed to {rows}×1" if cols == 1
-              else f", reshaped to {shape_text(form.lhs_shape)}")
-    text = f"{lhs_row} (1×{m}) = {up_row} (1×{n}) · {local} ({n}×{m}){ending}"
+    # as its LaTeX: how the row becomes the gradient is the reshape's words, in each language
+    text = f"{lhs_row} (1×{m}) = {up_row} (1×{n}) · {local} ({n}×{m})"
     tex = (rf"\underset{{1\times {m}}}{{{latex(lhs_row)}}} = "
            rf"\underset{{1\times {n}}}{{{latex(up_row)}}}\,"
            rf"\underset{{{n}\times {m}}}{{{latex(local)}}}")
