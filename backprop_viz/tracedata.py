@@ -342,5 +342,6 @@ def _jacobian_form(j: forms.JacobianForm) -> dict[str, Any]:
 
 
 def _code(said: Said) -> dict[str, Any]:
-    """A form's words by key, for the page to say in its language (`text` is beside it)."""
+    """Words the trace carries by key (a note, a reshape, a condition), for a reader to say
+    in its language; the English text is beside it."""
     return {"code": said.code, "params": said.params}
