@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import notation as nt
+from .errors import Said, msg
 from .forms import Math, Step, gradient_name, join, without_seed
 from .numbers import number
 from .op import Op
@@ -50,11 +51,13 @@ class Delta:
 @dataclass(frozen=True)
 class Given:
     """What a closed form takes for granted of a node's numbers: that its entries sum to 1
-    along `axis` (0: each column, 1: each row), as a one-hot label's do (ŷ − y)."""
+    along `axis` (0: each column, 1: each row), as a one-hot label's do (ŷ − y). `text` says it
+    with its reason, `condition` alone (delta.given.*: keys, said in each reader's language)."""
 
     node: str
     axis: int
-    text: str
+    text: Said
+    condition: Said
 
 
 @dataclass(frozen=True)
@@ -182,10 +185,12 @@ def _cross_entropy(step: Backward, by_node: Mapping[str, Backward],
         if shape != logits:
             continue
         lines = logits[1 - axis]
-        where = (f"{label} sums to 1" if 1 in shape
-                 else f"each {('column', 'row')[axis]} of {label} sums to 1")
+        where = "whole" if 1 in shape else ("column", "row")[axis]
+        condition = Said(f"delta.given.{where}", label=label)
         text = f"{hat} − {label}" if chain is CROSS_ENTROPY[0] else f"({hat} − {label}) / {lines}"
-        return text, Given(y, axis, f"{where}, as a one-hot {label} does")
+        reason = Said("delta.given.one_hot", label=label,
+                      condition=msg(condition.code, **condition.params))
+        return text, Given(y, axis, reason, condition)
     return None
 
 

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from . import notation as nt
+from .errors import Said
 from .latex import to_latex as latex
-from .numbers import shape as shape_text
 from .op import Op
 from .rule import Derived, Input, Names, Output, Rule, Term, Upstream
 
@@ -86,7 +86,7 @@ class Form:
     lhs_shape: tuple[int, int]
     factors: tuple[Factor, ...]
     operators: tuple[str, ...]
-    note: str
+    note: Said          # the op's rule in words (rule.py): a catalog key and its names
 
     @property
     def rhs(self) -> str:
@@ -101,7 +101,7 @@ class JacobianForm:
     upstream_shape: tuple[int, int]
     local_shape: tuple[int, int]
     product_shape: tuple[int, int]
-    reshape: str
+    reshape: Said       # how the row becomes the gradient (jacobian.reshape.*)
 
 
 @dataclass(frozen=True)
@@ -212,9 +212,8 @@ def jacobian_form(form: Form, step: Step, port: int, upstream_shape: tuple[int, 
     up_row = _row(step.names.up, upstream_shape)
     local = gradient_name(step.label, step.names.labels[port])
     lhs_row = _row(form.lhs.text, form.lhs_shape)
-    ending = ("" if rows == 1 else f", transposed to {rows}×1" if cols == 1
-              else f", reshaped to {shape_text(form.lhs_shape)}")
-    text = f"{lhs_row} (1×{m}) = {up_row} (1×{n}) · {local} ({n}×{m}){ending}"
+    # as its LaTeX: how the row becomes the gradient is the reshape's words, in each language
+    text = f"{lhs_row} (1×{m}) = {up_row} (1×{n}) · {local} ({n}×{m})"
     tex = (rf"\underset{{1\times {m}}}{{{latex(lhs_row)}}} = "
            rf"\underset{{1\times {n}}}{{{latex(up_row)}}}\,"
            rf"\underset{{{n}\times {m}}}{{{latex(local)}}}")
@@ -231,22 +230,22 @@ def _row(name: str, shape: tuple[int, int]) -> str:
     return name
 
 
-def _reshape(form: Form, m: int, entry: str) -> str:
+def _reshape(form: Form, m: int, entry: str) -> Said:
     rows, cols = form.lhs_shape
     rhs = form.rhs
     if rows == cols == 1:
-        return f"the 1×1 product is the gradient itself: {rhs}"
+        return Said("jacobian.reshape.scalar", rhs=rhs)
     if rows == 1:
-        return f"the 1×{m} row is already the gradient's shape: {rhs}"
+        return Said("jacobian.reshape.row", m=m, rhs=rhs)
     if cols == 1:
         if all(op == "·" for op in form.operators):
             row = " ".join(nt.transposed_label(f.math.text) for f in reversed(form.factors))
         else:
             row = nt.transposed_label(nt.operand(rhs))
-        return (f"the 1×{m} row {row} is transposed into the {m}×1 column {rhs}, "
-                f"the input's shape")
-    said = f"{entry}, that is {rhs}" if entry else rhs
-    return f"the 1×{m} row read row by row is the {rows}×{cols} gradient: {said}"
+        return Said("jacobian.reshape.column", m=m, row=row, rhs=rhs)
+    if entry:
+        return Said("jacobian.reshape.entry", m=m, rows=rows, cols=cols, entry=entry, rhs=rhs)
+    return Said("jacobian.reshape.matrix", m=m, rows=rows, cols=cols, rhs=rhs)
 
 
 # ----------------------------------------------------------------- numbers

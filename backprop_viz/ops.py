@@ -11,6 +11,7 @@ import numpy as np
 
 from . import expansions as ex
 from . import notation as nt
+from .errors import Said
 from .op import Arrays, Op, Params, Shape, quiet, selection, unbroadcast
 from .reductions import REDUCTIONS, SOFTMAX, VAR
 from .rule import Derived, Input, Names, Output, Rule, Term, Upstream, ones, through, times, up
@@ -35,7 +36,7 @@ def _chain(deriv: Callable[[np.ndarray, np.ndarray, Params], np.ndarray],
         z = n.labels[0]
         d = f"{n.via}′({nt.bare(z)})" if n.via else deriv_formula(z, n.params)
         return times(n, Term(nt.operand(d), Derived(lambda g, xs, out, p: deriv(xs[0], out, p))),
-                     "elementwise: each entry of the upstream times the derivative at that entry")
+                     Said("rule.elementwise"))
     return rule
 
 
@@ -97,8 +98,7 @@ def _gate_rule(wins: str) -> Callable[[int, Names], Rule]:
         win = (lambda x, y: _gate(x, y)) if wins == ">" else (lambda x, y: _gate(y, x))
         mask = Derived(lambda g, xs, out, p: win(xs[port], xs[1 - port]))
         return times(n, Term(f"({_gate_formula(a, b, wins)})", mask),
-                     f"{('min', 'max')[wins == '>']} routes the upstream to the "
-                     f"{('smaller', 'larger')[wins == '>']} input; a tie splits it ½, ½")
+                     Said(f"rule.{('minimum', 'maximum')[wins == '>']}"))
     return rule
 
 
@@ -106,24 +106,24 @@ def _div_rule(port: int, n: Names) -> Rule:
     """∂s/∂a = g / b; ∂s/∂b = −g ∘ a / b²."""
     a, b = n.labels
     if port == 0:
-        return Rule((up(n), Term(b, Input(1))), ("/",), "quotient: the upstream divided by b")
+        return Rule((up(n), Term(b, Input(1))), ("/",), Said("rule.div.numerator"))
     square = Term(nt.power(b, 2), Derived(lambda g, xs, out, p: xs[1] ** 2))
     return Rule((up(n, negate=True), Term(a, Input(0)), square), ("∘", "/"),
-                "quotient: minus the upstream times a, divided by b²")
+                Said("rule.div.denominator"))
 
 
 _BINARY = (
     binary("add", "+", np.add, lambda port, a, b: np.ones_like(a),
            lambda port, a, b: "1", nt.infix("+"), 50,
-           lambda port, n: through(n, "add distributes: each input gets the upstream as it is")),
+           lambda port, n: through(n, Said("rule.add"))),
     binary("sub", "−", np.subtract, lambda port, a, b: np.full_like(a, 1.0 - 2 * port),
            lambda port, a, b: ("1", "−1")[port], nt.infix("−"), 50,
            lambda port, n: Rule((up(n, negate=port == 1),), (),
-                                "difference: a gets the upstream, b gets it negated")),
+                                Said("rule.sub"))),
     binary("mul", "∘", np.multiply, lambda port, a, b: (b, a)[port],
            lambda port, a, b: (b, a)[port], nt.infix("∘"), 60,
            lambda port, n: times(n, Term(n.labels[1 - port], Input(1 - port)),
-                                 "multiply swaps: each input gets the upstream times the other")),
+                                 Said("rule.mul"))),
     binary("div", "/", np.divide, lambda port, a, b: 1 / b if port == 0 else -a / b**2,
            lambda port, a, b: (f"1/{nt.atom(b)}", f"−{a}/{nt.power(b, 2)}")[port],
            nt.infix("/"), 60, _div_rule),
@@ -165,7 +165,7 @@ _UNARY = (
     elementwise("neg", "−", lambda x, p: -x, lambda x, out, p: np.full_like(x, -1.0),
                 lambda z, p: "−1", text=lambda labels, p: f"−{labels[0]}", precedence=70,
                 form=lambda port, n: Rule((up(n, negate=True),), (),
-                                          "negation: the upstream, negated")),
+                                          Said("rule.neg"))),
     elementwise("pow", "^", lambda x, p: np.power(x, float(p["k"])), _pow_deriv, _pow_formula,
                 text=lambda labels, p: f"{labels[0]}^{nt.num(float(p['k']))}",
                 shape_rule="power", precedence=80),
@@ -188,16 +188,16 @@ _UNARY = (
     elementwise("exp", "exp", lambda x, p: np.exp(x), lambda x, out, p: out,
                 lambda z, p: f"exp({nt.bare(z)})",
                 form=lambda port, n: times(n, Term(nt.operand(n.out_label), Output()),
-                                           "exp: the upstream times exp(z), the node's own value")),
+                                           Said("rule.exp"))),
     elementwise("log", "log", lambda x, p: np.log(x), lambda x, out, p: 1 / x,
                 lambda z, p: f"1/{nt.atom(z)}",
                 form=lambda port, n: Rule((up(n), Term(n.labels[0], Input(0))), ("/",),
-                                          "log: the upstream divided by z entry by entry")),
+                                          Said("rule.log"))),
     elementwise("sqrt", "√", lambda x, p: np.sqrt(x), lambda x, out, p: 0.5 / out,
                 lambda z, p: f"1/(2√{nt.atom(z)})",
                 form=lambda port, n: times(
                     n, Term(f"(2√{nt.atom(n.labels[0])})", Derived(lambda g, xs, out, p: 2 * out)),
-                    "square root: the upstream divided by 2√z entry by entry", operator="/")),
+                    Said("rule.sqrt"), operator="/")),
     elementwise("abs", "abs", lambda x, p: np.abs(x), lambda x, out, p: np.sign(x),
                 lambda z, p: f"sign({nt.bare(z)})"),
     elementwise("sin", "sin", lambda x, p: np.sin(x), lambda x, out, p: np.cos(x),
@@ -207,14 +207,14 @@ _UNARY = (
                 form=lambda port, n: times(
                     n, Term(f"sin({nt.bare(n.labels[0])})",
                             Derived(lambda g, xs, out, p: np.sin(xs[0]))),
-                    "cos: minus the upstream times sin(z)", negate=True)),
+                    Said("rule.cos"), negate=True)),
     # d2l's x.detach(): the value passes unchanged, the gradient stops here (its VJP is 0 by
     # definition, not the derivative of the identity).
     elementwise("detach", "detach", lambda x, p: x.copy(),
                 lambda x, out, p: np.zeros_like(x), lambda z, p: "0",
                 form=lambda port, n: Rule((Term("0", Derived(
                     lambda g, xs, out, p: np.zeros_like(xs[0]))),), (),
-                    "detach stops the gradient: none flows back to its input"),
+                    Said("rule.detach")),
                 stops_gradient=True),
 )
 
@@ -236,13 +236,10 @@ def _matmul_rule(port: int, n: Names) -> Rule:
     (a, b), (sa, sb) = n.labels, n.shapes
     if port == 1:
         return Rule((Term(nt.t(a, sa), Input(0, True)), up(n)), ("·",),
-                    f"matrix product: the gradient of {nt.bare(b)} is {nt.t(a, sa)} times the "
-                    f"upstream")
-    entry = (f"entry (i, j) = {nt.atom(n.up)}ᵢ {nt.atom(b)}ⱼ" if sb[1] == 1 and n.out[1] == 1
-             else "")
+                    Said("rule.matmul.right", input=nt.bare(b), factor=nt.t(a, sa)))
+    entry = f"{nt.atom(n.up)}ᵢ {nt.atom(b)}ⱼ" if sb[1] == 1 and n.out[1] == 1 else ""
     return Rule((up(n), Term(nt.t(b, sb), Input(1, True))), ("·",),
-                f"matrix product: the gradient of {nt.bare(a)} is the upstream times "
-                f"{nt.t(b, sb)}", entry)
+                Said("rule.matmul.left", input=nt.bare(a), factor=nt.t(b, sb)), entry)
 
 
 def _scalar_port(shapes: tuple[Shape, ...]) -> int:
@@ -277,9 +274,9 @@ def _scale_rule(port: int, n: Names) -> Rule:
     s = _scalar_port(n.shapes)
     if port != s:
         return Rule((Term(n.labels[s], Input(s)), up(n)), ("·",),
-                    "scaling: the upstream times the scalar")
+                    Said("rule.scale.array"))
     o, (rows, cols) = 1 - s, n.shapes[1 - s]
-    a, note = n.labels[o], "scaling: the scalar's gradient adds up the upstream times the array"
+    a, note = n.labels[o], Said("rule.scale.scalar")
     if cols == 1:
         return Rule((Term(nt.t(a, n.shapes[o]), Input(o, True)), up(n)), ("·",), note)
     if rows == 1:
@@ -328,8 +325,7 @@ _LINEAR = (
        local_formula=lambda port, labels, shapes, out, p: nt.transposed_label(
            labels[1 - port]),
        shape_form=lambda port, n: Rule((Term(n.labels[1 - port], Input(1 - port)), up(n)),
-                                       ("·",), "dot product: each column gets the other "
-                                               "times the upstream"),
+                                       ("·",), Said("rule.dot")),
        scalar=ex.DOT),
     Op("scale", "·", 2, "scale", 60,
        forward=lambda xs, p: xs[0] * xs[1], vjp=_scale_vjp, jacobian=_scale_jacobian,
@@ -342,7 +338,7 @@ _LINEAR = (
        local_formula=lambda port, labels, shapes, out, p: (
            nt.eye(shapes[0]) if 1 in shapes[0] else "K (commutation)"),
        shape_form=lambda port, n: Rule((up(n, transpose=True),), (),
-                                       "transpose: the upstream, transposed back"),
+                                       Said("rule.transpose")),
        scalar=ex.rewire(lambda args, p, out: args[0].T)),
 )
 
@@ -374,7 +370,7 @@ def _repeat_rule(port: int, n: Names) -> Rule:
     right = (Term("𝟏", ones(k, 1)),) if cols == 1 and k > 1 else ()
     terms = (*left, up(n), *right)
     return Rule(terms, ("·",) * (len(terms) - 1),
-                "repeat sums back: each entry gets the sum of the upstream over its copies")
+                Said("rule.repeat"))
 
 
 def _stack_rule(port: int, n: Names) -> Rule:
@@ -385,8 +381,7 @@ def _stack_rule(port: int, n: Names) -> Rule:
     span = str(stop) if stop == start + 1 else f"{start + 1}:{stop}"
     where = f"[{span}, :]" if axis == 0 else f"[:, {span}]"
     return Rule((Term(nt.atom(n.up) + where, Upstream(block=(axis, start, stop))),), (),
-                f"stack: {nt.bare(n.labels[port])} takes its own "
-                f"{('rows', 'columns')[axis]} of the upstream")
+                Said(f"rule.stack.{('rows', 'columns')[axis]}", part=nt.bare(n.labels[port])))
 
 
 def _stack_vjp(g: np.ndarray, port: int, xs: Arrays, out: np.ndarray, p: Params) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import forms, i18n, numbers
 from .checks import VariableCheck
+from .errors import Said
 from .latex import FUNCTIONS
 from .tracedata import BackwardStep, ForwardStep, Trace
 
@@ -195,6 +196,10 @@ class Typesetter:
         """One of the page's words in its language (the catalogs' export.pdf.*)."""
         return i18n.say(f"export.pdf.{key}", self.lang, **params)
 
+    def said(self, message: Said) -> str:
+        """Words the trace carries by key (an op's rule, a δ's condition), in the PDF's language."""
+        return i18n.say(message.code, self.lang, **message.params)
+
     def eq(self, *pieces: str) -> str:
         return line(*pieces)
 
@@ -248,7 +253,7 @@ class Typesetter:
             form = edge.shape_form
             lines += [self.says(self.word("input", port=edge.port + 1, label=source.label),
                                 bold=True),
-                      self.says(form.note),
+                      self.says(self.said(form.note)),
                       self.eq(*self.shape_form(form, node.grad), self.sign(),
                               self.grad(edge.downstream)),
                       self.eq(self.says(self.word("local") + ": "),
@@ -285,7 +290,7 @@ class Typesetter:
             lines.append(self.eq(*math(d.math.text), self.sign(),
                                  self.grad(t.node(d.delta.node).grad)))
             if d.given is not None:
-                lines.append(self.says(d.given.text))
+                lines.append(self.says(self.said(d.given.text)))
         for name in t.variables:
             closed = t.closed_forms.get(name)
             lhs = ratio(t.output_name, name) + (f" = {closed.text}" if closed else "")

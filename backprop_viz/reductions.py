@@ -8,6 +8,7 @@ import numpy as np
 
 from . import expansions as ex
 from . import notation as nt
+from .errors import Said
 from .op import Arrays, Op, Params, Shape
 from .rule import Derived, Names, Output, Rule, Term, ones, up
 
@@ -74,7 +75,8 @@ def _spread(n: Names) -> tuple[Term, ...]:
     return (*left, up(n), *right)
 
 
-def _reduce_rule(note: str, factor: Callable[[Names], Term | None]) -> Callable[[int, Names], Rule]:
+def _reduce_rule(note: Said,
+                 factor: Callable[[Names], Term | None]) -> Callable[[int, Names], Rule]:
     """The upstream spread back (_spread), then scaled (mean: 1/n first) or masked (max: ∘ M)."""
     def rule(port: int, n: Names) -> Rule:
         terms, extra = _spread(n), factor(n)
@@ -129,34 +131,31 @@ def _norm_formula(port: int, labels: tuple[str, ...], shapes: tuple[Shape, ...],
     return f"{labels[0]}/‖{x}‖" if rows == 1 else f"vec({x})ᵀ/‖{x}‖"
 
 
-_TIE = "ties split it evenly"
 REDUCTIONS = (
     _reduction("sum", "Σ", lambda x, axis: np.sum(x, axis=axis, keepdims=True),
                lambda x, out, axis: np.ones_like(x), _reduce_formula("𝟏ᵀ"),
-               _reduce_rule("sum distributes: every entry gets the upstream of its sum",
-                            lambda n: None),
+               _reduce_rule(Said("rule.sum"), lambda n: None),
                ex.reduction(lambda b, e, p: ex.fold(b, "add", e), lambda n, p: n - 1)),
     _reduction("mean", "mean", lambda x, axis: np.mean(x, axis=axis, keepdims=True),
                lambda x, out, axis: np.full_like(x, 1 / _count(x, axis)),
                _reduce_formula("𝟏ᵀ/{n}"),
-               _reduce_rule("mean distributes: every entry gets the upstream of its mean, "
-                            "over the count", _mean_factor),
+               _reduce_rule(Said("rule.mean"), _mean_factor),
                ex.reduction(ex.mean, lambda n, p: n + 1 if n > 1 else 0)),
     _reduction("max", "max", lambda x, axis: np.max(x, axis=axis, keepdims=True), _ties,
                _reduce_formula("eₖᵀ, k = argmax({x})"),
-               _reduce_rule(f"max routes the upstream to the entry that is the max; {_TIE}",
+               _reduce_rule(Said("rule.max"),
                             _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.bare(m)}]")),
                # A chain of max gates: where several entries tie for the max, each gate splits
                # its gradient ½, ½, where the vector view gives every tied entry an equal share.
                ex.reduction(lambda b, e, p: ex.fold(b, "maximum", e), lambda n, p: n - 1)),
     _reduction("min", "min", lambda x, axis: np.min(x, axis=axis, keepdims=True), _ties,
                _reduce_formula("eₖᵀ, k = argmin({x})"),
-               _reduce_rule(f"min routes the upstream to the entry that is the min; {_TIE}",
+               _reduce_rule(Said("rule.min"),
                             _weights(_ties, lambda x, m: f"𝟙[{x} = {nt.bare(m)}]")),
                ex.reduction(lambda b, e, p: ex.fold(b, "minimum", e), lambda n, p: n - 1)),
     _reduction("norm", "‖·‖", lambda x, axis: np.linalg.norm(x, axis=axis, keepdims=True), _unit,
                _norm_formula,
-               _reduce_rule("norm: every entry gets the upstream times itself over the norm",
+               _reduce_rule(Said("rule.norm"),
                             _weights(_unit, lambda x, m: f"{x}/{nt.operand(m)}")),
                ex.reduction(ex.norm, lambda n, p: 2 * n if n > 1 else 1),
                text=lambda labels, p: (
@@ -203,8 +202,7 @@ VAR = Op(
         * _var_weights(xs[0], p).reshape(1, -1)),
     text=lambda labels, p: f"var({nt.bare(labels[0])}{_axis_text(p)})",
     local_formula=_var_formula,
-    shape_form=_reduce_rule("var: every entry gets the upstream times twice its distance from "
-                            "the mean, over the count", _var_factor),
+    shape_form=_reduce_rule(Said("rule.var"), _var_factor),
     scalar=ex.reduction(ex.variance, ex.variance_nodes),
 )
 
@@ -259,10 +257,10 @@ def _softmax_rule(port: int, n: Names) -> Rule:
     P ∘ G − 𝟏 c ∘ P (of rows: P ∘ G − c 𝟏ᵀ ∘ P)."""
     axis, (rows, cols) = softmax_axis(n.shapes[0], n.params), n.shapes[0]
     p, g = nt.operand(n.out_label), nt.operand(n.up)
-    note = "softmax: p times (the upstream minus its p-weighted mean)"
+    note = Said("rule.softmax")
     if (rows, cols)[axis] == 1:
         zero = Term("0", Derived(lambda g, xs, out, p: np.zeros((1, 1))))
-        return Rule((zero, up(n)), ("·",), "softmax over one entry is always 1: no gradient")
+        return Rule((zero, up(n)), ("·",), Said("rule.softmax_one"))
     weighted = Derived(lambda g, xs, out, q: np.sum(g * out, axis=axis, keepdims=True))
     head = (Term(p, Output()), up(n))
     if (cols, rows)[axis] == 1:       # one column (axis 0) or one row (axis 1)

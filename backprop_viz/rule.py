@@ -21,6 +21,7 @@ import numpy as np
 
 from . import notation as nt
 from .arrays import Shape
+from .errors import Said
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,13 @@ class Term:
 
 @dataclass(frozen=True)
 class Rule:
-    """∂s/∂input = terms[0] operators[0] terms[1] …; `note` is the rule in words; `entry`, when
-    the input is a matrix, says what its entry (i, j) is (for the Jacobian form's reshape)."""
+    """∂s/∂input = terms[0] operators[0] terms[1] …; `note` is the rule in words, a catalog key
+    (`rule.*`) with the names as parameters, said in each reader's language; `entry`, when the
+    input is a matrix, is its entry (i, j) in math (δᵢ xⱼ, for the Jacobian form's reshape)."""
 
     terms: tuple[Term, ...]
     operators: tuple[str, ...]
-    note: str
+    note: Said
     entry: str = ""
 
 
@@ -104,12 +106,12 @@ def up(names: Names, *, transpose: bool = False, negate: bool = False) -> Term:
     return Term(text, Upstream(transpose, negate))
 
 
-def through(names: Names, note: str) -> Rule:
+def through(names: Names, note: Said) -> Rule:
     """The upstream passes through unchanged."""
     return Rule((up(names),), (), note)
 
 
-def times(names: Names, factor: Term, note: str, *, negate: bool = False,
+def times(names: Names, factor: Term, note: Said, *, negate: bool = False,
           operator: str = "∘") -> Rule:
     """upstream ∘ factor: an elementwise op's rule (a 1×1 upstream with `·`)."""
     return Rule((up(names, negate=negate), factor), (operator,), note)

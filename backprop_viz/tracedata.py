@@ -203,7 +203,10 @@ class Trace:
             "deltas": [{"name": d.delta.name, "node": d.delta.node, "step": d.delta.step,
                         "text": d.math.text, "latex": d.math.latex,
                         "given": d.given and {"node": d.given.node, "axis": d.given.axis,
-                                              "text": d.given.text}} for d in self.deltas],
+                                              "text": d.given.text,
+                                              "text_code": _code(d.given.text),
+                                              "condition_code": _code(d.given.condition)}}
+                       for d in self.deltas],
             "names": [{"node": n.node, "name": n.name, **_math(n.definition)}
                       for n in self.names],
             "gradient_check": self.gradient_check and self.gradient_check.to_dict(),
@@ -329,10 +332,16 @@ def _shape_form(f: forms.Form) -> dict[str, Any]:
             "lhs": {**_math(f.lhs), "shape": list(f.lhs_shape)},
             "factors": [{**_math(x.math), "shape": list(x.shape), "ref": _ref(x.ref)}
                         for x in f.factors],
-            "operators": list(f.operators), "note": f.note}
+            "operators": list(f.operators), "note": f.note, "note_code": _code(f.note)}
 
 
 def _jacobian_form(j: forms.JacobianForm) -> dict[str, Any]:
     return {**_math(j.equation), "upstream_shape": list(j.upstream_shape),
             "local_shape": list(j.local_shape), "product_shape": list(j.product_shape),
-            "reshape": j.reshape}
+            "reshape": j.reshape, "reshape_code": _code(j.reshape)}
+
+
+def _code(said: Said) -> dict[str, Any]:
+    """Words the trace carries by key (a note, a reshape, a condition), for a reader to say
+    in its language; the English text is beside it."""
+    return {"code": said.code, "params": said.params}

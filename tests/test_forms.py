@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_ops import draw_case
 
-from backprop_viz import compiled, forms, trace
+from backprop_viz import compiled, forms, i18n, trace
 from backprop_viz.jsonio import dumps
 from backprop_viz.ops import OPS, Op
 from backprop_viz.presets import BY_ID, PRESETS
@@ -70,6 +70,8 @@ def _check_edge(op: Op, port: int, inputs: tuple[np.ndarray, ...], out: np.ndarr
     assert jac.local_shape == (out.size, inputs[port].size)
     assert jac.upstream_shape == (1, out.size) and jac.product_shape == (1, inputs[port].size)
     assert jac.reshape and jac.equation.latex
+    for said in (form.note, jac.reshape):   # words by key, every name a parameter
+        assert i18n.placeholders(i18n.catalog("ko")[said.code]) == set(said.params)
 
 
 @pytest.mark.parametrize("op", OPS.values(), ids=list(OPS))
@@ -225,7 +227,11 @@ def test_the_json_carries_both_forms_and_refs_that_point_at_the_numbers() -> Non
             assert form["lhs"]["shape"] == source["shape"]
             jac = edge["jacobian_form"]
             assert set(jac) == {"text", "latex", "upstream_shape", "local_shape",
-                                "product_shape", "reshape"}
+                                "product_shape", "reshape", "reshape_code"}
+            # the words by key beside their English: the page says them in its language
+            for text, code in ((form["note"], form["note_code"]),
+                               (jac["reshape"], jac["reshape_code"])):
+                assert i18n.say(code["code"], "en", **code["params"]) == text
     assert strict_json(dumps(data)) == data
 
 
@@ -240,6 +246,7 @@ def test_docs_describe_every_new_field() -> None:
     with open("docs/API.md", encoding="utf-8") as f:
         api = f.read()
     for field in ("shape_form", "jacobian_form", "lhs", "factors", "operators", "note", "ref",
+                  "note_code", "reshape_code",
                   "upstream_shape", "local_shape", "product_shape", "reshape", "delta",
                   "defines", "equal", "fan_out", "closed_forms", "deltas", "block", "negate"):
         assert f"`{field}`" in api, field
@@ -333,9 +340,13 @@ def test_softmax_under_cross_entropy_is_y_hat_minus_y_at_the_logits() -> None:
     d = next(d for d in t.deltas if d.delta.name == "δ₂")
     assert t.node(d.delta.node).label == "θ" and d.math.text == "δ₂ = ŷ − y"
     assert d.given is not None and t.node(d.given.node).label == "y" and d.given.axis == 0
+    assert d.given.text == "y sums to 1, as a one-hot y does"
+    assert i18n.say(d.given.text.code, "ko", **d.given.text.params) == "원-핫 y처럼 y의 합이 1"
     assert [x.math.text for x in t.deltas][0] == "δ = −𝟏"     # not 𝟏 −1
     batch = _preset("spiral")
     assert [x.math.text for x in batch.deltas][1] == "δ₂ = (softmax(S, axis=1) − Y) / 30"
+    (given,) = [x.given for x in batch.deltas if x.given is not None]
+    assert given.condition == "each row of Y sums to 1"
 
 
 @pytest.mark.parametrize("source", [

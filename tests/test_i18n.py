@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backprop_viz import i18n
+from backprop_viz import datasets, i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 # The page's modules, and the package (the notebook view's frame is titled in Python).
@@ -36,7 +36,7 @@ BUILT = {
     "speech.op": ("equals", "plus", "minus", "elementwise", "times", "by", "divided",
                   "kronecker"),
     "speech.mark": ("transpose", "prime"),
-    "training.data": ("spiral", "moons", "blobs"),
+    "training.dataset": (*datasets.BUILT_IN, "csv"),   # the boundary caption's names
 }
 
 
@@ -88,6 +88,20 @@ def test_korean_uses_the_lecture_notes_terms():
                       ("panel.product_text", "하류 기울기")]:
         assert term in ko[key], key
     assert "미니배치" in ko["training.data.help"]
+
+
+def test_the_op_tables_korean_notes_name_only_ops():
+    """A rule's note (rule.*) and a reshape (jacobian.*) in Korean: the house terms, and no
+    Latin word but an op's name (the names of the step come in as parameters)."""
+    from backprop_viz.ops import OPS
+
+    ko = i18n.catalog("ko")
+    notes = {k: v for k, v in ko.items() if k.startswith(("rule.", "jacobian."))}
+    assert len(notes) > 30
+    for key, words in notes.items():
+        latin = set(re.findall(r"[A-Za-z]{2,}", i18n.PLACEHOLDER.sub("", words)))
+        assert latin <= set(OPS), (key, latin - set(OPS))
+    assert "상류 기울기" in ko["rule.elementwise"] and "도함수" in ko["rule.elementwise"]
 
 
 @pytest.mark.parametrize(("header", "lang"), [

@@ -1,6 +1,8 @@
 """The page in Korean and English: a Korean browser gets the Korean page, the switch turns it
 to English and back at the same step without drawing the graph again, `?lang=` wins, and the
-Korean page has no English interface word left."""
+Korean page has no English interface word left: not in its own words, nor in what the server
+says by key (the presets, the op table's rules, warnings, errors, the data sets), at every step
+of every preset, in practice and in training."""
 
 from __future__ import annotations
 
@@ -8,25 +10,25 @@ import re
 
 import pytest
 
+from backprop_viz import trace
+from backprop_viz.presets import PRESETS
 from tests.pages import LECTURE, open_page
 
 pytestmark = pytest.mark.browser
 
-# Names, not words: math, file formats, keys, libraries and the lecture's own names.
+# Names, not words: math, file formats, keys, libraries, ops and the lecture's own names (a
+# word with a digit in it is a name too: CS224N, float64, w0x0).
 ALLOWED = {
-    "KaTeX", "LaTeX", "SVG", "PNG", "PDF", "DOT", "HTML", "JSON", "CSV", "CS224N", "CS231n",
+    "KaTeX", "LaTeX", "SVG", "PNG", "PDF", "DOT", "HTML", "JSON", "CSV",
     "tanh", "softmax", "sigmoid", "relu", "ReLU", "micrograd", "Ctrl", "Enter", "Home", "End",
-    "Space", "XOR", "float64", "diag", "exp", "log", "sum", "norm", "sqrt", "NaN", "Infinity",
-    "fan", "English", "max", "out", "node", "mean", "SGD",
+    "Space", "XOR", "diag", "exp", "log", "sum", "norm", "sqrt", "NaN", "Infinity", "repeat",
+    "fan", "English", "max", "out", "node", "mean", "SGD", "NER", "axis",
 }
-# What the server says (presets' titles and captions, the rules' notes, warnings, errors): the
-# server's catalog keys (preset.*, warning.*, error.*) put those in Korean, not the page's.
-SERVER = ".preset, #preset-caption, #panel p.rule, #warnings, .error-msg, .train-warning"
 # Every word a reader meets outside math, code and the graph's drawing: visible text, and the
 # labels and titles a screen reader or a pointer shows.
-WORDS = """(server) => {
+WORDS = """() => {
   const skip = 'script, style, .math, .katex, code, kbd, pre, textarea, input, svg text, '
-    + 'svg title, ' + server;
+    + 'svg title';
   const out = [];
   // a spare panel (visibility: hidden, laid out for the next step) is not seen
   const seen = (x) => x.checkVisibility({ visibilityProperty: true });
@@ -40,7 +42,7 @@ WORDS = """(server) => {
     out.push(n.textContent);
   }
   for (const e of document.querySelectorAll('[aria-label], [title], [placeholder]')) {
-    if (e.closest(server) || (!seen(e) && !e.closest('svg'))) continue;
+    if (!seen(e) && !e.closest('svg')) continue;
     for (const a of ['aria-label', 'title', 'placeholder']) {
       if (e.hasAttribute(a)) out.push(e.getAttribute(a));
     }
@@ -51,10 +53,15 @@ WORDS = """(server) => {
 COUNTER = "() => document.getElementById('counter').textContent"
 
 
-def english_words(page) -> list[str]:
+def english_words(page, names=()) -> list[str]:
+    """The words the page shows that are not Korean, but the names in ALLOWED and the
+    expression's `names` (x_Paris: also its pieces, as its subscript is said, xParis)."""
+    named = {*ALLOWED, *names, *(n.replace("_", "") for n in names),
+             *(piece for n in names for piece in n.split("_"))}
     found = []
-    for text in page.evaluate(WORDS, SERVER):
-        found += [w for w in re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", text) if w not in ALLOWED]
+    for text in page.evaluate(WORDS):
+        found += [w for w in re.findall(r"[A-Za-z][A-Za-z0-9]{2,}", text)
+                  if w not in named and not re.search(r"\d", w)]
     return sorted(set(found))
 
 
@@ -176,3 +183,133 @@ def test_the_exported_page_speaks_the_readers_language_offline(korean, tmp_path)
     korean.wait_for_function("() => document.documentElement.lang === 'en'")
     assert korean.evaluate(COUNTER) == "step 14 of 18 · backward"
     assert korean.inner_text("#play") == "Play"
+
+
+def step_to(page, k: int, n: int) -> None:
+    page.wait_for_function("(s) => document.getElementById('counter').textContent"
+                           ".startsWith(s)", arg=f"{n}단계 중 {k}단계")
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=[p.id for p in PRESETS])
+def test_every_step_of_every_preset_is_korean(korean, live_server, preset):
+    """Its chip, title and caption, then every step with the keyboard, each backward step's
+    rules in the shape convention, and back over them in the Jacobian form, with its reshape."""
+    t = trace(preset.expression, preset.variables, preset.f, preset.seed)
+    n, names = len(t.steps), tuple(t.variables)
+    open_page(korean, live_server, LECTURE, step=0)
+    korean.click(f'#presets button[data-preset="{preset.id}"]')
+    korean.wait_for_function("(v) => document.getElementById('expr').value === v",
+                             arg=preset.expression)
+    step_to(korean, 0, n)
+    # the box settled, the graph laid out again for it if it asked (a step it sets is the one
+    # it was asked at): then the steps, one key each
+    korean.wait_for_load_state("networkidle")
+    found = set(english_words(korean, names))
+    rules = []
+    korean.focus("#next")
+    for k in range(1, n + 1):
+        korean.keyboard.press("ArrowRight")
+        step_to(korean, k, n)
+        found |= set(english_words(korean, names))
+        rules += korean.locator("#panel p.rule").all_inner_texts()
+    # back over the backward steps in the Jacobian form: each reshape said in Korean
+    korean.check('input[name="form"][value="jacobian"]')
+    korean.wait_for_function("() => new URLSearchParams(location.search).get('form') === "
+                             "'jacobian'")
+    found |= set(english_words(korean, names))
+    reshapes = []
+    korean.focus("#prev")
+    for k in range(n - 1, len(t.nodes), -1):
+        korean.keyboard.press("ArrowLeft")
+        step_to(korean, k, n)
+        found |= set(english_words(korean, names))
+        reshapes += korean.locator("#panel p.rule").all_inner_texts()
+    assert sorted(found) == []
+    for said in (rules, reshapes):   # the notes and reshapes are said, in Korean
+        assert said and all(re.search("[가-힣]", r) for r in said)
+    assert "상류 기울기" in " ".join(rules) and "기울기" in " ".join(reshapes)
+
+
+def test_practice_says_its_feedback_again_when_the_language_changes(korean, live_server):
+    open_page(korean, live_server, LECTURE, step=14)
+    korean.click("#practice")
+    w, x = (korean.locator("#panel section.input .ask").nth(i) for i in (0, 1))
+    w.locator("input.answer").fill("[1; 2")
+    w.locator("input.answer").press("Enter")
+    x.locator("input.answer").fill("[1; 2; 3]")
+    x.locator("button.check").click()
+    assert "'['을 닫는 ']'가 필요합니다" in w.locator(".error-msg").inner_text()
+    assert x.locator(".ask-feedback.wrong").inner_text().startswith("오답")
+    assert english_words(korean) == []
+
+    korean.click('#lang-switch [data-lang="en"]')
+    korean.wait_for_function("() => document.documentElement.lang === 'en'")
+    w, x = (korean.locator("#panel section.input .ask").nth(i) for i in (0, 1))
+    assert w.locator(".error-msg").inner_text() == "expected ']' to close the '[' at column 6"
+    assert x.locator(".ask-feedback.wrong").inner_text() == \
+        "Wrong: your answer is 3×1 but the gradient is 4×1"
+    # what was typed stays in its field, to be corrected
+    assert [w.locator("input.answer").input_value(), x.locator("input.answer").input_value()] \
+        == ["[1; 2", "[1; 2; 3]"]
+
+    korean.click('#lang-switch [data-lang="ko"]')
+    korean.wait_for_function("() => document.documentElement.lang === 'ko'")
+    x = korean.locator("#panel section.input .ask").nth(1)
+    x.locator("button.show").click()
+    assert "답을 봤으므로 점수에 넣지 않습니다" in x.inner_text()
+    assert english_words(korean) == []
+
+
+def test_training_on_a_data_set_is_korean(korean, live_server):
+    """The boundary's caption names the data set in Korean; a data set the net cannot take
+    (XOR's two classes for the spiral's three) is a Korean error."""
+    open_page(korean, live_server, LECTURE)
+    korean.click('#presets button[data-preset="spiral"]')
+    korean.wait_for_selector("#train-data:not([hidden])")
+    korean.wait_for_load_state("networkidle")   # the preset drawn, laid out for its box
+    korean.fill("#train-k", "3")
+    for name, said in [("spiral", "나선"), ("blobs", "덩어리")]:
+        korean.select_option("#data-name", name)
+        korean.click("#train-data-run")
+        korean.wait_for_function("(s) => document.querySelector('#boundary-figure figcaption')"
+                                 "?.textContent.includes(s)", arg=f"{said} 데이터셋의 점")
+        assert english_words(korean, ("W1", "W2", "b1", "b2")) == [], name
+    korean.click('#lang-switch [data-lang="en"]')
+    korean.wait_for_function("() => document.documentElement.lang === 'en'")
+    assert "the points of the blobs data set" in korean.inner_text("#boundary-figure figcaption")
+    korean.click('#lang-switch [data-lang="ko"]')
+    korean.wait_for_function("() => document.documentElement.lang === 'ko'")
+    korean.select_option("#data-name", "xor")
+    korean.click("#train-data-run")
+    korean.wait_for_selector("#train-error:not([hidden]) .error-msg")
+    assert "형태가 맞지 않습니다" in korean.inner_text("#train-error")
+    assert english_words(korean) == []
+    korean.click('#lang-switch [data-lang="en"]')   # the error said again, in English
+    korean.wait_for_function("() => document.documentElement.lang === 'en'")
+    assert "Y is 30×2 but log(softmax(S, axis=1)) is 30×3" in korean.inner_text("#train-error")
+
+
+@pytest.mark.parametrize(("expression", "variables", "where", "said"), [
+    (LECTURE, {}, "#warnings", "Wx은(는) 곱 W · x(으)로 읽습니다"),
+    ("s = sum(log(x))", {"x": {"value": [[-1], [2]]}}, "#warnings", "유한하지 않습니다"),
+    ("s = sum(W x)", {"W": {"shape": [3, 4]}, "x": {"shape": [3, 1]}}, "#expr-error",
+     "형태가 맞지 않습니다"),
+])
+def test_a_warning_and_an_error_are_korean(korean, live_server, expression, variables, where,
+                                           said):
+    open_page(korean, live_server, expression, variables,
+              until=f"() => !document.querySelector('{where}').hidden")
+    assert said in korean.inner_text(where)
+    assert english_words(korean) == []
+
+
+def test_an_error_typed_is_korean(korean, live_server):
+    open_page(korean, live_server, LECTURE)
+    korean.fill("#expr", "s = (x +")
+    korean.click("#render")
+    korean.wait_for_selector("#expr-error .error-msg")
+    assert "5번째 열의 '('이(가) 닫히지 않았습니다" in korean.inner_text("#expr-error")
+    assert english_words(korean) == []
+    korean.click('#lang-switch [data-lang="en"]')   # the error said again, in English
+    korean.wait_for_function("() => document.documentElement.lang === 'en'")
+    assert "'(' at column 5 is never closed" in korean.inner_text("#expr-error")

@@ -22,7 +22,7 @@ from backprop_viz.syntax import METHOD_HINTS, OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [*sorted((ROOT / "backprop_viz").glob("*.py")), ROOT / "gunicorn.conf.py"]
-OWNED = ("error.", "warning.", "preset.", "export.")
+OWNED = ("error.", "warning.", "preset.", "export.", "rule.", "jacobian.", "delta.")
 # The codes the source builds from a table: the f-string's text, and what fills its hole.
 BUILT = {
     "error.call.option.{}": {n for names in OPTIONS.values() for n in names},
@@ -40,6 +40,10 @@ BUILT = {
                       "subset", "direction", "joint", "unchecked"},
     "preset.{}.title": {p.id for p in PRESETS},
     "preset.{}.caption": {p.id for p in PRESETS},
+    # the op table's notes (ops.py): a gate's, a stack's
+    "rule.{}": {"maximum", "minimum"},
+    "rule.stack.{}": {"rows", "columns"},
+    "delta.given.{}": {"whole", "column", "row"},   # deltas.py: what ŷ − y takes for granted
 }
 
 
@@ -47,7 +51,7 @@ def _codes_in_source() -> tuple[set[str], set[str]]:
     """Every code the source names: string constants that look like one, and the f-strings
     of BUILT expanded; plus the f-string patterns found (to check BUILT covers them)."""
     codes, patterns = set(), set()
-    code = re.compile(r"(?:error|warning|export|preset)\.[a-z0-9_.-]+")
+    code = re.compile(r"(?:error|warning|export|preset|rule|jacobian|delta)\.[a-z0-9_.-]+")
     for path in SOURCES:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         parts = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
@@ -242,6 +246,10 @@ def test_the_every_step_pdfs_words_follow_lang():
     assert "backward step" in en.page(first_backward)[0]
     assert "역전파" in ko.page(first_backward)[0] and "상류 기울기" in ko.page(first_backward)[1]
     assert "순전파" in ko.page(0)[1]
+    # the op table's rule in the PDF's language too (s = uᵀ h: a matrix product)
+    assert "matrix product: the gradient of h" in " ".join(en.page(first_backward))
+    said = " ".join(ko.page(first_backward))
+    assert "행렬곱: h의 기울기는" in said and "matrix product" not in said
     last = " ".join(ko.page(len(t.steps)))
     assert "기울기 검사" in last and "최대 상대 오차" in last and "Gradient check" not in last
 

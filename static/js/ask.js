@@ -17,6 +17,18 @@ import { saidPartial, saidText } from "./words.js";
 
 const LETTER = /\p{L}/u; // an answer with a letter in it is a formula
 
+// What each question's form holds besides its result, for the trace's results (a new trace
+// starts afresh): the text typed, and what its status says, as a function, so that a panel
+// drawn again (at a new language) keeps the answer and says the message in the new words.
+const drafts = new WeakMap();
+
+function draftOf(key) {
+  if (!drafts.has(state.practice.results)) drafts.set(state.practice.results, new Map());
+  const mine = drafts.get(state.practice.results);
+  if (!mine.has(key)) mine.set(key, { text: "", status: null });
+  return mine.get(key);
+}
+
 // The practice panel of a backward step. `shown` draws what the panel shows without practice:
 // upstream(step, node), input(step, node, input, source), section(input, source, ...children).
 export function askBackward(step, node, shown) {
@@ -72,8 +84,12 @@ function block(q, lhs, reveal, intro = []) {
       placeholder: t("practice.placeholder"), "aria-label": t("practice.field_label",
         { grad: lhs.text, shape: `${lhs.shape[0]}×${lhs.shape[1]}` }),
     });
+    const draft = draftOf(q.key);
+    field.value = draft.text;
+    field.addEventListener("input", () => { draft.text = field.value; });
     const status = el("div", { class: "ask-status", role: "status" });
-    if (r) status.replaceChildren(feedback(r));
+    if (draft.status) status.replaceChildren(...draft.status());
+    else if (r) status.replaceChildren(feedback(r));
     const form = el("form", { class: "ask-form" }, field,
       el("button", { type: "submit", class: "check" }, t("practice.check")),
       button(t("practice.check_formula"), "formula", () => checkFormula(q, field, status, settle)),
@@ -121,7 +137,7 @@ function feedback(r) {
 function checkAnswer(q, field, status, settle) {
   const text = field.value;
   if (!text.trim()) {
-    say(status, t("practice.empty"));
+    tell(q, status, () => said(t("practice.empty")));
     return;
   }
   let answer;
@@ -133,7 +149,7 @@ function checkAnswer(q, field, status, settle) {
       checkFormula(q, field, status, settle);
       return;
     }
-    say(status, err.message, text, err.position);
+    tell(q, status, () => said(parseError(text), text, err.position));
     return;
   }
   const { right } = compareAnswer(answer, q.expected);
@@ -153,12 +169,12 @@ async function checkFormula(q, field, status, settle) {
       { ...state.request, formula, step: state.step, port: q.port });
     data = await response.json();
   } catch (err) {
-    say(status, t("ui.no_answer", { why: err.message }));
+    tell(q, status, () => said(t("ui.no_answer", { why: err.message })));
     return;
   }
   if (results !== state.practice.results) return; // the trace changed meanwhile
   if (!response.ok) {
-    say(status, errorText(data), formula, data.position);
+    tell(q, status, () => said(errorText(data), formula, data.position));
     return;
   }
   const [r, c] = data.shape;
@@ -173,11 +189,28 @@ async function checkFormula(q, field, status, settle) {
 
 function settleOr(q, status, settle) {
   if (settled(q.key)) settle();
-  else status.replaceChildren(feedback(result(q.key)));
+  else tell(q, status, () => [feedback(result(q.key))]);
+}
+
+// What the status under a question's field says: `words` draws it, now and again when the
+// panel is drawn again (a new language says it in its own words).
+function tell(q, status, words) {
+  draftOf(q.key).status = words;
+  status.replaceChildren(...words());
+}
+
+// Why `text` is not an answer, in the page's language now.
+function parseError(text) {
+  try {
+    parseAnswer(text);
+    return "";
+  } catch (err) {
+    return err.message;
+  }
 }
 
 // A message under the field; with a position, the text with a ^ under that character.
-function say(status, message, text, position) {
+function said(message, text, position) {
   const parts = [el("p", { class: "error-msg" }, message)];
   if (Number.isInteger(position) && typeof text === "string") {
     const chars = Array.from(text);
@@ -185,7 +218,7 @@ function say(status, message, text, position) {
       el("span", { class: "caret-pad", "aria-hidden": "true" },
         chars.slice(0, Math.min(position, chars.length)).join("")), "^"));
   }
-  status.replaceChildren(...parts);
+  return parts;
 }
 
 // The score at the last step (drawn by the panel; redrawn here as the last answers come in).

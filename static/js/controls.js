@@ -5,7 +5,7 @@ import { postJson, postTrace } from "./api.js";
 import { fmt } from "./format.js";
 import { fitBox, loadSvg, onRelayout, respeak } from "./graph.js";
 import { el } from "./dom.js";
-import { errorText, onLang, t, tn, warningText } from "./i18n.js";
+import { errorText, messageText, onLang, t, tn, warningsOf } from "./i18n.js";
 import { drawPanel } from "./panel.js";
 import { initPlayer, playWords, readUrl, saveUrl, setStep } from "./player.js";
 import { coldStart, initPresets, relabelPresets, showCaption } from "./presets.js";
@@ -73,7 +73,8 @@ export async function renderGraph(targetStep, { fresh = false } = {}) {
     if (response.ok) shown = await shownView(body, data);
   } catch (err) {
     if (sequence === state.sequence) {
-      showError({ error: t("ui.no_answer", { why: err.message }), position: null });
+      const params = { why: err.message };
+      showError({ code: "ui.no_answer", params, error: t("ui.no_answer", params), position: null });
     }
     return;
   }
@@ -121,7 +122,7 @@ function describe(trace) {
     " · ", trace.output, " = ", el("span", { class: "output-value" }, fmt(trace.value)),
     ...(trace.gradient_check ? [" · ", checkBadge(trace.gradient_check)] : []));
   const warnings = $("warnings");
-  warnings.replaceChildren(...trace.warnings.map((w, i) => el("li", {}, warningText(w),
+  warnings.replaceChildren(...warningsOf(trace).map((w, i) => el("li", {}, messageText(w),
     ...(i < (trace.splits ?? []).length ? [" ", readWhole(trace.splits[i])] : []))));
   warnings.hidden = trace.warnings.length === 0;
 }
@@ -155,6 +156,8 @@ function checkBadge(check) {
   return badge;
 }
 
+let shownError = []; // the error under the expression, drawn again at a new language
+
 function showError(err, expression) {
   markFresh();
   // a variable's edit failed: say so beside it, where the user is typing
@@ -162,6 +165,11 @@ function showError(err, expression) {
     $("expr-error").hidden = true;
     return;
   }
+  shownError = [err, expression];
+  drawError(err, expression);
+}
+
+function drawError(err, expression) {
   const box = $("expr-error");
   const parts = [el("p", { class: "error-msg" }, errorText(err))];
   if (Number.isInteger(err.position) && typeof expression === "string") {
@@ -227,6 +235,7 @@ function relabel() {
   } else {
     saveUrl();
   }
+  if (!$("expr-error").hidden) drawError(...shownError);
   playWords();
   relabelPresets();
   relabelViews();

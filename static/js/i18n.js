@@ -92,11 +92,15 @@ export function errorText(err) {
   return err?.error || t("ui.went_wrong");
 }
 
-// A warning: a text, or {code, params, text} said in the page's language where it can be.
-export function warningText(w) {
+// A message the server sent by key (a warning, a rule's note): a text, or {code, params, text}
+// said in the page's language where it can be.
+export function messageText(w) {
   if (typeof w === "string") return w;
   return w?.code && has(w.code) ? t(w.code, w.params ?? {}) : w?.text ?? String(w);
 }
+
+// An answer's warnings by key (`warning_codes`, each {code, params, text}), for messageText.
+export const warningsOf = (answer) => answer.warning_codes ?? answer.warnings ?? [];
 
 const ATTRIBUTES = ["title", "aria-label", "placeholder"];
 

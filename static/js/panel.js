@@ -4,7 +4,7 @@
 
 import { askBackward, scoreParts } from "./ask.js";
 import { el } from "./dom.js";
-import { currentLang, t, tn } from "./i18n.js";
+import { currentLang, messageText, t, tn } from "./i18n.js";
 import { linkPanel } from "./links.js";
 import { equation, math, typeset } from "./math.js";
 import { downstreamOf, state } from "./state.js";
@@ -303,7 +303,7 @@ function shapeForm(step, input, source) {
     : `${joinFactors(form, (f) => texMatrix(factorArray(f.ref, step),
       f.ref.upstream || f.ref.of === "grad" ? "grad" : "val"))} = ${texMatrix(down, "grad")}`;
   return [
-    el("p", { class: "rule" }, form.note),
+    el("p", { class: "rule" }, messageText({ ...form.note_code, text: form.note })),
     equation(withShapes, form.text, t("panel.what.rule", { node: source.label })),
     equation(numbers, form.text, t("panel.what.rule_numbers", { node: source.label }),
       [...form.factors.map((f) => factorArray(f.ref, step)), down]),
@@ -332,7 +332,7 @@ function jacobianForm(step, node, input, source) {
       t("panel.product_text"), t("panel.what.product"),
       [asRow(node.grad), input.local, asRow(down)]));
   }
-  parts.push(el("p", { class: "rule" }, form.reshape));
+  parts.push(el("p", { class: "rule" }, messageText({ ...form.reshape_code, text: form.reshape })));
   parts.push(valueEquation(source, down, "grad", saidPartial(out, source)));
   return parts;
 }

@@ -5,7 +5,7 @@
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
 import { fitBox, initZoomPan, loadSvg, respeak } from "./graph.js";
-import { initI18n, onLang, t, warningText } from "./i18n.js";
+import { initI18n, messageText, onLang, t, warningsOf } from "./i18n.js";
 import { initLinks } from "./links.js";
 import { loadMath } from "./math.js";
 import { initPlayer, playWords, setStep } from "./player.js";
@@ -23,7 +23,7 @@ async function start() {
   const describe = () => {
     $("graph").setAttribute("aria-label",
       t("ui.graph_of", { parsed: trace.parsed, n: trace.nodes.length }));
-    $("warnings").replaceChildren(...trace.warnings.map((w) => el("li", {}, warningText(w))));
+    $("warnings").replaceChildren(...warningsOf(trace).map((w) => el("li", {}, messageText(w))));
   };
   describe();
   $("parsed").replaceChildren(el("code", {}, trace.parsed), " · ", trace.output, " = ",

@@ -75,7 +75,7 @@ export function withNumbers(structure, numbers) {
     gradients[name] = node.grad ?? zeros(node.shape);
   }
   return { ...structure, nodes, steps, variables, gradients, seed: numbers.seed,
-    value: numbers.value, warnings: numbers.warnings,
+    value: numbers.value, warnings: numbers.warnings, warning_codes: numbers.warning_codes,
     gradient_check: withBackprop(numbers.gradient_check, gradients) };
 }
 

@@ -12,7 +12,7 @@
 import { postJson } from "./api.js";
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
-import { errorText, has, onLang, t, tn, warningText } from "./i18n.js";
+import { errorText, messageText, onLang, t, tn, warningsOf } from "./i18n.js";
 import {
   accuracyCurve, batchLossCurve, boundaryPlot, classClass, classMarker, lossCurve, percent,
 } from "./plot.js";
@@ -20,8 +20,9 @@ import { state } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const ticked = new Map(); // name → the user's tick, where the user changed the rule's
-// What the result line, the progress and the figures show, drawn again in a new language.
-const shown = { result: null, progress: null };
+// What the result line, the progress, the figures and an error show, drawn again in a new
+// language.
+const shown = { result: null, progress: null, error: null };
 
 // The default rule, as training.INPUTS_AND_TARGETS states it (the template writes the names).
 function isParameter(name) {
@@ -58,8 +59,10 @@ function busy(on) {
   $("training").setAttribute("aria-busy", String(on));
 }
 
-function showTrainError(message) {
-  $("train-error").replaceChildren(el("p", { class: "error-msg" }, message));
+// An error under the training controls: `words` says it, and again at a new language.
+function showTrainError(words) {
+  shown.error = words;
+  $("train-error").replaceChildren(el("p", { class: "error-msg" }, words()));
   $("train-error").hidden = false;
 }
 
@@ -70,7 +73,8 @@ function report(answer, output) {
     output, before: el("span", { class: "before" }, fmt(answer.before)),
     after: el("strong", { class: "after" }, fmt(answer.after)), steps: answer.steps,
     eta: fmt(answer.eta) }),
-  ...answer.warnings.map((w) => el("span", { class: "train-warning" }, ` · ${warningText(w)}`)));
+  ...warningsOf(answer).map((w) => el("span", { class: "train-warning" },
+    ` · ${messageText(w)}`)));
 }
 
 // A figure holds one plot and its caption; it belongs to the expression it was drawn for.
@@ -105,13 +109,13 @@ async function run(steps) {
     response = await postJson("/api/train", body);
     answer = await response.json();
   } catch (err) {
-    showTrainError(t("ui.no_answer", { why: err.message }));
+    showTrainError(() => t("ui.no_answer", { why: err.message }));
     return;
   } finally {
     busy(false);
   }
   if (!response.ok) {
-    showTrainError(errorText(answer));
+    showTrainError(() => errorText(answer));
     return;
   }
   $("train-error").hidden = true;
@@ -156,11 +160,12 @@ function showDataFields() {
   for (const node of document.querySelectorAll(".data-csv")) node.hidden = !csv;
 }
 
-// The request's `dataset`, from the fields (a CSV file is read once it is chosen).
+// The request's `dataset`, from the fields (a CSV file is read once it is chosen), or null
+// while the CSV file is not chosen.
 function dataset() {
   const standardise = $("data-standardise").checked;
   if ($("data-name").value === "csv") {
-    if (fit.csv === null) throw new Error(t("training.choose_csv"));
+    if (fit.csv === null) return null; // no file chosen yet
     return { csv: fit.csv, label: $("data-label").value.trim(), standardise };
   }
   const spec = { name: $("data-name").value, points_per_class: Number($("data-points").value),
@@ -198,15 +203,14 @@ async function runData() {
   const total = Number($("train-k").value);
   const parameters = [...$("train-params").querySelectorAll("input:checked")]
     .map((box) => box.value);
-  let base;
-  try {
-    base = { expression: state.request.expression, f: state.request.f, seed: state.request.seed,
-      dataset: dataset(), batch_size: Number($("batch-size").value),
-      eta: Number($("eta").value), l2: Number($("l2").value), parameters };
-  } catch (err) {
-    showTrainError(err.message);
+  const data = dataset();
+  if (data === null) {
+    showTrainError(() => t("training.choose_csv"));
     return;
   }
+  const base = { expression: state.request.expression, f: state.request.f,
+    seed: state.request.seed, dataset: data, batch_size: Number($("batch-size").value),
+    eta: Number($("eta").value), l2: Number($("l2").value), parameters };
   const output = state.vector.output;
   const curves = { losses: [], accuracies: [] };
   let values = null;
@@ -226,7 +230,7 @@ async function runData() {
         ...base, start, steps, variables: variables(parameters, values) });
       const answer = await response.json();
       if (!response.ok) {
-        showTrainError(errorText(answer));
+        showTrainError(() => errorText(answer));
         break;
       }
       const ms = Math.max(performance.now() - began, 1);
@@ -242,7 +246,7 @@ async function runData() {
       if (answer.warnings.length || answer.steps < steps) break;
     }
   } catch (err) {
-    showTrainError(t("ui.no_answer", { why: err.message }));
+    showTrainError(() => t("ui.no_answer", { why: err.message }));
   } finally {
     $("train-stop").disabled = true;
     busy(false);
@@ -263,8 +267,7 @@ function drawFit(answer, curves, output) {
     { rows: data.labels.length, accuracy: percent(answer.accuracy), steps }));
   if (boundary) {
     showFigure("boundary-figure", boundaryPlot(boundary, data), [
-      t("training.boundary_caption", { steps, name: has(`training.data.${data.name}`)
-        ? t(`training.data.${data.name}`) : data.name }), " ",
+      t("training.boundary_caption", { steps, name: t(`training.dataset.${data.name}`) }), " ",
       ...data.class_names.map((name, k) => el("span", { class: `swatch ${classClass(k)}` },
         el("span", { class: "mark", "aria-hidden": "true" },
           { circle: "●", square: "■", triangle: "▲" }[classMarker(k)]), ` ${name}`)),
@@ -278,7 +281,8 @@ function reportFit(answer, steps) {
   $("train-result").replaceChildren(
     ...tn("training.fit_result", { steps, epochs: fmt(answer.epochs),
       accuracy: el("strong", { class: "after accuracy" }, steps ? percent(answer.accuracy) : "–") }),
-    ...answer.warnings.map((w) => el("span", { class: "train-warning" }, ` · ${warningText(w)}`)));
+    ...warningsOf(answer).map((w) => el("span", { class: "train-warning" },
+      ` · ${messageText(w)}`)));
 }
 
 // The graph's backprop for the next mini-batch, at the parameters training ended at: the
@@ -313,6 +317,7 @@ export function initTraining(render) {
   onLang(() => {
     shown.result?.();
     shown.progress?.();
+    if (!$("train-error").hidden) showTrainError(shown.error);
   });
   $("data-file").addEventListener("change", async () => {
     const file = $("data-file").files[0];

@@ -74,9 +74,10 @@ function holds(given) {
 // The note under a δ whose formula assumes something of the numbers.
 export function givenNote(found) {
   if (!found?.d.given) return [];
+  const given = found.d.given;
   return [el("p", { class: "rule" }, found.given
-    ? t("panel.given_holds", { given: found.d.given.text })
-    : t("panel.given_fails", { given: found.d.given.text.split(",")[0] }))];
+    ? t("panel.given_holds", { given: { ...given.text_code, text: given.text } })
+    : t("panel.given_fails", { given: given.condition_code }))];
 }
 
 // Every text a backward step's panel says, to find the names it uses.
