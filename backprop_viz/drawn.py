@@ -10,14 +10,14 @@ the same geometry. An export keeps `dot`'s own labels (render.export_source): it
 `dot` writes whole, in PNG and PDF too.
 
 The SVG elements are the ones `dot` wrote for those labels: `<text text-anchor="start">` at
-the texts column's left edge (the shape at its right edge), and for each heat map a
-`<polygon>` with its placeholder fill (static/js/heat.js finds the cells by it).
+their cells' left edges, and for each heat map a `<polygon>` with its placeholder fill
+(static/js/heat.js finds the cells by it).
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from . import boxes
@@ -25,6 +25,61 @@ from . import boxes
 BASELINE = boxes.LINE / 2 + 0.26 * boxes.FONT_SIZE   # a line's baseline below its cell's top
 INSET = 0.5                                          # dot's cell inset, kept for alike boxes
 _SEPARATORS = str.maketrans(",MCLZ", "     ")         # a path's commands, its points' commas
+
+
+# ---------------------------------------------------------------- the export's table
+
+TABLE = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"'
+
+
+def _cell(width: int, height: int, inner: str, fill: str) -> str:
+    return (f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height}" BGCOLOR="{fill}">'
+            f"{inner}</TD>")
+
+
+def _heat_map(b: boxes.Box, fill: str, colours: Sequence[Sequence[str]] | None) -> str:
+    """A heat map's reserved cell; an export's holds a cell per entry, in its colour."""
+    c = boxes.HEAT_CELL
+    inner = ""
+    if colours is not None:
+        rows = "".join("<TR>" + "".join(_cell(c, c, "", col) for col in row) + "</TR>"
+                       for row in colours)
+        inner = f"{TABLE}>{rows}</TABLE>"
+    return _cell(b.cols * c, b.rows * c, inner, fill)
+
+
+def table(b: boxes.Box, lines: Sequence[str], maps: Sequence[Sequence[Sequence[str]] | None]
+          = (None, None)) -> str:
+    """A node's HTML-like label as an export has it (`elements` draws the page's alike): the
+    title, the value slot and the gradient slot on three lines, the shape after the title or
+    before the value (four texts, in the order title, shape, value, gradient: docs/API.md),
+    and an array's heat maps to their right, the values' above the gradient's."""
+    title, shape, value, grad = lines   # the title is bold, as the page's CSS draws it
+    line = f'HEIGHT="{boxes.LINE}" ALIGN="LEFT"'
+    wide = f'<TD COLSPAN="2" WIDTH="{b.text}" {line}>'
+    first, second = f"<B>{title}</B>", value
+    if b.shape_line:
+        second = f'{shape}</TD><TD WIDTH="{b.text - b.shape}" {line}>{value}'
+        head = f"<TR>{wide}{first}</TD></TR><TR><TD WIDTH=\"{b.shape}\" {line}>{second}</TD></TR>"
+    else:
+        first += f'</TD><TD WIDTH="{b.shape}" {line}>{shape}'
+        head = (f'<TR><TD WIDTH="{b.text - b.shape}" {line}>{first}</TD></TR>'
+                f"<TR>{wide}{second}</TD></TR>")
+    texts = f"{TABLE}>{head}<TR>{wide}{grad}</TD></TR></TABLE>"
+    cells = f"<TD>{texts}</TD>"
+    if b.rows:   # HEAT_GAP apart and from the texts, in a cell of their own size (centred)
+        stack = f"<TR>{_heat_map(b, boxes.HEAT_VALUE_FILL, maps[0])}</TR>"
+        if b.grad_map:
+            stack += f"<TR>{_heat_map(b, boxes.HEAT_GRAD_FILL, maps[1])}</TR>"
+        gap, n = boxes.HEAT_GAP, 2 if b.grad_map else 1
+        spaced = TABLE.replace('CELLSPACING="0"', f'CELLSPACING="{gap}"')
+        cells += (f'<TD FIXEDSIZE="TRUE" WIDTH="{b.cols * boxes.HEAT_CELL + 2 * gap}" '
+                  f'HEIGHT="{n * (b.rows * boxes.HEAT_CELL + gap) + gap}">'
+                  f"{spaced}>{stack}</TABLE></TD>")
+    return f"<{TABLE}><TR>{cells}</TR></TABLE>>"
+
+
+# ---------------------------------------------------------------- the page's drawing
 
 
 @dataclass(frozen=True)
@@ -56,23 +111,28 @@ def _centre(line: str) -> tuple[float, float]:
 
 
 def elements(label: Label, cx: float, cy: float) -> list[str]:
-    """The label's SVG elements for a box centred at (cx, cy), as its table places them."""
+    """The label's SVG elements for a box centred at (cx, cy), as its table places them
+    (`table`): the title, the value slot and the gradient slot on three lines, the shape
+    in its cell at the title line's end or before the value slot; the heat maps right of the
+    texts, the value map above the gradient map, the two centred on the box."""
     b = label.box
     left = cx - b.width / 2 + boxes.PAD + INSET
     top = cy - 3 * boxes.LINE / 2
     title, shape, value, grad = label.texts
-    out = [_text(left, top + BASELINE, title),
-           _text(left + b.text, top + BASELINE, shape, "end"),
-           _text(left, top + boxes.LINE + BASELINE, value),
+    second = top + boxes.LINE + BASELINE
+    shape_at = (left, second) if b.shape_line else (left + b.text - b.shape, top + BASELINE)
+    out = [_text(left, top + BASELINE, title), _text(*shape_at, shape),
+           _text(left + (b.shape if b.shape_line else 0), second, value),
            _text(left, top + 2 * boxes.LINE + BASELINE, grad)]
     if b.rows:
         width, height = b.cols * boxes.HEAT_CELL, b.rows * boxes.HEAT_CELL
-        x = left + b.text + boxes.HEAT_GAP
         fills = (boxes.HEAT_VALUE_FILL, boxes.HEAT_GRAD_FILL) if b.grad_map else \
             (boxes.HEAT_VALUE_FILL,)
+        x = left + b.text + boxes.HEAT_GAP
+        y = cy - (len(fills) * (height + boxes.HEAT_GAP) - boxes.HEAT_GAP) / 2
         for fill in fills:
-            out.append(_cells(x, cy - height / 2, width, height, fill))
-            x += width + boxes.HEAT_GAP
+            out.append(_cells(x, y, width, height, fill))
+            y += height + boxes.HEAT_GAP
     return out
 
 

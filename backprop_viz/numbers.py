@@ -60,13 +60,3 @@ def brief(a: np.ndarray, entries: int) -> str:
     sep = "; " if a.shape[1] == 1 else ", "
     shown = [number(float(v)) for v in a.flat[:entries]]
     return "[" + sep.join(shown) + (sep + "…" if a.size > entries else "") + "]"
-
-
-def brief_chars(s: tuple[int, int], entries: int) -> int:
-    """The characters `brief` writes for an array of this shape, for the common numbers (a
-    rarer, wider one overflows its slot's padding a little)."""
-    size = s[0] * s[1]
-    if size == 1:
-        return WIDEST
-    shown = min(size, entries)
-    return 2 + shown * WIDEST + 2 * (shown - 1) + (3 if size > shown else 0)

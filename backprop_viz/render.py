@@ -20,7 +20,6 @@ import itertools
 import re
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -156,7 +155,7 @@ def _head(labels: bool, plan: layout.Layout, palette: dict[str, str] = PALETTE,
     loose = "" if labels else " nslimit=0.2 mclimit=0.1"   # bounded work for huge graphs
     # An edge label is a rank of its own between two nodes, so a labelled graph needs only half
     # the separation: the sigmoid neuron then fits a laptop's graph box with the panel beside it.
-    sep = 0.15 if labels else 0.3
+    sep = 0.15 if labels else 0.12
     ground = "bgcolor=transparent" if bg == "transparent" else \
         f'bgcolor="{bg}" fontcolor="{palette["ink"]}"'
     return [
@@ -180,51 +179,30 @@ def _node_attrs(trace: Trace, node: Node, b: boxes.Box, fill: dict[str, str] = F
             f'height={b.height / 72:.3f} fillcolor="{fill[node.kind]}"{extra}')
 
 
-TABLE = '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"'
-
-
-def _cell(width: int, height: int, inner: str, fill: str) -> str:
-    return (f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height}" BGCOLOR="{fill}">'
-            f"{inner}</TD>")
-
-
-def _map(b: boxes.Box, fill: str, colours: Sequence[Sequence[str]] | None) -> str:
-    """A heat map's reserved cell; an export's holds a cell per entry, in its colour."""
-    c = boxes.HEAT_CELL
-    inner = ""
-    if colours is not None:
-        rows = "".join("<TR>" + "".join(_cell(c, c, "", col) for col in row) + "</TR>"
-                       for row in colours)
-        inner = f"{TABLE}>{rows}</TABLE>"
-    return _cell(b.cols * c, b.rows * c, inner, fill)
-
-
-def _label(b: boxes.Box, lines: Sequence[str], maps: Sequence[Sequence[Sequence[str]] | None]
-           = (None, None)) -> str:
-    """A node's HTML-like label: title and shape on one line, the value slot, the gradient
-    slot (four texts, in that order: docs/API.md), and an array's heat maps to their right."""
-    title, shape, value, grad = lines   # the title is bold, as the page's CSS draws it
-    cell = f'<TD WIDTH="{b.text}" HEIGHT="{boxes.LINE}" ALIGN="LEFT">'
-    texts = (f'{TABLE}><TR>{cell}{TABLE}><TR><TD><B>{title}</B></TD><TD WIDTH="5"></TD>'
-             f"<TD>{shape}</TD></TR></TABLE></TD></TR><TR>{cell}{value}</TD></TR>"
-             f"<TR>{cell}{grad}</TD></TR></TABLE>")
-    cells = f"<TD>{texts}</TD>"
-    gap = f'<TD WIDTH="{boxes.HEAT_GAP}"></TD>'
-    if b.rows:
-        cells += gap + _map(b, boxes.HEAT_VALUE_FILL, maps[0])
-        if b.grad_map:
-            cells += gap + _map(b, boxes.HEAT_GRAD_FILL, maps[1])
-    return f"<{TABLE}><TR>{cells}</TR></TABLE>>"
+MEASURED_NODES = 40   # a graph this small is laid out each way for its box, the best kept
 
 
 def plan_for(trace: Trace, aspect: float | None,
              sized: dict[str, boxes.Box] | None = None) -> layout.Layout:
-    """The layout for a box of this aspect (layout.choose), from the boxes' sizes."""
+    """The layout for a box of this aspect (layout.choose); a small graph's from the sizes
+    `dot` lays each candidate out at (remembered in LAYOUTS): the boxes' estimate missed by
+    up to a third (the two-layer softmax's four folds came out 1.6 times as tall)."""
     sized = sized or boxes.boxes(trace)
-    label = EDGE_LABEL_SIZE if _check_span(trace) and any(
+    labels = _check_span(trace)
+    label = EDGE_LABEL_SIZE if labels and any(
         labelled(trace, e) for e in trace.edges) else None
+    measure = None
+    if aspect is not None and len(trace.nodes) <= MEASURED_NODES:
+        def measure(plan: layout.Layout) -> tuple[float, float]:
+            return _view_box(LAYOUTS.get(_page_source(trace, plan, sized, labels)[0])[0])
     return layout.choose({n.id: n.inputs for n in trace.nodes},
-                         {k: (b.width, b.height) for k, b in sized.items()}, aspect, label)
+                         {k: (b.width, b.height) for k, b in sized.items()}, aspect, label,
+                         measure)
+
+
+def _view_box(svg: str) -> tuple[float, ...]:
+    """An SVG's width and height in points, from its viewBox."""
+    return tuple(float(v) for v in re.search(r'viewBox="([^"]+)"', svg)[1].split()[2:])
 
 
 def _body(trace: Trace, plan: layout.Layout, nodes: dict[str, str], edges: dict[str, str]
@@ -265,7 +243,11 @@ def _page(trace: Trace, aspect: float | None) -> tuple[str, dict[str, drawn.Labe
     """The page's DOT and the labels drawn into its SVG."""
     labels = _check_span(trace)
     sized = boxes.boxes(trace)
-    plan = plan_for(trace, aspect, sized)
+    return _page_source(trace, plan_for(trace, aspect, sized), sized, labels)
+
+
+def _page_source(trace: Trace, plan: layout.Layout, sized: dict[str, boxes.Box],
+                 labels: bool) -> tuple[str, dict[str, drawn.Label]]:
     out = _head(labels, plan)
     nodes, texts = {}, {}
     for node in trace.nodes:
@@ -274,20 +256,26 @@ def _page(trace: Trace, aspect: float | None) -> tuple[str, dict[str, drawn.Labe
         nodes[node.id] = f'{node.id} [{_node_attrs(trace, node, b)} label=""]'
     edges = {}
     for e in trace.edges:
-        label = f" label={_edge_label([PENDING, PENDING])}" if labels and labelled(trace, e) \
-            else ""
+        label = f" label={_edge_label([PENDING, PENDING], plan.direction)}" \
+            if labels and labelled(trace, e) else ""
         edges[e.id] = f'{e.source} -> {e.target} [id="{e.id}"{label}]'
     out += _body(trace, plan, nodes, edges)
     out.append("}")
     return "\n".join(out), texts
 
 
-def _edge_label(lines: list[str]) -> str:
-    """A label of a fixed size whatever its text, so the layout never depends on a number."""
+def _edge_label(lines: list[str], direction: str = "LR") -> str:
+    """A label of a fixed size whatever its text, so the layout never depends on a number: its
+    value above its gradient where the ranks run across (LR), beside it where they run down
+    (TB), so that it adds the least to the rank's depth."""
     width, height = EDGE_LABEL_SIZE
-    return (f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>'
-            f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height}">{"<BR/>".join(lines)}'
-            f"</TD></TR></TABLE>>")
+    if direction == "LR":
+        return (f"<{drawn.TABLE}><TR>"
+                f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height}">{"<BR/>".join(lines)}'
+                f"</TD></TR></TABLE>>")
+    cells = "".join(f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height // 2}">{text}</TD>'
+                    for text in lines)
+    return f"<{drawn.TABLE}><TR>{cells}</TR></TABLE>>"
 
 
 def _font(text: str, color: str) -> str:
@@ -328,14 +316,14 @@ def export_source(trace: Trace, step: int, theme: str = "light",
                 else heat.blank(b.rows, b.cols, theme))
         style = _node_state(node, state, current, pal)
         nodes[node.id] = (f"{node.id} [{_node_attrs(trace, node, b, fills(pal))} "
-                          f"label={_label(b, lines, maps)}{style}]")
+                          f"label={drawn.table(b, lines, maps)}{style}]")
     edges = {}
     for e in trace.edges:
         slots = edge_slots(trace, e, state)
         label = ""
         if labels and labelled(trace, e):
             lines = [_font(slots.value, pal["value"]), _font(slots.grad, pal["grad"])]
-            label = f" label={_edge_label(lines)}"
+            label = f" label={_edge_label(lines, plan.direction)}"
         edges[e.id] = (f'{e.source} -> {e.target} [id="{e.id}"{label}'
                        f'{_edge_state(e, state, pal)}]')
     out += _body(trace, plan, nodes, edges)

@@ -157,6 +157,31 @@ def test_the_graph_is_near_the_top_of_the_phone(phone, live_server):
     assert graph["y"] + graph["height"] <= bar_top(phone)
 
 
+NODES_IN_BOX = """() => {
+  const box = document.getElementById('graph').getBoundingClientRect();
+  const nodes = [...document.querySelectorAll('#graph g.node')];
+  return [nodes.length, nodes.filter((g) => {
+    const r = g.getBoundingClientRect();
+    return r.left >= box.left - 0.5 && r.right <= box.right + 0.5 && r.top >= box.top - 0.5
+        && r.bottom <= box.bottom + 0.5;
+  }).length];
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light"], indirect=True)
+@pytest.mark.parametrize("preset_id", ["lecture", "spiral"])
+def test_the_phone_graph_opens_whole_in_its_box(phone, live_server, preset_id):
+    """Fitted to its box, however small that makes it (a pinch reads it), never at 100 % with
+    nodes out of view; the spiral's 19 array nodes too."""
+    from backprop_viz.presets import PRESETS
+    p = next(p for p in PRESETS if p.id == preset_id)
+    open_page(phone, live_server, p.expression, {k: dict(v) for k, v in p.variables.items()},
+              f=p.f, seed=p.seed)
+    total, inside = phone.evaluate(NODES_IN_BOX)
+    assert total > 5 and inside == total
+    assert zoom_level(phone) < 100
+
+
 def test_the_step_bar_stays_reachable_and_steps(phone, live_server):
     open_page(phone, live_server, LECTURE, step=3)
     phone.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")

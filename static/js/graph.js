@@ -14,8 +14,10 @@ const PENDING = "?";
 const GRAD_MARK = "∇ ";
 const MAX_FIT = 1.5; // a small graph is enlarged at most this much to fit its box
 // A graph that would fit only below this (text under 6 px: a 20-layer net fits at 7 %) opens
-// at 100 % on its first node instead, and follows the steps; Fit still shows it whole.
+// at 100 % on its first node instead, and follows the steps; Fit still shows it whole. One of
+// up to FIT_NODES nodes always opens whole, fitted to its box (on a phone, a pinch reads it).
 const MIN_OPEN_SCALE = 0.5;
+const FIT_NODES = 30;
 const ZOOM_STEP = 1.25;
 
 const view = {
@@ -239,11 +241,15 @@ function sizeBox() {
   const legend = document.querySelector(".graph-tools").offsetHeight + 12;
   const height = Math.max(240, window.innerHeight - top - legend);
   box.style.height = `${height}px`;
-  // The panel beside it is as tall as the graph and its tools, whatever the step shows: it
-  // scrolls inside, so stepping never moves the page.
+  // The panel beside it ends with the graph's tools, whatever the step shows: it scrolls
+  // inside, so stepping never moves the page. Stacked under it (a narrow screen), it is as tall.
+  const bottom = top - window.scrollY + height + legend - 12;
+  const { left, top: panelTop } = $("panel").parentElement.getBoundingClientRect();
   const tools = document.querySelector(".form-toggle").offsetHeight + 4;
+  const size = left >= box.getBoundingClientRect().right
+    ? `${Math.max(160, bottom - panelTop)}px` : `${height + legend - 12 - tools}px`;
   for (const panel of $("panel").parentElement.children) { // the panel and its spares
-    panel.style.height = `${height + legend - 12 - tools}px`;
+    panel.style.height = size;
   }
 }
 
@@ -328,7 +334,7 @@ export function fitBox() {
     choose();
     return;
   }
-  if (view.scale >= MIN_OPEN_SCALE) return;
+  if (view.scale >= MIN_OPEN_SCALE || view.groups.size <= FIT_NODES) return;
   const first = nodeBox(state.trace.nodes[0].id);
   view.scale = 1;
   view.cx = view.full.x + $("graph").clientWidth / 2;

@@ -12,6 +12,9 @@ const SVG = "http://www.w3.org/2000/svg";
 // backprop_viz/boxes.py's placeholder fills: the value map's, then the gradient map's
 const VALUE_FILL = "#fdfdfe";
 const GRAD_FILL = "#fdfefd";
+// and its most cells a map shows (HEAT_ROWS, HEAT_COLS): the array's top-left corner
+const ROWS = 4;
+const COLS = 4;
 // edge widths in px: a gradient 1000× smaller than the largest or less is the thinnest
 const FLOW_MIN = 1;
 const FLOW_MAX = 4;
@@ -70,8 +73,8 @@ function bounds(poly) {
 // of <rect>, or null where the node has no such map).
 export function reserve(g, shape) {
   const maps = { val: null, grad: null };
-  const rows = Math.min(shape[0], 6);
-  const cols = Math.min(shape[1], 6);
+  const rows = Math.min(shape[0], ROWS);
+  const cols = Math.min(shape[1], COLS);
   for (const poly of g.querySelectorAll("polygon")) {
     const fill = poly.getAttribute("fill");
     const role = fill === VALUE_FILL ? "val" : fill === GRAD_FILL ? "grad" : null;
