@@ -220,6 +220,47 @@ def test_the_bar_is_the_players_row_on_a_laptop(browser, live_server):
         context.close()
 
 
+# ---------------------------------------------------------------- keyboard
+
+# Controls Tab reaches, in the order a narrow screen shows them: the form, the graph's zoom,
+# the panel, the step bar along the bottom, the player's other controls, the variables.
+TAB_ORDER = ["expr", "render", "zoom-out", "zoom-fit", "panel", "next", "to-backward", "speed",
+             "timeline", "practice", "reset-vars"]
+FOCUSED = """() => {
+  const e = document.activeElement;
+  const bar = e.closest('.stepbar');
+  const r = e.getBoundingClientRect();
+  return { id: e.id, top: r.top + scrollY, bottom: r.bottom + scrollY,
+           fixed: !!bar && getComputedStyle(bar).position === 'fixed',
+           inPanel: e.id !== 'panel' && !!e.closest('#panel') };
+}"""
+
+
+@pytest.mark.parametrize("viewport", [TABLET, PHONE], ids=["tablet", "phone"])
+def test_tab_walks_the_controls_in_the_order_they_are_seen(browser, live_server, viewport):
+    """Pressing Tab from the top: the landmarks in the order seen, every control in the page's
+    flow beside or below the one before, never back up a row, and the fixed bar's step buttons
+    right after the panel they drive."""
+    context, page = device(browser, viewport, mobile=viewport is PHONE)
+    try:
+        open_page(page, live_server, LECTURE)
+        page.evaluate("() => document.activeElement.blur()")
+        seen: list[dict] = []
+        while not seen or seen[-1]["id"] != "reset-vars":
+            page.keyboard.press("Tab")
+            seen.append(page.evaluate(FOCUSED))
+            assert len(seen) < 150, [s["id"] for s in seen]
+        ids = [s["id"] for s in seen]
+        assert [i for i in ids if i in TAB_ORDER] == TAB_ORDER, ids
+        flow = [s for s in seen if not s["fixed"] and not s["inPanel"]]
+        for a, b in zip(flow, flow[1:], strict=False):   # on the same row or below it
+            assert b["bottom"] > a["top"], (a, b)
+        after = seen[ids.index("panel") + 1]
+        assert after["fixed"] and after["id"] in ("first", "prev", "play"), after
+    finally:
+        context.close()
+
+
 # ---------------------------------------------------------------- pinch
 
 
