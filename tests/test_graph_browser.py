@@ -29,8 +29,8 @@ SMALL = [
 
 
 # The one preset still below 12 px at 1280×720: the spiral's 19 array nodes, its sources a
-# column of their own in each fold, lay out at least 933 pt wide, in a graph box of 844 px
-# (10.8 px; 17 px at 1920×1080).
+# column of their own in each fold, lay out at least 936 pt wide, in a graph box of 844 px
+# (10.6 px; 16.3 px at 1920×1080).
 BELOW_AT_LAPTOP = {"spiral"}
 SIZES = {"laptop": (1280, 720), "full-hd": (1920, 1080)}
 SMALLEST_TEXT = """() => {
