@@ -56,8 +56,8 @@ def page_styles() -> list[str]:
     katex = "/vendor/katex/katex.min.css"
     installed = [katex] if _file(katex).exists() else []
     # in the page's order: the app's rules come last, then the concerns' own sheets
-    return [*installed, "/static/app.css", "/static/css/graph.css", "/static/css/narrow.css",
-            "/static/css/i18n.css"]
+    return [*installed, "/static/app.css", "/static/css/training.css", "/static/css/graph.css",
+            "/static/css/narrow.css", "/static/css/i18n.css"]
 
 
 def _file(url: str) -> Path:
