@@ -109,6 +109,8 @@ def _size(inputs: Mapping[str, Sequence[str]], sizes: Mapping[str, tuple[float, 
     return (length, across) if along == 0 else (across, length)
 
 
+ESTIMATE_ERROR = 1.7   # the estimate's scale is off by up to this factor (1.6 seen): a candidate
+                       # estimated smaller than the best by more cannot win, and is not laid out
 TANGLED_RANKS = 400     # edges crossing more ranks than this, in all, are laid out folded
 TANGLED_ASPECT = 1.6    # the box a tangled graph without one is laid out for
 
@@ -131,14 +133,20 @@ def choose(inputs: Mapping[str, Sequence[str]], sizes: Mapping[str, tuple[float,
             return DEFAULT
         aspect = TANGLED_ASPECT
     depth = max(level.values()) + 1
-    size = measure or (lambda plan: _size(inputs, sizes, plan, label))
+    most = min(MAX_FOLDS, depth) if len(inputs) <= FOLD_NODES else 1
+    candidates = [Layout(d, folds) for d in DIRECTIONS for folds in range(1, most + 1)]
+
+    def scale(size: tuple[float, float]) -> float:
+        return min(aspect / size[0], 1 / size[1])
+
+    estimated = {c: scale(_size(inputs, sizes, c, label)) for c in candidates}
+    if measure is not None:
+        # each is a `dot` run of its own: only those the estimate leaves a chance
+        top = max(estimated.values())
+        candidates = [c for c in candidates if estimated[c] * ESTIMATE_ERROR >= top]
     best, best_scale = DEFAULT, 0.0
-    for direction in DIRECTIONS:
-        most = min(MAX_FOLDS, depth) if len(inputs) <= FOLD_NODES else 1
-        for folds in range(1, most + 1):
-            layout = Layout(direction, folds)
-            width, height = size(layout)
-            scale = min(aspect / width, 1 / height)
-            if scale > best_scale * 1.05:
-                best, best_scale = layout, scale
+    for layout in candidates:
+        got = scale(measure(layout)) if measure is not None else estimated[layout]
+        if got > best_scale * 1.05:
+            best, best_scale = layout, got
     return best

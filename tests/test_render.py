@@ -484,3 +484,26 @@ def test_an_export_fills_the_heat_maps():
     assert heat.colour(scale.value, scale.value) == heat.PALETTES["light"][2]
     assert heat.colour(-scale.grad, scale.grad) == heat.PALETTES["light"][0]
     assert heat.colour(0.0, 1.0, "dark") == heat.PALETTES["dark"][1]
+
+
+@pytest.mark.parametrize("preset", ["two-layer-softmax", "sigmoid-neuron", "gates", "ner-window"])
+def test_only_candidates_the_estimate_leaves_a_chance_are_laid_out(preset, monkeypatch):
+    """A small graph's layout is chosen from dot's own sizes (render.plan_for), but a candidate
+    whose estimate is worse than the best by more than the estimate's error is not laid out:
+    the choice is the one laying out every candidate gives, for fewer dot runs."""
+    p = BY_ID[preset]
+    t = trace(p.expression, p.variables, p.f, p.seed)
+    runs = []
+    real = render.DOT.svg
+    monkeypatch.setattr(render.DOT, "svg", lambda source: runs.append(source) or real(source))
+    def laid(aspect: float, error: float) -> tuple[layout.Layout, int]:
+        monkeypatch.setattr(layout, "ESTIMATE_ERROR", error)
+        render.LAYOUTS.clear()
+        runs.clear()
+        return render.plan_for(t, aspect), len(runs)
+
+    default = layout.ESTIMATE_ERROR
+    for aspect in (0.707, 1.414, 2.0, 2.828):
+        chosen, pruned = laid(aspect, default)
+        every, all_runs = laid(aspect, 1e9)
+        assert chosen == every and pruned <= all_runs, aspect
