@@ -117,10 +117,11 @@ TANGLED_ASPECT = 1.6    # the box a tangled graph without one is laid out for
 
 def choose(inputs: Mapping[str, Sequence[str]], sizes: Mapping[str, tuple[float, float]],
            aspect: float | None, label: tuple[float, float] | None = None,
-           measure: Callable[[Layout], tuple[float, float]] | None = None) -> Layout:
+           measure: Callable[[Sequence[Layout]], Sequence[tuple[float, float]]] | None = None
+           ) -> Layout:
     """The layout that shows the graph largest in a box of this aspect (DEFAULT without one);
-    fewer folds where two come within 5 %. Each candidate's size is `measure`'s (the layout
-    `dot` made of it) where given, else estimated (`_size`)."""
+    fewer folds where two come within 5 %. The candidates' sizes are `measure`'s (the layouts
+    `dot` made of them, all asked at once) where given, else estimated (`_size`)."""
     if not inputs:
         return DEFAULT
     level = levels(inputs)
@@ -144,9 +145,10 @@ def choose(inputs: Mapping[str, Sequence[str]], sizes: Mapping[str, tuple[float,
         # each is a `dot` run of its own: only those the estimate leaves a chance
         top = max(estimated.values())
         candidates = [c for c in candidates if estimated[c] * ESTIMATE_ERROR >= top]
+    got = ({c: scale(size) for c, size in zip(candidates, measure(candidates), strict=True)}
+           if measure is not None else estimated)
     best, best_scale = DEFAULT, 0.0
     for layout in candidates:
-        got = scale(measure(layout)) if measure is not None else estimated[layout]
-        if got > best_scale * 1.05:
-            best, best_scale = layout, got
+        if got[layout] > best_scale * 1.05:
+            best, best_scale = layout, got[layout]
     return best

@@ -20,6 +20,7 @@ import itertools
 import re
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -193,8 +194,15 @@ def plan_for(trace: Trace, aspect: float | None,
         labelled(trace, e) for e in trace.edges) else None
     measure = None
     if aspect is not None and len(trace.nodes) <= MEASURED_NODES:
-        def measure(plan: layout.Layout) -> tuple[float, float]:
-            return _view_box(LAYOUTS.get(_page_source(trace, plan, sized, labels)[0])[0])
+        def measure(plans: Sequence[layout.Layout]) -> list[tuple[float, ...]]:
+            # two `dot`s at once: every other candidate laid out by the second one
+            sources = [_page_source(trace, plan, sized, labels)[0] for plan in plans]
+            distinct = list(dict.fromkeys(sources))   # two folds of a short chain can be alike
+            other = _MEASURING.submit(lambda: [LAYOUTS.get(s, MEASURE_DOT)[0]
+                                               for s in distinct[1::2]])
+            svgs = {s: LAYOUTS.get(s)[0] for s in distinct[0::2]}
+            svgs |= dict(zip(distinct[1::2], other.result(), strict=True))
+            return [_view_box(svgs[s]) for s in sources]
     return layout.choose({n.id: n.inputs for n in trace.nodes},
                          {k: (b.width, b.height) for k, b in sized.items()}, aspect, label,
                          measure)
@@ -372,15 +380,16 @@ class LayoutCache:
         self._entries: OrderedDict[bytes, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, source: str) -> tuple[str, bool]:
-        """The SVG of `source`, laid out now or remembered, and whether it was remembered."""
+    def get(self, source: str, dot: DotProcess | None = None) -> tuple[str, bool]:
+        """The SVG of `source`, laid out now (by `dot`, else DOT) or remembered, and whether
+        it was remembered."""
         key = hashlib.sha256(source.encode()).digest()
         with self._lock:
             svg = self._entries.get(key)
             if svg is not None:
                 self._entries.move_to_end(key)
                 return svg.decode(), True
-        text = _svg_only(DOT.svg(source))
+        text = _svg_only((dot or DOT).svg(source))
         svg = text.encode()
         with self._lock:
             if key not in self._entries and self.cost(svg) <= self.max_bytes:
@@ -404,6 +413,9 @@ class LayoutCache:
 
 
 DOT = DotProcess()
+MEASURE_DOT = DotProcess()   # the second of the two a small graph's candidates are laid out by
+# its thread: a pool of its own, so that measuring never waits behind the layouts it serves
+_MEASURING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="measure")
 LAYOUTS = LayoutCache(LAYOUT_CACHE_BYTES)
 
 

@@ -630,8 +630,9 @@ def test_the_layout_cache_counts_the_bytes_it_holds(letter):
 
 
 def stray_dots() -> list[int]:
-    """Processes named dot whose parent is this process, but for the one render.DOT keeps."""
-    kept = render.DOT._proc.pid if render.DOT._proc is not None else None
+    """Processes named dot whose parent is this process, but for the two render keeps
+    (render.DOT, and render.MEASURE_DOT for a small graph's candidate layouts)."""
+    kept = {d._proc.pid for d in (render.DOT, render.MEASURE_DOT) if d._proc is not None}
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -639,6 +640,6 @@ def stray_dots() -> list[int]:
         except OSError:
             continue
         name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:]
-        if name == "dot" and int(fields.split()[1]) == os.getpid() and int(pid) != kept:
+        if name == "dot" and int(fields.split()[1]) == os.getpid() and int(pid) not in kept:
             found.append(int(pid))
     return found

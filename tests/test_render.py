@@ -406,15 +406,23 @@ def test_an_export_names_delta_in_its_gradient_slots():
 
 # ---------------------------------------------------------------- the layout chosen for the box
 
+def counted_dot_runs(monkeypatch) -> list[str]:
+    """Every DOT source laid out from now on, by either of render's two `dot`s (a small graph's
+    candidates are laid out by both at once)."""
+    runs: list[str] = []
+    for dot in (render.DOT, render.MEASURE_DOT):
+        monkeypatch.setattr(dot, "svg", lambda source, real=dot.svg: runs.append(source)
+                            or real(source))
+    return runs
+
+
 def test_two_aspects_never_share_a_structure_or_a_layout(client, monkeypatch):
     """A wide box and a tall one: two structures, two layouts (each chosen from the layouts
     `dot` made of the candidates); a second request in the same bucket, or for new numbers,
     lays nothing out again."""
     render.LAYOUTS.clear()
     compiled.CACHE.clear()
-    runs = []
-    real = render.DOT.svg
-    monkeypatch.setattr(render.DOT, "svg", lambda source: runs.append(source) or real(source))
+    runs = counted_dot_runs(monkeypatch)
     body = {"expression": "z = Wx + b\nh = f(z)\ns = uᵀh"}
     wide = client.post("/api/trace", json=body | {"aspect": 3.0}).get_json()
     tall = client.post("/api/trace", json=body | {"aspect": 0.4}).get_json()
@@ -493,9 +501,8 @@ def test_only_candidates_the_estimate_leaves_a_chance_are_laid_out(preset, monke
     the choice is the one laying out every candidate gives, for fewer dot runs."""
     p = BY_ID[preset]
     t = trace(p.expression, p.variables, p.f, p.seed)
-    runs = []
-    real = render.DOT.svg
-    monkeypatch.setattr(render.DOT, "svg", lambda source: runs.append(source) or real(source))
+    runs = counted_dot_runs(monkeypatch)
+
     def laid(aspect: float, error: float) -> tuple[layout.Layout, int]:
         monkeypatch.setattr(layout, "ESTIMATE_ERROR", error)
         render.LAYOUTS.clear()

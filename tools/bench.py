@@ -60,6 +60,9 @@ from backprop_viz.parser import parse  # noqa: E402
 LAYERS = (1, 5, 20, 50, 100, 200)
 LECTURE = "s = uᵀ f(Wx + b)"
 
+# The graph box's width / height that the page sends, as on a 1280×720 laptop (844×445 px): a
+# small graph's new structure then lays out its candidate layouts, as the page's does
+PAGE_ASPECT = 1.9
 STEP_NETS = (None, 100)                # the lecture, and the 100-layer net
 
 BROWSER_PATH = os.environ.get("BROWSER_PATH", "/usr/bin/chromium")
@@ -156,7 +159,8 @@ def one_repeat(client: Any, expression: str, variables: dict, tv: Torchviz | Non
     ms["one_shot"], _ = clock(lambda: run_dot(source, "svg"))
 
     def post(structure: str | None = None) -> bytes:
-        request = {"expression": expression, "variables": variables, "seed": next(SEEDS)}
+        request = {"expression": expression, "variables": variables, "seed": next(SEEDS),
+                   "aspect": PAGE_ASPECT}
         if structure:
             request["structure"] = structure
         response = client.post("/api/trace", json=request)

@@ -93,7 +93,8 @@ def report(results: list[tuple[str, dict, dict]]) -> None:
     print("\nWhole POST /api/trace through the test client, median ms, each with a fresh seed: "
           "known = new\nnumbers on a cached structure the page holds (numbers only); whole = the "
           "same, but the page\nholds none (everything sent); new = a structure never seen (the "
-          "structure and layout caches\ncleared first). torchviz = build + backward + "
+          "structure and layout caches\ncleared first); each sends the page's aspect (a "
+          "laptop's graph box). torchviz = build + backward + "
           "make_dot(show_attrs, show_saved) + SVG, timed\nin the same repeat loop, right after "
           f"ours. Targets: known ≤ {KNOWN_RATIO}×, new ≤ {NEW_RATIO}× torchviz at\n"
           f"L = {', '.join(map(str, TARGET_LAYERS))}.")
