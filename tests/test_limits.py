@@ -100,7 +100,9 @@ def test_graphviz_past_its_time_limit_is_the_servers_503_and_leaves_no_process(c
                                          "dot ran past its time limit (0.001 s) and was stopped",
                                 "code": "error.unavailable.dot_stalled_own",
                                 "params": {"seconds": "0.001"}, "position": None}
-    assert _dot_children() == []
+    # the one left is the second dot a small graph's candidates are laid out by, idle
+    kept = render.MEASURE_DOT._proc.pid if render.MEASURE_DOT._proc is not None else None
+    assert [pid for pid in _dot_children() if pid != kept] == []
 
 
 def test_every_answer_has_the_security_headers(client):
