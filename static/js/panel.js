@@ -83,6 +83,16 @@ function swapIn(spare) {
   if (focused) spare.focus({ preventScroll: true });
 }
 
+// Step k's parts into `box` (the panel or a spare), leaving the box that held them, if one did;
+// a practice panel is never a step to swap in again.
+function fill(box, k, parts) {
+  for (const other of box.parentElement.children) {
+    if (other !== box && other.dataset.step === String(k)) other.dataset.step = "";
+  }
+  box.replaceChildren(...parts);
+  Object.assign(box.dataset, { step: state.practice.on ? "" : k, generation });
+}
+
 // In idle time: a spare holds each step beside the one shown (its parts kept, or built now),
 // laid out where it will be shown.
 function prepare(k) {
@@ -93,12 +103,7 @@ function prepare(k) {
     if (holds($("panel"), k) || all.some((box) => holds(box, k))) return;
     const free = all.find((box) => !holds(box, state.step - 1) && !holds(box, state.step + 1));
     if (!free) return;
-    const panels = keptPanels();
-    const parts = panels.get(k) ?? buildPanel(k);
-    panels.set(k, parts);
-    for (const box of [$("panel"), ...all]) if (box.dataset.step === String(k)) box.dataset.step = "";
-    free.replaceChildren(...parts);
-    Object.assign(free.dataset, { step: k, generation });
+    fill(free, k, panelFor(k));
     markScrolling(free);
     linkPanel(free);
   });
@@ -112,11 +117,7 @@ export function drawPanel() {
     swapIn(spare);
   } else {
     const panel = $("panel");
-    const parts = panelFor(k);
-    // the parts leave the spare that held them, if one did
-    for (const box of spares()) if (box.dataset.step === String(k)) box.dataset.step = "";
-    panel.replaceChildren(...parts);
-    Object.assign(panel.dataset, { step: state.practice.on ? "" : k, generation });
+    fill(panel, k, panelFor(k));
     markScrolling(panel);
     panel.scrollTop = 0; // after the one layout markScrolling needs: setting it forces one
   }
