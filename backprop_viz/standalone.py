@@ -52,12 +52,11 @@ _templates = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "templates
 
 def page_styles() -> list[str]:
     """The style sheets the page loads, as URLs: the app's, and KaTeX's once npm installed it.
-    A test holds this list to the <link>s of the served page."""
+    A test holds this list to what the served page links (the app's sheets as /page.css)."""
     katex = "/vendor/katex/katex.min.css"
     installed = [katex] if _file(katex).exists() else []
     # in the page's order: the app's rules come last, then the concerns' own sheets
-    return [*installed, "/static/app.css", "/static/css/training.css", "/static/css/graph.css",
-            "/static/css/narrow.css", "/static/css/i18n.css"]
+    return [*installed, *(f"/{sheet}" for sheet in assets.STYLES)]
 
 
 def _file(url: str) -> Path:

@@ -11,6 +11,7 @@ the server could not finish, in time or at all, is a 503 in the same JSON.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 import time
@@ -120,6 +121,26 @@ def catalog(lang: str) -> Response:
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
     return Response(i18n.raw(lang), mimetype="application/json", headers=headers)
+
+
+@bp.get("/page.css")
+def page_css() -> Response:
+    """The app's style sheets (assets.STYLES) as one, in cascade order. Read again when one of
+    them changed on disk, so an edit shows on reload with no restart."""
+    paths = [assets.root() / sheet for sheet in assets.STYLES]
+    stamp = tuple(p.stat().st_mtime_ns for p in paths)
+    if _styles[0] != stamp:  # one tuple, swapped whole: a thread never reads half of two
+        body = "".join(f"/* {sheet} */\n{p.read_text(encoding='utf-8')}\n"
+                       for sheet, p in zip(assets.STYLES, paths, strict=True)).encode()
+        _styles[:] = [stamp, body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"']
+    _, body, etag = list(_styles)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers=headers)
+    return Response(body, mimetype="text/css", headers=headers)
+
+
+_styles: list[Any] = [None, b"", ""]
 
 
 @functools.cache

@@ -83,3 +83,27 @@ def test_practice_never_shows_a_spare(page, live_server):
     page.wait_for_function("() => document.querySelector('#panel h2')?.textContent"
                            ".includes('step 14 of 18')")
     assert page.locator("#panel input.answer").count() > 0
+
+
+def test_every_step_opens_at_the_top_of_its_panel(page, live_server):
+    """The user scrolls a long panel down; the next step, a spare's or drawn anew, and the same
+    step come back to, each opens at its top."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_page(page, live_server, LECTURE, step=16)
+    top = "() => document.getElementById('panel').scrollTop"
+
+    def scroll_down():
+        box = page.locator("#panel").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.wheel(0, 400)
+        page.wait_for_function(f"() => ({top})() > 0")
+
+    scroll_down()
+    spare_for(page, 17)
+    page.keyboard.press("ArrowRight")
+    assert "step 17 of 18" in page.inner_text("#panel h2") and page.evaluate(top) == 0
+    page.keyboard.press("ArrowLeft")   # step 16's own panel again, scrolled when it was left
+    assert "step 16 of 18" in page.inner_text("#panel h2") and page.evaluate(top) == 0
+    scroll_down()
+    page.keyboard.press("Home")        # a step no spare holds: drawn in the shown panel
+    assert page.evaluate(top) == 0

@@ -28,15 +28,27 @@ def test_page_is_served_with_its_own_assets_only(client):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'id="expr"' in html and LECTURE in html
-    assert "/static/js/main.js" in html and "/static/app.css" in html
+    assert "/static/js/main.js" in html and 'href="/page.css"' in html
     # data, not code: the catalog of the page's words (a JSON block never runs)
     assert not re.search(r"<script(?![^>]*\b(src=|type=\"application/json\"))", html), \
         "no inline script"
     assert not re.search(r"\son[a-z]+\s*=", html), "no inline event handler"
     assert not re.search(r"\sstyle\s*=|<style", html), "no inline style"
     assert not re.search(r"(src|href)=\"(https?:)?//", html), "no CDN"
-    for asset in ("/static/js/main.js", "/static/js/graph.js", "/static/app.css"):
+    for asset in ("/static/js/main.js", "/static/js/graph.js", "/static/app.css", "/page.css"):
         assert client.get(asset).status_code == 200
+
+
+def test_page_css_is_the_app_sheets_in_cascade_order_and_revalidates(client):
+    from backprop_viz import assets
+    answer = client.get("/page.css")
+    assert answer.status_code == 200 and answer.mimetype == "text/css"
+    body = answer.get_data(as_text=True)
+    at = [body.index(client.get(f"/{sheet}").get_data(as_text=True)) for sheet in assets.STYLES]
+    assert at == sorted(at), "each sheet whole, in cascade order"
+    assert answer.headers["Cache-Control"] == "no-cache"
+    again = client.get("/page.css", headers={"If-None-Match": answer.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
 
 
 # ---------------------------------------------------------------- /api/trace

@@ -102,7 +102,7 @@ export function loadSvg(trace) {
   view.boxes = new Map();
   reset();
   $("graph").replaceChildren(svg);
-  linkGraph();
+  linkGraph(boxOf);
 }
 
 const STEP_CLASSES = ["fwd-done", "grad-done", "current", "active", "upstream", "delta-source"];

@@ -47,13 +47,14 @@ export function linkPanel(panel = $("panel")) {
   if (lit && panel.id === "panel") mark(lit, true);
 }
 
-// After the graph is loaded (in the page, so that it can be measured): each node can be
-// reached with Tab, and Tab and a screen reader walk them in reading order, top to bottom, then
-// left to right (dot writes them in its own order), each drawn above the edges.
-export function linkGraph() {
+// After the graph is loaded: each node can be reached with Tab, and Tab and a screen reader
+// walk them in reading order, top to bottom, then left to right (dot writes them in its own
+// order), each drawn above the edges. `boxOf(g)`: a node's box, read from its shape's points
+// (graph.js), not getBBox, which lays the whole page out on a cold load.
+export function linkGraph(boxOf) {
   lit = null;
   const nodes = [...$("graph").querySelectorAll("g.node")];
-  const at = new Map(nodes.map((g) => [g, g.getBBox()]));
+  const at = new Map(nodes.map((g) => [g, boxOf(g)]));
   const row = (g) => Math.round(at.get(g).y / 4);
   nodes.sort((a, b) => row(a) - row(b) || at.get(a).x - at.get(b).x);
   for (const g of nodes) {

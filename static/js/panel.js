@@ -80,6 +80,7 @@ function swapIn(spare) {
   spare.classList.remove("spare");
   spare.removeAttribute("aria-hidden");
   spare.inert = false;
+  if (scrolled.delete(spare)) spare.scrollTop = 0; // scrolled while it was shown before
   if (focused) spare.focus({ preventScroll: true });
 }
 
@@ -105,8 +106,22 @@ function prepare(k) {
     if (!free) return;
     fill(free, k, panelFor(k));
     markScrolling(free);
+    if (scrolled.delete(free)) free.scrollTop = 0; // a spare opens at its top, as a panel does
     linkPanel(free);
   });
+}
+
+// The boxes the user scrolled down: only those are scrolled back to the top when they are
+// filled anew. Setting scrollTop lays the page out (20 ms of a cold load, for a box at 0).
+const scrolled = new WeakSet();
+let watching = false;
+
+function watchScrolls(panel) {
+  if (watching) return;
+  watching = true;
+  panel.parentElement.addEventListener("scroll", (event) => {
+    if (event.target.scrollTop > 0) scrolled.add(event.target);
+  }, { capture: true, passive: true });
 }
 
 export function drawPanel() {
@@ -117,9 +132,10 @@ export function drawPanel() {
     swapIn(spare);
   } else {
     const panel = $("panel");
+    watchScrolls(panel);
     fill(panel, k, panelFor(k));
     markScrolling(panel);
-    panel.scrollTop = 0; // after the one layout markScrolling needs: setting it forces one
+    if (scrolled.delete(panel)) panel.scrollTop = 0; // after markScrolling's one layout
   }
   linkPanel();
   prepare(k + 1);
