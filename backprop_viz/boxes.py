@@ -54,8 +54,10 @@ WIDTHS = {**dict.fromkeys(" ',.·ijlIJ", 0.32), **dict.fromkeys("/:;|-f()[]tᵀr
 DEFAULT_WIDTH = 0.65
 
 
+@functools.lru_cache(maxsize=8192)
 def width(text: str, size: int = FONT_SIZE) -> float:
-    """The points `text` takes in the graph's font."""
+    """The points `text` takes in the graph's font: a graph's shapes and slots repeat, so most
+    texts are measured once."""
     return size * sum(WIDTHS.get(c, DEFAULT_WIDTH) for c in text)
 
 
