@@ -48,6 +48,11 @@ BYTES_PER_TEXT_CHAR = 32  # the worst measured (nested softmax), rounded up
 # chain's (160, 1,484 ranks, labelled) 2.0 s; without labels 10,000 ranks 0.4–2 s.
 PAGE_SECONDS = 0.020
 MERGE_SECONDS = 0.008
+# ...and typesetting the page's equations (pdfmath.py), one page at a time, in this process:
+# measured on a quiet 2-core host, 10 ms a page on the lecture (19 nodes and edges) to 19 ms on
+# a 14-layer net (164), merging included; what is past MERGE_SECONDS grows by about this much
+# per node or edge. Without it the estimate was 10–25 % under the wall time.
+TYPESET_SECONDS = 7e-5
 PART_SECONDS = 1e-4                 # a node or an edge
 RANK_SECONDS = {True: 1e-6, False: 2e-8}   # × ranks², labelled or not
 # A PNG's cost is its rasterising, which edges drawn side by side between one pair of nodes
@@ -161,7 +166,8 @@ def check_export(nodes: int, edges: int, ranks: int, pages: int, workers: int) -
         raise BackpropError("error.export.node_pages", pages=pages, nodes=nodes,
                             total=pages * nodes, limit=MAX_EXPORT_NODE_PAGES)
     layout = layout_seconds(nodes, edges, ranks)
-    seconds = pages * ((layout + PAGE_SECONDS) / workers + MERGE_SECONDS)
+    seconds = pages * ((layout + PAGE_SECONDS) / workers + MERGE_SECONDS
+                       + TYPESET_SECONDS * (nodes + edges))
     if seconds > MAX_EXPORT_SECONDS:
         raise BackpropError("error.export.seconds", seconds=f"{seconds:.1f}", pages=pages,
                             layout=f"{layout:.2f}", limit=f"{MAX_EXPORT_SECONDS:g}")
