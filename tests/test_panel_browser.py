@@ -12,7 +12,11 @@ pytestmark = pytest.mark.browser
 
 STACK = """() => [...document.querySelectorAll('.panel-stack > .panel')].map((p) => ({
   id: p.id, step: p.dataset.step ?? '', spare: p.classList.contains('spare'),
-  hidden: getComputedStyle(p).visibility === 'hidden', inert: p.inert,
+  // not seen: transparent, under the shown box; not reached: nothing in it Tab stops at
+  hidden: getComputedStyle(p).opacity === '0'
+    && Number(getComputedStyle(p).zIndex) < Number(getComputedStyle(
+      document.getElementById('panel')).zIndex),
+  reached: [p, ...p.querySelectorAll('*')].filter((e) => e.tabIndex >= 0).length,
   ariaHidden: p.getAttribute('aria-hidden'), mark: p.dataset.testMark ?? '',
   heading: p.querySelector('h2')?.textContent ?? '',
 }))"""
@@ -25,6 +29,7 @@ def spare_for(page, k: int) -> None:
 
 
 def test_a_step_onto_a_spare_shows_that_panel(page, live_server):
+    page.set_viewport_size({"width": 1280, "height": 720})   # panels that scroll: Tab stops
     open_page(page, live_server, LECTURE, step=5)
     spare_for(page, 6)
     spare_for(page, 4)
@@ -32,9 +37,9 @@ def test_a_step_onto_a_spare_shows_that_panel(page, live_server):
     assert [b["id"] for b in boxes].count("panel") == 1 and len(boxes) == 3
     for b in boxes:
         if b["id"] != "panel":   # a spare: laid out, but not seen, reached or read
-            assert b["spare"] and b["hidden"] and b["inert"] and b["ariaHidden"] == "true"
+            assert b["spare"] and b["hidden"] and b["reached"] == 0 and b["ariaHidden"] == "true"
         else:
-            assert not b["spare"] and not b["hidden"] and not b["inert"] and not b["ariaHidden"]
+            assert not b["spare"] and not b["hidden"] and b["reached"] > 0 and not b["ariaHidden"]
     # mark the spare of step 6: the key press shows that very element, laid out beforehand
     page.evaluate("""() => { for (const p of document.querySelectorAll('.panel-stack > .spare'))
         if (p.dataset.step === '6') p.dataset.testMark = 'six'; }""")
@@ -43,8 +48,21 @@ def test_a_step_onto_a_spare_shows_that_panel(page, live_server):
     assert shown["mark"] == "six" and "step 6 of 18" in shown["heading"]
     assert page.inner_text("#counter") == "step 6 of 18 · forward"
     assert "step 6 of 18" in page.inner_text("#panel h2")
-    # the panel it replaced is now the spare of step 5, for a step back
-    assert any(b["spare"] and b["step"] == "5" for b in page.evaluate(STACK))
+    # the panel it replaced is now the spare of step 5, for a step back, out of reach
+    after = page.evaluate(STACK)
+    assert any(b["spare"] and b["step"] == "5" for b in after)
+    for b in after:
+        assert b["hidden"] == b["spare"] and (b["reached"] == 0) == b["spare"]
+    # what the pointer is over is the shown panel, never a spare under it
+    assert page.evaluate("""() => { const r = document.getElementById('panel')
+        .getBoundingClientRect(); const at = document.elementFromPoint(r.x + r.width / 2,
+        r.y + r.height / 2); return document.getElementById('panel').contains(at); }""")
+    # Tab from the panel walks its own terms, never into a spare
+    page.focus("#panel")
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        assert not page.evaluate("""() => document.activeElement.closest('.spare')
+            && document.activeElement.outerHTML.slice(0, 120)""")
     page.keyboard.press("ArrowLeft")
     assert "step 5 of 18" in page.inner_text("#panel h2")
     # no id is held twice, spares included

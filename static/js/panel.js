@@ -57,10 +57,11 @@ function panelFor(k) {
 const idle = window.requestIdleCallback ?? ((fn) => setTimeout(fn, 30));
 
 // The panel's spares: boxes stacked under it (workspace.html's .panel-stack), of its size
-// (graph.js sizes them all) and hidden (visibility: hidden, inert), each holding a step next to
-// the one shown, built and laid out in idle time. Stepping onto a spare's step swaps which box
-// is shown, and nothing that moves a box: the key press lays no panel out (a new panel's layout
-// was 3.5 of a step's 6 ms).
+// (graph.js sizes them all), transparent and aria-hidden, their controls out of Tab's reach
+// (`reachable`), each holding a step next to the one shown, built and laid out in idle time.
+// Stepping onto a spare's step swaps which box is shown, and nothing that moves a box: the key
+// press lays no panel out (a new panel's layout was 3.5 of a step's 6 ms), and restyles only
+// the two boxes (app.css).
 const spares = () => [...document.querySelectorAll(".panel-stack > .spare")];
 const holds = (box, k) => box.dataset.step === String(k)
   && box.dataset.generation === String(generation);
@@ -76,12 +77,33 @@ function swapIn(spare) {
   }
   panel.classList.add("spare");
   panel.setAttribute("aria-hidden", "true");
-  panel.inert = true;
+  reachable(panel, false);
   spare.classList.remove("spare");
   spare.removeAttribute("aria-hidden");
-  spare.inert = false;
+  reachable(spare, true);
   if (scrolled.delete(spare)) spare.scrollTop = 0; // scrolled while it was shown before
   if (focused) spare.focus({ preventScroll: true });
+}
+
+// What Tab can reach in a box: nothing while it is a spare (each control's tabindex -1, its
+// own kept in data-tab), all of it again once it is shown. An attribute, not inert: inert is
+// inherited style, which restyled every element of both boxes on each swap.
+const FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+
+function reachable(box, on) {
+  if (on) {
+    for (const item of box.querySelectorAll("[data-tab]")) {
+      if (item.dataset.tab === "") item.removeAttribute("tabindex");
+      else item.setAttribute("tabindex", item.dataset.tab);
+      delete item.dataset.tab;
+    }
+    return;
+  }
+  for (const item of box.querySelectorAll(FOCUSABLE)) {
+    if (item.dataset.tab === undefined) item.dataset.tab = item.getAttribute("tabindex") ?? "";
+    item.tabIndex = -1;
+  }
+  box.tabIndex = -1; // a box that scrolls is a Tab stop of its own (swapIn moves the panel's)
 }
 
 // Step k's parts into `box` (the panel or a spare), leaving the box that held them, if one did;
@@ -108,6 +130,7 @@ function prepare(k) {
     markScrolling(free);
     if (scrolled.delete(free)) free.scrollTop = 0; // a spare opens at its top, as a panel does
     linkPanel(free);
+    reachable(free, false);
   });
 }
 
@@ -134,6 +157,7 @@ export function drawPanel() {
     const panel = $("panel");
     watchScrolls(panel);
     fill(panel, k, panelFor(k));
+    reachable(panel, true); // kept parts a spare held come back within reach
     markScrolling(panel);
     if (scrolled.delete(panel)) panel.scrollTop = 0; // after markScrolling's one layout
   }
