@@ -1,4 +1,4 @@
-import { boxAspect } from "./graph.js";
+import { boxAspect } from "./zoom.js";
 import { withNumbers } from "./state.js";
 
 // The one place the page talks to the server. A trace's structure (its graph, SVG, words and

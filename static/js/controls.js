@@ -3,7 +3,7 @@
 
 import { postJson, postTrace } from "./api.js";
 import { fmt } from "./format.js";
-import { fitBox, loadSvg, onRelayout, respeak } from "./graph.js";
+import { loadSvg, respeak } from "./graph.js";
 import { el } from "./dom.js";
 import { errorText, messageText, onLang, t, tn, warningsOf } from "./i18n.js";
 import { drawPanel } from "./panel.js";
@@ -16,6 +16,7 @@ import {
   showFieldError,
 } from "./variables.js";
 import { initViews, relabelViews, shownView } from "./views.js";
+import { fitBox, onRelayout } from "./zoom.js";
 
 const $ = (id) => document.getElementById(id);
 

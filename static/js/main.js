@@ -6,8 +6,8 @@
 import { initControls } from "./controls.js";
 import { initI18n } from "./i18n.js";
 import { initLinks } from "./links.js";
-import { initZoomPan } from "./graph.js";
 import { loadMath } from "./math.js";
+import { initZoomPan } from "./zoom.js";
 
 // the page's words first: its catalog is inlined (the server chose the language), so this
 // waits for nothing but a standalone file's stored choice of another language

@@ -3,7 +3,7 @@
 // never starts there; graph.js pans with one pointer, and this leaves it alone until a second
 // one lands, then keeps the pan from seeing the pinch's moves.
 
-import { zoom } from "./graph.js";
+import { zoom } from "./zoom.js";
 
 const $ = (id) => document.getElementById(id);
 

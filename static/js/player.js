@@ -1,14 +1,13 @@
 // The player: step k of the trace on the graph and in the panel; play at a chosen speed; keys
 // and the graph's pinch; the URL that remembers where the user is.
 
-import {
-  chosenView, fit, onViewChange, refreshGradients, restoreView, showStep, zoomIn, zoomOut,
-} from "./graph.js";
+import { refreshGradients, showStep } from "./graph.js";
 import { currentLang, t } from "./i18n.js";
 import { drawPanel } from "./panel.js";
 import { initPinch } from "./pinch.js";
 import { state } from "./state.js";
 import { stepSummary } from "./words.js";
+import { chosenView, fit, onViewChange, restoreView, zoomIn, zoomOut } from "./zoom.js";
 
 const BASE_INTERVAL_MS = 900; // one step per 0.9 s at 1×
 const $ = (id) => document.getElementById(id);

@@ -4,12 +4,13 @@
 
 import { el } from "./dom.js";
 import { fmt } from "./format.js";
-import { fitBox, initZoomPan, loadSvg, respeak } from "./graph.js";
+import { loadSvg, respeak } from "./graph.js";
 import { initI18n, messageText, onLang, t, warningsOf } from "./i18n.js";
 import { initLinks } from "./links.js";
 import { loadMath } from "./math.js";
 import { initPlayer, playWords, setStep } from "./player.js";
 import { index, state } from "./state.js";
+import { fitBox, initZoomPan } from "./zoom.js";
 
 const $ = (id) => document.getElementById(id);
 
