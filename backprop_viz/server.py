@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 
@@ -17,6 +18,11 @@ from .web import bp
 # lock, up to Python's default 5 ms at every wake-up. At 1 ms, `dot`'s answer on a 50-layer net,
 # read while another thread computes, took 11 ms instead of 20 (alone: 11 ms).
 SWITCH_SECONDS = 0.001
+# A request allocates hundreds of thousands of small objects (a 100-layer net's forms, its
+# JSON), and Python's collector ran its youngest generation every 700 of them. None of it is
+# cyclic garbage worth finding that often: at 10,000 a new structure took 4 % less CPU at 20 and
+# 50 layers and 5–13 % less at 100 (median of 10, interleaved, 2026-12-03).
+GC_THRESHOLD = (10_000, 10, 10)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -25,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=page / "templates", static_folder=page / "static")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     sys.setswitchinterval(SWITCH_SECONDS)
+    gc.set_threshold(*GC_THRESHOLD)
     if not logging.getLogger("backprop_viz").handlers:  # one line per request, to stderr
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
