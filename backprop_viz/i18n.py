@@ -71,14 +71,31 @@ def placeholders(text: str) -> set[str]:
 def say(key: str, lang: str, /, **params: Any) -> str:
     """The entry `key` of `lang`'s catalog (English where `lang` lacks it), its placeholders
     filled from `params`; a parameter that is a message is said in `lang` first."""
+    said = {name: _said(value, lang) for name, value in params.items()}
+    return "".join(part if name is None else said.get(name, part)
+                   for part, name in _template(key, lang))
+
+
+@cache
+def _template(key: str, lang: str) -> tuple[tuple[str, str | None], ...]:
+    """The entry split once into its text and its placeholders: (text, None) and ("{name}",
+    name) in turn. A request says thousands of notes; a regular expression each was 10 % of
+    writing a new structure's words."""
     template = catalog(lang).get(key)
     if template is None:
         template = catalog("en")[key]
-    said = {name: _said(value, lang) for name, value in params.items()}
-    return PLACEHOLDER.sub(lambda m: said.get(m[1], m[0]), template)
+    out: list[tuple[str, str | None]] = []
+    last = 0
+    for m in PLACEHOLDER.finditer(template):
+        out += [(template[last:m.start()], None), (m[0], m[1])]
+        last = m.end()
+    out.append((template[last:], None))
+    return tuple(out)
 
 
 def _said(value: Any, lang: str) -> str:
+    if isinstance(value, str):
+        return value
     if isinstance(value, Mapping) and "code" in value:
         return say(value["code"], lang, **value.get("params", {}))
     if isinstance(value, list | tuple):
