@@ -106,10 +106,12 @@ def _div_rule(port: int, n: Names) -> Rule:
     """∂s/∂a = g / b; ∂s/∂b = −g ∘ a / b²."""
     a, b = n.labels
     if port == 0:
-        return Rule((up(n), Term(b, Input(1))), ("/",), Said("rule.div.numerator"))
+        return Rule((up(n), Term(b, Input(1))), ("/",),
+                    Said("rule.div.numerator", den=nt.bare(b)))
     square = Term(nt.power(b, 2), Derived(lambda g, xs, out, p: xs[1] ** 2))
     return Rule((up(n, negate=True), Term(a, Input(0)), square), ("∘", "/"),
-                Said("rule.div.denominator"))
+                Said("rule.div.denominator", num=nt.bare(a), den=nt.bare(b),
+                     square=nt.power(b, 2)))
 
 
 _BINARY = (
@@ -119,7 +121,8 @@ _BINARY = (
     binary("sub", "−", np.subtract, lambda port, a, b: np.full_like(a, 1.0 - 2 * port),
            lambda port, a, b: ("1", "−1")[port], nt.infix("−"), 50,
            lambda port, n: Rule((up(n, negate=port == 1),), (),
-                                Said("rule.sub"))),
+                                Said("rule.sub", first=nt.bare(n.labels[0]),
+                                     second=nt.bare(n.labels[1])))),
     binary("mul", "∘", np.multiply, lambda port, a, b: (b, a)[port],
            lambda port, a, b: (b, a)[port], nt.infix("∘"), 60,
            lambda port, n: times(n, Term(n.labels[1 - port], Input(1 - port)),

@@ -5,6 +5,8 @@ the lecture come out as the lecture writes them."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from checks import strict_json, trace_json
@@ -357,3 +359,15 @@ def test_ce_simplification_needs_the_whole_chain(source: str) -> None:
     t = trace(source, {"W": {"shape": [3, 2]}, "y": {"shape": [3, 1]}})
     assert not any("ŷ − y" in d.math.text for d in t.deltas)
     assert all(d.given is None for d in t.deltas)
+
+
+
+@pytest.mark.parametrize("name", ["div", "sub"])
+def test_binary_rule_notes_name_the_steps_own_operands(name: str) -> None:
+    """The quotient's and the difference's notes say the step's labels (p, q), never a and b."""
+    names = Names("g", ("p", "q"), ((1, 1), (1, 1)), "y", (1, 1), {}, None)
+    for port in (0, 1):
+        note = OPS[name].shape_form(port, names).note
+        for lang in ("en", "ko"):
+            words = i18n.say(note.code, lang, **note.params)
+            assert "q" in words and not re.search(r"(?<![A-Za-z])[ab](?![A-Za-z])", words), words

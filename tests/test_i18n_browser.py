@@ -313,3 +313,28 @@ def test_an_error_typed_is_korean(korean, live_server):
     korean.click('#lang-switch [data-lang="en"]')   # the error said again, in English
     korean.wait_for_function("() => document.documentElement.lang === 'en'")
     assert "'(' at column 5 is never closed" in korean.inner_text("#expr-error")
+
+
+def test_an_error_beside_a_variable_is_said_again_at_a_new_language(english, live_server):
+    open_page(english, live_server, LECTURE)
+    field = english.locator('#vars-table input[aria-label="shape of x"]')
+    field.fill("4")                                         # the page's own error
+    english.wait_for_selector("#var-error")
+    assert "rows×columns" in english.inner_text("#var-error")
+    english.click('#lang-switch [data-lang="ko"]')
+    english.wait_for_function("() => /행×열/.test(document.getElementById('var-error')"
+                              "?.textContent)")
+    assert "rows" not in english.inner_text("#var-error")
+    english.click('#lang-switch [data-lang="en"]')
+    english.wait_for_function("() => document.documentElement.lang === 'en'")
+    field = english.locator('#vars-table input[aria-label="shape of x"]')
+    field.fill("4×2")                                       # the server's error
+    english.wait_for_function("() => document.getElementById('var-error') !== null"
+                              " && !/rows×columns/.test(document.getElementById("
+                              "'var-error').textContent)")
+    assert "not a scalar" in english.inner_text("#var-error")
+    english.click('#lang-switch [data-lang="ko"]')
+    english.wait_for_function("() => document.documentElement.lang === 'ko'")
+    english.wait_for_function("() => /스칼라/.test(document.getElementById('var-error')"
+                              "?.textContent)")
+    assert "scalar" not in english.inner_text("#var-error")

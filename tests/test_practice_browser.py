@@ -168,3 +168,22 @@ def test_answers_are_compared_with_a_tolerance_and_say_why(page, live_server, an
         return compareAnswer(answer, expected);
     }""", [answer, expected])
     assert result == {"right": why == "", "why": why}
+
+
+def test_a_formulas_answer_after_a_switch_is_told_in_the_panel_shown_now(page, live_server):
+    t = trace(LECTURE)
+    x = t.variables["x"]
+    k = backward_step(t, "W · x")
+    page.goto(f"{live_server}/?{urlencode({'expr': LECTURE, 'step': k})}")
+    page.wait_for_selector("#graph svg g.node")
+    page.click("#practice")
+    held = []
+    page.route("**/api/check", lambda route: held.append(route))
+    question(page, x).locator("input.answer").fill("Wᵀ δ")
+    question(page, x).locator("button.formula").click()
+    while not held:
+        page.wait_for_timeout(20)
+    page.click('#lang-switch [data-lang="ko"]')        # the panel is drawn again meanwhile
+    page.wait_for_function("() => document.documentElement.lang === 'ko'")
+    held.pop().continue_()
+    expect(question(page, x).locator(".ask-feedback.right")).to_contain_text("정답")

@@ -88,11 +88,12 @@ function block(q, lhs, reveal, intro = []) {
     field.value = draft.text;
     field.addEventListener("input", () => { draft.text = field.value; });
     const status = el("div", { class: "ask-status", role: "status" });
+    onScreen.set(q.key, { status, settle });
     if (draft.status) status.replaceChildren(...draft.status());
     else if (r) status.replaceChildren(feedback(r));
     const form = el("form", { class: "ask-form" }, field,
       el("button", { type: "submit", class: "check" }, t("practice.check")),
-      button(t("practice.check_formula"), "formula", () => checkFormula(q, field, status, settle)),
+      button(t("practice.check_formula"), "formula", () => checkFormula(q, field)),
       button(t("practice.show"), "show", () => {
         record(q.key, "shown", () => t("practice.shown_note"));
         settle();
@@ -121,6 +122,16 @@ function block(q, lhs, reveal, intro = []) {
   return box;
 }
 
+// Each question's status box and settle as last drawn: an answer that comes back after the
+// panel was drawn again (a new language, a re-render) is told there, or dropped when its
+// question is no longer on screen.
+const onScreen = new Map();
+
+function shownNow(key) {
+  const now = onScreen.get(key);
+  return now?.status.isConnected ? now : null;
+}
+
 function button(text, kind, onClick) {
   const b = el("button", { type: "button", class: kind }, text);
   b.addEventListener("click", onClick);
@@ -146,7 +157,7 @@ function checkAnswer(q, field, status, settle) {
   } catch (err) {
     if (!(err instanceof AnswerError)) throw err;
     if (LETTER.test(text)) {
-      checkFormula(q, field, status, settle);
+      checkFormula(q, field);
       return;
     }
     tell(q, status, () => said(parseError(text), text, err.position));
@@ -159,20 +170,27 @@ function checkAnswer(q, field, status, settle) {
   settleOr(q, status, settle);
 }
 
-async function checkFormula(q, field, status, settle) {
+async function checkFormula(q, field) {
   const formula = field.value;
   const results = state.practice.results;
   let response;
   let data;
+  let failed = null;
   try {
     response = await postJson("/api/check",
       { ...state.request, formula, step: state.step, port: q.port });
     data = await response.json();
   } catch (err) {
-    tell(q, status, () => said(t("ui.no_answer", { why: err.message })));
-    return;
+    failed = err;
   }
   if (results !== state.practice.results) return; // the trace changed meanwhile
+  const now = shownNow(q.key);
+  if (!now) return; // the question is no longer on screen
+  const { status, settle } = now;
+  if (failed) {
+    tell(q, status, () => said(t("ui.no_answer", { why: failed.message })));
+    return;
+  }
   if (!response.ok) {
     tell(q, status, () => said(errorText(data), formula, data.position));
     return;

@@ -162,7 +162,7 @@ let shownError = []; // the error under the expression, drawn again at a new lan
 function showError(err, expression) {
   markFresh();
   // a variable's edit failed: say so beside it, where the user is typing
-  if (showFieldError(errorText(err))) {
+  if (showFieldError(() => errorText(err))) {
     $("expr-error").hidden = true;
     return;
   }

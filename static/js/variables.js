@@ -10,6 +10,8 @@ const $ = (id) => document.getElementById(id);
 
 // The field of the last edit not drawn yet: an error that its render meets is shown beside it.
 let edited = null;
+// How the error beside a field says itself, said again at a new language.
+let fieldWords = null;
 
 export function fillVariables(trace) {
   edited = null;
@@ -39,6 +41,7 @@ export function relabelVariables() {
     row.querySelector("input")?.setAttribute("aria-label", t("ui.vars.shape_of", { name }));
     row.querySelector("textarea")?.setAttribute("aria-label", t("ui.vars.value_of", { name }));
   }
+  if ($("var-error") && fieldWords) $("var-error").textContent = fieldWords();
 }
 
 // Remember an edit as the request will send it. One that parses re-renders after a pause; one
@@ -52,25 +55,28 @@ function edit(name, field, input) {
   state.overrides[name] = { [field]: parsed ?? input.value };
   input.closest("tr").classList.add("edited");
   if (parsed === null) {
-    const why = t(field === "shape" ? "ui.vars.bad_shape" : "ui.vars.bad_value", { name });
-    markStale(t("ui.vars.stale", { why }));
-    showFieldError(t("ui.vars.field_error", { why }));
+    const why = () => t(field === "shape" ? "ui.vars.bad_shape" : "ui.vars.bad_value", { name });
+    markStale(t("ui.vars.stale", { why: why() }));
+    showFieldError(() => t("ui.vars.field_error", { why: why() }));
     return;
   }
   schedule();
 }
 
 // An error beside the field the user edited, if its edit is what was rendered; false if not.
-export function showFieldError(message) {
+// `words()` says it in the page's language, now and after a switch.
+export function showFieldError(words) {
   if (!edited || !edited.isConnected) return false;
   clearFieldError();
+  fieldWords = words;
   edited.setAttribute("aria-invalid", "true");
   edited.setAttribute("aria-describedby", "var-error");
-  edited.after(el("p", { id: "var-error", class: "field-error", role: "alert" }, message));
+  edited.after(el("p", { id: "var-error", class: "field-error", role: "alert" }, words()));
   return true;
 }
 
 function clearFieldError() {
+  fieldWords = null;
   const old = $("var-error");
   if (!old) return;
   old.previousElementSibling?.removeAttribute("aria-describedby");
