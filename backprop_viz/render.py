@@ -277,11 +277,14 @@ def _edge_label(lines: list[str], direction: str = "LR") -> str:
     value above its gradient where the ranks run across (LR), beside it where they run down
     (TB), so that it adds the least to the rank's depth."""
     width, height = EDGE_LABEL_SIZE
+    # its lines start at the cell's left: centred, `dot` placed the page's "?" in the middle of
+    # the cell, and the number the page writes there later ran out of it into the next node
+    cell = 'FIXEDSIZE="TRUE" ALIGN="LEFT" BALIGN="LEFT"'
     if direction == "LR":
         return (f"<{drawn.TABLE}><TR>"
-                f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height}">{"<BR/>".join(lines)}'
+                f'<TD {cell} WIDTH="{width}" HEIGHT="{height}">{"<BR/>".join(lines)}'
                 f"</TD></TR></TABLE>>")
-    cells = "".join(f'<TD FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="{height // 2}">{text}</TD>'
+    cells = "".join(f'<TD {cell} WIDTH="{width}" HEIGHT="{height // 2}">{text}</TD>'
                     for text in lines)
     return f"<{drawn.TABLE}><TR>{cells}</TR></TABLE>>"
 

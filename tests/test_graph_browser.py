@@ -92,6 +92,37 @@ def test_every_preset_opens_whole_and_readable(browser, live_server, preset_id, 
         context.close()
 
 
+EDGE_TEXT_OVER_NODES = """() => {
+  const nodes = [...document.querySelectorAll('#graph g.node')]
+    .map((g) => [g.id, g.querySelector(':scope > path, :scope > polygon').getBBox()]);
+  const over = [];
+  for (const t of document.querySelectorAll('#graph g.edge text')) {
+    if (!t.textContent) continue;
+    const a = t.getBBox();
+    for (const [id, n] of nodes) {
+      if (a.x < n.x + n.width && a.x + a.width > n.x && a.y < n.y + n.height
+          && a.y + a.height > n.y) over.push([t.closest('g.edge').id, t.textContent, id]);
+    }
+  }
+  return over;
+}"""
+
+
+@pytest.mark.parametrize("preset_id", ["sigmoid-neuron", "cs231n-add-mul", "gates", "logistic"])
+def test_no_edge_label_runs_into_a_node(laptop, live_server, preset_id):
+    """At the last step every scalar edge shows its value and its gradient ("∇ −0.5898"): each
+    fits its label's cell, left of the next node (it was placed for a "?" in the cell's middle,
+    and the number ran into the node on its right)."""
+    preset = next(p for p in _presets(live_server) if p["id"] == preset_id)
+    open_page(laptop, live_server, preset["expression"], preset["variables"], f=preset["f"],
+              seed=preset["seed"])
+    laptop.keyboard.press("End")
+    texts = laptop.evaluate("() => [...document.querySelectorAll('#graph g.edge text')]"
+                            ".filter((t) => t.textContent.startsWith('∇')).length")
+    assert texts >= 1
+    assert laptop.evaluate(EDGE_TEXT_OVER_NODES) == []
+
+
 HEAT = """(id) => [...document.getElementById(id).querySelectorAll('.heat rect')]
     .map((r) => getComputedStyle(r).fill)"""
 
