@@ -114,12 +114,13 @@ def test_no_edge_label_runs_into_a_node(laptop, live_server, preset_id):
     fits its label's cell, left of the next node (it was placed for a "?" in the cell's middle,
     and the number ran into the node on its right)."""
     preset = next(p for p in _presets(live_server) if p["id"] == preset_id)
+    last = len(trace(preset["expression"], preset["variables"], preset["f"],
+                     preset["seed"]).steps)
+    gradients = """() => [...document.querySelectorAll('#graph g.edge text')]
+        .filter((t) => t.textContent.startsWith('∇')).length"""
     open_page(laptop, live_server, preset["expression"], preset["variables"], f=preset["f"],
-              seed=preset["seed"])
-    laptop.keyboard.press("End")
-    texts = laptop.evaluate("() => [...document.querySelectorAll('#graph g.edge text')]"
-                            ".filter((t) => t.textContent.startsWith('∇')).length")
-    assert texts >= 1
+              seed=preset["seed"], step=last, until=f"() => ({gradients})() > 0")
+    assert laptop.inner_text("#counter").startswith(f"step {last} of {last}")
     assert laptop.evaluate(EDGE_TEXT_OVER_NODES) == []
 
 
@@ -420,3 +421,24 @@ def test_a_step_touches_only_what_changed(laptop, live_server):
           setTimeout(() => { seen.disconnect(); done(n); }, 50);
         })""")
     assert 0 < counts[50] <= counts[1] + 6, counts
+
+
+def test_a_step_taken_while_the_box_is_laid_out_again_is_kept(laptop, live_server):
+    """The window changes shape, so the graph is laid out again for its box; the user presses
+    End before that layout comes. The new drawing shows the last step, not the one the relayout
+    was asked at."""
+    open_page(laptop, live_server, LECTURE)
+    # hold every /api/trace answer a second, and count those that came back
+    laptop.evaluate("""() => { const real = window.fetch; window.answered = 0;
+      window.fetch = async (...args) => { const r = await real(...args);
+        if (String(args[0]).includes('/api/trace')) {
+          await new Promise((done) => setTimeout(done, 1000)); window.answered++; }
+        return r; }; }""")
+    laptop.set_viewport_size({"width": 800, "height": 900})   # a box of another shape
+    laptop.wait_for_timeout(500)                               # the relayout has been asked
+    laptop.keyboard.press("End")
+    assert laptop.inner_text("#counter").startswith("step 18 of 18")
+    laptop.wait_for_function("() => window.answered > 0")
+    laptop.wait_for_timeout(200)
+    assert laptop.inner_text("#counter").startswith("step 18 of 18")
+    assert laptop.locator("#graph g.node.current").count() == 1

@@ -278,7 +278,8 @@ export function initControls(loadMath) {
   });
   onChange(renderGraph);
   onLang(relabel);
-  onRelayout(() => renderGraph(state.step));
+  // the step as it is when the new layout comes: a key pressed meanwhile is kept
+  onRelayout(() => renderGraph());
   initViews(renderGraph);
   initTraining(renderGraph);
   initPlayer();
