@@ -4,7 +4,7 @@
 import { postJson, postTrace } from "./api.js";
 import { fmt } from "./format.js";
 import { loadSvg, respeak } from "./graph.js";
-import { el } from "./dom.js";
+import { $, el } from "./dom.js";
 import { errorText, messageText, onLang, t, tn, warningsOf } from "./i18n.js";
 import { drawPanel } from "./panel.js";
 import { initPlayer, playWords, readUrl, saveUrl, setStep } from "./player.js";
@@ -18,7 +18,6 @@ import {
 import { initViews, relabelViews, shownView } from "./views.js";
 import { fitBox, onRelayout } from "./zoom.js";
 
-const $ = (id) => document.getElementById(id);
 
 // ------------------------------------------------------------------ requests
 

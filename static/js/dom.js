@@ -1,4 +1,7 @@
-// Building DOM nodes without innerHTML: every text the user typed goes in as a text node.
+// Building DOM nodes without innerHTML: every text the user typed goes in as a text node; and
+// the page's one lookup by id.
+
+export const $ = (id) => document.getElementById(id);
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

@@ -2,6 +2,7 @@
 // zoom.js's). A step touches only what changed between k and k ± 1, so it costs the same at
 // 200 layers as at 1.
 
+import { $ } from "./dom.js";
 import { brief, fmt } from "./format.js";
 import { flow, paint, reserve, scales, showScale } from "./heat.js";
 import { t } from "./i18n.js";
@@ -15,7 +16,6 @@ const ENTRIES = 1; // a slot shows an array's first entry: its heat map shows th
 const PENDING = "?";
 const GRAD_MARK = "∇ ";
 
-const $ = (id) => document.getElementById(id);
 
 // Each node's <g> has four <text>: title, shape, value slot, gradient slot; an edge that
 // carries a scalar has two (value, gradient): backprop_viz/render.py draws them in that order.

@@ -1,11 +1,11 @@
 // Linked views: a node in the graph and its terms in the panel's equations light up together,
 // whichever the pointer is over or the keyboard's focus is on.
 
+import { $ } from "./dom.js";
 import { t } from "./i18n.js";
 import { exposeTerms } from "./math.js";
 import { state } from "./state.js";
 
-const $ = (id) => document.getElementById(id);
 let lit = null;
 
 function light(id) {

@@ -3,7 +3,7 @@
 // shapes under them) or, on the toggle, in the Jacobian form (a row times the local Jacobian).
 
 import { askBackward, scoreParts } from "./ask.js";
-import { el } from "./dom.js";
+import { $, el } from "./dom.js";
 import { currentLang, messageText, t, tn } from "./i18n.js";
 import { linkPanel } from "./links.js";
 import { equation, math, typeset } from "./math.js";
@@ -15,7 +15,6 @@ import {
 } from "./words.js";
 
 
-const $ = (id) => document.getElementById(id);
 // A product of factors may break between them (\allowbreak), as KaTeX breaks after = and + on
 // its own, so that no equation is wider than the panel.
 const OPERATORS = {

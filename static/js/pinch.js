@@ -3,9 +3,9 @@
 // never starts there; graph.js pans with one pointer, and this leaves it alone until a second
 // one lands, then keeps the pan from seeing the pinch's moves.
 
+import { $ } from "./dom.js";
 import { zoom } from "./zoom.js";
 
-const $ = (id) => document.getElementById(id);
 
 export function initPinch() {
   const box = $("graph");

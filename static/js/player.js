@@ -1,6 +1,7 @@
 // The player: step k of the trace on the graph and in the panel; play at a chosen speed; keys
 // and the graph's pinch; the URL that remembers where the user is.
 
+import { $ } from "./dom.js";
 import { refreshGradients, showStep } from "./graph.js";
 import { currentLang, t } from "./i18n.js";
 import { drawPanel } from "./panel.js";
@@ -10,7 +11,6 @@ import { stepSummary } from "./words.js";
 import { chosenView, fit, onViewChange, restoreView, zoomIn, zoomOut } from "./zoom.js";
 
 const BASE_INTERVAL_MS = 900; // one step per 0.9 s at 1×
-const $ = (id) => document.getElementById(id);
 
 export function setStep(k) {
   const trace = state.trace;

@@ -1,11 +1,10 @@
 // The examples: one click puts a preset's expression, values, f and seed in the form and draws
 // it; its one-line caption says what the numbers teach.
 
-import { el } from "./dom.js";
+import { $, el } from "./dom.js";
 import { has, t } from "./i18n.js";
 import { state } from "./state.js";
 
-const $ = (id) => document.getElementById(id);
 
 export async function initPresets(renderGraph) {
   let presets;

@@ -2,7 +2,7 @@
 // the file, so there is no form and no request; the page's own modules draw the graph and the
 // panel, and the page's player steps, plays and zooms, all offline.
 
-import { el } from "./dom.js";
+import { $, el } from "./dom.js";
 import { fmt } from "./format.js";
 import { loadSvg, respeak } from "./graph.js";
 import { initI18n, messageText, onLang, t, warningsOf } from "./i18n.js";
@@ -12,7 +12,6 @@ import { initPlayer, playWords, setStep } from "./player.js";
 import { index, state } from "./state.js";
 import { fitBox, initZoomPan } from "./zoom.js";
 
-const $ = (id) => document.getElementById(id);
 
 async function start() {
   await initI18n();

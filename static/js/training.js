@@ -10,7 +10,7 @@
 // in by initTraining, as "Update" uses it).
 
 import { postJson } from "./api.js";
-import { el } from "./dom.js";
+import { $, el } from "./dom.js";
 import { fmt } from "./format.js";
 import { errorText, messageText, onLang, t, tn, warningsOf } from "./i18n.js";
 import {
@@ -18,7 +18,6 @@ import {
 } from "./plot.js";
 import { state } from "./state.js";
 
-const $ = (id) => document.getElementById(id);
 const ticked = new Map(); // name → the user's tick, where the user changed the rule's
 // What the result line, the progress, the figures and an error show, drawn again in a new
 // language.

@@ -2,11 +2,10 @@
 // a pause; and the values carried over when the expression changes.
 
 import { MINUS } from "./format.js";
-import { el } from "./dom.js";
+import { $, el } from "./dom.js";
 import { t } from "./i18n.js";
 import { state } from "./state.js";
 
-const $ = (id) => document.getElementById(id);
 
 // The field of the last edit not drawn yet: an error that its render meets is shown beside it.
 let edited = null;

@@ -4,10 +4,10 @@
 // the scalar view can be drawn at all.
 
 import { postTrace } from "./api.js";
+import { $ } from "./dom.js";
 import { t } from "./i18n.js";
 import { state } from "./state.js";
 
-const $ = (id) => document.getElementById(id);
 const count = (n) => n.toLocaleString("en-US");
 
 // Why the scalar view of this trace cannot be drawn, in full (the button's title) and in short

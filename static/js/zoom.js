@@ -2,6 +2,7 @@
 // to it (and the layout asked again when its shape changed), zoom and pan, and keeping the
 // current node in view. graph.js loads the SVG into `view` and steps through it.
 
+import { $ } from "./dom.js";
 import { state } from "./state.js";
 
 const MAX_FIT = 1.5; // a small graph is enlarged at most this much to fit its box
@@ -27,7 +28,6 @@ export const view = {
   size: null, // the box's inner size as last laid out (boxSize), null once it resizes
 };
 
-const $ = (id) => document.getElementById(id);
 
 // The graph box reaches down to the bottom of the window (less the legend), so the page itself
 // never needs to scroll to show the graph.
