@@ -6,7 +6,8 @@
 # file records the last install). `sysdeps`
 # makes sure Graphviz's dot is there, `sysdeps-browser` dot, Chromium and a Korean font (the
 # page in Korean); `assets` installs the
-# page's npm packages (KaTeX) from package-lock.json with `npm ci`, again only when the lock changes. A new target names
+# page's npm packages (KaTeX, esbuild) from package-lock.json with `npm ci`, again only when the lock
+# changes, and bundles the page's modules into one script. A new target names
 # the set-up it needs and calls tools from $(BIN); its `## text` is what `make help` shows:
 #
 #     bench: venv assets sysdeps  ## Time the engine on large graphs
@@ -30,6 +31,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 TEST_STAMP := $(VENV)/.requirements-test-installed
 ASSETS_STAMP := node_modules/.package-lock-installed
+BUNDLE := static/build/page.js
 
 # The browser the browser tests drive; set BROWSER_PATH to use another Chromium or Chrome.
 ifeq ($(shell uname -s),Darwin)
@@ -70,11 +72,12 @@ load: venv assets sysdeps-load  ## Load gunicorn on loopback with wrk, 32 client
 	$(BIN)/python tools/load.py --seconds $(LOAD_SECONDS) $(if $(WORKERS),--workers $(WORKERS)) \
 	  $(if $(MIX),--mix $(MIX))
 
-bench: venv sysdeps  ## Stages, requests, sizes, browser steps; vs torchviz with TORCHVIZ_PYTHON=…
+bench: venv assets sysdeps  ## Stages, requests, sizes, browser steps; vs torchviz with TORCHVIZ_PYTHON=…
 	$(if $(TORCHVIZ_PYTHON),TORCHVIZ_PYTHON="$(TORCHVIZ_PYTHON)" )$(BIN)/python tools/bench.py
 
 clean:  ## Remove .venv, caches and build output
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis shots build dist *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis shots build dist *.egg-info \
+	  static/build
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # ---- Python: .venv with exactly what the locks pin -----------------------------------------
@@ -109,7 +112,7 @@ $(TEST_STAMP): requirements.txt requirements-test.txt | $(BIN)/python
 
 # ---- The page's npm packages: exactly what package-lock.json records ----------------------------
 
-assets: $(ASSETS_STAMP)
+assets: $(ASSETS_STAMP) $(BUNDLE)
 
 $(ASSETS_STAMP): package-lock.json
 	@command -v npm >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || { \
@@ -123,6 +126,11 @@ $(ASSETS_STAMP): package-lock.json
 	@echo "Installing package-lock.json into node_modules"
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The page's modules as one script (tools/bundle.py; esbuild came with the npm packages), again
+# whenever a module changes. The server serves it only while it matches static/js.
+$(BUNDLE): $(ASSETS_STAMP) $(wildcard static/js/*.js)
+	$(PYTHON) tools/bundle.py
 
 # ---- System tools: Graphviz's dot, Chromium, wrk ----------------------------------------------
 

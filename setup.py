@@ -5,6 +5,7 @@ templates, static/, gunicorn.conf.py and KaTeX's files from node_modules), copie
 backprop_viz/_page/ in the build directory only, so that nothing of KaTeX is ever committed and
 an installed copy finds its files by the same rule as a clone. KaTeX must be the version
 package-lock.json pins: when node_modules lacks it, the build runs `npm ci`, or stops and says so.
+The page's modules are bundled afresh (tools/bundle.py), so the wheel's bundle is its own page's.
 """
 
 from __future__ import annotations
@@ -22,24 +23,26 @@ HERE = Path(__file__).resolve().parent
 ASSETS = runpy.run_path(str(HERE / "backprop_viz" / "assets.py"))
 
 
-def katex_version(package_json: Path) -> str | None:
+def installed_version(package: str) -> str | None:
+    package_json = HERE / "node_modules" / package / "package.json"
     return json.loads(package_json.read_text())["version"] if package_json.exists() else None
 
 
-def install_katex() -> None:
-    """node_modules as package-lock.json records it, as `make assets` installs it."""
+def install_npm_packages() -> None:
+    """node_modules as package-lock.json records it, as `make assets` installs it: KaTeX for the
+    page, esbuild to bundle the page's modules."""
     pinned = json.loads((HERE / "package-lock.json").read_text())["packages"]
-    wanted = pinned["node_modules/katex"]["version"]
-    if katex_version(HERE / "node_modules" / "katex" / "package.json") == wanted:
+    wanted = {name: pinned[f"node_modules/{name}"]["version"] for name in ("katex", "esbuild")}
+    if all(installed_version(name) == version for name, version in wanted.items()):
         return
     npm = shutil.which("npm")
     if npm is None:
-        raise SystemExit(f"KaTeX {wanted} is not in node_modules and npm is missing: install "
+        raise SystemExit(f"{wanted} are not all in node_modules and npm is missing: install "
                          "Node.js with npm, run `make assets` (npm ci), then build again.")
     subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE,
                    check=True)
-    if katex_version(HERE / "node_modules" / "katex" / "package.json") != wanted:
-        raise SystemExit(f"npm ci did not install KaTeX {wanted} (see package-lock.json)")
+    if any(installed_version(name) != version for name, version in wanted.items()):
+        raise SystemExit(f"npm ci did not install {wanted} (see package-lock.json)")
 
 
 class BuildPy(build_py):
@@ -52,7 +55,8 @@ class BuildPy(build_py):
         super().run()
         if self.editable_mode:      # an editable install runs from the clone, which has it all
             return
-        install_katex()
+        install_npm_packages()
+        runpy.run_path(str(HERE / "tools" / "bundle.py"))["build"]()   # static/build/page.js
         for pattern in ASSETS["MANIFEST"]:
             files = [f for f in sorted(HERE.glob(pattern)) if f.is_file()]
             if not files:

@@ -9,6 +9,7 @@ paths only, so that the build can read MANIFEST without importing the package.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -26,6 +27,29 @@ MANIFEST = ("templates/*.html", "static/**/*.*", "gunicorn.conf.py", f"{KATEX}/k
 # each.
 STYLES = ("static/app.css", "static/css/training.css", "static/css/graph.css",
           "static/css/narrow.css", "static/css/i18n.css")
+
+
+# The page's script as one file: static/js's modules bundled by esbuild (tools/bundle.py, run by
+# `make assets` and the wheel's build). Twenty-eight modules cost a cold page about 90 ms more
+# than one file (new browser context, the lecture, 2 cores), most of it in the browser. The
+# bundle's first line names the digest of the sources it was built from; web.py serves it only
+# while that is the digest of static/js as it is now, and else the modules themselves.
+BUNDLE = "static/build/page.js"
+BUNDLE_ENTRY = "static/js/main.js"
+BUNDLE_BANNER = "// backprop_viz page bundle of static/js, sources sha256:"
+
+
+def page_sources(base: Path) -> list[Path]:
+    """The page's modules, sorted: what the bundle is built from and checked against."""
+    return sorted((base / "static" / "js").glob("*.js"))
+
+
+def sources_digest(files: list[Path]) -> str:
+    """sha256 over each file's name and bytes, in order."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def root() -> Path:

@@ -97,7 +97,7 @@ def index() -> str:
     return render_template("index.html", expression=DEFAULT_EXPRESSION, f_choices=F_CHOICES,
                            inputs_and_targets=training.INPUTS_AND_TARGETS,
                            max_scalar_nodes=MAX_SCALAR_NODES, max_train_steps=MAX_TRAIN_STEPS,
-                           modules=_page_modules(), lang=lang,
+                           script=_page_script(), lang=lang,
                            t=functools.partial(_word, lang),
                            tm=functools.partial(_marked, lang), catalog=Markup(i18n.inline(lang)))
 
@@ -148,6 +148,29 @@ def _page_modules() -> tuple[str, ...]:
     """The page's script modules (static/js, but the standalone export's entry), preloaded."""
     folder = assets.root() / "static" / "js"
     return tuple(f"js/{p.name}" for p in sorted(folder.glob("*.js")) if p.name != "standalone.js")
+
+
+def _page_script() -> dict[str, Any]:
+    """What the page loads: assets.BUNDLE where it was built from static/js as it is now (one
+    request), else the modules, each preloaded. Rechecked when a source's size or time changes,
+    so an edited module is served at once, and the bundle again once rebuilt."""
+    base = assets.root()
+    files = assets.page_sources(base)
+    bundle = base / assets.BUNDLE
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in [*files, bundle]
+                  if p.exists())
+    if _script[0] != stamp:
+        fresh = False
+        if bundle.exists():
+            with bundle.open("rb") as f:
+                first = f.readline().decode(errors="replace").rstrip("\n")
+            fresh = first == assets.BUNDLE_BANNER + assets.sources_digest(files)
+        _script[:] = [stamp, {"bundle": assets.BUNDLE.removeprefix("static/") if fresh else None,
+                              "modules": () if fresh else _page_modules()}]
+    return _script[1]
+
+
+_script: list[Any] = [None, None]
 
 
 @bp.get("/api/presets")

@@ -34,6 +34,23 @@ def test_page_opens_on_the_lecture_graph(page, live_server):
     assert current_id(page) is None
 
 
+def test_the_page_from_its_modules_draws_and_steps_as_the_bundle_does(page, live_server,
+                                                                    monkeypatch):
+    """Where the bundle is not of static/js as it is, the page runs from the modules themselves
+    (web._page_script): the same graph and the same steps as from the bundle."""
+    from backprop_viz import web
+    trace = api_trace(live_server, LECTURE)
+    monkeypatch.setattr(web, "_page_script",
+                        lambda: {"bundle": None, "modules": web._page_modules()})
+    open_page(page, live_server)
+    assert page.locator("script[type=module]").get_attribute("src") == "/static/js/main.js"
+    assert page.locator("link[rel=modulepreload]").count() == len(web._page_modules())
+    assert page.locator("#graph g.node").count() == len(trace["nodes"])
+    page.keyboard.press("End")
+    assert current_id(page) == trace["steps"][-1]["node"]
+    assert page.locator("#panel .katex").count() > 0
+
+
 def test_right_arrow_walks_every_step_without_a_request(page, live_server):
     trace = api_trace(live_server, LECTURE)
     open_page(page, live_server)

@@ -123,8 +123,9 @@ def get(url: str) -> tuple[int, str, bytes]:
 def check_page_served(url: str) -> None:
     """The page, its own files and KaTeX's, as the browser asks for them."""
     status, _, page = get(url + "/")
-    assert status == 200 and b'src="/static/js/main.js"' in page
+    assert status == 200 and b'src="/static/build/page.js"' in page   # the bundle, fresh
     for path, kind in (("/static/app.css", "text/css"), ("/static/js/graph.js", "text/javascript"),
+                       ("/static/build/page.js", "text/javascript"),
                        ("/vendor/katex/katex.mjs", "text/javascript"),
                        ("/vendor/katex/katex.min.css", "text/css"),
                        ("/vendor/katex/fonts/KaTeX_Main-Regular.woff2", "font/woff2")):

@@ -28,15 +28,56 @@ def test_page_is_served_with_its_own_assets_only(client):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'id="expr"' in html and LECTURE in html
-    assert "/static/js/main.js" in html and 'href="/page.css"' in html
+    assert 'src="/static/build/page.js"' in html and 'href="/page.css"' in html
     # data, not code: the catalog of the page's words (a JSON block never runs)
     assert not re.search(r"<script(?![^>]*\b(src=|type=\"application/json\"))", html), \
         "no inline script"
     assert not re.search(r"\son[a-z]+\s*=", html), "no inline event handler"
     assert not re.search(r"\sstyle\s*=|<style", html), "no inline style"
     assert not re.search(r"(src|href)=\"(https?:)?//", html), "no CDN"
-    for asset in ("/static/js/main.js", "/static/js/graph.js", "/static/app.css", "/page.css"):
+    for asset in ("/static/build/page.js", "/static/js/main.js", "/static/js/graph.js",
+                  "/static/app.css", "/page.css"):
         assert client.get(asset).status_code == 200
+
+
+def test_the_bundle_served_is_built_from_static_js_as_it_is(client):
+    """`make assets` bundles static/js (tools/bundle.py): the page loads that one file, with no
+    module preloaded, and its first line names the digest of the modules as they are now."""
+    from backprop_viz import assets
+    html = client.get("/").get_data(as_text=True)
+    assert 'src="/static/build/page.js"' in html and "modulepreload" not in html
+    first = client.get("/static/build/page.js").get_data(as_text=True).split("\n", 1)[0]
+    root = assets.root()
+    assert first == assets.BUNDLE_BANNER + assets.sources_digest(assets.page_sources(root))
+
+
+def test_a_module_edited_since_the_bundle_is_served_as_modules(client, tmp_path, monkeypatch):
+    """A bundle that is not of static/js as it is (a module edited, the bundle not rebuilt yet)
+    is never served: the page loads its modules, each preloaded, until it is rebuilt."""
+    import shutil
+
+    from backprop_viz import assets
+    shutil.copytree(assets.root() / "static" / "js", tmp_path / "static" / "js")
+    (tmp_path / "static" / "build").mkdir()
+    bundle = tmp_path / assets.BUNDLE
+    monkeypatch.setattr(assets, "root", lambda: tmp_path)
+
+    def served() -> tuple[str, int]:
+        html = client.get("/").get_data(as_text=True)
+        script = re.search(r'<script type="module" src="([^"]+)"', html).group(1)
+        return script, html.count('rel="modulepreload"')
+
+    modules = len(assets.page_sources(tmp_path)) - 1      # all but the export's entry
+    assert served() == ("/static/js/main.js", modules)    # no bundle at all
+    bundle.write_text(assets.BUNDLE_BANNER + assets.sources_digest(assets.page_sources(tmp_path))
+                      + "\nexport {};\n")
+    assert served() == ("/static/build/page.js", 0)
+    dom = tmp_path / "static" / "js" / "dom.js"
+    dom.write_text(dom.read_text() + "\n// edited\n")
+    assert served() == ("/static/js/main.js", modules)    # stale: the modules
+    bundle.write_text(assets.BUNDLE_BANNER + assets.sources_digest(assets.page_sources(tmp_path))
+                      + "\nexport {};\n")
+    assert served() == ("/static/build/page.js", 0)       # rebuilt
 
 
 def test_page_css_is_the_app_sheets_in_cascade_order_and_revalidates(client):
