@@ -64,12 +64,12 @@ def levels(inputs: Mapping[str, Sequence[str]]) -> dict[str, int]:
     return {node: r - low for node, r in rank.items()}
 
 
-def segments(inputs: Mapping[str, Sequence[str]], folds: int
-             ) -> tuple[dict[str, int], dict[str, int]]:
+def segments(inputs: Mapping[str, Sequence[str]], folds: int,
+             ranks: Mapping[str, int] | None = None) -> tuple[dict[str, int], dict[str, int]]:
     """Which fold each node is drawn in, and its rank there: the ranks cut into `folds` runs
     of equal length, a source (W, b) in its first consumer's fold, each fold's ranks starting
-    again at 0."""
-    level = levels(inputs)
+    again at 0. `ranks` are `levels(inputs)` where the caller has them already."""
+    level = levels(inputs) if ranks is None else dict(ranks)
     depth = max(level.values(), default=0) + 1
     per = math.ceil(depth / folds)
     fold = {node: r // per for node, r in level.items()}
@@ -84,10 +84,11 @@ def segments(inputs: Mapping[str, Sequence[str]], folds: int
 
 
 def _size(inputs: Mapping[str, Sequence[str]], sizes: Mapping[str, tuple[float, float]],
-          layout: Layout,
-          label: tuple[float, float] | None) -> tuple[float, float]:
-    """The estimated (width, height) in points of the graph drawn with `layout`."""
-    seg, level = segments(inputs, layout.folds)
+          layout: Layout, label: tuple[float, float] | None,
+          ranks: Mapping[str, int]) -> tuple[float, float]:
+    """The estimated (width, height) in points of the graph drawn with `layout`; `ranks` are
+    `levels(inputs)`, the same for every candidate."""
+    seg, level = segments(inputs, layout.folds, ranks)
     along = 0 if layout.direction == "LR" else 1      # the axis the ranks run along
     spans: list[tuple[float, float]] = []
     for s in range(layout.folds):
@@ -140,7 +141,7 @@ def choose(inputs: Mapping[str, Sequence[str]], sizes: Mapping[str, tuple[float,
     def scale(size: tuple[float, float]) -> float:
         return min(aspect / size[0], 1 / size[1])
 
-    estimated = {c: scale(_size(inputs, sizes, c, label)) for c in candidates}
+    estimated = {c: scale(_size(inputs, sizes, c, label, level)) for c in candidates}
     if measure is not None:
         # each is a `dot` run of its own: only those the estimate leaves a chance
         top = max(estimated.values())

@@ -3,6 +3,7 @@ the op table's texts and local formulas."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from .arrays import Params, Shape
@@ -27,9 +28,13 @@ def bare(label: str) -> str:
     return label[1:-1]
 
 
+# A plain name: letters and digits (\w is str.isalnum, and "_"), "_" and ".", none of MARKS.
+PLAIN = re.compile(rf"(?:(?![{MARKS}])[\w.])*")
+
+
 def atom(label: str) -> str:
     """The label as the operand of a postfix mark or a divisor: a plain name, or parenthesised."""
-    plain = all((c.isalnum() or c in "_.") and c not in MARKS for c in label)
+    plain = PLAIN.fullmatch(label) is not None
     return label if plain or bare(label) != label else f"({label})"
 
 

@@ -371,3 +371,17 @@ def test_binary_rule_notes_name_the_steps_own_operands(name: str) -> None:
         for lang in ("en", "ko"):
             words = i18n.say(note.code, lang, **note.params)
             assert "q" in words and not re.search(r"(?<![A-Za-z])[ab](?![A-Za-z])", words), words
+
+
+LABEL_CHARS = "aZ09_.ᵀ²⁻ (+)·∘−é가√δᵢ" + "ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=LABEL_CHARS, max_size=10))
+def test_a_label_is_an_atom_by_its_characters(label):
+    """notation.atom: a label of letters, digits, "_" and "." and no postfix mark (ᵀ, ², ⁻)
+    stands as it is; any other is parenthesised, unless parentheses already enclose it."""
+    from backprop_viz import notation as nt
+    plain = all((c.isalnum() or c in "_.") and c not in nt.MARKS for c in label)
+    want = label if plain or nt.bare(label) != label else f"({label})"
+    assert nt.atom(label) == want
