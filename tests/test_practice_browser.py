@@ -137,6 +137,7 @@ def test_answers_are_read_in_the_languages_notation(page, live_server):
     page.goto(live_server + "/")
     page.wait_for_selector("#graph svg g.node")
     got = page.evaluate("""async (cases) => {
+        await (await import('/static/js/i18n.js')).initI18n();   // as below: its own i18n.js
         const { parseAnswer } = await import('/static/js/answer.js');
         return cases.map((text) => {
             try { return parseAnswer(text); } catch (e) { return e.message; }
@@ -163,7 +164,10 @@ def test_answers_are_compared_with_a_tolerance_and_say_why(page, live_server, an
                                                            why):
     page.goto(live_server + "/")   # its words come from the page's catalog
     page.wait_for_selector("#graph svg g.node")
+    # the module as it is served on its own (the page runs the bundle): its own instance of
+    # i18n.js, given the page's inlined catalog as the page's own is
     result = page.evaluate("""async ([answer, expected]) => {
+        await (await import('/static/js/i18n.js')).initI18n();
         const { compareAnswer } = await import('/static/js/answer.js');
         return compareAnswer(answer, expected);
     }""", [answer, expected])

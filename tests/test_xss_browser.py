@@ -67,7 +67,8 @@ ANSWERED = """() => !document.getElementById('expr-error').hidden
     || document.querySelector('#graph svg') !== null"""
 STATIC = Path(__file__).parent.parent / "static"
 ALLOWED_PATHS = {"/", "/page.css", "/static/app.css", "/static/favicon.svg", "/api/trace",
-                 "/api/presets", "/vendor/katex/katex.mjs", "/vendor/katex/katex.min.css"} | {
+                 "/api/presets", "/vendor/katex/katex.mjs", "/vendor/katex/katex.min.css",
+                 "/static/build/page.js"} | {
     f"/static/{p.relative_to(STATIC).as_posix()}"
     for p in [*STATIC.glob("js/*.js"), *STATIC.glob("css/*.css")]}
 KATEX_FONTS = "/vendor/katex/fonts/"
