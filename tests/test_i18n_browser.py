@@ -325,8 +325,12 @@ def test_an_error_beside_a_variable_is_said_again_at_a_new_language(english, liv
     english.wait_for_function("() => /행×열/.test(document.getElementById('var-error')"
                               "?.textContent)")
     assert "rows" not in english.inner_text("#var-error")
+    # the graph's out-of-date notice too ("…: the graph shows the last values that did")
+    assert english.is_visible("#stale") and "마지막으로" in english.inner_text("#stale")
+    assert "graph" not in english.inner_text("#stale")
     english.click('#lang-switch [data-lang="en"]')
     english.wait_for_function("() => document.documentElement.lang === 'en'")
+    assert "the graph shows the last values" in english.inner_text("#stale")
     field = english.locator('#vars-table input[aria-label="shape of x"]')
     field.fill("4×2")                                       # the server's error
     english.wait_for_function("() => document.getElementById('var-error') !== null"

@@ -25,7 +25,7 @@ const drafts = new WeakMap();
 function draftOf(key) {
   if (!drafts.has(state.practice.results)) drafts.set(state.practice.results, new Map());
   const mine = drafts.get(state.practice.results);
-  if (!mine.has(key)) mine.set(key, { text: "", status: null });
+  if (!mine.has(key)) mine.set(key, { text: "", status: null, shown: null });
   return mine.get(key);
 }
 
@@ -88,7 +88,7 @@ function block(q, lhs, reveal, intro = []) {
     field.value = draft.text;
     field.addEventListener("input", () => { draft.text = field.value; });
     const status = el("div", { class: "ask-status", role: "status" });
-    onScreen.set(q.key, { status, settle });
+    draft.shown = { status, settle };
     if (draft.status) status.replaceChildren(...draft.status());
     else if (r) status.replaceChildren(feedback(r));
     const form = el("form", { class: "ask-form" }, field,
@@ -122,13 +122,11 @@ function block(q, lhs, reveal, intro = []) {
   return box;
 }
 
-// Each question's status box and settle as last drawn: an answer that comes back after the
-// panel was drawn again (a new language, a re-render) is told there, or dropped when its
-// question is no longer on screen.
-const onScreen = new Map();
-
+// Each question's status box and settle as last drawn (its draft's `shown`, gone with the
+// trace's results): an answer that comes back after the panel was drawn again (a new language,
+// a re-render) is told there, or dropped when its question is no longer on screen.
 function shownNow(key) {
-  const now = onScreen.get(key);
+  const now = draftOf(key).shown;
   return now?.status.isConnected ? now : null;
 }
 

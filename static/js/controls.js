@@ -261,7 +261,7 @@ export function initControls(loadMath) {
   });
   $("expr").addEventListener("input", () => {
     if (state.trace && $("expr").value !== state.trace.expression) {
-      markStale(t("ui.changed"));
+      markStale(() => t("ui.changed"));
     } else if (state.trace) {
       markFresh();
     }

@@ -41,6 +41,7 @@ export function relabelVariables() {
     row.querySelector("textarea")?.setAttribute("aria-label", t("ui.vars.value_of", { name }));
   }
   if ($("var-error") && fieldWords) $("var-error").textContent = fieldWords();
+  if (!$("stale").hidden && staleWords) $("stale").textContent = staleWords();
 }
 
 // Remember an edit as the request will send it. One that parses re-renders after a pause; one
@@ -55,7 +56,7 @@ function edit(name, field, input) {
   input.closest("tr").classList.add("edited");
   if (parsed === null) {
     const why = () => t(field === "shape" ? "ui.vars.bad_shape" : "ui.vars.bad_value", { name });
-    markStale(t("ui.vars.stale", { why: why() }));
+    markStale(() => t("ui.vars.stale", { why: why() }));
     showFieldError(() => t("ui.vars.field_error", { why: why() }));
     return;
   }
@@ -107,13 +108,17 @@ export function onChange(renderGraph) {
 
 // Re-render after a pause; until then the graph is marked out of date.
 export function schedule(delay = PAUSE_MS) {
-  markStale(t("ui.updating"));
+  markStale(() => t("ui.updating"));
   clearTimeout(timer);
   timer = setTimeout(() => render(), delay);
 }
 
-export function markStale(message) {
-  $("stale").textContent = message;
+// The graph marked out of date; `words()` says why in the page's language, again after a switch.
+let staleWords = null;
+
+export function markStale(words) {
+  staleWords = words;
+  $("stale").textContent = words();
   $("stale").hidden = false;
   $("graph").classList.add("stale");
 }
