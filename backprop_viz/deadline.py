@@ -57,7 +57,12 @@ def check() -> None:
     """Stop here if the deadline has passed (the cooperative half, for threads)."""
     left = remaining()
     if left is not None and left <= 0:
-        raise expired(getattr(_local, "seconds", None) or _main_seconds)
+        raise passed()
+
+
+def passed() -> Unavailable:
+    """This request's deadline, said as its own: the limit it was given, not what was left."""
+    return expired(getattr(_local, "seconds", None) or _main_seconds)
 
 
 def expired(seconds: float) -> Unavailable:

@@ -115,8 +115,12 @@ def dot_timeout() -> tuple[str, float]:
 
 
 def stalled(limit: str, seconds: float) -> Unavailable:
-    """`dot` ran past `limit` ("own" or "request"): error.unavailable.dot_stalled_*."""
-    return Unavailable(f"error.unavailable.dot_stalled_{limit}", seconds=f"{seconds:.3g}")
+    """`dot` ran past `limit`: its own (error.unavailable.dot_stalled_own), or the request's,
+    which is the request's deadline and is said as one, with the request's whole limit: the
+    user hit REQUEST_SECONDS, not the fraction of it that was left for the layout."""
+    if limit == "request":
+        return deadline.passed()
+    return Unavailable("error.unavailable.dot_stalled_own", seconds=f"{seconds:.3g}")
 
 
 def _tail(err: bytes | bytearray) -> str | dict:

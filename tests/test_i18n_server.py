@@ -31,7 +31,6 @@ BUILT = {
     "error.hint.suggest.{}": set(SUGGESTIONS.values()),
     "error.limit.train_{}": {"node_steps", "number_steps", "scalar_steps"},
     "warning.non_finite_{}": {"value", "gradient"},
-    "error.unavailable.dot_stalled_{}": {"own", "request"},
     "error.http.{}": {"404", "405", "500"},
     # pdfmath.Typesetter.word: the every-step PDF's words
     "export.pdf.{}": {"start", "start_more", "forward", "backward", "upstream", "consumers",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 
 import pytest
 from checks import tanh_net, trace_json
 
 from app import create_app
-from backprop_viz import budget, limits, render, trace
+from backprop_viz import budget, deadline, dot, limits, render, trace
+from backprop_viz.deadline import Unavailable
 from backprop_viz.errors import BackpropError
 from backprop_viz.inputs import prepare
 from backprop_viz.web import SECURITY_HEADERS
@@ -103,6 +105,35 @@ def test_graphviz_past_its_time_limit_is_the_servers_503_and_leaves_no_process(c
     # the one left is the second dot a small graph's candidates are laid out by, idle
     kept = render.MEASURE_DOT._proc.pid if render.MEASURE_DOT._proc is not None else None
     assert [pid for pid in _dot_children() if pid != kept] == []
+
+
+@pytest.mark.parametrize("run", ["pipe", "process"])
+def test_graphviz_stopped_by_the_requests_deadline_says_the_requests_limit(run):
+    """The layout gets what is left of the request (here a little under 0.05 s); when `dot`
+    is stopped there, the user hit REQUEST_SECONDS and is told so, with that whole limit,
+    never the remainder the layout happened to be given."""
+    source = "digraph { " + " ".join(f"n{i} -> n{i + 1}; n{i} -> n{(i * 7) % 3000};"
+                                     for i in range(3000)) + " }"
+    caught: list[BaseException] = []
+
+    def request() -> None:      # another thread: no SIGALRM, only dot's own wait stops it
+        try:
+            with deadline.within(0.05):
+                if run == "pipe":
+                    dot.run_dot(source, "svg")
+                else:
+                    dot.DotProcess().svg(source)
+        except BaseException as err:   # noqa: BLE001 -- handed to the test's thread
+            caught.append(err)
+
+    worker = threading.Thread(target=request)
+    worker.start()
+    worker.join(10)
+    assert len(caught) == 1 and isinstance(caught[0], Unavailable)
+    assert caught[0].to_json() == {
+        "error": "the request took longer than 0.05 s, the server's limit for one request "
+                 "(REQUEST_SECONDS), and was stopped: try a smaller expression or graph",
+        "code": "error.unavailable.deadline", "params": {"seconds": "0.05"}, "position": None}
 
 
 def test_every_answer_has_the_security_headers(client):
