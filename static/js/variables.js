@@ -28,7 +28,8 @@ export function fillVariables(trace) {
     shape.addEventListener("input", () => edit(name, "shape", shape));
     value.addEventListener("input", () => edit(name, "value", value));
     return el("tr", { class: edited ? "edited" : null },
-      el("th", { scope: "row" }, name), el("td", {}, shape), el("td", {}, value));
+      el("th", { scope: "row", "data-edited": t("ui.vars.edited") }, name),
+      el("td", {}, shape), el("td", {}, value));
   });
   $("vars-table").tBodies[0].replaceChildren(...rows);
 }
@@ -37,6 +38,7 @@ export function fillVariables(trace) {
 export function relabelVariables() {
   for (const row of $("vars-table").tBodies[0].rows) {
     const name = row.cells[0].textContent;
+    row.cells[0].dataset.edited = t("ui.vars.edited");
     row.querySelector("input")?.setAttribute("aria-label", t("ui.vars.shape_of", { name }));
     row.querySelector("textarea")?.setAttribute("aria-label", t("ui.vars.value_of", { name }));
   }
