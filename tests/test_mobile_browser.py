@@ -305,6 +305,40 @@ def test_a_pinch_zooms_the_graph(phone, live_server):
 # ---------------------------------------------------------------- a shared view
 
 
+@pytest.mark.parametrize("viewport", [PHONE, TABLET, TABLET_LANDSCAPE,
+                                      {"width": 1280, "height": 720},
+                                      {"width": 1920, "height": 1080}],
+                         ids=["phone", "tablet", "tablet-landscape", "laptop", "full-hd"])
+def test_the_cold_page_asks_for_one_layout(browser, live_server, viewport):
+    """The box is the same shape before the first answer as after it (the parsed line's room
+    is kept, a preset's caption is in place before its request), so the layout asked for it is
+    the one shown, never a second one asked for once the caption came (a second layout of a
+    new shape: 160 ms more). So too for an expression of one's own by URL, which has no
+    caption, and for a chip clicked after it, whose caption comes with the click."""
+    context, page = device(browser, viewport)
+    asked: list[float] = []
+    page.on("request", lambda r: asked.append(r.post_data_json["aspect"])
+            if r.url.endswith("/api/trace") else None)
+    try:
+        open_page(page, live_server)
+        page.wait_for_timeout(300)     # past the box's resize check, which asks at once
+        assert len(asked) == 1, asked
+        assert page.inner_text("#preset-caption") != ""
+        asked.clear()
+        open_page(page, live_server, "(x + y) * z")
+        page.wait_for_timeout(300)
+        assert len(asked) == 1, asked
+        assert page.is_hidden("#preset-caption")
+        asked.clear()
+        page.click('.preset[data-preset="cs231n-add-mul"]')
+        page.wait_for_selector('.preset[data-preset="cs231n-add-mul"][aria-pressed="true"]')
+        page.wait_for_timeout(300)
+        assert len(asked) == 1, asked
+        assert page.inner_text("#preset-caption") != ""
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 720}],
                          ids=["phone", "laptop"])
 def test_a_shared_zoom_opens_exactly_as_it_was_chosen(browser, live_server, viewport):
@@ -312,7 +346,10 @@ def test_a_shared_zoom_opens_exactly_as_it_was_chosen(browser, live_server, view
     context, page = device(browser, viewport)
     try:
         open_page(page, live_server, LECTURE, step=5, zoom="1.42", cx="120.5", cy="-80.0")
-        assert page.inner_text("#zoom-level") == "142%"
+        # the view waits for the layout made for this screen's box: a phone's, once the line
+        # saying how Wx was read has moved the box down, is the page's second
+        page.wait_for_function("() => document.getElementById('zoom-level').textContent"
+                               " === '142%'")
         x, y, w, h = (float(v) for v in page.get_attribute("#graph svg", "viewBox").split())
         assert abs(x + w / 2 - 120.5) < 0.05 and abs(y + h / 2 + 80.0) < 0.05
         page.wait_for_function("() => location.search.includes('zoom=1.420')")

@@ -54,6 +54,7 @@ export function coldStart() {
   $("f").value = first.f;
   $("seed").value = String(first.seed);
   state.overrides = structuredClone(first.variables || {});
+  caption(first);
   return true;
 }
 
@@ -62,7 +63,15 @@ function choose(preset, renderGraph) {
   $("f").value = preset.f;
   $("seed").value = String(preset.seed);
   state.overrides = structuredClone(preset.variables || {});
+  caption(preset);
   renderGraph(0, { fresh: true });
+}
+
+// The caption's line is in place before the request measures the graph's box for its layout,
+// so the answer does not move the box and ask for a second one; showCaption checks it then.
+function caption(preset) {
+  $("preset-caption").textContent = word(preset, "caption");
+  $("preset-caption").hidden = false;
 }
 
 // A preset's value as the trace holds it: a number is 1×1, a list a column.
@@ -86,6 +95,6 @@ export function showCaption() {
   for (const b of document.querySelectorAll(".preset")) {
     b.setAttribute("aria-pressed", String(b.dataset.preset === preset?.id));
   }
-  $("preset-caption").textContent = preset ? word(preset, "caption") : "";
-  $("preset-caption").hidden = !preset;
+  if (preset) caption(preset);
+  else $("preset-caption").hidden = true;
 }

@@ -107,7 +107,10 @@ function checkLayout() {
   const laid = state.trace?.aspect;
   if (laid === undefined || laid === null) return false;
   const box = $("graph");
-  if (bucket(box.clientWidth / box.clientHeight) === laid) {
+  // a box a pixel or two off the layout's bucket keeps it: only a shape past the bucket's
+  // edge by a sixteenth of an octave asks again (a box on the edge asked twice on every load)
+  const off = Math.abs(Math.log2(box.clientWidth / box.clientHeight) - Math.log2(laid));
+  if (bucket(box.clientWidth / box.clientHeight) === laid || off <= 3 / 16) {
     view.relaid = false;
   } else if (!view.relaid) {
     view.relaid = true;
