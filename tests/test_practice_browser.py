@@ -191,3 +191,33 @@ def test_a_formulas_answer_after_a_switch_is_told_in_the_panel_shown_now(page, l
     page.wait_for_function("() => document.documentElement.lang === 'ko'")
     held.pop().continue_()
     expect(question(page, x).locator(".ask-feedback.right")).to_contain_text("정답")
+
+
+def test_a_formulas_answer_for_a_trace_no_longer_shown_is_dropped(page, live_server):
+    """The numbers change (a new seed) while /api/check is out: its answer was about the old
+    numbers, so the new trace's question says nothing of it, and it counts for nothing."""
+    t = trace(LECTURE)
+    x = t.variables["x"]
+    k = backward_step(t, "W · x")
+    page.goto(f"{live_server}/?{urlencode({'expr': LECTURE, 'step': k})}")
+    page.wait_for_selector("#graph svg g.node")
+    page.click("#practice")
+    held = []
+    page.route("**/api/check", lambda route: held.append(route))
+    question(page, x).locator("input.answer").fill("Wᵀ δ")
+    question(page, x).locator("button.formula").click()
+    while not held:
+        page.wait_for_timeout(20)
+    before = page.inner_text(".output-value")
+    page.fill("#seed", "7")
+    with page.expect_response("**/api/trace"):
+        page.click("#render")
+    page.wait_for_function(f"() => document.querySelector('.output-value')?.textContent"
+                           f" !== {before!r}")
+    ask = question(page, x)
+    expect(ask.locator("input.answer")).to_have_value("")
+    with page.expect_response("**/api/check"):
+        held.pop().continue_()
+    page.wait_for_timeout(200)          # past the answer's handling, were it not dropped
+    assert ask.locator(".ask-feedback").count() == 0
+    assert ask.locator(".ask-status").inner_text().strip() == ""
