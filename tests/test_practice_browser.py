@@ -174,7 +174,9 @@ def test_answers_are_compared_with_a_tolerance_and_say_why(page, live_server, an
     assert result == {"right": why == "", "why": why}
 
 
-def test_a_formulas_answer_after_a_switch_is_told_in_the_panel_shown_now(page, live_server):
+def _formula_held(page, live_server) -> tuple[str, list]:
+    """The lecture's W · x step in practice, "Wᵀ δ" sent to be checked for x, and its
+    /api/check request held: x's node id and the held route, to be let go."""
     t = trace(LECTURE)
     x = t.variables["x"]
     k = backward_step(t, "W · x")
@@ -187,6 +189,11 @@ def test_a_formulas_answer_after_a_switch_is_told_in_the_panel_shown_now(page, l
     question(page, x).locator("button.formula").click()
     while not held:
         page.wait_for_timeout(20)
+    return x, held
+
+
+def test_a_formulas_answer_after_a_switch_is_told_in_the_panel_shown_now(page, live_server):
+    x, held = _formula_held(page, live_server)
     page.click('#lang-switch [data-lang="ko"]')        # the panel is drawn again meanwhile
     page.wait_for_function("() => document.documentElement.lang === 'ko'")
     held.pop().continue_()
@@ -196,18 +203,7 @@ def test_a_formulas_answer_after_a_switch_is_told_in_the_panel_shown_now(page, l
 def test_a_formulas_answer_for_a_trace_no_longer_shown_is_dropped(page, live_server):
     """The numbers change (a new seed) while /api/check is out: its answer was about the old
     numbers, so the new trace's question says nothing of it, and it counts for nothing."""
-    t = trace(LECTURE)
-    x = t.variables["x"]
-    k = backward_step(t, "W · x")
-    page.goto(f"{live_server}/?{urlencode({'expr': LECTURE, 'step': k})}")
-    page.wait_for_selector("#graph svg g.node")
-    page.click("#practice")
-    held = []
-    page.route("**/api/check", lambda route: held.append(route))
-    question(page, x).locator("input.answer").fill("Wᵀ δ")
-    question(page, x).locator("button.formula").click()
-    while not held:
-        page.wait_for_timeout(20)
+    x, held = _formula_held(page, live_server)
     before = page.inner_text(".output-value")
     page.fill("#seed", "7")
     with page.expect_response("**/api/trace"):
