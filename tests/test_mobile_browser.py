@@ -220,6 +220,24 @@ def test_the_bar_is_the_players_row_on_a_laptop(browser, live_server):
         context.close()
 
 
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["laptop", "full-hd"])
+def test_the_panel_starts_right_under_the_player_on_a_wide_screen(browser, live_server, size):
+    """The graph box spans the player's grid row and the panel's: its height goes to the
+    panel's row, never to the player's (that left a 43 px band above the panel at 1920×1080),
+    and the panel ends level with the graph's tools."""
+    context, page = device(browser, {"width": size[0], "height": size[1]})
+    try:
+        open_page(page, live_server, LECTURE)
+        player, column = box(page, ".player"), box(page, ".panel-col")
+        gap = column["y"] - (player["y"] + player["height"])
+        assert 0 <= gap <= 10, (player, column)    # the column's 0.5rem margin
+        panel, tools = box(page, "#panel"), box(page, ".graph-tools")
+        assert abs(panel["y"] + panel["height"] - (tools["y"] + tools["height"])) <= 8, \
+            (panel, tools)
+    finally:
+        context.close()
+
 # ---------------------------------------------------------------- keyboard
 
 # Controls Tab reaches, in the order a narrow screen shows them: the form, the graph's zoom,
