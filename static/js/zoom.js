@@ -88,11 +88,9 @@ function choose() {
   view.changed();
 }
 
-// The layout's aspect bucket (backprop_viz/layout.py's `bucket`): a quarter octave apart.
-function bucket(aspect) {
-  const a = Math.min(Math.max(aspect, 0.2), 5);
-  return Number((2 ** (Math.round(4 * Math.log2(a)) / 4)).toFixed(3));
-}
+// An aspect within the range the server lays out for (backprop_viz/layout.py's `bucket`, whose
+// buckets are a quarter octave apart: the trace's `aspect` is one).
+const clamped = (aspect) => Math.min(Math.max(aspect, 0.2), 5);
 
 let relayout = () => {};
 // `fn` asks for the graph again, laid out for the box as it is now.
@@ -108,9 +106,9 @@ function checkLayout() {
   if (laid === undefined || laid === null) return false;
   const box = $("graph");
   // a box a pixel or two off the layout's bucket keeps it: only a shape past the bucket's
-  // edge by a sixteenth of an octave asks again (a box on the edge asked twice on every load)
-  const off = Math.abs(Math.log2(box.clientWidth / box.clientHeight) - Math.log2(laid));
-  if (bucket(box.clientWidth / box.clientHeight) === laid || off <= 3 / 16) {
+  // edge (1/8 of an octave) by a sixteenth asks again (a box on the edge asked twice a load)
+  const aspect = clamped(box.clientWidth / box.clientHeight);
+  if (Math.abs(Math.log2(aspect) - Math.log2(laid)) <= 3 / 16) {
     view.relaid = false;
   } else if (!view.relaid) {
     view.relaid = true;
