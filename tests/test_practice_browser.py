@@ -118,8 +118,9 @@ def test_practice_asks_checks_reveals_and_scores(page, live_server):
     page.click("#practice")
     with page.expect_response("**/api/trace"):
         page.fill("#seed", "1")
-    page.wait_for_function("document.querySelector('#practice-score')?.textContent"
-                           f".includes('0 of {total} right first time')")
+    # a function, not a string: polling a string evaluates it, which the page's CSP refuses
+    page.wait_for_function("(score) => document.querySelector('#practice-score')?.textContent"
+                           ".includes(score)", arg=f"0 of {total} right first time")
 
 
 ANSWERS = [   # (typed, rows or the error's start)
