@@ -67,15 +67,18 @@ def table(b: boxes.Box, lines: Sequence[str], maps: Sequence[Sequence[Sequence[s
                 f"<TR>{wide}{second}</TD></TR>")
     texts = f"{TABLE}>{head}<TR>{wide}{grad}</TD></TR></TABLE>"
     cells = f"<TD>{texts}</TD>"
-    if b.rows:   # HEAT_GAP apart and from the texts, in a cell of their own size (centred)
-        stack = f"<TR>{_heat_map(b, boxes.HEAT_VALUE_FILL, maps[0])}</TR>"
+    if b.rows:   # HEAT_GAP after the texts, above, between and below the maps (the box's
+        # PAD after them), in a cell of their own size, centred
+        gap, width = boxes.HEAT_GAP, b.cols * boxes.HEAT_CELL
+        space = f'<TR><TD WIDTH="{gap}" HEIGHT="{gap}"></TD><TD WIDTH="{width}"></TD></TR>'
+        shown = [(boxes.HEAT_VALUE_FILL, maps[0])]
         if b.grad_map:
-            stack += f"<TR>{_heat_map(b, boxes.HEAT_GRAD_FILL, maps[1])}</TR>"
-        gap, n = boxes.HEAT_GAP, 2 if b.grad_map else 1
-        spaced = TABLE.replace('CELLSPACING="0"', f'CELLSPACING="{gap}"')
-        cells += (f'<TD FIXEDSIZE="TRUE" WIDTH="{b.cols * boxes.HEAT_CELL + 2 * gap}" '
-                  f'HEIGHT="{n * (b.rows * boxes.HEAT_CELL + gap) + gap}">'
-                  f"{spaced}>{stack}</TABLE></TD>")
+            shown.append((boxes.HEAT_GRAD_FILL, maps[1]))
+        stack = space + "".join(f'<TR><TD WIDTH="{gap}"></TD>{_heat_map(b, fill, colours)}</TR>'
+                                f"{space}" for fill, colours in shown)
+        cells += (f'<TD FIXEDSIZE="TRUE" WIDTH="{width + gap}" '
+                  f'HEIGHT="{len(shown) * (b.rows * boxes.HEAT_CELL + gap) + gap}">'
+                  f"{TABLE}>{stack}</TABLE></TD>")
     return f"<{TABLE}><TR>{cells}</TR></TABLE>>"
 
 

@@ -116,9 +116,14 @@ def node_slots(node: Node, state: State, delta: str = "") -> Slots:
     return Slots(value, grad)
 
 
-def labelled(trace: Trace, edge: Edge) -> bool:
-    """Whether an edge has a label: it carries a scalar."""
-    return trace.node(edge.source).shape == (1, 1)
+def labelled(trace: Trace) -> frozenset[str]:
+    """The edges that have a label: in a circuit of scalars (every node 1×1, as CS231n draws
+    one), the numbers on its wires. In a graph of arrays an edge carrying a scalar has none: its
+    source's box shows the same numbers, and one label anywhere makes `dot` give every edge a
+    rank of its own (the spiral's single one, mean → L, made its graph 949 points wide, not 863)."""
+    if any(node.shape != (1, 1) for node in trace.nodes):
+        return frozenset()
+    return frozenset(e.id for e in trace.edges)
 
 
 def edge_slots(trace: Trace, edge: Edge, state: State) -> Slots:
@@ -190,8 +195,7 @@ def plan_for(trace: Trace, aspect: float | None,
     up to a third (the two-layer softmax's four folds came out 1.6 times as tall)."""
     sized = sized or boxes.boxes(trace)
     labels = _check_span(trace)
-    label = EDGE_LABEL_SIZE if labels and any(
-        labelled(trace, e) for e in trace.edges) else None
+    label = EDGE_LABEL_SIZE if labels and labelled(trace) else None
     measure = None
     if aspect is not None and len(trace.nodes) <= MEASURED_NODES:
         def measure(plans: Sequence[layout.Layout]) -> list[tuple[float, ...]]:
@@ -223,6 +227,10 @@ def _body(trace: Trace, plan: layout.Layout, nodes: dict[str, str], edges: dict[
     if plan.folds == 1:
         return out + list(edges.values())
     fold, level = layout.segments({n.id: n.inputs for n in trace.nodes}, plan.folds)
+    # an invisible edge in the first rank that skips a node is routed on the second rank's
+    # side: on the other, `dot` keeps room before the first rank for it (10 points of the
+    # spiral's width); elsewhere it is routed through the room between two ranks either way
+    side = "e" if plan.direction == "LR" else "s"
     for e in trace.edges:   # an edge between folds has no label: its ends show its numbers
         line = edges[e.id]
         if fold[e.source] != fold[e.target]:
@@ -235,7 +243,8 @@ def _body(trace: Trace, plan: layout.Layout, nodes: dict[str, str], edges: dict[
         for n in at:
             by_fold.setdefault(fold[n], []).append(n)
         order = sorted(by_fold)
-        out += [f"{a} -> {b} [style=invis]" for f, g in itertools.pairwise(order)
+        ahead = f" tailport={side} headport={side}" if r == 0 else ""
+        out += [f"{a} -> {b} [style=invis{ahead}]" for f, g in itertools.pairwise(order)
                 for a in by_fold[f] for b in by_fold[g]]
     return out
 
@@ -263,9 +272,10 @@ def _page_source(trace: Trace, plan: layout.Layout, sized: dict[str, boxes.Box],
         texts[node.id] = drawn.Label(b, (b.title, numbers.shape(node.shape), PENDING, PENDING))
         nodes[node.id] = f'{node.id} [{_node_attrs(trace, node, b)} label=""]'
     edges = {}
+    shown = labelled(trace) if labels else frozenset()
     for e in trace.edges:
         label = f" label={_edge_label([PENDING, PENDING], plan.direction)}" \
-            if labels and labelled(trace, e) else ""
+            if e.id in shown else ""
         edges[e.id] = f'{e.source} -> {e.target} [id="{e.id}"{label}]'
     out += _body(trace, plan, nodes, edges)
     out.append("}")
@@ -329,10 +339,11 @@ def export_source(trace: Trace, step: int, theme: str = "light",
         nodes[node.id] = (f"{node.id} [{_node_attrs(trace, node, b, fills(pal))} "
                           f"label={drawn.table(b, lines, maps)}{style}]")
     edges = {}
+    shown = labelled(trace) if labels else frozenset()
     for e in trace.edges:
         slots = edge_slots(trace, e, state)
         label = ""
-        if labels and labelled(trace, e):
+        if e.id in shown:
             lines = [_font(slots.value, pal["value"]), _font(slots.grad, pal["grad"])]
             label = f" label={_edge_label(lines, plan.direction)}"
         edges[e.id] = (f'{e.source} -> {e.target} [id="{e.id}"{label}'

@@ -64,7 +64,8 @@ def test_many_free_dimensions_stay_small():
 
 def test_a_tangled_graph_is_drawn_without_edge_labels(client):
     """Past LAYOUT_SPAN_LABELLED the graph is summarised, not refused: values stay in nodes."""
-    small, big = trace("s = uᵀ f(Wx + b)", {"W": {"shape": [1, 1]}}), trace(chain(60))
+    scalars = {name: {"shape": [1, 1]} for name in "Wxbu"}   # a circuit of scalars: labelled
+    small, big = trace("s = uᵀ f(Wx + b)", scalars), trace(chain(60))
     assert render.layout_span(small) <= limits.LAYOUT_SPAN_LABELLED < render.layout_span(big)
     assert re.search(r'class="edge">(?:(?!</g>).)*<text', render.render_svg(small), re.S)
     svg = render.render_svg(big)

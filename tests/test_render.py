@@ -155,12 +155,18 @@ def test_every_node_and_edge_has_its_id_and_slots(xyz):
         assert texts(found[edge.id]) == ["?", "?"]
 
 
-def test_only_scalar_edges_are_labelled():
-    t = trace(LECTURE)
+def test_only_a_circuit_of_scalars_has_edge_labels(xyz):
+    """(x + y) z is drawn as CS231n draws it, numbers on every wire; a graph of arrays has no
+    edge label, not even on the edge that carries a scalar (s → J = σ(s)): its source's box
+    shows the same numbers, and one label would give every edge a rank of its own."""
+    found = groups(render.render_svg(xyz))
+    assert all(len(texts(found[e.id])) == 2 for e in xyz.edges)
+    p = BY_ID["logistic"]
+    t = trace(p.expression, p.variables, p.f, p.seed)
     found = groups(render.render_svg(t))
-    for edge in t.edges:
-        scalar = t.node(edge.source).shape == (1, 1)
-        assert len(texts(found[edge.id])) == (2 if scalar else 0), edge
+    carries_a_scalar = [e for e in t.edges if t.node(e.source).shape == (1, 1)]
+    assert carries_a_scalar and all(texts(found[e.id]) == [] for e in t.edges)
+    assert render.structure(t).count("label=<") == 0
 
 
 def test_kinds_and_output_are_classes(xyz):
@@ -476,6 +482,52 @@ def test_the_page_reserves_the_heat_map_cells():
             assert maps == [boxes.HEAT_VALUE_FILL, boxes.HEAT_GRAD_FILL], node.label
     assert boxes.heat_cells((30, 50)) == (boxes.HEAT_ROWS, boxes.HEAT_COLS)
     assert boxes.heat_cells((3, 1)) == (3, 1)
+
+
+def test_the_heat_maps_keep_the_margin_the_texts_keep():
+    """An array's box: its texts start PAD in from its left edge and its heat maps end PAD in
+    from its right edge, give or take dot's half-point inset of the table (the maps were
+    HEAT_GAP + PAD in: every array's box was 3 points wider than its contents need)."""
+    t = trace(LECTURE)
+    found = groups(render.render_svg(t))
+    for node in t.nodes:
+        if node.shape == (1, 1):
+            continue
+        g = found[node.id]
+        shape = next(e for e in g if e.tag.split("}")[1] in ("path", "polygon"))
+        xs = [float(v) for v in re.split(r"[ ,MCLZ]+", shape.get("d") or shape.get("points"))
+              if v][0::2]
+        maps = [float(v) for poly in g.findall("svg:polygon", NS)
+                if poly.get("fill") in (boxes.HEAT_VALUE_FILL, boxes.HEAT_GRAD_FILL)
+                for v in re.split(r"[ ,]", poly.get("points"))[0::2]]
+        left = min(float(e.get("x")) for e in g.findall("svg:text", NS))
+        assert left - min(xs) == pytest.approx(boxes.PAD + 0.5, abs=0.05), node.label
+        assert max(xs) - max(maps) == pytest.approx(boxes.PAD - 0.5, abs=0.05), node.label
+
+
+def test_a_folded_graph_starts_at_its_first_rank():
+    """The spiral's three folds are kept in order by invisible edges inside each rank; in the
+    first rank they are routed on the second rank's side, or `dot` keeps room for them before
+    it (10 points, the graph's left margin): the first rank's boxes start at the drawing's
+    edge, and fold k still comes before fold k + 1."""
+    p = BY_ID["spiral"]
+    t = trace(p.expression, p.variables, p.f, p.seed)
+    plan = render.plan_for(t, 2.0)
+    assert plan == layout.Layout("LR", 3)
+    svg = render.render_svg(t, 2.0)
+    fold, level = layout.segments({n.id: n.inputs for n in t.nodes}, plan.folds)
+    found = groups(svg)
+    x0, y0 = {}, {}
+    for node in t.nodes:
+        shape = next(e for e in found[node.id] if e.tag.split("}")[1] in ("path", "polygon"))
+        v = [float(x) for x in re.split(r"[ ,MCLZ]+", shape.get("d") or shape.get("points"))
+             if x]
+        x0[node.id], y0[node.id] = min(v[0::2]), min(v[1::2])
+    drawing = re.search(r"translate\(([\d.]+) ", svg)[1]   # dot's pad, in points
+    assert min(x0.values()) == pytest.approx(0, abs=0.5), (min(x0.values()), drawing)
+    for r in set(level.values()):   # in each rank, fold k above fold k + 1
+        at = sorted((n for n in level if level[n] == r), key=lambda n: y0[n])
+        assert [fold[n] for n in at] == sorted(fold[n] for n in at), r
 
 
 def test_an_export_fills_the_heat_maps():
