@@ -65,6 +65,7 @@ def text(s: str) -> str:
     return r"\text{" + "".join(TEXT_ESCAPES.get(c, c) for c in s) + "}"
 
 
+@functools.lru_cache(maxsize=4096)
 def name(s: str) -> str:
     """A name: one letter in italics, trailing digits and `_word` as subscripts, Greek as is.
     An entry of the scalar view keeps its name's own subscript apart: W1₁₂ → {W_{1}}_{12}."""
@@ -95,11 +96,10 @@ def to_latex(s: str) -> str:
     texts repeat from step to step and from request to request, only their numbers change."""
     out: list[str] = []
     stack: list[bool] = []       # per open bracket: does it hold a column of blocks ("; ")?
-    tokens = list(TOKEN.finditer(s))
+    tokens = [(m.lastgroup, m.group()) for m in TOKEN.finditer(s)]   # (kind, text) each
     i = 0
     while i < len(tokens):
-        tok = tokens[i]
-        kind, value = tok.lastgroup, tok.group()
+        kind, value = tokens[i]
         if kind == "space":
             out.append(" ")
         elif kind == "number":
@@ -137,7 +137,7 @@ def to_latex(s: str) -> str:
             out.append(r"\end{bmatrix}" if column else "]")
         elif kind == "semi":
             out.append(r" \\ " if stack and stack[-1] else ";")
-            if i + 1 < len(tokens) and tokens[i + 1].lastgroup == "space":
+            if i + 1 < len(tokens) and tokens[i + 1][0] == "space":
                 i += 1
         else:
             out.append(SYMBOLS.get(value) or GREEK.get(value) or text(value))
@@ -153,83 +153,92 @@ def _superscript(value: str) -> str:
     return "^{" + " ".join(parts) + "}"
 
 
-def _group_end(tokens: list[re.Match], i: int) -> int:
+Tokens = list[tuple[str, str]]   # (kind: the TOKEN group, text), as to_latex reads them
+_DEPTH = {"(": 1, ")": -1}
+
+
+def _group_end(tokens: Tokens, i: int) -> int:
     """The index just past the parenthesised group that starts at tokens[i] == '('."""
     depth = 0
     for j in range(i, len(tokens)):
-        depth += {"(": 1, ")": -1}.get(tokens[j].group(), 0)
+        depth += _DEPTH.get(tokens[j][1], 0)
         if depth == 0:
             return j + 1
     return len(tokens)
 
 
-def _exponent(tokens: list[re.Match], i: int) -> tuple[str, int]:
+def _joined(tokens: Tokens) -> str:
+    return "".join(text for _, text in tokens)
+
+
+def _exponent(tokens: Tokens, i: int) -> tuple[str, int]:
     """After '^': a number (with its sign), a name, or a parenthesised group without its parens."""
-    if i < len(tokens) and tokens[i].group() == "(":
+    if i < len(tokens) and tokens[i][1] == "(":
         end = _group_end(tokens, i)
-        inner = "".join(t.group() for t in tokens[i + 1:end - 1])
-        return to_latex(inner), end
+        return to_latex(_joined(tokens[i + 1:end - 1])), end
     sign = ""
-    if i < len(tokens) and tokens[i].group() in "−-":
+    if i < len(tokens) and tokens[i][1] in "−-":
         sign, i = "-", i + 1
     if i < len(tokens):
-        return sign + to_latex(tokens[i].group()), i + 1
+        return sign + to_latex(tokens[i][1]), i + 1
     return sign, i
 
 
-def _operand(tokens: list[re.Match], i: int) -> tuple[str, int]:
+def _operand(tokens: Tokens, i: int) -> tuple[str, int]:
     """After '√': a parenthesised group (its parens dropped) or one name or number."""
-    if i < len(tokens) and tokens[i].group() == "(":
+    if i < len(tokens) and tokens[i][1] == "(":
         end = _group_end(tokens, i)
-        return to_latex("".join(t.group() for t in tokens[i + 1:end - 1])), end
+        return to_latex(_joined(tokens[i + 1:end - 1])), end
     if i < len(tokens):
-        return to_latex(tokens[i].group()), i + 1
+        return to_latex(tokens[i][1]), i + 1
     return "", i
 
 
-def _prose(tokens: list[re.Match], i: int) -> tuple[str, int] | None:
+PROSE = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)+")
+
+
+def _prose(tokens: Tokens, i: int) -> tuple[str, int] | None:
     """A parenthesised remark in words, "(from its two uses)", to be set as text."""
     end = _group_end(tokens, i)
-    inner = "".join(t.group() for t in tokens[i + 1:end - 1])
-    if re.fullmatch(r"[A-Za-z]+(?: [A-Za-z]+)+", inner):
+    inner = _joined(tokens[i + 1:end - 1])
+    if PROSE.fullmatch(inner):
         return f"({inner})", end
     return None
 
 
-def _atom(tokens: list[re.Match], i: int) -> int | None:
+def _atom(tokens: Tokens, i: int) -> int | None:
     """The end of the atom at tokens[i] (a name or a number, or a parenthesised group, and any
     superscript after it), or None where no atom starts."""
     if i >= len(tokens):
         return None
-    if tokens[i].group() == "(":
+    if tokens[i][1] == "(":
         end = _group_end(tokens, i)
-    elif tokens[i].lastgroup in ("name", "number"):
+    elif tokens[i][0] in ("name", "number"):
         end = i + 1
     else:
         return None
-    return end + 1 if end < len(tokens) and tokens[end].lastgroup == "sup" else end
+    return end + 1 if end < len(tokens) and tokens[end][0] == "sup" else end
 
 
-def _fraction(tokens: list[re.Match], i: int) -> tuple[str, int] | None:
+def _fraction(tokens: Tokens, i: int) -> tuple[str, int] | None:
     """∂a/∂b at tokens[i] as \frac{\\partial a}{\\partial b}, and where it ends."""
     top = _atom(tokens, i + 1)
-    if top is None or top + 1 >= len(tokens) or tokens[top].group() != "/" \
-            or tokens[top + 1].group() != "∂":
+    if top is None or top + 1 >= len(tokens) or tokens[top][1] != "/" \
+            or tokens[top + 1][1] != "∂":
         return None
     bottom = _atom(tokens, top + 2)
     if bottom is None:
         return None
     def part(a: int, b: int) -> str:
-        return to_latex("".join(t.group() for t in tokens[a:b]))
+        return to_latex(_joined(tokens[a:b]))
     return (rf"\frac{{\partial {part(i + 1, top)}}}{{\partial {part(top + 2, bottom)}}}",
             bottom)
 
 
-def _is_column(tokens: list[re.Match], i: int) -> bool:
+def _is_column(tokens: Tokens, i: int) -> bool:
     """Does the bracket opened at tokens[i] hold '; '-separated blocks at its own depth?"""
     depth = 0
-    for tok in tokens[i:]:
-        kind = tok.lastgroup
+    for kind, _ in tokens[i:]:
         depth += (kind == "open") - (kind == "close")
         if depth == 0:
             return False
