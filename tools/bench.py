@@ -52,7 +52,7 @@ from bench_report import (  # noqa: E402
 )
 
 from app import create_app  # noqa: E402
-from backprop_viz import compiled, gradcheck, inputs, jsonio, render  # noqa: E402
+from backprop_viz import boxes, compiled, gradcheck, inputs, jsonio, latex, render  # noqa: E402
 from backprop_viz import graph as graph_mod  # noqa: E402
 from backprop_viz.dot import run_dot  # noqa: E402
 from backprop_viz.parser import parse  # noqa: E402
@@ -142,6 +142,17 @@ def front(expression: str, variables: dict | None) -> graph_mod.Graph:
     return graph_mod.build(program, req.f, req.shapes)
 
 
+def forget() -> None:
+    """Nothing this process has worked out before is kept: not the structure, not its layout,
+    and not any text it has measured or converted to LaTeX (a new expression's labels are new
+    strings; the same expression again would find them all cached, 36 % of a new L = 50
+    structure's instructions)."""
+    render.LAYOUTS.clear()
+    compiled.CACHE.clear()
+    for cached in (latex.to_latex, latex.name, boxes.width, boxes.cut):
+        cached.cache_clear()
+
+
 def one_repeat(client: Any, expression: str, variables: dict, tv: Torchviz | None,
                layers: int | None) -> tuple[dict, dict]:
     """Every figure of one workload once, back to back; returns times (ms) and sizes."""
@@ -169,8 +180,7 @@ def one_repeat(client: Any, expression: str, variables: dict, tv: Torchviz | Non
                                f"{response.get_data(as_text=True)[:300]}")
         return response.data
 
-    render.LAYOUTS.clear()
-    compiled.CACHE.clear()
+    forget()
     ms["new"], full = clock(post)     # a structure never seen: nothing cached
     key = orjson.loads(full)["structure"]
     ms["whole"], _ = clock(post)      # structure cached, but the page holds none: all sent
