@@ -94,6 +94,9 @@ def name(s: str) -> str:
 def to_latex(s: str) -> str:
     """The plain-text formula `s` as LaTeX (see the module's docstring). Cached: a structure's
     texts repeat from step to step and from request to request, only their numbers change."""
+    wrapped = _wrapped(s)
+    if wrapped is not None:
+        return wrapped
     out: list[str] = []
     stack: list[bool] = []       # per open bracket: does it hold a column of blocks ("; ")?
     tokens = [(m.lastgroup, m.group()) for m in TOKEN.finditer(s)]   # (kind, text) each
@@ -143,6 +146,27 @@ def to_latex(s: str) -> str:
             out.append(SYMBOLS.get(value) or GREEK.get(value) or text(value))
         i += 1
     return "".join(out).strip()
+
+
+def _wrapped(s: str) -> str | None:
+    """(X), (X)ᵀ and vec(X)ᵀ with X converted on its own, as it is in place, where nothing
+    outside X reaches into it (no ‖, X not prose, its parentheses the whole group): a form
+    writes X's label and then wraps it, so X is mostly converted already. None otherwise."""
+    head = "vec" if s.startswith("vec(") else ""
+    tail = "ᵀ" if s.endswith(")ᵀ") else ""
+    body = s[len(head):len(s) - len(tail)]
+    if len(body) < 3 or body[0] != "(" or body[-1] != ")" or "‖" in body:
+        return None
+    depth = 0
+    for i, c in enumerate(body):
+        depth += (c == "(") - (c == ")")
+        if depth == 0 and i < len(body) - 1:
+            return None      # (a)(b): the first group closes before the end
+    inner = body[1:-1]
+    if inner != inner.strip() or PROSE.fullmatch(inner):
+        return None
+    return ((FUNCTIONS["vec"] if head else "") + "(" + to_latex(inner) + ")"
+            + (r"^{\top}" if tail else ""))
 
 
 def _superscript(value: str) -> str:

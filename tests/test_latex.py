@@ -44,6 +44,13 @@ KATEX = Path(__file__).resolve().parent.parent / "node_modules" / "katex" / "dis
     ("diag(𝟙[z > 0])", r"\operatorname{diag}(\mathbf{1}[z > 0])"),
     ("𝟙[a > b] + ½𝟙[a = b]", r"\mathbf{1}[a > b] + \tfrac{1}{2}\mathbf{1}[a = b]"),
     ("out", r"\mathit{out}"),
+    # a wrapped text, X converted on its own (latex._wrapped), and the look-alikes it leaves
+    ("(∂s/∂h)ᵀ", r"(\frac{\partial s}{\partial h})^{\top}"),
+    ("vec(∂s/∂W)ᵀ", r"\operatorname{vec}(\frac{\partial s}{\partial W})^{\top}"),
+    ("(1 − tanh²(z))", r"(1 - \tanh^{2}(z))"),
+    ("(a)(b)ᵀ", r"(a)(b)^{\top}"),
+    ("(from its two uses)", r"\text{(from its two uses)}"),
+    ("(‖x‖)ᵀ", r"(\lVert x \rVert)^{\top}"),
 ])
 def test_notation_becomes_latex(text: str, latex: str) -> None:
     assert to_latex(text) == latex
