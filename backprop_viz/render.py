@@ -155,13 +155,16 @@ def _check_span(trace: Trace) -> bool:
 
 
 def _head(labels: bool, plan: layout.Layout, palette: dict[str, str] = PALETTE,
-          bg: str = "transparent") -> list[str]:
+          bg: str = "transparent", wired: bool = False) -> list[str]:
     """The graph's defaults: the page's is transparent (its CSS themes it); an export's
-    background is its theme's, opaque."""
+    background is its theme's, opaque. `wired`: some edge has a label."""
     loose = "" if labels else " nslimit=0.2 mclimit=0.1"   # bounded work for huge graphs
-    # An edge label is a rank of its own between two nodes, so a labelled graph needs only half
-    # the separation: the sigmoid neuron then fits a laptop's graph box with the panel beside it.
-    sep = 0.15 if labels else 0.12
+    # An edge label is a rank of its own between two nodes, so a labelled graph's two nodes are
+    # two separations and a label apart: 0.15 in each (the sigmoid neuron then fits a laptop's
+    # graph box with the panel beside it). Without labels two ranks are one separation apart,
+    # 0.12 in (8.6 points: an arrowhead and a stub), as the spiral's five columns need to fit
+    # a laptop's graph box at 12 px.
+    sep = 0.15 if wired else 0.12
     ground = "bgcolor=transparent" if bg == "transparent" else \
         f'bgcolor="{bg}" fontcolor="{palette["ink"]}"'
     return [
@@ -227,10 +230,6 @@ def _body(trace: Trace, plan: layout.Layout, nodes: dict[str, str], edges: dict[
     if plan.folds == 1:
         return out + list(edges.values())
     fold, level = layout.segments({n.id: n.inputs for n in trace.nodes}, plan.folds)
-    # an invisible edge in the first rank that skips a node is routed on the second rank's
-    # side: on the other, `dot` keeps room before the first rank for it (10 points of the
-    # spiral's width); elsewhere it is routed through the room between two ranks either way
-    side = "e" if plan.direction == "LR" else "s"
     for e in trace.edges:   # an edge between folds has no label: its ends show its numbers
         line = edges[e.id]
         if fold[e.source] != fold[e.target]:
@@ -243,8 +242,7 @@ def _body(trace: Trace, plan: layout.Layout, nodes: dict[str, str], edges: dict[
         for n in at:
             by_fold.setdefault(fold[n], []).append(n)
         order = sorted(by_fold)
-        ahead = f" tailport={side} headport={side}" if r == 0 else ""
-        out += [f"{a} -> {b} [style=invis{ahead}]" for f, g in itertools.pairwise(order)
+        out += [f"{a} -> {b} [style=invis]" for f, g in itertools.pairwise(order)
                 for a in by_fold[f] for b in by_fold[g]]
     return out
 
@@ -265,14 +263,14 @@ def _page(trace: Trace, aspect: float | None) -> tuple[str, dict[str, drawn.Labe
 
 def _page_source(trace: Trace, plan: layout.Layout, sized: dict[str, boxes.Box],
                  labels: bool) -> tuple[str, dict[str, drawn.Label]]:
-    out = _head(labels, plan)
+    shown = labelled(trace) if labels else frozenset()
+    out = _head(labels, plan, wired=bool(shown))
     nodes, texts = {}, {}
     for node in trace.nodes:
         b = sized[node.id]
         texts[node.id] = drawn.Label(b, (b.title, numbers.shape(node.shape), PENDING, PENDING))
         nodes[node.id] = f'{node.id} [{_node_attrs(trace, node, b)} label=""]'
     edges = {}
-    shown = labelled(trace) if labels else frozenset()
     for e in trace.edges:
         label = f" label={_edge_label([PENDING, PENDING], plan.direction)}" \
             if e.id in shown else ""
@@ -317,7 +315,8 @@ def export_source(trace: Trace, step: int, theme: str = "light",
     current = state.current.node if state.current else None
     sized = boxes.boxes(trace)
     plan = plan_for(trace, aspect, sized)
-    out = _head(labels, plan, pal, pal["bg"])
+    shown = labelled(trace) if labels else frozenset()
+    out = _head(labels, plan, pal, pal["bg"], wired=bool(shown))
     scale = heat.scales(trace)
     nodes = {}
     for node in trace.nodes:
@@ -339,7 +338,6 @@ def export_source(trace: Trace, step: int, theme: str = "light",
         nodes[node.id] = (f"{node.id} [{_node_attrs(trace, node, b, fills(pal))} "
                           f"label={drawn.table(b, lines, maps)}{style}]")
     edges = {}
-    shown = labelled(trace) if labels else frozenset()
     for e in trace.edges:
         slots = edge_slots(trace, e, state)
         label = ""

@@ -505,31 +505,6 @@ def test_the_heat_maps_keep_the_margin_the_texts_keep():
         assert max(xs) - max(maps) == pytest.approx(boxes.PAD - 0.5, abs=0.05), node.label
 
 
-def test_a_folded_graph_starts_at_its_first_rank():
-    """The spiral's three folds are kept in order by invisible edges inside each rank; in the
-    first rank they are routed on the second rank's side, or `dot` keeps room for them before
-    it (10 points, the graph's left margin): the first rank's boxes start at the drawing's
-    edge, and fold k still comes before fold k + 1."""
-    p = BY_ID["spiral"]
-    t = trace(p.expression, p.variables, p.f, p.seed)
-    plan = render.plan_for(t, 2.0)
-    assert plan == layout.Layout("LR", 3)
-    svg = render.render_svg(t, 2.0)
-    fold, level = layout.segments({n.id: n.inputs for n in t.nodes}, plan.folds)
-    found = groups(svg)
-    x0, y0 = {}, {}
-    for node in t.nodes:
-        shape = next(e for e in found[node.id] if e.tag.split("}")[1] in ("path", "polygon"))
-        v = [float(x) for x in re.split(r"[ ,MCLZ]+", shape.get("d") or shape.get("points"))
-             if x]
-        x0[node.id], y0[node.id] = min(v[0::2]), min(v[1::2])
-    drawing = re.search(r"translate\(([\d.]+) ", svg)[1]   # dot's pad, in points
-    assert min(x0.values()) == pytest.approx(0, abs=0.5), (min(x0.values()), drawing)
-    for r in set(level.values()):   # in each rank, fold k above fold k + 1
-        at = sorted((n for n in level if level[n] == r), key=lambda n: y0[n])
-        assert [fold[n] for n in at] == sorted(fold[n] for n in at), r
-
-
 def test_an_export_fills_the_heat_maps():
     """Step 0: every cell neutral; the end: W's value cells in the diverging palette, its
     gradient cells too, on the scale of the largest |entry|."""
