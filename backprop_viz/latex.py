@@ -65,18 +65,26 @@ def text(s: str) -> str:
     return r"\text{" + "".join(TEXT_ESCAPES.get(c, c) for c in s) + "}"
 
 
+ENTRY = re.compile(r"(.*?[^₀-₉,])([₀-₉]+(?:,[₀-₉]+)?)")   # W1₁₂: an entry of W1
+DIGIT_OR_UNDERSCORE = re.compile(r"[0-9_]")
+UNDERSCORED = re.compile(r"(.+?)_(.+)")                     # x_Paris
+NUMBERED = re.compile(r"(.*?[^0-9₀-₉])([0-9₀-₉]+)")         # W1, c₂
+MARK_RUNS = re.compile(r"ᵀ|[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+")
+PARENTHESIS = re.compile(r"[()]")
+
+
 @functools.lru_cache(maxsize=4096)
 def name(s: str) -> str:
     """A name: one letter in italics, trailing digits and `_word` as subscripts, Greek as is.
     An entry of the scalar view keeps its name's own subscript apart: W1₁₂ → {W_{1}}_{12}."""
-    entry = re.fullmatch(r"(.*?[^₀-₉,])([₀-₉]+(?:,[₀-₉]+)?)", s)
+    entry = ENTRY.fullmatch(s)
     if entry:
         base = name(entry.group(1))
-        if re.search(r"[0-9_]", entry.group(1)):
+        if DIGIT_OR_UNDERSCORE.search(entry.group(1)):
             base = "{" + base + "}"
         return base + "_{" + entry.group(2).translate(SUBSCRIPTS) + "}"
     head, sub = s, ""
-    m = re.fullmatch(r"(.+?)_(.+)", s) or re.fullmatch(r"(.*?[^0-9₀-₉])([0-9₀-₉]+)", s)
+    m = UNDERSCORED.fullmatch(s) or NUMBERED.fullmatch(s)
     if m:
         head, sub = m.group(1), m.group(2).translate(SUBSCRIPTS)
     if head in FUNCTIONS:
@@ -158,9 +166,9 @@ def _wrapped(s: str) -> str | None:
     if len(body) < 3 or body[0] != "(" or body[-1] != ")" or "‖" in body:
         return None
     depth = 0
-    for i, c in enumerate(body):
-        depth += (c == "(") - (c == ")")
-        if depth == 0 and i < len(body) - 1:
+    for m in PARENTHESIS.finditer(body, 0, len(body) - 1):
+        depth += 1 if m.group() == "(" else -1
+        if depth == 0:
             return None      # (a)(b): the first group closes before the end
     inner = body[1:-1]
     if inner != inner.strip() or PROSE.fullmatch(inner):
@@ -169,10 +177,11 @@ def _wrapped(s: str) -> str | None:
             + (r"^{\top}" if tail else ""))
 
 
+@functools.lru_cache(maxsize=256)
 def _superscript(value: str) -> str:
     """ᵀ → ^{\\top}; ² → ^{2}; ⁻² → ^{-2}; ᵀ² (rare) → ^{\\top}^{2} written as one group."""
     parts = []
-    for run in re.findall(r"ᵀ|[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", value):
+    for run in MARK_RUNS.findall(value):
         parts.append(r"\top" if run == "ᵀ" else run.translate(SUPERSCRIPTS))
     return "^{" + " ".join(parts) + "}"
 

@@ -21,11 +21,15 @@ def bare(label: str) -> str:
     if not (label.startswith("(") and label.endswith(")")):
         return label
     depth = 0
-    for i, c in enumerate(label):
-        depth += (c == "(") - (c == ")")
-        if depth == 0 and i < len(label) - 1:
+    for m in _PARENTHESIS.finditer(label, 0, len(label) - 1):
+        depth += 1 if m.group() == "(" else -1
+        if depth == 0:
             return label       # "(a)(b)": the first ')' closes before the end
     return label[1:-1]
+
+
+_PARENTHESIS = re.compile(r"[()]")
+_DEPTH_OR_SPACE = re.compile(r"[()\[\] ]")
 
 
 # A plain name: letters and digits (\w is str.isalnum, and "_"), "_" and ".", none of MARKS.
@@ -104,8 +108,11 @@ def operand(text: str) -> str:
     """The text as a factor of a product: parenthesised when it has a space outside brackets
     (`1 − tanh²(z)` → `(1 − tanh²(z))`; `f′(W · x + b)` stays as it is)."""
     depth = 0
-    for c in text:
-        depth += (c in "([") - (c in ")]")
-        if c == " " and depth == 0:
-            return f"({text})"
+    for m in _DEPTH_OR_SPACE.finditer(text):
+        c = m.group()
+        if c == " ":
+            if depth == 0:
+                return f"({text})"
+        else:
+            depth += 1 if c in "([" else -1
     return text
