@@ -102,9 +102,13 @@ def name(s: str) -> str:
 def to_latex(s: str) -> str:
     """The plain-text formula `s` as LaTeX (see the module's docstring). Cached: a structure's
     texts repeat from step to step and from request to request, only their numbers change."""
-    wrapped = _wrapped(s)
-    if wrapped is not None:
-        return wrapped
+    wrapped = _wrapped(s) if s[:1] in "(v" else _fraction_of_atoms(s) if s[:1] == "∂" else None
+    return _read(s) if wrapped is None else wrapped
+
+
+def _read(s: str) -> str:
+    """`to_latex` token by token, without its short cuts (_wrapped, _fraction_of_atoms), which
+    give the same text (test_latex checks it on random texts)."""
     out: list[str] = []
     stack: list[bool] = []       # per open bracket: does it hold a column of blocks ("; ")?
     tokens = [(m.lastgroup, m.group()) for m in TOKEN.finditer(s)]   # (kind, text) each
@@ -170,11 +174,45 @@ def _wrapped(s: str) -> str | None:
         depth += 1 if m.group() == "(" else -1
         if depth == 0:
             return None      # (a)(b): the first group closes before the end
+    if depth != 1:
+        return None          # ((a): the last parenthesis does not close the first
     inner = body[1:-1]
     if inner != inner.strip() or PROSE.fullmatch(inner):
         return None
     return ((FUNCTIONS["vec"] if head else "") + "(" + to_latex(inner) + ")"
             + (r"^{\top}" if tail else ""))
+
+
+ATOM_TEXT = re.compile(rf"""(?:[A-Za-z{GREEK_CHARS}][A-Za-z0-9_{GREEK_CHARS}]*
+                              (?:[₀-₉]+(?:,[₀-₉]+)?)?
+                           | [0-9]+(?:\.[0-9]+)?(?:e[−-]?[0-9]+)?
+                           | (?P<group>\(.*\)))[ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*""", re.VERBOSE)
+
+
+def _atom_text(s: str) -> bool:
+    """Is `s` one atom as `_atom` reads it: a name, a number or one parenthesised group, and
+    the superscripts after it?"""
+    m = ATOM_TEXT.fullmatch(s)
+    if m is None:
+        return False
+    group = m.group("group")
+    if group is None:
+        return True
+    depth = 0
+    for p in PARENTHESIS.finditer(group, 0, len(group) - 1):
+        depth += 1 if p.group() == "(" else -1
+        if depth == 0:
+            return False    # (a)(b): two groups
+    return depth == 1       # ((a): the last parenthesis does not close the first
+
+
+def _fraction_of_atoms(s: str) -> str | None:
+    """∂a/∂b, the whole text, with a and b atoms: a gradient's name, as `_fraction` writes it,
+    from a's and b's own (cached) conversions. None otherwise."""
+    k = s.find("/∂")
+    if k < 2 or not (_atom_text(s[1:k]) and _atom_text(s[k + 2:])):
+        return None
+    return rf"\frac{{\partial {to_latex(s[1:k])}}}{{\partial {to_latex(s[k + 2:])}}}"
 
 
 @functools.lru_cache(maxsize=256)

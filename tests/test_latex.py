@@ -8,9 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from backprop_viz import trace
-from backprop_viz.latex import to_latex
+from backprop_viz.latex import _read, to_latex
 from backprop_viz.tracedata import BackwardStep
 
 KATEX = Path(__file__).resolve().parent.parent / "node_modules" / "katex" / "dist" / "katex.mjs"
@@ -51,9 +53,30 @@ KATEX = Path(__file__).resolve().parent.parent / "node_modules" / "katex" / "dis
     ("(a)(b)ᵀ", r"(a)(b)^{\top}"),
     ("(from its two uses)", r"\text{(from its two uses)}"),
     ("(‖x‖)ᵀ", r"(\lVert x \rVert)^{\top}"),
+    ("((a)ᵀ", r"((a)^{\top}"),
+    ("∂(W · h)ᵀ/∂h50", r"\frac{\partial (W \, h)^{\top}}{\partial h_{50}}"),
+    ("∂s/∂x = 3", r"\frac{\partial s}{\partial x} = 3"),
 ])
 def test_notation_becomes_latex(text: str, latex: str) -> None:
     assert to_latex(text) == latex
+
+
+PIECES = ["W", "x", "h50", "uᵀ", "δ₂", "(", ")", " · ", " + ", "ᵀ", "²", "1", "2.5", "x_Paris",
+          "∂", "/", "/∂", "tanh", "(a)(b)", "‖", "[", "]", "; ", " ", "′", "c₂,₁", "vec",
+          "(from its two uses)"]
+
+
+@settings(max_examples=3000, deadline=None)
+@example(["(", "(a)(b)"], ["x"])           # ∂((a)(b)/∂x: the last ")" closes no group's "("
+@example(["(", "x", ")", "(a)(b)"], ["("])
+@given(st.lists(st.sampled_from(PIECES), max_size=6), st.lists(st.sampled_from(PIECES),
+                                                               max_size=6))
+def test_the_short_cuts_write_what_reading_every_token_writes(a, b) -> None:
+    """(X), (X)ᵀ, vec(X)ᵀ and ∂a/∂b are converted from their parts' conversions; the result is
+    the text the tokenizer writes for the whole."""
+    a, b = "".join(a), "".join(b)
+    for text in (f"∂{a}/∂{b}", f"({a})ᵀ", f"vec({b})ᵀ", f"({a})", a + b):
+        assert to_latex(text) == _read(text), text
 
 
 def test_characters_outside_the_notation_are_escaped_text() -> None:
