@@ -102,13 +102,16 @@ def name(s: str) -> str:
 def to_latex(s: str) -> str:
     """The plain-text formula `s` as LaTeX (see the module's docstring). Cached: a structure's
     texts repeat from step to step and from request to request, only their numbers change."""
+    single = NAME_WITH_MARKS.fullmatch(s)
+    if single:       # W50, h49ᵀ, δ₂: one name, and its superscripts
+        return name(single[1]) + (_superscript(single[2]) if single[2] else "")
     wrapped = _wrapped(s) if s[:1] in "(v" else _fraction_of_atoms(s) if s[:1] == "∂" else None
     return _read(s) if wrapped is None else wrapped
 
 
 def _read(s: str) -> str:
-    """`to_latex` token by token, without its short cuts (_wrapped, _fraction_of_atoms), which
-    give the same text (test_latex checks it on random texts)."""
+    """`to_latex` token by token, without its short cuts (a lone name, _wrapped,
+    _fraction_of_atoms), which give the same text (test_latex checks it on random texts)."""
     out: list[str] = []
     stack: list[bool] = []       # per open bracket: does it hold a column of blocks ("; ")?
     tokens = [(m.lastgroup, m.group()) for m in TOKEN.finditer(s)]   # (kind, text) each
@@ -187,6 +190,10 @@ ATOM_TEXT = re.compile(rf"""(?:[A-Za-z{GREEK_CHARS}][A-Za-z0-9_{GREEK_CHARS}]*
                               (?:[₀-₉]+(?:,[₀-₉]+)?)?
                            | [0-9]+(?:\.[0-9]+)?(?:e[−-]?[0-9]+)?
                            | (?P<group>\(.*\)))[ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*""", re.VERBOSE)
+
+
+NAME_WITH_MARKS = re.compile(rf"([A-Za-z{GREEK_CHARS}][A-Za-z0-9_{GREEK_CHARS}]*"
+                             r"(?:[₀-₉]+(?:,[₀-₉]+)?)?)([ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*)")
 
 
 def _atom_text(s: str) -> bool:

@@ -72,10 +72,10 @@ PIECES = ["W", "x", "h50", "uᵀ", "δ₂", "(", ")", " · ", " + ", "ᵀ", "²"
 @given(st.lists(st.sampled_from(PIECES), max_size=6), st.lists(st.sampled_from(PIECES),
                                                                max_size=6))
 def test_the_short_cuts_write_what_reading_every_token_writes(a, b) -> None:
-    """(X), (X)ᵀ, vec(X)ᵀ and ∂a/∂b are converted from their parts' conversions; the result is
-    the text the tokenizer writes for the whole."""
+    """A name with its marks, (X), (X)ᵀ, vec(X)ᵀ and ∂a/∂b are converted from their parts'
+    conversions; the result is the text the tokenizer writes for the whole."""
     a, b = "".join(a), "".join(b)
-    for text in (f"∂{a}/∂{b}", f"({a})ᵀ", f"vec({b})ᵀ", f"({a})", a + b):
+    for text in (f"∂{a}/∂{b}", f"({a})ᵀ", f"vec({b})ᵀ", f"({a})", a + b, a):
         assert to_latex(text) == _read(text), text
 
 
