@@ -79,8 +79,10 @@ class Graph:
 
 def _inputs(g: nx.MultiDiGraph, node: str) -> list[str]:
     """The node's inputs by port (edges are keyed by port), read from the adjacency itself:
-    networkx's edge views cost more than the sort."""
-    return [src for _, src in sorted((port, src) for src, ports in g.pred[node].items()
+    networkx's edge views cost more than the sort, and its adjacency views (g.pred) a third
+    of building a graph, so the plain dicts behind them are read (`_pred`: source → port →
+    the edge's attributes, networkx's storage since 2.0)."""
+    return [src for _, src in sorted((port, src) for src, ports in g._pred[node].items()
                                      for port in ports)]
 
 

@@ -22,6 +22,9 @@ SYMBOLS: tuple[tuple[str, str], ...] = (
     ("⊙", "⊙"), ("∘", "∘"), ("/", "/"), ("(", "("), (")", ")"), ("[", "["), ("]", "]"),
     (",", ","), ("=", "="), ("√", "√"), ("‖", "‖"), ("′", "′"),
 )
+# SYMBOLS by their first character, each list in SYMBOLS' order (the longest spelling first)
+_BY_FIRST: dict[str, tuple[tuple[str, str], ...]] = {
+    c: tuple(sym for sym in SYMBOLS if sym[0][0] == c) for c in {t[0] for t, _ in SYMBOLS}}
 OPENERS, CLOSERS = frozenset("(["), frozenset(")]")
 # Characters the language does not use, but code pasted from numpy does: what to say about them
 # (the catalogs' error.hint.char.* entries).
@@ -101,7 +104,8 @@ def tokenize(source: str) -> list[Token]:
             tokens.append(Token("method", source[i:end], i))
             i = end
         else:
-            symbol = next(((t, k) for t, k in SYMBOLS if source.startswith(t, i)), None)
+            symbol = next(((t, k) for t, k in _BY_FIRST.get(ch, ())
+                           if source.startswith(t, i)), None)
             if symbol is None:
                 hint = CHARACTER_HINTS.get(ch)
                 raise BackpropError("error.parse.unexpected_character", i, character=_show(ch),
