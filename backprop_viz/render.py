@@ -126,6 +126,11 @@ def labelled(trace: Trace) -> frozenset[str]:
     return frozenset(e.id for e in trace.edges)
 
 
+def _shown(trace: Trace, labels: bool) -> frozenset[str]:
+    """The edges drawn with a label: `labelled`, where the graph's span allows labels at all."""
+    return labelled(trace) if labels else frozenset()
+
+
 def edge_slots(trace: Trace, edge: Edge, state: State) -> Slots:
     grad = trace.edge_grads.get((edge.source, edge.target, edge.port))
     source = trace.node(edge.source)
@@ -198,7 +203,7 @@ def plan_for(trace: Trace, aspect: float | None,
     up to a third (the two-layer softmax's four folds came out 1.6 times as tall)."""
     sized = sized or boxes.boxes(trace)
     labels = _check_span(trace)
-    label = EDGE_LABEL_SIZE if labels and labelled(trace) else None
+    label = EDGE_LABEL_SIZE if _shown(trace, labels) else None
     measure = None
     if aspect is not None and len(trace.nodes) <= MEASURED_NODES:
         def measure(plans: Sequence[layout.Layout]) -> list[tuple[float, ...]]:
@@ -263,7 +268,7 @@ def _page(trace: Trace, aspect: float | None) -> tuple[str, dict[str, drawn.Labe
 
 def _page_source(trace: Trace, plan: layout.Layout, sized: dict[str, boxes.Box],
                  labels: bool) -> tuple[str, dict[str, drawn.Label]]:
-    shown = labelled(trace) if labels else frozenset()
+    shown = _shown(trace, labels)
     out = _head(labels, plan, wired=bool(shown))
     nodes, texts = {}, {}
     for node in trace.nodes:
@@ -315,7 +320,7 @@ def export_source(trace: Trace, step: int, theme: str = "light",
     current = state.current.node if state.current else None
     sized = boxes.boxes(trace)
     plan = plan_for(trace, aspect, sized)
-    shown = labelled(trace) if labels else frozenset()
+    shown = _shown(trace, labels)
     out = _head(labels, plan, pal, pal["bg"], wired=bool(shown))
     scale = heat.scales(trace)
     nodes = {}
