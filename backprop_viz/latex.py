@@ -44,11 +44,14 @@ TEXT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "
                 "~": r"\textasciitilde{}"}
 
 GREEK_CHARS = "".join(GREEK)
+NAME = rf"[A-Za-z{GREEK_CHARS}][A-Za-z0-9_{GREEK_CHARS}]*(?:[₀-₉]+(?:,[₀-₉]+)?)?"   # W1, δ₂, W₃,₁₂
+MARKS = "[ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]"
+NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:e[−-]?[0-9]+)?"
 TOKEN = re.compile(rf"""
     (?P<space>\s+)
-  | (?P<number>[0-9]+(?:\.[0-9]+)?(?:e[−-]?[0-9]+)?)
-  | (?P<name>[A-Za-z{GREEK_CHARS}][A-Za-z0-9_{GREEK_CHARS}]*(?:[₀-₉]+(?:,[₀-₉]+)?)?)
-  | (?P<sup>[ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)
+  | (?P<number>{NUMBER})
+  | (?P<name>{NAME})
+  | (?P<sup>{MARKS}+)
   | (?P<sub>[₀-₉]+(?:,[₀-₉]+)?)
   | (?P<caret>\^)
   | (?P<sqrt>√)
@@ -170,15 +173,8 @@ def _wrapped(s: str) -> str | None:
     head = "vec" if s.startswith("vec(") else ""
     tail = "ᵀ" if s.endswith(")ᵀ") else ""
     body = s[len(head):len(s) - len(tail)]
-    if len(body) < 3 or body[0] != "(" or body[-1] != ")" or "‖" in body:
+    if len(body) < 3 or "‖" in body or not _one_group(body):
         return None
-    depth = 0
-    for m in PARENTHESIS.finditer(body, 0, len(body) - 1):
-        depth += 1 if m.group() == "(" else -1
-        if depth == 0:
-            return None      # (a)(b): the first group closes before the end
-    if depth != 1:
-        return None          # ((a): the last parenthesis does not close the first
     inner = body[1:-1]
     if inner != inner.strip() or PROSE.fullmatch(inner):
         return None
@@ -186,14 +182,8 @@ def _wrapped(s: str) -> str | None:
             + (r"^{\top}" if tail else ""))
 
 
-ATOM_TEXT = re.compile(rf"""(?:[A-Za-z{GREEK_CHARS}][A-Za-z0-9_{GREEK_CHARS}]*
-                              (?:[₀-₉]+(?:,[₀-₉]+)?)?
-                           | [0-9]+(?:\.[0-9]+)?(?:e[−-]?[0-9]+)?
-                           | (?P<group>\(.*\)))[ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*""", re.VERBOSE)
-
-
-NAME_WITH_MARKS = re.compile(rf"([A-Za-z{GREEK_CHARS}][A-Za-z0-9_{GREEK_CHARS}]*"
-                             r"(?:[₀-₉]+(?:,[₀-₉]+)?)?)([ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*)")
+ATOM_TEXT = re.compile(rf"(?:{NAME}|{NUMBER}|(?P<group>\(.*\))){MARKS}*")
+NAME_WITH_MARKS = re.compile(rf"({NAME})({MARKS}*)")
 
 
 def _atom_text(s: str) -> bool:
@@ -203,14 +193,20 @@ def _atom_text(s: str) -> bool:
     if m is None:
         return False
     group = m.group("group")
-    if group is None:
-        return True
+    return group is None or _one_group(group)
+
+
+def _one_group(s: str) -> bool:
+    """Is `s` one parenthesised group, its first "(" closed by its last ")"? Not (a)(b), whose
+    first group closes before the end, nor ((a), whose last ")" closes no group's "("."""
+    if not (s.startswith("(") and s.endswith(")")):
+        return False
     depth = 0
-    for p in PARENTHESIS.finditer(group, 0, len(group) - 1):
-        depth += 1 if p.group() == "(" else -1
+    for m in PARENTHESIS.finditer(s, 0, len(s) - 1):
+        depth += 1 if m.group() == "(" else -1
         if depth == 0:
-            return False    # (a)(b): two groups
-    return depth == 1       # ((a): the last parenthesis does not close the first
+            return False
+    return depth == 1
 
 
 def _fraction_of_atoms(s: str) -> str | None:
