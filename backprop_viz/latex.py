@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 
+from .notation import first_group_end
 from .spellings import SURFACES
 
 # A function's name → its LaTeX: every spelling of every op, from its entry (`spellings.py`),
@@ -73,7 +74,6 @@ DIGIT_OR_UNDERSCORE = re.compile(r"[0-9_]")
 UNDERSCORED = re.compile(r"(.+?)_(.+)")                     # x_Paris
 NUMBERED = re.compile(r"(.*?[^0-9₀-₉])([0-9₀-₉]+)")         # W1, c₂
 MARK_RUNS = re.compile(r"ᵀ|[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+")
-PARENTHESIS = re.compile(r"[()]")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -199,14 +199,7 @@ def _atom_text(s: str) -> bool:
 def _one_group(s: str) -> bool:
     """Is `s` one parenthesised group, its first "(" closed by its last ")"? Not (a)(b), whose
     first group closes before the end, nor ((a), whose last ")" closes no group's "("."""
-    if not (s.startswith("(") and s.endswith(")")):
-        return False
-    depth = 0
-    for m in PARENTHESIS.finditer(s, 0, len(s) - 1):
-        depth += 1 if m.group() == "(" else -1
-        if depth == 0:
-            return False
-    return depth == 1
+    return s.startswith("(") and first_group_end(s) == len(s) - 1
 
 
 def _fraction_of_atoms(s: str) -> str | None:

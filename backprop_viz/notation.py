@@ -20,15 +20,24 @@ def bare(label: str) -> str:
     """Drop parentheses that enclose the whole label, for use inside f(…) or [ … ]."""
     if not (label.startswith("(") and label.endswith(")")):
         return label
-    depth = 0
-    for m in _PARENTHESIS.finditer(label, 0, len(label) - 1):
-        depth += 1 if m.group() == "(" else -1
-        if depth == 0:
-            return label       # "(a)(b)": the first ')' closes before the end
+    closes = first_group_end(label)
+    if closes is not None and closes < len(label) - 1:
+        return label           # "(a)(b)": the first ')' closes before the end
     return label[1:-1]
 
 
 _PARENTHESIS = re.compile(r"[()]")
+
+
+def first_group_end(text: str) -> int | None:
+    """The index of the ')' that closes the group `text` starts with, None where none does;
+    the scan jumps from parenthesis to parenthesis (a new structure asks thousands of times)."""
+    depth = 0
+    for m in _PARENTHESIS.finditer(text):
+        depth += 1 if m.group() == "(" else -1
+        if depth == 0:
+            return m.start()
+    return None
 _DEPTH_OR_SPACE = re.compile(r"[()\[\] ]")
 
 
