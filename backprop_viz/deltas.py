@@ -26,7 +26,7 @@ from .forms import Math, Step, gradient_name, join, without_seed
 from .numbers import number
 from .op import Op
 from .reductions import softmax_axis
-from .rule import Names
+from .rule import Names, Rule
 
 SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 COUNTS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
@@ -130,6 +130,10 @@ class Backward:
     contributions: tuple[tuple[str, int], ...]
     delta: Delta | None
     shape: tuple[int, int] = (0, 0)   # the node's, so its gradient's
+    written: tuple[Rule | None, ...] = ()
+    # by port: the rule its form was written from (forms.written_rule), None for an input
+    # that needs no gradient; where the closed form's upstream is the name that form wrote,
+    # it is that rule, not written again
 
 
 def closed_forms(steps: Sequence[Backward], output: str, output_name: str,
@@ -146,7 +150,7 @@ def closed_forms(steps: Sequence[Backward], output: str, output_name: str,
     for step in steps:
         fused = _cross_entropy(step, by_node, closed)
         text: str | None = ("1" if step.node == output else fused[0] if fused else _sum(
-            [_through(by_node[c].rule, port, closed[c], scalars)
+            [_through(by_node[c].rule, port, closed[c], scalars, by_node[c].written)
              for c, port in step.contributions]))
         if text is not None and len(text) > CLOSED_CHARS:
             text = None
@@ -224,7 +228,8 @@ def _chain(step: Backward, by_node: Mapping[str, Backward], chain: tuple[tuple[s
 
 
 def _through(rule: tuple[Op, Step] | None, port: int, up: str | None,
-             scalars: frozenset[str] = frozenset()) -> str | None:
+             scalars: frozenset[str] = frozenset(),
+             written: tuple[Rule | None, ...] = ()) -> str | None:
     """One edge's rule with the consumer's closed form as its upstream; an upstream of −1 is
     the rule of 1 with a minus sign (−𝟏, not 𝟏 −1); a product transposed back is written as a
     textbook does ((δ hᵀ)ᵀ = δ h for a scalar δ)."""
@@ -237,9 +242,12 @@ def _through(rule: tuple[Op, Step] | None, port: int, up: str | None,
     if op.name == "transpose" and (swapped := _transposed(up, scalars)) is not None:
         return swapped
     n = step.names
-    names = Names(nt.operand(up), n.labels, n.shapes, n.out_label, n.out, n.params, n.via)
-    written = without_seed(op.shape_form(port, names))
-    return join([t.text for t in written.terms], written.operators, product=" ")
+    upstream = nt.operand(up)
+    rule_of = written[port] if port < len(written) and upstream == n.up else None
+    if rule_of is None:
+        names = Names(upstream, n.labels, n.shapes, n.out_label, n.out, n.params, n.via)
+        rule_of = without_seed(op.shape_form(port, names))
+    return join([t.text for t in rule_of.terms], rule_of.operators, product=" ")
 
 
 FACTOR = re.compile(r"[^\s()\[\]+−∘·/]+")

@@ -16,7 +16,7 @@ from .errors import Said
 from .limits import MAX_JACOBIAN_NUMBERS
 from .op import Op
 from .ops import get_op
-from .rule import Derived, Names, Term, Upstream
+from .rule import Derived, Names, Rule, Term, Upstream
 from .tracedata import BackwardStep, Edge, EdgeGrad, ForwardStep, Node, Step, Trace
 
 # ---------------------------------------------------------------- the passes
@@ -245,12 +245,13 @@ def _backward(gr: graph_mod.Graph, values: dict[str, np.ndarray]
                                     tuple(v.shape for v in ins), _parenthesised(said[node]),
                                     out.shape, attrs["params"], attrs.get("via")))
             rule = (op, step)
+            vjp, jacobian = _raw(op.vjp), _raw(op.jacobian)   # under the errstate above
             for port, src in enumerate(args):
                 if src not in live:
                     continue
-                down = op.vjp(upstream, port, ins, out, attrs["params"])
+                down = vjp(upstream, port, ins, out, attrs["params"])
                 shown = out.size * ins[port].size <= MAX_JACOBIAN_NUMBERS
-                local = op.jacobian(port, ins, out, attrs["params"]) if shown else None
+                local = jacobian(port, ins, out, attrs["params"]) if shown else None
                 written = forms.written_rule(op, port, step)
                 edges.append((port, src, local, down, written))
                 parts[src].append((node, port, down))
@@ -287,8 +288,11 @@ def _words(gr: graph_mod.Graph, numbered: list[_Numbered], said: Mapping[str, st
         fan = delta_mod.fan_out(gr.output_name, said[n.node],
                                 [(said[c], d) for c, d in n.parts])
         steps.append(BackwardStep(n.node, tuple(edges), n.contributions, n.delta, fan))
+        written: list[Rule | None] = [None] * len(n.ins)
+        for port, _, _, _, rule in n.edges:
+            written[port] = rule
         composed.append(delta_mod.Backward(n.node, said[n.node], n.rule, n.contributions,
-                                           n.delta, n.upstream.shape))
+                                           n.delta, n.upstream.shape, tuple(written)))
     return steps, composed
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from checks import trace_json
 
+from backprop_viz import deltas, engine, inputs
 from backprop_viz import trace as run
 from backprop_viz.errors import BackpropError
+from backprop_viz.presets import PRESETS
 from backprop_viz.tracedata import BackwardStep, ForwardStep
 
 LECTURE = "s = uᵀ f(Wx + b)"
@@ -463,3 +466,22 @@ def test_errors(source, variables, fragment, position):
 def test_request_errors(kwargs, fragment):
     with pytest.raises(BackpropError, match=fragment):
         run("s = x", **kwargs)
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.id)
+def test_the_closed_forms_reuse_only_rules_they_would_write_again(preset):
+    """closed_forms takes an edge's rule from its form where the upstream is the name that form
+    wrote (deltas.Backward.written); written afresh from every consumer's closed form, each
+    variable's closed form and each δ's definition come out the same."""
+    req = inputs.read(preset.expression, preset.variables, preset.f, preset.seed)
+    pipeline = inputs.build(req)
+    gr, leaves = pipeline.leaves(pipeline.start(), "vector")
+    values = engine.forward(gr, leaves)
+    with np.errstate(all="ignore"):
+        _, numbered, _, said = engine._backward(gr, values)
+        _, composed = engine._words(gr, numbered, said)
+    assert any(b.written for b in composed)
+    reused = deltas.closed_forms(composed, gr.output, gr.output_name, gr.variables)
+    afresh = deltas.closed_forms([replace(b, written=()) for b in composed], gr.output,
+                                 gr.output_name, gr.variables)
+    assert reused == afresh
